@@ -1,0 +1,1 @@
+# Onboarding automation (M-2) arrives with its own issue.

@@ -1,0 +1,16 @@
+from rest_framework import mixins
+
+from tenancy.access import Perm
+from tenancy.api.views import TenantViewSet
+
+from .. import selectors
+from .serializers import PartnerOrganizationSerializer
+
+
+class PartnerOrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = PartnerOrganizationSerializer
+    required_perms = (Perm.PARTNERS_VIEW,)
+    filterset_fields = ["partner_type", "is_active"]
+
+    def get_queryset(self):
+        return selectors.partner_organizations_for(self.actor).select_related("channel_manager")

@@ -1,0 +1,26 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from partners.api.views import PartnerOrganizationViewSet
+from tenancy.api import views as tenancy_api
+
+router = DefaultRouter()
+router.register("memberships", tenancy_api.MembershipViewSet, basename="membership")
+router.register("invitations", tenancy_api.InvitationViewSet, basename="invitation")
+router.register("api-keys", tenancy_api.ApiKeyViewSet, basename="api-key")
+router.register("audit-events", tenancy_api.AuditEventViewSet, basename="audit-event")
+router.register("partner-organizations", PartnerOrganizationViewSet, basename="partner-organization")
+
+urlpatterns = [
+    path("me/", tenancy_api.MeView.as_view(), name="api-me"),
+    # The schema describes the API, not any tenant's data: readable without a key.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+    path("", include(router.urls)),
+]

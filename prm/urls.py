@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from tenancy import views as tenancy_views
+
+handler403 = "tenancy.views_errors.handler403"
+handler404 = "tenancy.views_errors.handler404"
+handler500 = "tenancy.views_errors.handler500"
+
+urlpatterns = [
+    path("healthz", tenancy_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("prm.api_urls")),
+    path("", include("tenancy.urls")),
+    path("", include("partners.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("dev/mailbox/", tenancy_views.dev_mailbox, name="dev_mailbox")]

@@ -1,0 +1,245 @@
+"""The one place that answers "who is this, and may they do X (to this object)?".
+
+Views and API views call only this module for access decisions:
+- `get_actor(request)` says who is acting (a member through a session, or an API key);
+- `require(actor, perm)` raises PermissionDenied (403) when the role lacks the permission;
+- `scope_*(actor, queryset)` narrow a tenant-scoped queryset to the rows the actor may see, in SQL,
+  so an insider asking for an object outside their reach gets 404, never a hint it exists.
+Tenant isolation itself is not decided here: the scoped manager already limits every query to the
+current tenant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .context import get_current_tenant
+from .roles import PARTNER_ROLES, VENDOR_ROLES, Role
+
+if TYPE_CHECKING:
+    from .models import ApiKey, Membership, Tenant, User
+
+
+class Perm(StrEnum):
+    CONSOLE_VIEW = "console.view"  # open the vendor console (read)
+    PORTAL_VIEW = "portal.view"  # open the partner portal
+    STAFF_VIEW = "staff.view"  # see the tenant's users and invitations
+    STAFF_MANAGE = "staff.manage"  # invite vendor staff and partner users, change roles, deactivate
+    PARTNER_TEAM_MANAGE = "partner_team.manage"  # a partner admin's own team
+    PARTNERS_VIEW = "partners.view"
+    PARTNERS_MANAGE = "partners.manage"
+    API_KEYS_MANAGE = "api_keys.manage"
+    AUDIT_VIEW = "audit.view"
+    OBJECT_GRANTS_MANAGE = "object_grants.manage"
+
+
+_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW}
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.PROGRAM_ADMIN: frozenset(
+        _ALL_VENDOR_READ
+        | {
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+            Perm.PARTNERS_MANAGE,
+            Perm.API_KEYS_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.OBJECT_GRANTS_MANAGE,
+        }
+    ),
+    Role.CHANNEL_MANAGER: frozenset(_ALL_VENDOR_READ | {Perm.PARTNERS_MANAGE}),
+    Role.DIRECT_SALES: frozenset({Perm.CONSOLE_VIEW}),
+    Role.MARKETING: frozenset(_ALL_VENDOR_READ),
+    # Executives read everything in the console and change nothing.
+    Role.EXECUTIVE: frozenset(_ALL_VENDOR_READ | {Perm.AUDIT_VIEW, Perm.STAFF_VIEW}),
+    Role.PARTNER_ADMIN: frozenset(
+        {Perm.PORTAL_VIEW, Perm.PARTNER_TEAM_MANAGE, Perm.API_KEYS_MANAGE, Perm.PARTNERS_VIEW}
+    ),
+    Role.PARTNER_SALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
+    Role.PARTNER_PRESALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
+    Role.PARTNER_MARKETING: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
+}
+
+# Roles each inviter may hand out (a partner admin only into their own organisation).
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.PROGRAM_ADMIN: frozenset(VENDOR_ROLES | PARTNER_ROLES),
+    Role.PARTNER_ADMIN: frozenset(PARTNER_ROLES),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting in the current tenant, and as what."""
+
+    tenant: Tenant | None
+    user: User | None = None
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
+    mfa_satisfied: bool = True
+
+    @property
+    def role(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.role
+        if self.membership is not None and self.membership.is_active:
+            return self.membership.role
+        return None
+
+    @property
+    def partner_organization_id(self) -> int | None:
+        if self.api_key is not None:
+            return self.api_key.partner_organization_id
+        if self.membership is not None:
+            return self.membership.partner_organization_id
+        return None
+
+    @property
+    def is_member(self) -> bool:
+        return self.role is not None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.role in VENDOR_ROLES
+
+    @property
+    def label(self) -> str:
+        if self.api_key is not None:
+            return f"API key {self.api_key.name} ({self.api_key.prefix})"
+        return self.user.email if self.user is not None else "system"
+
+    def has(self, perm: Perm) -> bool:
+        role = self.role
+        return role is not None and self.mfa_satisfied and perm in ROLE_PERMS.get(role, ())
+
+
+SYSTEM = Actor(tenant=None)
+
+
+def mfa_required_for(role: str | None) -> bool:
+    return role in settings.PRM_MFA_REQUIRED_ROLES
+
+
+def user_has_totp(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def actor_for_user(user, tenant: Tenant | None) -> Actor:
+    from .models import Membership
+
+    if tenant is None or user is None or not user.is_authenticated:
+        return Actor(tenant=tenant)
+    membership = (
+        Membership.objects.select_related("partner_organization")
+        .filter(user=user, is_active=True)
+        .first()
+    )
+    mfa_ok = True
+    if membership is not None and mfa_required_for(membership.role):
+        mfa_ok = user_has_totp(user)
+    return Actor(tenant=tenant, user=user, membership=membership, mfa_satisfied=mfa_ok)
+
+
+def actor_for_api_key(key: ApiKey) -> Actor:
+    return Actor(tenant=key.tenant, api_key=key, user=None)
+
+
+def get_actor(request) -> Actor:
+    """The actor of a Django or DRF request, computed once per request."""
+    django_request = getattr(request, "_request", request)
+    cached = getattr(django_request, "_prm_actor", None)
+    auth = getattr(request, "auth", None)
+    from .models import ApiKey
+
+    if isinstance(auth, ApiKey):
+        actor = actor_for_api_key(auth)
+    elif cached is not None:
+        return cached
+    else:
+        actor = actor_for_user(getattr(django_request, "user", None), get_current_tenant())
+    django_request._prm_actor = actor
+    return actor
+
+
+def require(actor: Actor, perm: Perm) -> None:
+    """Raise PermissionDenied unless the actor's role carries `perm` in this tenant."""
+    if not actor.has(perm):
+        if actor.role is not None and not actor.mfa_satisfied:
+            raise PermissionDenied(_("Set up two-factor authentication to continue."))
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+def may_grant_role(actor: Actor, role: str, partner_organization_id: int | None) -> bool:
+    grantable = GRANTABLE_ROLES.get(actor.role or "", frozenset())
+    if role not in grantable:
+        return False
+    if actor.role == Role.PARTNER_ADMIN:
+        return partner_organization_id == actor.partner_organization_id
+    return True
+
+
+# --- Row visibility (SQL) ------------------------------------------------------------------
+
+
+def scope_partner_organizations(actor: Actor, qs: QuerySet) -> QuerySet:
+    """Program admins, executives and marketing see every partner; a channel manager sees the
+    partners assigned to them; a partner user sees their own organisation. Exceptional per-object
+    grants (django-guardian) add to what the role gives."""
+    role = actor.role
+    if role in (Role.PROGRAM_ADMIN, Role.EXECUTIVE, Role.MARKETING):
+        return qs
+    if role in PARTNER_ROLES:
+        return qs.filter(pk=actor.partner_organization_id)
+    condition = Q(pk__in=_guardian_granted_ids(actor, "partners.view_partnerorganization", qs))
+    if role == Role.CHANNEL_MANAGER and actor.user is not None:
+        condition |= Q(channel_manager=actor.user)
+    return qs.filter(condition) if role is not None else qs.none()
+
+
+def scope_memberships(actor: Actor, qs: QuerySet) -> QuerySet:
+    """Vendor staff with console access see all memberships; partner users see their org's."""
+    if actor.has(Perm.CONSOLE_VIEW) and actor.role != Role.DIRECT_SALES:
+        return qs
+    if actor.is_partner:
+        return qs.filter(partner_organization_id=actor.partner_organization_id)
+    return qs.none()
+
+
+def scope_api_keys(actor: Actor, qs: QuerySet) -> QuerySet:
+    if actor.role == Role.PROGRAM_ADMIN:
+        return qs
+    if actor.role == Role.PARTNER_ADMIN:
+        return qs.filter(partner_organization_id=actor.partner_organization_id)
+    return qs.none()
+
+
+def may_manage_membership(actor: Actor, membership: Membership) -> bool:
+    if actor.has(Perm.STAFF_MANAGE):
+        return True
+    return (
+        actor.has(Perm.PARTNER_TEAM_MANAGE)
+        and membership.partner_organization_id is not None
+        and membership.partner_organization_id == actor.partner_organization_id
+    )
+
+
+def _guardian_granted_ids(actor: Actor, perm: str, qs: QuerySet):
+    """Primary keys of rows granted to this user by an exceptional per-object permission."""
+    from guardian.shortcuts import get_objects_for_user
+
+    if actor.user is None:
+        return qs.none().values("pk")
+    return get_objects_for_user(
+        actor.user, perm, klass=qs, accept_global_perms=False, with_superuser=False
+    ).values("pk")

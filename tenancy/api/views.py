@@ -1,0 +1,110 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import access, selectors, services
+from ..access import Perm
+from . import serializers as s
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """Base for API viewsets: objects by UUID, querysets from selectors scoped to the actor."""
+
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    @property
+    def actor(self):
+        return access.get_actor(self.request)
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request):
+        actor = access.get_actor(request)
+        membership = actor.membership
+        org = actor.api_key.partner_organization if actor.api_key else (
+            membership.partner_organization if membership else None
+        )
+        data = {
+            "email": actor.user.email if actor.user else None,
+            "tenant": actor.tenant.slug,
+            "role": actor.role,
+            "partner_organization": org.uuid if org else None,
+            "via_api_key": actor.api_key is not None,
+        }
+        return Response(s.MeSerializer(data).data)
+
+
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.MembershipSerializer
+    filterset_fields = ["role", "is_active"]
+
+    def get_queryset(self):
+        return selectors.team_members(self.actor)
+
+    @extend_schema(request=s.MembershipUpdateSerializer, responses=s.MembershipSerializer)
+    def partial_update(self, request, id=None):
+        membership = self.get_object()
+        payload = s.MembershipUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if "role" in data:
+            membership = services.membership_change_role(actor=self.actor, membership=membership, role=data["role"])
+        if "is_active" in data:
+            membership = services.membership_set_active(actor=self.actor, membership=membership, active=data["is_active"])
+        return Response(s.MembershipSerializer(membership).data)
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.InvitationSerializer
+
+    def get_queryset(self):
+        return selectors.pending_invitations(self.actor)
+
+    def create(self, request):
+        payload = s.InvitationSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        invitation = services.invitation_create(actor=self.actor, **payload.validated_data)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, id=None):
+        services.invitation_revoke(actor=self.actor, invitation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.ApiKeySerializer
+    required_perms = (Perm.API_KEYS_MANAGE,)
+
+    def get_queryset(self):
+        return selectors.api_keys(self.actor)
+
+    @extend_schema(request=s.ApiKeySerializer, responses={201: s.ApiKeyCreatedSerializer})
+    def create(self, request):
+        payload = s.ApiKeySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        key, plaintext = services.api_key_create(actor=self.actor, **payload.validated_data)
+        key.key = plaintext
+        return Response(s.ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, id=None):
+        services.api_key_revoke(actor=self.actor, key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.AuditEventSerializer
+    required_perms = (Perm.AUDIT_VIEW,)
+    filterset_fields = ["action", "target_type", "target_id"]
+
+    def get_queryset(self):
+        return selectors.audit_events(self.actor)
+
+

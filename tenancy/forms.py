@@ -1,0 +1,81 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .access import Actor
+from .roles import PARTNER_ROLES, Role
+
+
+def _role_choices(actor: Actor):
+    grantable = access.GRANTABLE_ROLES.get(actor.role or "", frozenset())
+    return [(value, label) for value, label in Role.choices if value in grantable]
+
+
+class _PartnerOrgChoiceMixin:
+    """Adds a partner-organisation picker for console users; partner admins invite into their own."""
+
+    def _setup_partner_org(self, actor: Actor) -> None:
+        from partners import selectors as partner_selectors
+
+        if actor.is_partner:
+            del self.fields["partner_organization"]
+        else:
+            self.fields["partner_organization"].queryset = partner_selectors.partner_organizations_for(actor)
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if "partner_organization" in self.fields and role:
+            org = cleaned.get("partner_organization")
+            if role in PARTNER_ROLES and org is None:
+                self.add_error("partner_organization", _("Choose the partner organisation for a partner role."))
+            if role not in PARTNER_ROLES and org is not None:
+                self.add_error("partner_organization", _("Vendor staff do not belong to a partner."))
+        return cleaned
+
+
+class InvitationForm(_PartnerOrgChoiceMixin, forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"))
+    partner_organization = forms.ModelChoiceField(
+        label=_("Partner organisation"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, actor: Actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices(actor)
+        self._setup_partner_org(actor)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, actor: Actor, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        same_side = PARTNER_ROLES if membership.is_partner else set(Role.values) - set(PARTNER_ROLES)
+        self.fields["role"].choices = [c for c in _role_choices(actor) if c[0] in same_side]
+
+
+class ApiKeyForm(_PartnerOrgChoiceMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    role = forms.ChoiceField(label=_("Acts as"))
+    partner_organization = forms.ModelChoiceField(
+        label=_("Partner organisation (for a partner key)"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, actor: Actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices(actor)
+        self._setup_partner_org(actor)
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=200)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned

@@ -1,0 +1,60 @@
+"""What /healthz reports: database, broker, cache and the scheduler's last heartbeat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from prm.celery import app
+
+from .tasks import HEARTBEAT_CACHE_KEY
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", reported as text
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_broker() -> dict:
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return {"ok": True, "transport": conn.transport_cls}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_cache() -> dict:
+    try:
+        cache.set("prm:healthz", "1", 10)
+        return {"ok": cache.get("prm:healthz") == "1"}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _scheduler() -> dict:
+    last = cache.get(HEARTBEAT_CACHE_KEY)
+    if not last:
+        return {"last_heartbeat": None, "age_seconds": None}
+    age = (timezone.now() - datetime.fromisoformat(last)).total_seconds()
+    return {"last_heartbeat": last, "age_seconds": round(age, 1)}
+
+
+def health_report() -> dict:
+    database, broker, cache_status = _check_database(), _check_broker(), _check_cache()
+    return {
+        "ok": database["ok"] and broker["ok"] and cache_status["ok"],
+        "database": database,
+        "broker": broker,
+        "cache": cache_status,
+        # Informational: beat fires a heartbeat every 15 s that a worker records.
+        "scheduler": _scheduler(),
+    }

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .roles import PARTNER_ROLES, Role
+from .scoping import TenantOwnedModel
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    _("Use lowercase letters, digits and hyphens (a valid host name label)."),
+)
+domain_validator = RegexValidator(
+    r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    _("Enter a host name such as partners.example.com."),
+)
+
+
+class Tenant(models.Model):
+    """A vendor organisation running a partner program."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=63, unique=True, validators=[slug_validator])
+    custom_domain = models.CharField(
+        _("custom domain"),
+        max_length=253,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[domain_validator],
+        help_text=_("Optional host that serves this tenant, e.g. partners.acme.com."),
+    )
+    brand_color = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#1f6feb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour like #1f6feb."))],
+    )
+    logo_url = models.URLField(_("logo URL"), blank=True)
+    support_email = models.EmailField(_("support email"), blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Global: one email, one password, one MFA, memberships in any number of tenants."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text=_("Platform operator: may use the platform admin site.")
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name or self.email).split(" ")[0]
+
+
+class Membership(TenantOwnedModel):
+    """A user's place in one tenant: a role, and for partner roles the partner organisation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    partner_organization = models.ForeignKey(
+        "partners.PartnerOrganization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_one_per_tenant"),
+            models.CheckConstraint(
+                name="membership_partner_role_has_org",
+                condition=(
+                    Q(role__in=[r.value for r in PARTNER_ROLES], partner_organization__isnull=False)
+                    | (~Q(role__in=[r.value for r in PARTNER_ROLES]) & Q(partner_organization__isnull=True))
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "partner_organization", "role"], name="membership_org_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+
+class Invitation(TenantOwnedModel):
+    """An emailed invitation to join a tenant with a role.
+
+    The link carries a signed, time-limited token of the invitation's UUID; nothing secret is stored.
+    """
+
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    partner_organization = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, null=True, blank=True
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "email"], name="invitation_email")]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ApiKey(TenantOwnedModel):
+    """A bearer key for the REST API, of the tenant (vendor role) or of one partner org."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.CharField(_("acts as"), max_length=32, choices=Role.choices)
+    partner_organization = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "partner_organization"], name="apikey_org")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEvent(TenantOwnedModel):
+    """Who changed what, when, from where. Written by services in the same transaction."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text=_("Email or API key at the time."))
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=254, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="audit_recent"),
+            models.Index(fields=["tenant", "target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.target_label}"
+
+
+class ProcessedTask(models.Model):
+    """A claim that a task delivery ran to completion: the second delivery of an id is a no-op."""
+
+    task_id = models.CharField(max_length=255, unique=True)
+    task_name = models.CharField(max_length=255)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True)
+    processed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

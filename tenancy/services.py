@@ -1,0 +1,350 @@
+"""Writes for tenancy: tenants, invitations, memberships, API keys and object grants.
+
+Every service takes the acting `Actor`, checks what the actor may do through `access`, writes in one
+transaction with its audit event, and enqueues follow-up work on commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import access
+from .access import Actor, Perm
+from .audit import audit_record
+from .context import require_current_tenant, tenant_context
+from .models import ApiKey, Invitation, Membership, Tenant
+from .roles import PARTNER_ROLES, VENDOR_ROLES, Role
+
+User = get_user_model()
+
+INVITATION_SALT = "prm.invitation"
+API_KEY_PREFIX = "prm"
+
+
+# --- Tenants ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_create(*, name: str, slug: str, **fields) -> Tenant:
+    tenant = Tenant(name=name, slug=slug.lower(), **fields)
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+# --- Memberships ------------------------------------------------------------------------------
+
+
+def _validate_role_and_org(role: str, partner_organization) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if role in PARTNER_ROLES and partner_organization is None:
+        raise ValidationError({"partner_organization": _("Partner roles need a partner organisation.")})
+    if role in VENDOR_ROLES and partner_organization is not None:
+        raise ValidationError({"partner_organization": _("Vendor staff do not belong to a partner.")})
+
+
+@transaction.atomic
+def membership_create(*, user, role: str, partner_organization=None, actor: Actor = access.SYSTEM) -> Membership:
+    """Give a user a role in the current tenant (used by invitations, seeding and onboarding)."""
+    _validate_role_and_org(role, partner_organization)
+    tenant = require_current_tenant()
+    membership = Membership.objects.filter(user=user).first()
+    if membership is not None:
+        raise ValidationError(_("%(email)s is already a member here.") % {"email": user.email})
+    membership = Membership.objects.create(
+        tenant=tenant, user=user, role=role, partner_organization=partner_organization
+    )
+    audit_record(
+        actor=actor,
+        action="membership.created",
+        target=membership,
+        changes={"role": role, "partner_organization": str(partner_organization or "")},
+    )
+    return membership
+
+
+def _ensure_not_last_admin(membership: Membership) -> None:
+    if membership.role != Role.PROGRAM_ADMIN or not membership.is_active:
+        return
+    others = Membership.objects.filter(role=Role.PROGRAM_ADMIN, is_active=True).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError(_("A tenant needs at least one active program admin."))
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
+    if not access.may_manage_membership(actor, membership):
+        raise PermissionDenied(_("You may not manage this user."))
+    if actor.membership is not None and actor.membership.pk == membership.pk:
+        raise ValidationError({"role": _("You cannot change your own role.")})
+    if not access.may_grant_role(actor, role, membership.partner_organization_id):
+        raise ValidationError({"role": _("You may not give this role.")})
+    _validate_role_and_org(role, membership.partner_organization)
+    if membership.role == role:
+        return membership
+    _ensure_not_last_admin(membership)
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(actor=actor, action="membership.role_changed", target=membership, changes={"role": [old, role]})
+    return membership
+
+
+@transaction.atomic
+def membership_set_active(*, actor: Actor, membership: Membership, active: bool) -> Membership:
+    if not access.may_manage_membership(actor, membership):
+        raise PermissionDenied(_("You may not manage this user."))
+    if actor.membership is not None and actor.membership.pk == membership.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    if membership.is_active == active:
+        return membership
+    if not active:
+        _ensure_not_last_admin(membership)
+    membership.is_active = active
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="membership.activated" if active else "membership.deactivated",
+        target=membership,
+        changes={"is_active": [not active, active]},
+    )
+    return membership
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.TimestampSigner(salt=INVITATION_SALT).sign(str(invitation.uuid))
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The pending invitation behind a token, in the current tenant; ValidationError otherwise."""
+    max_age = timedelta(days=settings.PRM_INVITATION_DAYS)
+    try:
+        invitation_uuid = signing.TimestampSigner(salt=INVITATION_SALT).unsign(token, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("This invitation has expired. Ask for a new one.")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("This invitation link is not valid.")) from exc
+    invitation = Invitation.objects.select_related("partner_organization").filter(uuid=invitation_uuid).first()
+    if invitation is None:
+        raise ValidationError(_("This invitation link is not valid."))
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation was already used, revoked or has expired."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(*, actor: Actor, email: str, role: str, partner_organization=None) -> Invitation:
+    from .tasks import enqueue, send_invitation_email
+
+    if not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
+        raise PermissionDenied(_("Your role does not allow inviting users."))
+    if actor.role == Role.PARTNER_ADMIN and partner_organization is None:
+        partner_organization = actor.membership.partner_organization if actor.membership else None
+    _validate_role_and_org(role, partner_organization)
+    org_id = partner_organization.pk if partner_organization is not None else None
+    if not access.may_grant_role(actor, role, org_id):
+        raise ValidationError({"role": _("You may not give this role.")})
+    email = User.objects.normalize_email(email).lower()
+    if Membership.objects.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": _("This person is already a member here.")})
+    tenant = require_current_tenant()
+    # A fresh invitation replaces any pending one for the same address.
+    Invitation.objects.filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    invitation = Invitation(
+        tenant=tenant,
+        email=email,
+        role=role,
+        partner_organization=partner_organization,
+        invited_by=actor.user,
+        expires_at=timezone.now() + timedelta(days=settings.PRM_INVITATION_DAYS),
+    )
+    invitation.full_clean(exclude=["tenant"])
+    invitation.save()
+    audit_record(actor=actor, action="invitation.created", target=invitation, changes={"email": email, "role": role})
+    enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
+    return invitation
+
+
+def invitation_accept_url(invitation: Invitation) -> str:
+    from django.urls import reverse
+
+    from .hosts import tenant_base_url
+
+    path = reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
+    return tenant_base_url(invitation.tenant) + path
+
+
+def invitation_send_email(*, invitation_id: int) -> None:
+    invitation = Invitation.objects.select_related("tenant", "invited_by", "partner_organization").filter(
+        pk=invitation_id
+    ).first()
+    if invitation is None or not invitation.is_pending:
+        return
+    context = {
+        "invitation": invitation,
+        "tenant": invitation.tenant,
+        "accept_url": invitation_accept_url(invitation),
+        "role": invitation.get_role_display(),
+    }
+    subject = _("You are invited to %(tenant)s's partner program") % {"tenant": invitation.tenant.name}
+    send_mail(
+        subject=subject,
+        message=render_to_string("emails/invitation.txt", context),
+        html_message=render_to_string("emails/invitation.html", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, user=None, password: str | None = None, full_name: str = ""
+) -> Membership:
+    """Join the tenant. An existing user (logged in as the invited email) just gains a membership;
+    a new person sets a password and their email counts as verified (the link went to it)."""
+    from allauth.account.models import EmailAddress
+
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation was already used, revoked or has expired."))
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ValidationError(_("You already have an account: log in first, then open the link again."))
+        new_user = User(email=invitation.email, full_name=full_name.strip())
+        validate_password(password or "", user=new_user)
+        new_user.set_password(password)
+        new_user.save()
+        user = new_user
+    elif user.email.lower() != invitation.email.lower():
+        raise PermissionDenied(_("This invitation was sent to another email address."))
+    EmailAddress.objects.update_or_create(
+        user=user, email__iexact=invitation.email, defaults={"email": invitation.email, "verified": True, "primary": True}
+    )
+    membership = membership_create(
+        user=user,
+        role=invitation.role,
+        partner_organization=invitation.partner_organization,
+        actor=Actor(tenant=invitation.tenant, user=user),
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
+    org_id = invitation.partner_organization_id
+    if not (actor.has(Perm.STAFF_MANAGE) or (actor.has(Perm.PARTNER_TEAM_MANAGE) and org_id == actor.partner_organization_id)):
+        raise PermissionDenied(_("You may not revoke this invitation."))
+    if invitation.revoked_at is None and invitation.accepted_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="invitation.revoked", target=invitation)
+    return invitation
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def hash_api_key(secret: str) -> str:
+    # Keys are 256-bit random secrets, so a fast hash is safe (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(*, actor: Actor, name: str, role: str, partner_organization=None) -> tuple[ApiKey, str]:
+    """Create a key; the plaintext is returned once and never stored."""
+    access.require(actor, Perm.API_KEYS_MANAGE)
+    if actor.role == Role.PARTNER_ADMIN:
+        partner_organization = actor.membership.partner_organization if actor.membership else None
+    _validate_role_and_org(role, partner_organization)
+    if not access.may_grant_role(actor, role, partner_organization.pk if partner_organization else None):
+        raise ValidationError({"role": _("You may not give a key this role.")})
+    if not name.strip():
+        raise ValidationError({"name": _("Give the key a name.")})
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{API_KEY_PREFIX}_{prefix}_{secret}"
+    key = ApiKey.objects.create(
+        tenant=require_current_tenant(),
+        name=name.strip()[:100],
+        prefix=prefix,
+        key_hash=hash_api_key(plaintext),
+        role=role,
+        partner_organization=partner_organization,
+        created_by=actor.user,
+    )
+    audit_record(actor=actor, action="api_key.created", target=key, changes={"role": role})
+    return key, plaintext
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    access.require(actor, Perm.API_KEYS_MANAGE)
+    if not access.scope_api_keys(actor, ApiKey.objects.filter(pk=key.pk)).exists():
+        raise PermissionDenied(_("You may not revoke this key."))
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoked", target=key)
+    return key
+
+
+def api_key_authenticate(plaintext: str) -> ApiKey | None:
+    """The active key for a bearer string, across tenants (the key names its tenant)."""
+    parts = plaintext.split("_")
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    key = ApiKey.objects.unscoped().select_related("tenant", "partner_organization").filter(prefix=parts[1]).first()
+    if key is None or key.revoked_at is not None or not key.tenant.is_active:
+        return None
+    if not secrets.compare_digest(key.key_hash, hash_api_key(plaintext)):
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        with tenant_context(key.tenant):
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+# --- Exceptional per-object grants (django-guardian) --------------------------------------------
+
+
+@transaction.atomic
+def object_permission_grant(*, actor: Actor, user, perm: str, obj) -> None:
+    from guardian.shortcuts import assign_perm
+
+    access.require(actor, Perm.OBJECT_GRANTS_MANAGE)
+    if not Membership.objects.filter(user=user, is_active=True).exists():
+        raise ValidationError(_("Only members of this tenant can be granted access."))
+    assign_perm(perm, user, obj)
+    audit_record(actor=actor, action="object_permission.granted", target=obj, changes={"user": user.email, "perm": perm})
+
+
+@transaction.atomic
+def object_permission_revoke(*, actor: Actor, user, perm: str, obj) -> None:
+    from guardian.shortcuts import remove_perm
+
+    access.require(actor, Perm.OBJECT_GRANTS_MANAGE)
+    remove_perm(perm, user, obj)
+    audit_record(actor=actor, action="object_permission.revoked", target=obj, changes={"user": user.email, "perm": perm})

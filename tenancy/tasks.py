@@ -1,0 +1,81 @@
+"""Task plumbing: tenant-carrying, idempotent tasks, plus the platform's own periodic jobs.
+
+Tenant tasks take `tenant_id` explicitly and restore the tenant in the worker. A delivery runs its
+body inside a transaction that also inserts a ProcessedTask claim keyed by the Celery task id, so a
+redelivered message (acks_late, worker lost, broker visibility timeout) finds the claim and does
+nothing; a failed run rolls its claim back and may be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Task, shared_task
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .context import tenant_context
+from .models import ProcessedTask, Tenant
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_CACHE_KEY = "prm:scheduler-heartbeat"
+
+
+class TenantTask(Task):
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tenant_id = kwargs.pop("tenant_id", None)
+        if tenant_id is None:
+            raise TypeError(f"{self.name} must be called with tenant_id=")
+        tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+        if tenant is None:
+            logger.warning("Task %s skipped: tenant %s is gone or inactive", self.name, tenant_id)
+            return None
+        task_id = getattr(self.request, "id", None)
+        with tenant_context(tenant):
+            if task_id is None:  # called in-process (e.g. a sweep calling another task's body)
+                return self.run(*args, **kwargs)
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        ProcessedTask.objects.create(
+                            task_id=task_id, task_name=self.name, tenant=tenant
+                        )
+                except IntegrityError:
+                    logger.info("Task %s[%s] already processed; skipping", self.name, task_id)
+                    return None
+                return self.run(*args, **kwargs)
+
+
+def enqueue(task: Task, *, tenant: Tenant, **kwargs: Any) -> None:
+    """Send a tenant task once the current transaction commits (never for rolled-back work)."""
+    payload = {**kwargs, "tenant_id": tenant.pk}
+    transaction.on_commit(lambda: task.apply_async(kwargs=payload))
+
+
+@shared_task(base=TenantTask, bind=True, name="tenancy.tasks.send_invitation_email")
+def send_invitation_email(self, *, invitation_id: int) -> None:
+    from .services import invitation_send_email
+
+    invitation_send_email(invitation_id=invitation_id)
+
+
+@shared_task(name="tenancy.tasks.heartbeat")
+def heartbeat() -> str:
+    """Fired by beat, run by a worker: /healthz shows that both are alive."""
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_CACHE_KEY, now, timeout=None)
+    return now
+
+
+@shared_task(name="tenancy.tasks.prune_processed_tasks")
+def prune_processed_tasks(days: int = 30) -> int:
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = ProcessedTask.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+from .views import CONSOLE, PORTAL
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("console/", views.console_home, name="console_home"),
+    path("console/audit/", views.audit_log, name="console_audit_log"),
+    path("portal/", views.portal_home, name="portal_home"),
+]
+
+for surface in (CONSOLE, PORTAL):
+    kwargs = {"surface": surface}
+    urlpatterns += [
+        path(f"{surface}/team/", views.team, kwargs, name=f"{surface}_team"),
+        path(f"{surface}/team/<uuid:membership_uuid>/", views.team_member, kwargs, name=f"{surface}_team_member"),
+        path(
+            f"{surface}/invitations/<uuid:invitation_uuid>/revoke/",
+            views.invitation_revoke,
+            kwargs,
+            name=f"{surface}_invitation_revoke",
+        ),
+        path(f"{surface}/api-keys/", views.api_keys, kwargs, name=f"{surface}_api_keys"),
+        path(f"{surface}/api-keys/<uuid:key_uuid>/revoke/", views.api_key_revoke, kwargs, name=f"{surface}_api_key_revoke"),
+    ]

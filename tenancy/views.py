@@ -1,0 +1,286 @@
+"""Pages of the tenancy area: home routing, invitations, team management (console and portal),
+API keys, audit log, health check and the dev mailbox. Thin: access check, one service or
+selector call, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, selectors, services
+from .access import Perm
+from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
+from .models import Invitation, Membership
+
+CONSOLE, PORTAL = "console", "portal"
+SURFACE_PERMS = {
+    # surface: (perm to view the team, perm to change it)
+    CONSOLE: (Perm.STAFF_VIEW, Perm.STAFF_MANAGE),
+    PORTAL: (Perm.PARTNER_TEAM_MANAGE, Perm.PARTNER_TEAM_MANAGE),
+}
+
+
+def apply_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: field errors where they belong."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def require_tenant(request):
+    if getattr(request, "tenant", None) is None:
+        raise Http404
+    return access.get_actor(request)
+
+
+# --- Home --------------------------------------------------------------------------------------
+
+
+def home(request):
+    if getattr(request, "tenant", None) is None:
+        memberships = []
+        if request.user.is_authenticated:
+            memberships = Membership.objects.unscoped().filter(user=request.user, is_active=True).select_related(
+                "tenant"
+            )
+        return render(request, "platform/home.html", {"memberships": memberships})
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    actor = access.get_actor(request)
+    if actor.has(Perm.CONSOLE_VIEW):
+        return redirect("console_home")
+    if actor.has(Perm.PORTAL_VIEW):
+        return redirect("portal_home")
+    raise PermissionDenied(_("Your account has no access to %(tenant)s's partner program.") % {"tenant": request.tenant})
+
+
+@login_required
+def console_home(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    return render(request, "console/home.html", {})
+
+
+@login_required
+def portal_home(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    return render(request, "portal/home.html", {"organization": actor.membership.partner_organization})
+
+
+# --- Team management (one set of views for console and portal) ---------------------------------
+
+
+def _team_actor(request, surface: str, *, manage: bool = False):
+    actor = require_tenant(request)
+    view_perm, manage_perm = SURFACE_PERMS[surface]
+    access.require(actor, manage_perm if manage else view_perm)
+    return actor
+
+
+def _team_context(actor, surface: str, invite_form=None):
+    members = selectors.team_members(
+        actor, partner_organization_id=actor.partner_organization_id if surface == PORTAL else None
+    )
+    can_manage = actor.has(SURFACE_PERMS[surface][1])
+    return {
+        "surface": surface,
+        "base_template": f"{surface}/base.html",
+        "members": members,
+        "invitations": selectors.pending_invitations(actor),
+        "can_manage": can_manage,
+        "invite_form": invite_form or (InvitationForm(actor=actor) if can_manage else None),
+    }
+
+
+@login_required
+def team(request, surface: str):
+    actor = _team_actor(request, surface)
+    if request.method == "POST":
+        access.require(actor, SURFACE_PERMS[surface][1])
+        form = InvitationForm(request.POST, actor=actor)
+        if form.is_valid():
+            try:
+                invitation = services.invitation_create(actor=actor, **form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+                return redirect(f"{surface}_team")
+        return render(request, "tenancy/team.html", _team_context(actor, surface, form), status=400)
+    return render(request, "tenancy/team.html", _team_context(actor, surface))
+
+
+@login_required
+def team_member(request, surface: str, membership_uuid):
+    actor = _team_actor(request, surface)
+    members = selectors.team_members(
+        actor, partner_organization_id=actor.partner_organization_id if surface == PORTAL else None
+    )
+    membership = get_object_or_404(members, uuid=membership_uuid)
+    form = RoleForm(initial={"role": membership.role}, actor=actor, membership=membership)
+    status = 200
+    if request.method == "POST":
+        access.require(actor, SURFACE_PERMS[surface][1])
+        action = request.POST.get("action")
+        try:
+            if action == "role":
+                form = RoleForm(request.POST, actor=actor, membership=membership)
+                if form.is_valid():
+                    services.membership_change_role(actor=actor, membership=membership, role=form.cleaned_data["role"])
+                    messages.success(request, _("Role changed."))
+                    return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
+            elif action in ("deactivate", "activate"):
+                services.membership_set_active(actor=actor, membership=membership, active=action == "activate")
+                messages.success(request, _("User deactivated.") if action == "deactivate" else _("User reactivated."))
+                return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
+            else:
+                form.add_error(None, _("Unknown action."))
+        except ValidationError as error:
+            apply_errors(form, error)
+        status = 400
+    context = {
+        "surface": surface,
+        "base_template": f"{surface}/base.html",
+        "member": membership,
+        "form": form,
+        "can_manage": actor.has(SURFACE_PERMS[surface][1]) and access.may_manage_membership(actor, membership),
+    }
+    return render(request, "tenancy/team_member.html", context, status=status)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, surface: str, invitation_uuid):
+    actor = _team_actor(request, surface, manage=True)
+    invitation = get_object_or_404(selectors.pending_invitations(actor), uuid=invitation_uuid)
+    services.invitation_revoke(actor=actor, invitation=invitation)
+    messages.success(request, _("Invitation revoked."))
+    return redirect(f"{surface}_team")
+
+
+# --- Invitations (accept) -------------------------------------------------------------------------
+
+
+@never_cache
+def invitation_accept(request, token: str):
+    require_tenant(request)
+    try:
+        invitation = services.invitation_from_token(token)
+    except ValidationError as error:
+        return render(request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400)
+    existing_user = request.user if request.user.is_authenticated else None
+    form = AcceptInvitationForm(request.POST or None) if existing_user is None else None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form is None or form.is_valid():
+            data = form.cleaned_data if form is not None else {}
+            try:
+                membership = services.invitation_accept(
+                    invitation=invitation,
+                    user=existing_user,
+                    password=data.get("password1"),
+                    full_name=data.get("full_name", ""),
+                )
+            except ValidationError as error:
+                if form is None:
+                    return render(request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400)
+                apply_errors(form, error)
+            except PermissionDenied as error:
+                return render(request, "tenancy/invitation_invalid.html", {"message": str(error)}, status=403)
+            else:
+                if existing_user is None:
+                    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome to %(tenant)s!") % {"tenant": request.tenant.name})
+                return redirect("home")
+    context = {"invitation": invitation, "form": form, "existing_user": existing_user}
+    return render(request, "tenancy/invitation_accept.html", context, status=status)
+
+
+# --- API keys (console and portal) ---------------------------------------------------------------
+
+
+@login_required
+def api_keys(request, surface: str):
+    actor = require_tenant(request)
+    access.require(actor, Perm.API_KEYS_MANAGE)
+    if (surface == PORTAL) != actor.is_partner:
+        raise PermissionDenied
+    form = ApiKeyForm(request.POST or None, actor=actor)
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                key, new_key = services.api_key_create(actor=actor, **form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(form, error)
+                status = 400
+            else:
+                messages.success(request, _("Key %(name)s created. Copy it now: it is shown only once.") % {"name": key.name})
+                form = ApiKeyForm(actor=actor)
+        else:
+            status = 400
+    context = {
+        "base_template": f"{surface}/base.html",
+        "surface": surface,
+        "keys": selectors.api_keys(actor),
+        "form": form,
+        "new_key": new_key,
+    }
+    return render(request, "tenancy/api_keys.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request, surface: str, key_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.API_KEYS_MANAGE)
+    key = get_object_or_404(selectors.api_keys(actor), uuid=key_uuid)
+    services.api_key_revoke(actor=actor, key=key)
+    messages.success(request, _("Key revoked."))
+    return redirect(f"{surface}_api_keys")
+
+
+# --- Audit log --------------------------------------------------------------------------------------
+
+
+@login_required
+def audit_log(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.AUDIT_VIEW)
+    page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
+    return render(request, "console/audit_log.html", {"page": page})
+
+
+# --- Platform --------------------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    from .health import health_report
+
+    report = health_report()
+    return JsonResponse(report, status=200 if report["ok"] else 503)
+
+
+def dev_mailbox(request):
+    """Sent mail in `make run` (DEBUG only; not routed otherwise)."""
+    from .mail import mailbox_messages
+
+    if not settings.DEBUG:
+        raise Http404
+    return render(request, "platform/mailbox.html", {"messages_sent": mailbox_messages()})
