@@ -10,8 +10,12 @@ from .scoping import TenantOwnedModel
 def tenant_indexes_lead_with_tenant(app_configs, **kwargs):
     """Composite indexes and unique constraints of tenant-owned models start with tenant_id, so they
     serve per-tenant queries and shard cleanly by tenant_id (docs/architecture.md)."""
+    return index_errors(apps.get_models())
+
+
+def index_errors(models) -> list[Error]:
     errors = []
-    for model in apps.get_models():
+    for model in models:
         if not issubclass(model, TenantOwnedModel):
             continue
         groups = [(i.name, list(i.fields)) for i in model._meta.indexes]

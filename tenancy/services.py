@@ -133,7 +133,10 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def invitation_from_token(token: str) -> Invitation:
-    """The pending invitation behind a token, in the current tenant; ValidationError otherwise."""
+    """The pending invitation behind a token, in the current tenant.
+
+    ValidationError for a bad, expired or used token; Invitation.DoesNotExist when the token is
+    genuine but its invitation is not in this tenant."""
     max_age = timedelta(days=settings.PRM_INVITATION_DAYS)
     try:
         invitation_uuid = signing.TimestampSigner(salt=INVITATION_SALT).unsign(token, max_age=max_age)
@@ -141,9 +144,8 @@ def invitation_from_token(token: str) -> Invitation:
         raise ValidationError(_("This invitation has expired. Ask for a new one.")) from exc
     except signing.BadSignature as exc:
         raise ValidationError(_("This invitation link is not valid.")) from exc
-    invitation = Invitation.objects.select_related("partner_organization").filter(uuid=invitation_uuid).first()
-    if invitation is None:
-        raise ValidationError(_("This invitation link is not valid."))
+    # Raises Invitation.DoesNotExist for a token of another tenant: the view answers 404.
+    invitation = Invitation.objects.select_related("partner_organization").get(uuid=invitation_uuid)
     if not invitation.is_pending:
         raise ValidationError(_("This invitation was already used, revoked or has expired."))
     return invitation
@@ -312,7 +314,7 @@ def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
 
 def api_key_authenticate(plaintext: str) -> ApiKey | None:
     """The active key for a bearer string, across tenants (the key names its tenant)."""
-    parts = plaintext.split("_")
+    parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
     key = ApiKey.objects.unscoped().select_related("tenant", "partner_organization").filter(prefix=parts[1]).first()

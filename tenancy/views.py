@@ -178,6 +178,8 @@ def invitation_accept(request, token: str):
     require_tenant(request)
     try:
         invitation = services.invitation_from_token(token)
+    except Invitation.DoesNotExist as missing:
+        raise Http404 from missing
     except ValidationError as error:
         return render(request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400)
     existing_user = request.user if request.user.is_authenticated else None

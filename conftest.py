@@ -1,0 +1,108 @@
+"""Shared fixtures: two tenants, a user of every role in each, partner orgs, clients per host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from partners.tests.factories import PartnerOrganizationFactory
+from tenancy.context import tenant_context
+from tenancy.models import Tenant, User
+from tenancy.roles import Role
+from tenancy.tests.factories import MembershipFactory, TenantFactory, UserFactory, enable_totp
+
+VENDOR_ROLE_NAMES = {
+    Role.PROGRAM_ADMIN: "admin",
+    Role.CHANNEL_MANAGER: "manager",
+    Role.DIRECT_SALES: "sales",
+    Role.MARKETING: "marketing",
+    Role.EXECUTIVE: "executive",
+}
+PARTNER_ROLE_NAMES = {
+    Role.PARTNER_ADMIN: "partner_admin",
+    Role.PARTNER_SALES: "partner_sales",
+    Role.PARTNER_PRESALES: "partner_presales",
+    Role.PARTNER_MARKETING: "partner_marketing",
+}
+
+
+@dataclass
+class World:
+    """One tenant's cast: attribute per role (admin, manager, sales, marketing, executive,
+    partner_admin, partner_sales, ...), the partner org they belong to and a second org."""
+
+    tenant: Tenant
+    users: dict[str, User] = field(default_factory=dict)
+    partner: object = None
+    other_partner: object = None
+    other_partner_admin: User | None = None
+
+    def __getattr__(self, name):
+        users = self.__dict__.get("users", {})
+        if name in users:
+            return users[name]
+        raise AttributeError(name)
+
+    def host(self) -> str:
+        return f"{self.tenant.slug}.localhost"
+
+    def client(self, user: User | None = None) -> Client:
+        client = Client(HTTP_HOST=self.host())
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def api(self, user: User | None = None) -> APIClient:
+        client = APIClient(HTTP_HOST=self.host())
+        if user is not None:
+            client.force_authenticate(user=None)
+            client.force_login(user)
+        return client
+
+
+def build_world(slug: str) -> World:
+    tenant = TenantFactory(slug=slug, name=slug.title())
+    world = World(tenant=tenant)
+    for role, name in VENDOR_ROLE_NAMES.items():
+        user = UserFactory(email=f"{name}@{slug}.test")
+        MembershipFactory(tenant=tenant, user=user, role=role)
+        if role == Role.PROGRAM_ADMIN:
+            enable_totp(user)
+        world.users[name] = user
+    world.partner = PartnerOrganizationFactory(tenant=tenant, name=f"{slug.title()} Partner One", channel_manager=world.users["manager"])
+    world.other_partner = PartnerOrganizationFactory(tenant=tenant, name=f"{slug.title()} Partner Two")
+    for role, name in PARTNER_ROLE_NAMES.items():
+        user = UserFactory(email=f"{name}@{slug}-partner.test")
+        MembershipFactory(tenant=tenant, user=user, role=role, partner_organization=world.partner)
+        world.users[name] = user
+    world.other_partner_admin = UserFactory(email=f"admin@{slug}-other.test")
+    MembershipFactory(tenant=tenant, user=world.other_partner_admin, role=Role.PARTNER_ADMIN, partner_organization=world.other_partner)
+    return world
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit and throttle counters live in the cache: start every test from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def acme(db) -> World:
+    return build_world("acme")
+
+
+@pytest.fixture
+def globex(db) -> World:
+    return build_world("globex")
+
+
+@pytest.fixture
+def in_tenant():
+    """`with in_tenant(world.tenant): ...` for direct ORM access in assertions."""
+    return tenant_context

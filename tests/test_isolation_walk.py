@@ -1,0 +1,120 @@
+"""Tenant isolation, walked over the whole URLconf so new endpoints are covered automatically.
+
+Every URL that takes an object id is requested by a user of tenant A (with the role that may use
+that surface) for an object of tenant B: the answer must be 404, for GET and POST alike. An API
+key of tenant A used at a platform host (where the key picks the tenant) gets 404 too. A URL
+kwarg the walker does not know fails the test: add it to OBJECT_FOR below.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenancy import services
+from tenancy.access import actor_for_user
+from tenancy.context import tenant_context
+from tenancy.models import AuditEvent, Invitation, Membership
+
+SKIP_PREFIXES = ("admin/", "accounts/", "api/v1/schema", "api/v1/docs", "dev/", "healthz")
+
+
+def walk(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            ns = namespace + (pattern.namespace + ":" if pattern.namespace else "")
+            yield from walk(pattern, route, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield route.lstrip("^"), namespace + pattern.name, pattern
+
+
+def id_kwargs(pattern: URLPattern) -> list[str]:
+    return [k for k in pattern.pattern.regex.groupindex if k != "format"]
+
+
+def methods(pattern: URLPattern) -> list[str]:
+    """The methods a route answers: a DRF route's action map, else GET and POST."""
+    actions = getattr(pattern.callback, "actions", None)
+    return sorted(actions) if actions else ["get", "post"]
+
+
+ROUTES = [
+    (route, name, id_kwargs(p), methods(p))
+    for route, name, p in walk()
+    if id_kwargs(p) and not route.startswith(SKIP_PREFIXES) and "<format>" not in route
+    and "(?P<format>" not in route
+]
+
+
+@pytest.fixture
+def victim_objects(globex):
+    """One object of each kind in tenant B (globex)."""
+    with tenant_context(globex.tenant):
+        admin_actor = actor_for_user(globex.admin, globex.tenant)
+        invitation = services.invitation_create(actor=admin_actor, email="new@globex.test", role="marketing")
+        key, _ = services.api_key_create(actor=admin_actor, name="CRM", role="executive")
+        membership = Membership.objects.get(user=globex.partner_admin)
+        audit = AuditEvent.objects.first()
+        invitation = Invitation.objects.get(pk=invitation.pk)
+    return {
+        "membership_uuid": membership.uuid,
+        "membership": membership.uuid,
+        "invitation_uuid": invitation.uuid,
+        "invitation": invitation.uuid,
+        "token": services.invitation_token(invitation),
+        "key_uuid": key.uuid,
+        "api-key": key.uuid,
+        "audit-event": audit.uuid,
+        "partner_uuid": globex.partner.uuid,
+        "partner-organization": globex.partner.uuid,
+    }
+
+
+def object_id_for(name: str, kwarg: str, objects: dict):
+    """HTML views name their kwarg after the object; DRF routes use `id` and the route basename."""
+    key = name.split(":")[-1].rsplit("-", 1)[0] if kwarg == "id" else kwarg
+    assert key in objects, f"{name}: the isolation walk does not know URL kwarg {kwarg!r}; add it"
+    return objects[key]
+
+
+def test_the_walk_finds_the_id_taking_urls():
+    names = {name for _, name, _, _ in ROUTES}
+    assert {"console_team_member", "portal_team_member", "console_partner_detail", "membership-detail"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("route", "name", "kwargs", "verbs"), ROUTES, ids=[r[1] for r in ROUTES])
+def test_tenant_a_gets_404_for_tenant_b_objects(route, name, kwargs, verbs, acme, victim_objects):
+    url = reverse(name, kwargs={k: object_id_for(name, k, victim_objects) for k in kwargs})
+    # Each surface with the role that may use it, so a 404 cannot hide behind a 403.
+    users = [acme.partner_admin] if route.startswith("portal/") else [acme.admin]
+    if route.startswith("invitations/"):
+        users = [acme.admin, acme.partner_admin]
+    for user in users:
+        client = acme.client(user)
+        for method in verbs:
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} as {user.email}: {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("route", "name", "kwargs", "verbs"),
+    [r for r in ROUTES if r[0].startswith("api/")],
+    ids=[r[1] for r in ROUTES if r[0].startswith("api/")],
+)
+def test_api_key_of_tenant_a_gets_404_for_tenant_b_objects(route, name, kwargs, verbs, acme, victim_objects):
+    from rest_framework.test import APIClient
+
+    with tenant_context(acme.tenant):
+        _, plaintext = services.api_key_create(
+            actor=actor_for_user(acme.admin, acme.tenant), name="walker", role="program_admin"
+        )
+    url = reverse(name, kwargs={k: object_id_for(name, k, victim_objects) for k in kwargs})
+    client = APIClient(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    for method in verbs:
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+        assert response["Content-Type"].startswith("application/json")
