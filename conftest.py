@@ -73,14 +73,23 @@ def build_world(slug: str) -> World:
         if role == Role.PROGRAM_ADMIN:
             enable_totp(user)
         world.users[name] = user
-    world.partner = PartnerOrganizationFactory(tenant=tenant, name=f"{slug.title()} Partner One", channel_manager=world.users["manager"])
-    world.other_partner = PartnerOrganizationFactory(tenant=tenant, name=f"{slug.title()} Partner Two")
+    world.partner = PartnerOrganizationFactory(
+        tenant=tenant, name=f"{slug.title()} Partner One", channel_manager=world.users["manager"]
+    )
+    world.other_partner = PartnerOrganizationFactory(
+        tenant=tenant, name=f"{slug.title()} Partner Two"
+    )
     for role, name in PARTNER_ROLE_NAMES.items():
         user = UserFactory(email=f"{name}@{slug}-partner.test")
         MembershipFactory(tenant=tenant, user=user, role=role, partner_organization=world.partner)
         world.users[name] = user
     world.other_partner_admin = UserFactory(email=f"admin@{slug}-other.test")
-    MembershipFactory(tenant=tenant, user=world.other_partner_admin, role=Role.PARTNER_ADMIN, partner_organization=world.other_partner)
+    MembershipFactory(
+        tenant=tenant,
+        user=world.other_partner_admin,
+        role=Role.PARTNER_ADMIN,
+        partner_organization=world.other_partner,
+    )
     return world
 
 

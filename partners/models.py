@@ -18,7 +18,9 @@ class PartnerType(models.TextChoices):
 
 
 class PartnerOrganization(TenantOwnedModel):
-    """A partner company in one tenant's program. The full profile arrives with the program issue."""
+    """A partner company in one tenant's program.
+
+    The full profile arrives with the partner-program issue."""
 
     name = models.CharField(_("name"), max_length=200)
     partner_type = models.CharField(_("partner type"), max_length=32, choices=PartnerType.choices)

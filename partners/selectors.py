@@ -10,7 +10,9 @@ from .models import PartnerOrganization
 
 def partner_organizations_for(actor: Actor) -> QuerySet[PartnerOrganization]:
     """The partner organisations this actor may see, in SQL (role rules plus object grants)."""
-    return access.scope_partner_organizations(actor, PartnerOrganization.objects.all()).order_by("name")
+    return access.scope_partner_organizations(actor, PartnerOrganization.objects.all()).order_by(
+        "name"
+    )
 
 
 def partner_directory(actor: Actor) -> QuerySet[PartnerOrganization]:

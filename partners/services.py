@@ -32,5 +32,10 @@ def partner_organization_create(
     )
     partner.full_clean(exclude=["tenant"])
     partner.save()
-    audit_record(actor=actor, action="partner.created", target=partner, changes={"partner_type": partner_type})
+    audit_record(
+        actor=actor,
+        action="partner.created",
+        target=partner,
+        changes={"partner_type": partner_type},
+    )
     return partner

@@ -14,14 +14,19 @@ def console_partner_list(request):
     actor = require_tenant(request)
     access.require(actor, Perm.CONSOLE_VIEW)
     access.require(actor, Perm.PARTNERS_VIEW)
-    return render(request, "partners/console_list.html", {"partners": selectors.partner_directory(actor)})
+    return render(
+        request, "partners/console_list.html", {"partners": selectors.partner_directory(actor)}
+    )
 
 
 @login_required
 def console_partner_detail(request, partner_uuid):
     actor = require_tenant(request)
     access.require(actor, Perm.CONSOLE_VIEW)
-    partner = get_object_or_404(selectors.partner_organizations_for(actor).select_related("channel_manager"), uuid=partner_uuid)
+    partner = get_object_or_404(
+        selectors.partner_organizations_for(actor).select_related("channel_manager"),
+        uuid=partner_uuid,
+    )
     members = tenancy_selectors.team_members(actor, partner_organization_id=partner.pk)
     return render(request, "partners/console_detail.html", {"partner": partner, "members": members})
 
@@ -30,6 +35,10 @@ def console_partner_detail(request, partner_uuid):
 def portal_organization(request):
     actor = require_tenant(request)
     access.require(actor, Perm.PORTAL_VIEW)
-    partner = get_object_or_404(selectors.partner_organizations_for(actor).select_related("channel_manager"))
+    partner = get_object_or_404(
+        selectors.partner_organizations_for(actor).select_related("channel_manager")
+    )
     members = tenancy_selectors.team_members(actor, partner_organization_id=partner.pk)
-    return render(request, "partners/portal_organization.html", {"partner": partner, "members": members})
+    return render(
+        request, "partners/portal_organization.html", {"partner": partner, "members": members}
+    )

@@ -11,7 +11,9 @@ router.register("memberships", tenancy_api.MembershipViewSet, basename="membersh
 router.register("invitations", tenancy_api.InvitationViewSet, basename="invitation")
 router.register("api-keys", tenancy_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-events", tenancy_api.AuditEventViewSet, basename="audit-event")
-router.register("partner-organizations", PartnerOrganizationViewSet, basename="partner-organization")
+router.register(
+    "partner-organizations", PartnerOrganizationViewSet, basename="partner-organization"
+)
 
 urlpatterns = [
     path("me/", tenancy_api.MeView.as_view(), name="api-me"),

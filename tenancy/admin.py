@@ -8,7 +8,9 @@ from .models import ApiKey, AuditEvent, Invitation, Membership, Tenant, User
 
 def _platform_only(request) -> bool:
     return (
-        getattr(request, "tenant", None) is None and request.user.is_active and request.user.is_staff
+        getattr(request, "tenant", None) is None
+        and request.user.is_active
+        and request.user.is_staff
     )
 
 

@@ -19,12 +19,23 @@ from .roles import Role
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Program admins must use TOTP; the demo enrols them with this secret so anyone can add it to an
-# authenticator app (or compute a code: `python -c "import pyotp; print(pyotp.TOTP('<secret>').now())"`).
+# authenticator app, or compute a code:
+#   python -c "import pyotp; print(pyotp.TOTP('<secret>').now())"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 TENANTS = [
-    {"slug": "acme", "name": "Acme Cloud", "brand_color": "#d9480f", "support_email": "partners@acme.example"},
-    {"slug": "globex", "name": "Globex Security", "brand_color": "#1864ab", "support_email": "alliances@globex.example"},
+    {
+        "slug": "acme",
+        "name": "Acme Cloud",
+        "brand_color": "#d9480f",
+        "support_email": "partners@acme.example",
+    },
+    {
+        "slug": "globex",
+        "name": "Globex Security",
+        "brand_color": "#1864ab",
+        "support_email": "alliances@globex.example",
+    },
 ]
 
 STAFF = [
@@ -57,7 +68,11 @@ PARTNER_STAFF_FULL = [
 ]
 PARTNER_STAFF_SMALL = [("admin", Role.PARTNER_ADMIN), ("sales", Role.PARTNER_SALES)]
 # One partner person who works with both vendors: one login, two portals.
-MULTI_VENDOR_USER = ("pat@multivendor.example", "Pat Multi", {"acme": "Contoso Managed Services", "globex": "Hooli Security Services"})
+MULTI_VENDOR_USER = (
+    "pat@multivendor.example",
+    "Pat Multi",
+    {"acme": "Contoso Managed Services", "globex": "Hooli Security Services"},
+)
 
 
 @dataclass
@@ -77,7 +92,9 @@ class DemoResult:
 def _user(email: str, full_name: str, password_hash: str) -> User:
     from allauth.account.models import EmailAddress
 
-    user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name, "password": password_hash})
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"full_name": full_name, "password": password_hash}
+    )
     if created:
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
@@ -117,7 +134,9 @@ def seed_demo() -> DemoResult:
                     secret = DEMO_TOTP_SECRET
                 result.logins.append(Login(slug, email, Role(role).label, totp_secret=secret))
             for index, (org_name, partner_type, domain, full_team) in enumerate(PARTNERS[slug]):
-                org = PartnerOrganization.objects.filter(name=org_name).first() or partner_organization_create(
+                org = PartnerOrganization.objects.filter(
+                    name=org_name
+                ).first() or partner_organization_create(
                     actor=access.SYSTEM,
                     name=org_name,
                     partner_type=partner_type,

@@ -12,7 +12,7 @@ def _role_choices(actor: Actor):
 
 
 class _PartnerOrgChoiceMixin:
-    """Adds a partner-organisation picker for console users; partner admins invite into their own."""
+    """A partner-organisation picker for console users; partner admins use their own org."""
 
     def _setup_partner_org(self, actor: Actor) -> None:
         from partners import selectors as partner_selectors
@@ -20,7 +20,9 @@ class _PartnerOrgChoiceMixin:
         if actor.is_partner:
             del self.fields["partner_organization"]
         else:
-            self.fields["partner_organization"].queryset = partner_selectors.partner_organizations_for(actor)
+            self.fields[
+                "partner_organization"
+            ].queryset = partner_selectors.partner_organizations_for(actor)
 
     def clean(self):
         cleaned = super().clean()
@@ -28,9 +30,13 @@ class _PartnerOrgChoiceMixin:
         if "partner_organization" in self.fields and role:
             org = cleaned.get("partner_organization")
             if role in PARTNER_ROLES and org is None:
-                self.add_error("partner_organization", _("Choose the partner organisation for a partner role."))
+                self.add_error(
+                    "partner_organization", _("Choose the partner organisation for a partner role.")
+                )
             if role not in PARTNER_ROLES and org is not None:
-                self.add_error("partner_organization", _("Vendor staff do not belong to a partner."))
+                self.add_error(
+                    "partner_organization", _("Vendor staff do not belong to a partner.")
+                )
         return cleaned
 
 
@@ -52,7 +58,9 @@ class RoleForm(forms.Form):
 
     def __init__(self, *args, actor: Actor, membership, **kwargs):
         super().__init__(*args, **kwargs)
-        same_side = PARTNER_ROLES if membership.is_partner else set(Role.values) - set(PARTNER_ROLES)
+        same_side = (
+            PARTNER_ROLES if membership.is_partner else set(Role.values) - set(PARTNER_ROLES)
+        )
         self.fields["role"].choices = [c for c in _role_choices(actor) if c[0] in same_side]
 
 

@@ -22,7 +22,9 @@ def tenant_for_host(host: str) -> Tenant | None:
     suffix = "." + settings.PRM_BASE_DOMAIN
     if name.endswith(suffix):
         slug = name[: -len(suffix)]
-        tenant = Tenant.objects.filter(slug=slug, is_active=True).first() if "." not in slug else None
+        tenant = (
+            Tenant.objects.filter(slug=slug, is_active=True).first() if "." not in slug else None
+        )
     else:
         tenant = Tenant.objects.filter(custom_domain=name, is_active=True).first()
     if tenant is None:

@@ -1,4 +1,6 @@
-"""The dev mailbox: in `make run` every sent message lands as an .eml file, listed at /dev/mailbox/."""
+"""The dev mailbox: in `make run` every sent message lands as an .eml file.
+
+Listed at /dev/mailbox/ when DEBUG is on."""
 
 from __future__ import annotations
 

@@ -79,7 +79,8 @@ class AdminMfaMiddleware:
             actor = access.get_actor(request)
             if actor.role in settings.PRM_MFA_REQUIRED_ROLES and not actor.mfa_satisfied:
                 messages.warning(
-                    request, _("Your role requires two-factor authentication. Set it up to continue.")
+                    request,
+                    _("Your role requires two-factor authentication. Set it up to continue."),
                 )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)

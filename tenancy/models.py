@@ -104,7 +104,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Membership(TenantOwnedModel):
     """A user's place in one tenant: a role, and for partner roles the partner organisation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     partner_organization = models.ForeignKey(
         "partners.PartnerOrganization",
@@ -123,12 +125,17 @@ class Membership(TenantOwnedModel):
                 name="membership_partner_role_has_org",
                 condition=(
                     Q(role__in=[r.value for r in PARTNER_ROLES], partner_organization__isnull=False)
-                    | (~Q(role__in=[r.value for r in PARTNER_ROLES]) & Q(partner_organization__isnull=True))
+                    | (
+                        ~Q(role__in=[r.value for r in PARTNER_ROLES])
+                        & Q(partner_organization__isnull=True)
+                    )
                 ),
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "partner_organization", "role"], name="membership_org_role"),
+            models.Index(
+                fields=["tenant", "partner_organization", "role"], name="membership_org_role"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,7 +149,7 @@ class Membership(TenantOwnedModel):
 class Invitation(TenantOwnedModel):
     """An emailed invitation to join a tenant with a role.
 
-    The link carries a signed, time-limited token of the invitation's UUID; nothing secret is stored.
+    The link carries a signed, time-limited token of the invitation's UUID: no secret is stored.
     """
 
     email = models.EmailField(_("email"))
@@ -169,7 +176,11 @@ class Invitation(TenantOwnedModel):
 
     @property
     def is_pending(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class ApiKey(TenantOwnedModel):

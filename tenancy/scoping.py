@@ -27,6 +27,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
     def unscoped(self) -> TenantQuerySet:
         return super().get_queryset()
 
+    def none(self) -> TenantQuerySet:
+        # An empty queryset reveals nothing, so it needs no tenant (schema generation uses it).
+        return self.unscoped().none()
+
 
 class TenantOwnedModel(models.Model):
     """Every tenant-owned row carries tenant_id and a public UUID; sequential ids never leave."""

@@ -10,11 +10,15 @@ from .access import Actor
 from .models import ApiKey, AuditEvent, Invitation, Membership
 
 
-def team_members(actor: Actor, *, partner_organization_id: int | None = None) -> QuerySet[Membership]:
+def team_members(
+    actor: Actor, *, partner_organization_id: int | None = None
+) -> QuerySet[Membership]:
     qs = access.scope_memberships(actor, Membership.objects.all())
     if partner_organization_id is not None:
         qs = qs.filter(partner_organization_id=partner_organization_id)
-    return qs.select_related("user", "partner_organization").order_by("partner_organization__name", "user__email")
+    return qs.select_related("user", "partner_organization").order_by(
+        "partner_organization__name", "user__email"
+    )
 
 
 def pending_invitations(actor: Actor) -> QuerySet[Invitation]:
@@ -29,9 +33,11 @@ def pending_invitations(actor: Actor) -> QuerySet[Invitation]:
 
 
 def api_keys(actor: Actor) -> QuerySet[ApiKey]:
-    return access.scope_api_keys(actor, ApiKey.objects.all()).select_related(
-        "partner_organization", "created_by"
-    ).order_by("-created_at")
+    return (
+        access.scope_api_keys(actor, ApiKey.objects.all())
+        .select_related("partner_organization", "created_by")
+        .order_by("-created_at")
+    )
 
 
 def audit_events(actor: Actor) -> QuerySet[AuditEvent]:

@@ -52,13 +52,19 @@ def _validate_role_and_org(role: str, partner_organization) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if role in PARTNER_ROLES and partner_organization is None:
-        raise ValidationError({"partner_organization": _("Partner roles need a partner organisation.")})
+        raise ValidationError(
+            {"partner_organization": _("Partner roles need a partner organisation.")}
+        )
     if role in VENDOR_ROLES and partner_organization is not None:
-        raise ValidationError({"partner_organization": _("Vendor staff do not belong to a partner.")})
+        raise ValidationError(
+            {"partner_organization": _("Vendor staff do not belong to a partner.")}
+        )
 
 
 @transaction.atomic
-def membership_create(*, user, role: str, partner_organization=None, actor: Actor = access.SYSTEM) -> Membership:
+def membership_create(
+    *, user, role: str, partner_organization=None, actor: Actor = access.SYSTEM
+) -> Membership:
     """Give a user a role in the current tenant (used by invitations, seeding and onboarding)."""
     _validate_role_and_org(role, partner_organization)
     tenant = require_current_tenant()
@@ -80,7 +86,9 @@ def membership_create(*, user, role: str, partner_organization=None, actor: Acto
 def _ensure_not_last_admin(membership: Membership) -> None:
     if membership.role != Role.PROGRAM_ADMIN or not membership.is_active:
         return
-    others = Membership.objects.filter(role=Role.PROGRAM_ADMIN, is_active=True).exclude(pk=membership.pk)
+    others = Membership.objects.filter(role=Role.PROGRAM_ADMIN, is_active=True).exclude(
+        pk=membership.pk
+    )
     if not others.exists():
         raise ValidationError(_("A tenant needs at least one active program admin."))
 
@@ -100,7 +108,12 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(actor=actor, action="membership.role_changed", target=membership, changes={"role": [old, role]})
+    audit_record(
+        actor=actor,
+        action="membership.role_changed",
+        target=membership,
+        changes={"role": [old, role]},
+    )
     return membership
 
 
@@ -139,7 +152,9 @@ def invitation_from_token(token: str) -> Invitation:
     genuine but its invitation is not in this tenant."""
     max_age = timedelta(days=settings.PRM_INVITATION_DAYS)
     try:
-        invitation_uuid = signing.TimestampSigner(salt=INVITATION_SALT).unsign(token, max_age=max_age)
+        invitation_uuid = signing.TimestampSigner(salt=INVITATION_SALT).unsign(
+            token, max_age=max_age
+        )
     except signing.SignatureExpired as exc:
         raise ValidationError(_("This invitation has expired. Ask for a new one.")) from exc
     except signing.BadSignature as exc:
@@ -152,7 +167,9 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_create(*, actor: Actor, email: str, role: str, partner_organization=None) -> Invitation:
+def invitation_create(
+    *, actor: Actor, email: str, role: str, partner_organization=None
+) -> Invitation:
     from .tasks import enqueue, send_invitation_email
 
     if not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
@@ -168,9 +185,9 @@ def invitation_create(*, actor: Actor, email: str, role: str, partner_organizati
         raise ValidationError({"email": _("This person is already a member here.")})
     tenant = require_current_tenant()
     # A fresh invitation replaces any pending one for the same address.
-    Invitation.objects.filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    Invitation.objects.filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     invitation = Invitation(
         tenant=tenant,
         email=email,
@@ -181,7 +198,12 @@ def invitation_create(*, actor: Actor, email: str, role: str, partner_organizati
     )
     invitation.full_clean(exclude=["tenant"])
     invitation.save()
-    audit_record(actor=actor, action="invitation.created", target=invitation, changes={"email": email, "role": role})
+    audit_record(
+        actor=actor,
+        action="invitation.created",
+        target=invitation,
+        changes={"email": email, "role": role},
+    )
     enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
     return invitation
 
@@ -196,9 +218,11 @@ def invitation_accept_url(invitation: Invitation) -> str:
 
 
 def invitation_send_email(*, invitation_id: int) -> None:
-    invitation = Invitation.objects.select_related("tenant", "invited_by", "partner_organization").filter(
-        pk=invitation_id
-    ).first()
+    invitation = (
+        Invitation.objects.select_related("tenant", "invited_by", "partner_organization")
+        .filter(pk=invitation_id)
+        .first()
+    )
     if invitation is None or not invitation.is_pending:
         return
     context = {
@@ -207,7 +231,9 @@ def invitation_send_email(*, invitation_id: int) -> None:
         "accept_url": invitation_accept_url(invitation),
         "role": invitation.get_role_display(),
     }
-    subject = _("You are invited to %(tenant)s's partner program") % {"tenant": invitation.tenant.name}
+    subject = _("You are invited to %(tenant)s's partner program") % {
+        "tenant": invitation.tenant.name
+    }
     send_mail(
         subject=subject,
         message=render_to_string("emails/invitation.txt", context),
@@ -230,7 +256,9 @@ def invitation_accept(
         raise ValidationError(_("This invitation was already used, revoked or has expired."))
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
-            raise ValidationError(_("You already have an account: log in first, then open the link again."))
+            raise ValidationError(
+                _("You already have an account: log in first, then open the link again.")
+            )
         new_user = User(email=invitation.email, full_name=full_name.strip())
         validate_password(password or "", user=new_user)
         new_user.set_password(password)
@@ -239,7 +267,9 @@ def invitation_accept(
     elif user.email.lower() != invitation.email.lower():
         raise PermissionDenied(_("This invitation was sent to another email address."))
     EmailAddress.objects.update_or_create(
-        user=user, email__iexact=invitation.email, defaults={"email": invitation.email, "verified": True, "primary": True}
+        user=user,
+        email__iexact=invitation.email,
+        defaults={"email": invitation.email, "verified": True, "primary": True},
     )
     membership = membership_create(
         user=user,
@@ -256,7 +286,10 @@ def invitation_accept(
 @transaction.atomic
 def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     org_id = invitation.partner_organization_id
-    if not (actor.has(Perm.STAFF_MANAGE) or (actor.has(Perm.PARTNER_TEAM_MANAGE) and org_id == actor.partner_organization_id)):
+    if not (
+        actor.has(Perm.STAFF_MANAGE)
+        or (actor.has(Perm.PARTNER_TEAM_MANAGE) and org_id == actor.partner_organization_id)
+    ):
         raise PermissionDenied(_("You may not revoke this invitation."))
     if invitation.revoked_at is None and invitation.accepted_at is None:
         invitation.revoked_at = timezone.now()
@@ -274,13 +307,17 @@ def hash_api_key(secret: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(*, actor: Actor, name: str, role: str, partner_organization=None) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, actor: Actor, name: str, role: str, partner_organization=None
+) -> tuple[ApiKey, str]:
     """Create a key; the plaintext is returned once and never stored."""
     access.require(actor, Perm.API_KEYS_MANAGE)
     if actor.role == Role.PARTNER_ADMIN:
         partner_organization = actor.membership.partner_organization if actor.membership else None
     _validate_role_and_org(role, partner_organization)
-    if not access.may_grant_role(actor, role, partner_organization.pk if partner_organization else None):
+    if not access.may_grant_role(
+        actor, role, partner_organization.pk if partner_organization else None
+    ):
         raise ValidationError({"role": _("You may not give a key this role.")})
     if not name.strip():
         raise ValidationError({"name": _("Give the key a name.")})
@@ -317,7 +354,12 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
-    key = ApiKey.objects.unscoped().select_related("tenant", "partner_organization").filter(prefix=parts[1]).first()
+    key = (
+        ApiKey.objects.unscoped()
+        .select_related("tenant", "partner_organization")
+        .filter(prefix=parts[1])
+        .first()
+    )
     if key is None or key.revoked_at is not None or not key.tenant.is_active:
         return None
     if not secrets.compare_digest(key.key_hash, hash_api_key(plaintext)):
@@ -340,7 +382,12 @@ def object_permission_grant(*, actor: Actor, user, perm: str, obj) -> None:
     if not Membership.objects.filter(user=user, is_active=True).exists():
         raise ValidationError(_("Only members of this tenant can be granted access."))
     assign_perm(perm, user, obj)
-    audit_record(actor=actor, action="object_permission.granted", target=obj, changes={"user": user.email, "perm": perm})
+    audit_record(
+        actor=actor,
+        action="object_permission.granted",
+        target=obj,
+        changes={"user": user.email, "perm": perm},
+    )
 
 
 @transaction.atomic
@@ -349,4 +396,9 @@ def object_permission_revoke(*, actor: Actor, user, perm: str, obj) -> None:
 
     access.require(actor, Perm.OBJECT_GRANTS_MANAGE)
     remove_perm(perm, user, obj)
-    audit_record(actor=actor, action="object_permission.revoked", target=obj, changes={"user": user.email, "perm": perm})
+    audit_record(
+        actor=actor,
+        action="object_permission.revoked",
+        target=obj,
+        changes={"user": user.email, "perm": perm},
+    )

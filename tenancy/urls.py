@@ -15,7 +15,12 @@ for surface in (CONSOLE, PORTAL):
     kwargs = {"surface": surface}
     urlpatterns += [
         path(f"{surface}/team/", views.team, kwargs, name=f"{surface}_team"),
-        path(f"{surface}/team/<uuid:membership_uuid>/", views.team_member, kwargs, name=f"{surface}_team_member"),
+        path(
+            f"{surface}/team/<uuid:membership_uuid>/",
+            views.team_member,
+            kwargs,
+            name=f"{surface}_team_member",
+        ),
         path(
             f"{surface}/invitations/<uuid:invitation_uuid>/revoke/",
             views.invitation_revoke,
@@ -23,5 +28,10 @@ for surface in (CONSOLE, PORTAL):
             name=f"{surface}_invitation_revoke",
         ),
         path(f"{surface}/api-keys/", views.api_keys, kwargs, name=f"{surface}_api_keys"),
-        path(f"{surface}/api-keys/<uuid:key_uuid>/revoke/", views.api_key_revoke, kwargs, name=f"{surface}_api_key_revoke"),
+        path(
+            f"{surface}/api-keys/<uuid:key_uuid>/revoke/",
+            views.api_key_revoke,
+            kwargs,
+            name=f"{surface}_api_key_revoke",
+        ),
     ]

@@ -51,8 +51,10 @@ def home(request):
     if getattr(request, "tenant", None) is None:
         memberships = []
         if request.user.is_authenticated:
-            memberships = Membership.objects.unscoped().filter(user=request.user, is_active=True).select_related(
-                "tenant"
+            memberships = (
+                Membership.objects.unscoped()
+                .filter(user=request.user, is_active=True)
+                .select_related("tenant")
             )
         return render(request, "platform/home.html", {"memberships": memberships})
     if not request.user.is_authenticated:
@@ -62,7 +64,10 @@ def home(request):
         return redirect("console_home")
     if actor.has(Perm.PORTAL_VIEW):
         return redirect("portal_home")
-    raise PermissionDenied(_("Your account has no access to %(tenant)s's partner program.") % {"tenant": request.tenant})
+    raise PermissionDenied(
+        _("Your account has no access to %(tenant)s's partner program.")
+        % {"tenant": request.tenant}
+    )
 
 
 @login_required
@@ -76,7 +81,9 @@ def console_home(request):
 def portal_home(request):
     actor = require_tenant(request)
     access.require(actor, Perm.PORTAL_VIEW)
-    return render(request, "portal/home.html", {"organization": actor.membership.partner_organization})
+    return render(
+        request, "portal/home.html", {"organization": actor.membership.partner_organization}
+    )
 
 
 # --- Team management (one set of views for console and portal) ---------------------------------
@@ -116,7 +123,9 @@ def team(request, surface: str):
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+                )
                 return redirect(f"{surface}_team")
         return render(request, "tenancy/team.html", _team_context(actor, surface, form), status=400)
     return render(request, "tenancy/team.html", _team_context(actor, surface))
@@ -138,12 +147,19 @@ def team_member(request, surface: str, membership_uuid):
             if action == "role":
                 form = RoleForm(request.POST, actor=actor, membership=membership)
                 if form.is_valid():
-                    services.membership_change_role(actor=actor, membership=membership, role=form.cleaned_data["role"])
+                    services.membership_change_role(
+                        actor=actor, membership=membership, role=form.cleaned_data["role"]
+                    )
                     messages.success(request, _("Role changed."))
                     return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
             elif action in ("deactivate", "activate"):
-                services.membership_set_active(actor=actor, membership=membership, active=action == "activate")
-                messages.success(request, _("User deactivated.") if action == "deactivate" else _("User reactivated."))
+                services.membership_set_active(
+                    actor=actor, membership=membership, active=action == "activate"
+                )
+                messages.success(
+                    request,
+                    _("User deactivated.") if action == "deactivate" else _("User reactivated."),
+                )
                 return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
             else:
                 form.add_error(None, _("Unknown action."))
@@ -155,7 +171,8 @@ def team_member(request, surface: str, membership_uuid):
         "base_template": f"{surface}/base.html",
         "member": membership,
         "form": form,
-        "can_manage": actor.has(SURFACE_PERMS[surface][1]) and access.may_manage_membership(actor, membership),
+        "can_manage": actor.has(SURFACE_PERMS[surface][1])
+        and access.may_manage_membership(actor, membership),
     }
     return render(request, "tenancy/team_member.html", context, status=status)
 
@@ -181,7 +198,9 @@ def invitation_accept(request, token: str):
     except Invitation.DoesNotExist as missing:
         raise Http404 from missing
     except ValidationError as error:
-        return render(request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400)
+        return render(
+            request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400
+        )
     existing_user = request.user if request.user.is_authenticated else None
     form = AcceptInvitationForm(request.POST or None) if existing_user is None else None
     status = 200
@@ -198,14 +217,27 @@ def invitation_accept(request, token: str):
                 )
             except ValidationError as error:
                 if form is None:
-                    return render(request, "tenancy/invitation_invalid.html", {"message": error.messages[0]}, status=400)
+                    return render(
+                        request,
+                        "tenancy/invitation_invalid.html",
+                        {"message": error.messages[0]},
+                        status=400,
+                    )
                 apply_errors(form, error)
             except PermissionDenied as error:
-                return render(request, "tenancy/invitation_invalid.html", {"message": str(error)}, status=403)
+                return render(
+                    request, "tenancy/invitation_invalid.html", {"message": str(error)}, status=403
+                )
             else:
                 if existing_user is None:
-                    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, _("Welcome to %(tenant)s!") % {"tenant": request.tenant.name})
+                    login(
+                        request,
+                        membership.user,
+                        backend="django.contrib.auth.backends.ModelBackend",
+                    )
+                messages.success(
+                    request, _("Welcome to %(tenant)s!") % {"tenant": request.tenant.name}
+                )
                 return redirect("home")
     context = {"invitation": invitation, "form": form, "existing_user": existing_user}
     return render(request, "tenancy/invitation_accept.html", context, status=status)
@@ -231,7 +263,11 @@ def api_keys(request, surface: str):
                 apply_errors(form, error)
                 status = 400
             else:
-                messages.success(request, _("Key %(name)s created. Copy it now: it is shown only once.") % {"name": key.name})
+                messages.success(
+                    request,
+                    _("Key %(name)s created. Copy it now: it is shown only once.")
+                    % {"name": key.name},
+                )
                 form = ApiKeyForm(actor=actor)
         else:
             status = 400
@@ -256,7 +292,7 @@ def api_key_revoke(request, surface: str, key_uuid):
     return redirect(f"{surface}_api_keys")
 
 
-# --- Audit log --------------------------------------------------------------------------------------
+# --- Audit log ---------------------------------------------------------------------------------
 
 
 @login_required
@@ -267,7 +303,7 @@ def audit_log(request):
     return render(request, "console/audit_log.html", {"page": page})
 
 
-# --- Platform --------------------------------------------------------------------------------------
+# --- Platform ----------------------------------------------------------------------------------
 
 
 @require_GET

@@ -12,11 +12,20 @@ def _wants_json(request) -> bool:
 def unknown_host_response(request):
     if _wants_json(request):
         return JsonResponse({"detail": _("Unknown host.")}, status=404)
-    return render(request, "404.html", {"message": _("There is no partner program at this address.")}, status=404)
+    return render(
+        request,
+        "404.html",
+        {"message": _("There is no partner program at this address.")},
+        status=404,
+    )
 
 
 def handler403(request, exception=None):
-    message = str(exception) if exception and str(exception) else _("You do not have access to this page.")
+    message = (
+        str(exception)
+        if exception and str(exception)
+        else _("You do not have access to this page.")
+    )
     if _wants_json(request):
         return JsonResponse({"detail": message}, status=403)
     return render(request, "403.html", {"message": message}, status=403)
@@ -40,6 +49,10 @@ def csrf_failure(request, reason=""):
     return render(
         request,
         "403.html",
-        {"message": _("This form expired or was sent from another site. Reload the page and try again.")},
+        {
+            "message": _(
+                "This form expired or was sent from another site. Reload the page and try again."
+            )
+        },
         status=403,
     )

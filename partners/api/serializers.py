@@ -5,8 +5,18 @@ from ..models import PartnerOrganization
 
 class PartnerOrganizationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    channel_manager = serializers.EmailField(source="channel_manager.email", read_only=True, default=None)
+    channel_manager = serializers.EmailField(
+        source="channel_manager.email", read_only=True, default=None
+    )
 
     class Meta:
         model = PartnerOrganization
-        fields = ["id", "name", "partner_type", "website", "channel_manager", "is_active", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "partner_type",
+            "website",
+            "channel_manager",
+            "is_active",
+            "created_at",
+        ]

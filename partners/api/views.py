@@ -12,5 +12,5 @@ class PartnerOrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     required_perms = (Perm.PARTNERS_VIEW,)
     filterset_fields = ["partner_type", "is_active"]
 
-    def get_queryset(self):
+    def scoped_queryset(self):
         return selectors.partner_organizations_for(self.actor).select_related("channel_manager")

@@ -16,13 +16,17 @@ env = environ.Env()
 # beat schedule, file cache) lives under one folder so a test can point it elsewhere.
 DATA_DIR = Path(env.str("PRM_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
+)
 DEBUG = env.bool("DEBUG", default=False)
 
 # Tenants live at <slug>.<PRM_BASE_DOMAIN> or at a custom domain registered on the tenant.
 PRM_BASE_DOMAIN = env.str("PRM_BASE_DOMAIN", default="localhost").lower()
 # Hosts that serve the platform itself (landing page, "my workspaces", platform admin).
-PRM_PLATFORM_HOSTS = [h.lower() for h in env.list("PRM_PLATFORM_HOSTS", default=[PRM_BASE_DOMAIN, "127.0.0.1"])]
+PRM_PLATFORM_HOSTS = [
+    h.lower() for h in env.list("PRM_PLATFORM_HOSTS", default=[PRM_BASE_DOMAIN, "127.0.0.1"])
+]
 # How links in emails reach a tenant (no request there): <scheme>://<slug>.<base>[:<port>].
 PRM_URL_SCHEME = env.str("PRM_URL_SCHEME", default="http")
 PRM_URL_PORT = env.str("PRM_URL_PORT", default="8000")
@@ -253,6 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "DEFAULT_GENERATOR_CLASS": "tenancy.api.schema.TenantAgnosticSchemaGenerator",
 }
 
 # --- Product settings ------------------------------------------------------------------------

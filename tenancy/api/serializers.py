@@ -28,7 +28,15 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "full_name", "role", "partner_organization", "is_active", "created_at"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "partner_organization",
+            "is_active",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
 
@@ -44,7 +52,15 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "partner_organization", "invited_by", "created_at", "expires_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "partner_organization",
+            "invited_by",
+            "created_at",
+            "expires_at",
+        ]
         read_only_fields = ["created_at", "expires_at"]
 
 
@@ -55,12 +71,23 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "role", "partner_organization", "created_at", "last_used_at", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "role",
+            "partner_organization",
+            "created_at",
+            "last_used_at",
+            "is_active",
+        ]
         read_only_fields = ["prefix", "created_at", "last_used_at"]
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
-    key = serializers.CharField(read_only=True, help_text=_("The secret. Shown once; store it now."))
+    key = serializers.CharField(
+        read_only=True, help_text=_("The secret. Shown once; store it now.")
+    )
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
@@ -72,8 +99,15 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "created_at", "actor_label", "action", "target_type", "target_id",
-            "target_label", "changes", "ip_address",
+            "id",
+            "created_at",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "changes",
+            "ip_address",
         ]
 
 

@@ -17,7 +17,7 @@ _WIDGET_CLASSES = {
 
 @register.filter
 def widget_class(bound_field) -> str:
-    """The Bootstrap class for this field's widget: form-control, form-select or form-check-input."""
+    """The Bootstrap class for the widget: form-control, form-select or form-check-input."""
     return _WIDGET_CLASSES.get(bound_field.widget_type, "form-control")
 
 

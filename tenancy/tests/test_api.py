@@ -16,7 +16,10 @@ def make_key(world, role="program_admin", partner_organization=None, by=None):
     by = by or (world.partner_admin if partner_organization else world.admin)
     with tenant_context(world.tenant):
         return services.api_key_create(
-            actor=actor_for_user(by, world.tenant), name="test", role=role, partner_organization=partner_organization
+            actor=actor_for_user(by, world.tenant),
+            name="test",
+            role=role,
+            partner_organization=partner_organization,
         )
 
 
@@ -37,7 +40,11 @@ def test_key_at_platform_host_works_in_its_own_tenant(acme):
     response = key_client(plaintext, "127.0.0.1").get("/api/v1/me/")
     assert response.status_code == 200
     assert response.json() == {
-        "email": None, "tenant": "acme", "role": "executive", "partner_organization": None, "via_api_key": True,
+        "email": None,
+        "tenant": "acme",
+        "role": "executive",
+        "partner_organization": None,
+        "via_api_key": True,
     }
 
 
@@ -69,7 +76,9 @@ def test_partner_key_sees_own_org_only(acme):
     assert [o["id"] for o in orgs] == [str(acme.partner.uuid)]
     emails = {m["email"] for m in client.get("/api/v1/memberships/").json()["results"]}
     assert acme.partner_sales.email in emails and acme.admin.email not in emails
-    assert client.get(f"/api/v1/partner-organizations/{acme.other_partner.uuid}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/partner-organizations/{acme.other_partner.uuid}/").status_code == 404
+    )
     assert client.get("/api/v1/audit-events/").status_code == 403
 
 
@@ -77,7 +86,11 @@ def test_partner_admin_cannot_mint_key_for_another_org(acme):
     client = acme.api(acme.partner_admin)
     response = client.post(
         "/api/v1/api-keys/",
-        {"name": "sneaky", "role": "partner_admin", "partner_organization": str(acme.other_partner.uuid)},
+        {
+            "name": "sneaky",
+            "role": "partner_admin",
+            "partner_organization": str(acme.other_partner.uuid),
+        },
         format="json",
     )
     # The key is bound to the caller's own organisation whatever the payload says.
@@ -88,7 +101,9 @@ def test_partner_admin_cannot_mint_key_for_another_org(acme):
 
 def test_api_key_create_returns_secret_once(acme):
     client = acme.api(acme.admin)
-    response = client.post("/api/v1/api-keys/", {"name": "CRM sync", "role": "channel_manager"}, format="json")
+    response = client.post(
+        "/api/v1/api-keys/", {"name": "CRM sync", "role": "channel_manager"}, format="json"
+    )
     assert response.status_code == 201
     secret = response.json()["key"]
     assert key_client(secret, acme.host()).get("/api/v1/me/").json()["role"] == "channel_manager"
@@ -101,9 +116,16 @@ def test_executive_api_is_read_only(acme):
     assert client.get("/api/v1/memberships/").status_code == 200
     with tenant_context(acme.tenant):
         target = Membership.objects.get(user=acme.sales)
-    response = client.patch(f"/api/v1/memberships/{target.uuid}/", {"role": "program_admin"}, format="json")
+    response = client.patch(
+        f"/api/v1/memberships/{target.uuid}/", {"role": "program_admin"}, format="json"
+    )
     assert response.status_code == 403 and "detail" in response.json()
-    assert client.post("/api/v1/invitations/", {"email": "a@b.test", "role": "marketing"}, format="json").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/invitations/", {"email": "a@b.test", "role": "marketing"}, format="json"
+        ).status_code
+        == 403
+    )
     with tenant_context(acme.tenant):
         assert Membership.objects.get(pk=target.pk).role == "direct_sales"
 
@@ -120,16 +142,23 @@ def test_admin_changes_role_over_api_and_bad_input_is_400_json(acme):
     ok = client.patch(url, {"role": "marketing"}, format="json")
     assert ok.status_code == 200 and ok.json()["role"] == "marketing"
     with tenant_context(acme.tenant):
-        assert AuditEvent.objects.filter(action="membership.role_changed", actor=acme.admin).count() == 1
+        assert (
+            AuditEvent.objects.filter(action="membership.role_changed", actor=acme.admin).count()
+            == 1
+        )
 
 
 def test_partner_sales_cannot_manage_users_over_api(acme):
     client = acme.api(acme.partner_sales)
     with tenant_context(acme.tenant):
         colleague = Membership.objects.get(user=acme.partner_presales)
-    response = client.patch(f"/api/v1/memberships/{colleague.uuid}/", {"is_active": False}, format="json")
+    response = client.patch(
+        f"/api/v1/memberships/{colleague.uuid}/", {"is_active": False}, format="json"
+    )
     assert response.status_code == 403
-    response = client.post("/api/v1/invitations/", {"email": "a@b.test", "role": "partner_sales"}, format="json")
+    response = client.post(
+        "/api/v1/invitations/", {"email": "a@b.test", "role": "partner_sales"}, format="json"
+    )
     assert response.status_code == 403
 
 
@@ -151,7 +180,10 @@ def test_pagination(acme):
 
 
 def test_throttling_answers_429(acme, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"principal": "3/min"},
+    }
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
@@ -168,10 +200,17 @@ def test_throttling_answers_429(acme, settings):
 
 
 def test_schema_lists_endpoints_and_bearer_auth(client):
-    response = client.get(reverse("api-schema"), HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json")
+    response = client.get(
+        reverse("api-schema"), HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 200
     schema = response.json()
-    for path in ("/api/v1/memberships/", "/api/v1/api-keys/", "/api/v1/partner-organizations/", "/api/v1/me/"):
+    for path in (
+        "/api/v1/memberships/",
+        "/api/v1/api-keys/",
+        "/api/v1/partner-organizations/",
+        "/api/v1/me/",
+    ):
         assert path in schema["paths"]
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 

@@ -70,7 +70,7 @@ def test_repeated_failed_logins_are_rate_limited(acme):
 def form_routes():
     """Every HTML route of ours that accepts POST (the API is covered by DRF's own CSRF rules)."""
     skip = ("admin/", "api/", "dev/", "healthz")
-    for route, name, pattern in walk():
+    for route, name, _pattern in walk():
         if route.startswith(skip) or "<" in route or "(?P" in route:
             continue
         yield name
@@ -85,7 +85,7 @@ def test_every_form_rejects_a_post_without_csrf_token(acme, name):
 
 
 def test_session_is_host_scoped(acme, globex):
-    # The user is a member of both tenants; a session opened on acme is still worth nothing on globex.
+    # A member of both tenants: a session opened on acme is still worth nothing on globex.
     user = acme.manager
     MembershipFactory(tenant=globex.tenant, user=user, role="channel_manager")
     client = Client(HTTP_HOST=acme.host())
@@ -100,7 +100,9 @@ def test_session_is_host_scoped(acme, globex):
 
 def test_one_login_works_for_every_vendor_the_user_belongs_to(acme, globex):
     user = acme.partner_admin
-    MembershipFactory(tenant=globex.tenant, user=user, role="partner_admin", partner_organization=globex.partner)
+    MembershipFactory(
+        tenant=globex.tenant, user=user, role="partner_admin", partner_organization=globex.partner
+    )
     for world in (acme, globex):
         client = Client(HTTP_HOST=world.host())
         login(client, user.email)
@@ -111,7 +113,9 @@ def test_one_login_works_for_every_vendor_the_user_belongs_to(acme, globex):
 
 def test_platform_home_lists_the_users_workspaces(acme, globex):
     user = acme.partner_admin
-    MembershipFactory(tenant=globex.tenant, user=user, role="partner_admin", partner_organization=globex.partner)
+    MembershipFactory(
+        tenant=globex.tenant, user=user, role="partner_admin", partner_organization=globex.partner
+    )
     client = Client(HTTP_HOST="127.0.0.1")
     login(client, user.email)
     response = client.get("/")
@@ -120,7 +124,8 @@ def test_platform_home_lists_the_users_workspaces(acme, globex):
 
 def test_public_signup_is_closed(acme):
     response = Client(HTTP_HOST=acme.host()).post(
-        reverse("account_signup"), {"email": "x@y.test", "password1": "aB3$dfgh12", "password2": "aB3$dfgh12"}
+        reverse("account_signup"),
+        {"email": "x@y.test", "password1": "aB3$dfgh12", "password2": "aB3$dfgh12"},
     )
     from tenancy.models import User
 

@@ -20,8 +20,12 @@ def invite(world, email="newbie@acme.test", role="partner_sales", org=None, by=N
     by = by or world.admin
     with tenant_context(world.tenant):
         return services.invitation_create(
-            actor=actor_for_user(by, world.tenant), email=email, role=role,
-            partner_organization=org if org is not None else (world.partner if role.startswith("partner") else None),
+            actor=actor_for_user(by, world.tenant),
+            email=email,
+            role=role,
+            partner_organization=org
+            if org is not None
+            else (world.partner if role.startswith("partner") else None),
         )
 
 
@@ -29,7 +33,9 @@ def accept_url(invitation):
     return reverse("invitation_accept", kwargs={"token": services.invitation_token(invitation)})
 
 
-def test_new_person_sets_password_and_joins_with_role(acme, mailoutbox, django_capture_on_commit_callbacks):
+def test_new_person_sets_password_and_joins_with_role(
+    acme, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         invitation = invite(acme)
     assert len(mailoutbox) == 1
@@ -39,13 +45,17 @@ def test_new_person_sets_password_and_joins_with_role(acme, mailoutbox, django_c
     assert f"http://acme.localhost:8000{link}" in message.body
     client = Client(HTTP_HOST=acme.host())
     assert client.get(link).status_code == 200
-    response = client.post(link, {"full_name": "New Bie", "password1": "sunny-otter-42", "password2": "sunny-otter-42"})
+    response = client.post(
+        link, {"full_name": "New Bie", "password1": "sunny-otter-42", "password2": "sunny-otter-42"}
+    )
     assert response.status_code == 302
     user = User.objects.get(email="newbie@acme.test")
     assert user.check_password("sunny-otter-42") and user.full_name == "New Bie"
     with tenant_context(acme.tenant):
         membership = Membership.objects.get(user=user)
-        assert AuditEvent.objects.filter(action="membership.created", target_id=str(membership.uuid)).exists()
+        assert AuditEvent.objects.filter(
+            action="membership.created", target_id=str(membership.uuid)
+        ).exists()
     assert membership.role == "partner_sales" and membership.partner_organization == acme.partner
     assert client.get(reverse("portal_home")).status_code == 200  # logged in
     # The link is single-use.
@@ -62,12 +72,16 @@ def test_weak_password_is_refused_and_nothing_is_created(acme):
 
 
 def test_existing_user_joins_another_vendor_with_the_same_login(acme, globex):
-    invitation = invite(globex, email=acme.partner_sales.email, role="partner_sales", org=globex.partner)
+    invitation = invite(
+        globex, email=acme.partner_sales.email, role="partner_sales", org=globex.partner
+    )
     client = globex.client(acme.partner_sales)
     response = client.post(accept_url(invitation))
     assert response.status_code == 302
     with tenant_context(globex.tenant):
-        assert Membership.objects.get(user=acme.partner_sales).partner_organization == globex.partner
+        assert (
+            Membership.objects.get(user=acme.partner_sales).partner_organization == globex.partner
+        )
 
 
 def test_invitation_for_someone_else_is_refused(acme):
@@ -86,18 +100,24 @@ def test_expired_invitation_is_refused(acme):
 
 
 def test_tampered_token_is_refused(acme):
-    response = Client(HTTP_HOST=acme.host()).get(reverse("invitation_accept", kwargs={"token": "abc:def"}))
+    response = Client(HTTP_HOST=acme.host()).get(
+        reverse("invitation_accept", kwargs={"token": "abc:def"})
+    )
     assert response.status_code == 400
 
 
 def test_revoked_invitation_is_refused(acme):
     invitation = invite(acme)
     with tenant_context(acme.tenant):
-        services.invitation_revoke(actor=actor_for_user(acme.admin, acme.tenant), invitation=invitation)
+        services.invitation_revoke(
+            actor=actor_for_user(acme.admin, acme.tenant), invitation=invitation
+        )
     assert Client(HTTP_HOST=acme.host()).get(accept_url(invitation)).status_code == 400
 
 
 def test_inviting_an_existing_member_is_a_field_error(acme):
-    response = acme.client(acme.admin).post(reverse("console_team"), {"email": acme.manager.email, "role": "marketing"})
+    response = acme.client(acme.admin).post(
+        reverse("console_team"), {"email": acme.manager.email, "role": "marketing"}
+    )
     assert response.status_code == 400
     assert "email" in response.context["invite_form"].errors

@@ -39,7 +39,9 @@ def test_query_without_tenant_raises(model):
 def test_scoped_manager_sees_only_current_tenant(acme, globex):
     with tenant_context(acme.tenant):
         emails = set(Membership.objects.values_list("user__email", flat=True))
-    assert emails and all(e.endswith(("acme.test", "acme-partner.test", "acme-other.test")) for e in emails)
+    assert emails and all(
+        e.endswith(("acme.test", "acme-partner.test", "acme-other.test")) for e in emails
+    )
     with tenant_context(globex.tenant):
         assert not Membership.objects.filter(user=acme.admin).exists()
     assert Membership.objects.unscoped().filter(user=acme.admin).count() == 1

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tenancy.context import tenant_context
 from tenancy.models import AuditEvent, Invitation, Membership
-from tenancy.tests.factories import MembershipFactory, UserFactory
+from tenancy.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +15,18 @@ pytestmark = pytest.mark.django_db
 # --- Console vs portal by role --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["partner_admin", "partner_sales", "partner_presales", "partner_marketing"])
+@pytest.mark.parametrize(
+    "role", ["partner_admin", "partner_sales", "partner_presales", "partner_marketing"]
+)
 def test_partner_user_cannot_open_console_pages(acme, role):
     client = acme.client(acme.users[role])
-    for name in ("console_home", "console_team", "console_partner_list", "console_audit_log", "console_api_keys"):
+    for name in (
+        "console_home",
+        "console_team",
+        "console_partner_list",
+        "console_audit_log",
+        "console_api_keys",
+    ):
         assert client.get(reverse(name)).status_code == 403, name
 
 
@@ -51,18 +59,24 @@ def test_other_tenant_member_gets_403_on_console(acme, globex):
 def test_program_admin_invites_vendor_staff(acme, mailoutbox, django_capture_on_commit_callbacks):
     client = acme.client(acme.admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("console_team"), {"email": "New.Person@Acme.test", "role": "marketing"})
+        response = client.post(
+            reverse("console_team"), {"email": "New.Person@Acme.test", "role": "marketing"}
+        )
     assert response.status_code == 302
     with tenant_context(acme.tenant):
         invitation = Invitation.objects.get(email="new.person@acme.test")
-        assert AuditEvent.objects.filter(action="invitation.created", target_id=str(invitation.uuid)).exists()
+        assert AuditEvent.objects.filter(
+            action="invitation.created", target_id=str(invitation.uuid)
+        ).exists()
     assert invitation.role == "marketing" and invitation.invited_by == acme.admin
     assert len(mailoutbox) == 1 and "Acme" in mailoutbox[0].subject
 
 
 def test_invite_form_shows_field_errors_and_saves_nothing(acme):
     client = acme.client(acme.admin)
-    response = client.post(reverse("console_team"), {"email": "not-an-email", "role": "partner_sales"})
+    response = client.post(
+        reverse("console_team"), {"email": "not-an-email", "role": "partner_sales"}
+    )
     assert response.status_code == 400
     form = response.context["invite_form"]
     assert "email" in form.errors and "partner_organization" in form.errors
@@ -73,7 +87,12 @@ def test_invite_form_shows_field_errors_and_saves_nothing(acme):
 def test_executive_reads_team_but_cannot_change_it(acme):
     client = acme.client(acme.executive)
     assert client.get(reverse("console_team")).status_code == 200
-    assert client.post(reverse("console_team"), {"email": "x@acme.test", "role": "marketing"}).status_code == 403
+    assert (
+        client.post(
+            reverse("console_team"), {"email": "x@acme.test", "role": "marketing"}
+        ).status_code
+        == 403
+    )
     with tenant_context(acme.tenant):
         target = Membership.objects.get(user=acme.sales)
     url = reverse("console_team_member", kwargs={"membership_uuid": target.uuid})
@@ -92,13 +111,17 @@ def test_program_admin_changes_role_and_it_is_audited(acme):
     with tenant_context(acme.tenant):
         target = Membership.objects.get(user=acme.sales)
     url = reverse("console_team_member", kwargs={"membership_uuid": target.uuid})
-    response = acme.client(acme.admin).post(url, {"action": "role", "role": "channel_manager"}, REMOTE_ADDR="10.1.2.3")
+    response = acme.client(acme.admin).post(
+        url, {"action": "role", "role": "channel_manager"}, REMOTE_ADDR="10.1.2.3"
+    )
     assert response.status_code == 302
     with tenant_context(acme.tenant):
         target.refresh_from_db()
         event = AuditEvent.objects.get(action="membership.role_changed")
     assert target.role == "channel_manager"
-    assert event.actor == acme.admin and event.changes == {"role": ["direct_sales", "channel_manager"]}
+    assert event.actor == acme.admin and event.changes == {
+        "role": ["direct_sales", "channel_manager"]
+    }
     assert event.ip_address == "10.1.2.3"
 
 
@@ -118,12 +141,18 @@ def test_last_program_admin_cannot_be_demoted_even_by_an_admin_key(acme):
     from tenancy.access import actor_for_api_key, actor_for_user
 
     with tenant_context(acme.tenant):
-        key, _ = services.api_key_create(actor=actor_for_user(acme.admin, acme.tenant), name="ops", role="program_admin")
+        key, _ = services.api_key_create(
+            actor=actor_for_user(acme.admin, acme.tenant), name="ops", role="program_admin"
+        )
         only_admin = Membership.objects.get(user=acme.admin)
         with pytest.raises(ValidationError):
-            services.membership_change_role(actor=actor_for_api_key(key), membership=only_admin, role="executive")
+            services.membership_change_role(
+                actor=actor_for_api_key(key), membership=only_admin, role="executive"
+            )
         with pytest.raises(ValidationError):
-            services.membership_set_active(actor=actor_for_api_key(key), membership=only_admin, active=False)
+            services.membership_set_active(
+                actor=actor_for_api_key(key), membership=only_admin, active=False
+            )
         assert Membership.objects.get(pk=only_admin.pk).role == "program_admin"
 
 
@@ -158,7 +187,9 @@ def test_partner_admin_cannot_grant_vendor_roles(acme):
         target = Membership.objects.get(user=acme.partner_sales)
     url = reverse("portal_team_member", kwargs={"membership_uuid": target.uuid})
     assert client.post(url, {"action": "role", "role": "program_admin"}).status_code == 400
-    response = client.post(reverse("portal_team"), {"email": "boss@x.test", "role": "program_admin"})
+    response = client.post(
+        reverse("portal_team"), {"email": "boss@x.test", "role": "program_admin"}
+    )
     assert response.status_code == 400
     with tenant_context(acme.tenant):
         assert Membership.objects.get(pk=target.pk).role == "partner_sales"
@@ -166,7 +197,9 @@ def test_partner_admin_cannot_grant_vendor_roles(acme):
 
 
 def test_partner_admin_invites_into_own_org(acme):
-    response = acme.client(acme.partner_admin).post(reverse("portal_team"), {"email": "rep@p.test", "role": "partner_sales"})
+    response = acme.client(acme.partner_admin).post(
+        reverse("portal_team"), {"email": "rep@p.test", "role": "partner_sales"}
+    )
     assert response.status_code == 302
     with tenant_context(acme.tenant):
         assert Invitation.objects.get(email="rep@p.test").partner_organization == acme.partner
@@ -184,9 +217,16 @@ def test_partner_admin_gets_404_for_another_orgs_member(acme):
 def test_partner_non_admin_cannot_manage_team(acme, role):
     client = acme.client(acme.users[role])
     assert client.get(reverse("portal_team")).status_code == 403
-    assert client.post(reverse("portal_team"), {"email": "a@b.test", "role": "partner_sales"}).status_code == 403
+    assert (
+        client.post(
+            reverse("portal_team"), {"email": "a@b.test", "role": "partner_sales"}
+        ).status_code
+        == 403
+    )
     with tenant_context(acme.tenant):
-        target = Membership.objects.get(user=acme.partner_presales if role != "partner_presales" else acme.partner_sales)
+        target = Membership.objects.get(
+            user=acme.partner_presales if role != "partner_presales" else acme.partner_sales
+        )
     url = reverse("portal_team_member", kwargs={"membership_uuid": target.uuid})
     assert client.post(url, {"action": "deactivate"}).status_code == 403
     with tenant_context(acme.tenant):
@@ -207,15 +247,29 @@ def test_team_page_query_count_does_not_grow(acme):
     url = reverse("console_team")
     before = _queries(client, url)
     for _ in range(15):
-        MembershipFactory(tenant=acme.tenant, role="partner_sales", partner_organization=acme.other_partner)
+        MembershipFactory(
+            tenant=acme.tenant, role="partner_sales", partner_organization=acme.other_partner
+        )
     assert _queries(client, url) == before
 
 
 def test_audit_log_visible_to_admin_and_executive_only(acme, globex):
     with tenant_context(globex.tenant):
-        AuditEvent.objects.create(tenant=globex.tenant, actor_label="x", action="secret.globex", target_type="t", target_id="1")
+        AuditEvent.objects.create(
+            tenant=globex.tenant,
+            actor_label="x",
+            action="secret.globex",
+            target_type="t",
+            target_id="1",
+        )
     with tenant_context(acme.tenant):
-        AuditEvent.objects.create(tenant=acme.tenant, actor_label="x", action="visible.acme", target_type="t", target_id="1")
+        AuditEvent.objects.create(
+            tenant=acme.tenant,
+            actor_label="x",
+            action="visible.acme",
+            target_type="t",
+            target_id="1",
+        )
     for user in (acme.admin, acme.executive):
         response = acme.client(user).get(reverse("console_audit_log"))
         actions = {e.action for e in response.context["page"]}

@@ -1,0 +1,130 @@
+"""The README's promise, end to end: `make run` on the embedded default (SQLite, no Redis) sets up,
+seeds the demo and serves it with a worker and a scheduler; every demo role can log in.
+
+Slow (a fresh database, migrations, the demo seed): marked `smoke`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+import requests
+
+from tenancy.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, MULTI_VENDOR_USER, PARTNER_STAFF_FULL, PARTNERS, STAFF
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.smoke
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    port = free_port()
+    data_dir = tmp_path_factory.mktemp("make-run")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL")}
+    env.update(PRM_DATA_DIR=str(data_dir), PORT=str(port))
+    log = (data_dir / "make-run.log").open("w")
+    process = subprocess.Popen(
+        ["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None, (data_dir / "make-run.log").read_text()[-5000:]
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "make run did not serve within 5 minutes"
+            time.sleep(1)
+        yield base, port, data_dir
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def log_in(base: str, host: str, email: str, totp: str | None = None) -> requests.Response:
+    session = requests.Session()
+    headers = {"Host": host}
+    page = session.get(f"{base}/accounts/login/", headers=headers, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={"login": email, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token},
+        headers=headers, timeout=10, allow_redirects=False,
+    )
+    assert response.status_code == 302, f"{email}: login answered {response.status_code}"
+    location = response.headers["Location"]
+    if totp:
+        assert "/accounts/2fa/authenticate/" in location, f"{email}: no MFA step"
+        page = session.get(f"{base}{location}", headers=headers, timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = session.post(
+            f"{base}{location}", data={"code": pyotp.TOTP(totp).now(), "csrfmiddlewaretoken": token},
+            headers=headers, timeout=10, allow_redirects=False,
+        )
+        assert response.status_code == 302, f"{email}: MFA answered {response.status_code}"
+    return session.get(f"{base}/", headers=headers, timeout=10)
+
+
+def demo_logins():
+    for slug in ("acme", "globex"):
+        for local, _, role in STAFF:
+            yield slug, f"{local}@{slug}.example", "console", DEMO_TOTP_SECRET if role == "program_admin" else None
+        for _, _, domain, full_team in PARTNERS[slug]:
+            team = PARTNER_STAFF_FULL if full_team else PARTNER_STAFF_FULL[:2]
+            for local, _ in team:
+                yield slug, f"{local}@{domain}.example", "portal", None
+        yield slug, MULTI_VENDOR_USER[0], "portal", None
+
+
+def test_make_run_serves_both_tenants_and_every_role_logs_in(running_app):
+    base, port, _ = running_app
+    seen = set()
+    for slug, email, surface, totp in demo_logins():
+        response = log_in(base, f"{slug}.localhost:{port}", email, totp)
+        assert response.status_code == 200, f"{email} on {slug}: {response.status_code}"
+        assert response.url.endswith(f"/{surface}/"), f"{email} on {slug} landed on {response.url}"
+        seen.add((slug, surface))
+    assert seen == {("acme", "console"), ("acme", "portal"), ("globex", "console"), ("globex", "portal")}
+
+
+def test_make_run_runs_worker_and_scheduler_on_the_embedded_default(running_app):
+    base, _, data_dir = running_app
+    deadline = time.monotonic() + 90
+    while True:
+        body = requests.get(f"{base}/healthz", timeout=5).json()
+        if body["scheduler"]["last_heartbeat"]:
+            break
+        assert time.monotonic() < deadline, f"beat/worker never fired the heartbeat: {body}"
+        time.sleep(2)
+    assert body["database"]["vendor"] == "sqlite" and body["broker"]["transport"] != "redis"
+    assert (data_dir / "prm.sqlite3").exists()
+
+
+def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
+    base, port, data_dir = running_app
+    mail_dir = data_dir / "mail"
+    mail_dir.mkdir(exist_ok=True)
+    (mail_dir / "20260101T000000000000-smoke.eml").write_text("Subject: Smoke hello\nTo: a@b.test\n\nbody\n")
+    page = requests.get(f"{base}/dev/mailbox/", headers={"Host": f"localhost:{port}"}, timeout=10)
+    assert page.status_code == 200 and "Smoke hello" in page.text
