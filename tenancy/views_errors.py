@@ -1,7 +1,8 @@
 """Error pages: HTML for people, JSON for the API."""
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 
 
@@ -40,7 +41,8 @@ def handler404(request, exception=None):
 def handler500(request):
     if _wants_json(request):
         return JsonResponse({"detail": _("Server error. It has been logged.")}, status=500)
-    return render(request, "500.html", {}, status=500)
+    # No request context: context processors may need the very database that just failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())
 
 
 def csrf_failure(request, reason=""):

@@ -28,7 +28,11 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     env = {**os.environ, **PRODUCTION_ENV, "PRM_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -38,7 +42,12 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {**os.environ, **PRODUCTION_ENV, "PRM_DATA_DIR": str(tmp_path)}
     del env["SECRET_KEY"]
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 

@@ -18,7 +18,14 @@ import pyotp
 import pytest
 import requests
 
-from tenancy.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, MULTI_VENDOR_USER, PARTNER_STAFF_FULL, PARTNERS, STAFF
+from tenancy.demo import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    MULTI_VENDOR_USER,
+    PARTNER_STAFF_FULL,
+    PARTNERS,
+    STAFF,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.smoke
@@ -34,11 +41,21 @@ def free_port() -> int:
 def running_app(tmp_path_factory):
     port = free_port()
     data_dir = tmp_path_factory.mktemp("make-run")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL")
+    }
     env.update(PRM_DATA_DIR=str(data_dir), PORT=str(port))
     log = (data_dir / "make-run.log").open("w")
     process = subprocess.Popen(
-        ["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,7 +87,9 @@ def log_in(base: str, host: str, email: str, totp: str | None = None) -> request
     response = session.post(
         f"{base}/accounts/login/",
         data={"login": email, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token},
-        headers=headers, timeout=10, allow_redirects=False,
+        headers=headers,
+        timeout=10,
+        allow_redirects=False,
     )
     assert response.status_code == 302, f"{email}: login answered {response.status_code}"
     location = response.headers["Location"]
@@ -79,21 +98,30 @@ def log_in(base: str, host: str, email: str, totp: str | None = None) -> request
         page = session.get(f"{base}{location}", headers=headers, timeout=10)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = session.post(
-            f"{base}{location}", data={"code": pyotp.TOTP(totp).now(), "csrfmiddlewaretoken": token},
-            headers=headers, timeout=10, allow_redirects=False,
+            f"{base}{location}",
+            data={"code": pyotp.TOTP(totp).now(), "csrfmiddlewaretoken": token},
+            headers=headers,
+            timeout=10,
+            allow_redirects=False,
         )
         assert response.status_code == 302, f"{email}: MFA answered {response.status_code}"
     return session.get(f"{base}/", headers=headers, timeout=10)
 
 
 def demo_logins():
+    """One login per role per tenant (plus the two-vendor partner). allauth allows 30 logins a
+    minute per IP, so logging in all ~35 demo users from one test would be rate-limited."""
     for slug in ("acme", "globex"):
         for local, _, role in STAFF:
-            yield slug, f"{local}@{slug}.example", "console", DEMO_TOTP_SECRET if role == "program_admin" else None
-        for _, _, domain, full_team in PARTNERS[slug]:
-            team = PARTNER_STAFF_FULL if full_team else PARTNER_STAFF_FULL[:2]
-            for local, _ in team:
-                yield slug, f"{local}@{domain}.example", "portal", None
+            yield (
+                slug,
+                f"{local}@{slug}.example",
+                "console",
+                DEMO_TOTP_SECRET if role == "program_admin" else None,
+            )
+        full_team_domain = next(domain for _, _, domain, full in PARTNERS[slug] if full)
+        for local, _ in PARTNER_STAFF_FULL:
+            yield slug, f"{local}@{full_team_domain}.example", "portal", None
         yield slug, MULTI_VENDOR_USER[0], "portal", None
 
 
@@ -105,7 +133,12 @@ def test_make_run_serves_both_tenants_and_every_role_logs_in(running_app):
         assert response.status_code == 200, f"{email} on {slug}: {response.status_code}"
         assert response.url.endswith(f"/{surface}/"), f"{email} on {slug} landed on {response.url}"
         seen.add((slug, surface))
-    assert seen == {("acme", "console"), ("acme", "portal"), ("globex", "console"), ("globex", "portal")}
+    assert seen == {
+        ("acme", "console"),
+        ("acme", "portal"),
+        ("globex", "console"),
+        ("globex", "portal"),
+    }
 
 
 def test_make_run_runs_worker_and_scheduler_on_the_embedded_default(running_app):
@@ -125,6 +158,8 @@ def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
     base, port, data_dir = running_app
     mail_dir = data_dir / "mail"
     mail_dir.mkdir(exist_ok=True)
-    (mail_dir / "20260101T000000000000-smoke.eml").write_text("Subject: Smoke hello\nTo: a@b.test\n\nbody\n")
+    (mail_dir / "20260101T000000000000-smoke.eml").write_text(
+        "Subject: Smoke hello\nTo: a@b.test\n\nbody\n"
+    )
     page = requests.get(f"{base}/dev/mailbox/", headers={"Host": f"localhost:{port}"}, timeout=10)
     assert page.status_code == 200 and "Smoke hello" in page.text
