@@ -14,7 +14,7 @@ def tenancy(request):
         "nav": {
             "console": actor.has(Perm.CONSOLE_VIEW),
             "portal": actor.has(Perm.PORTAL_VIEW),
-            "staff": actor.has(Perm.STAFF_MANAGE),
+            "staff": actor.has(Perm.STAFF_VIEW),
             "partners": actor.has(Perm.PARTNERS_VIEW),
             "partner_team": actor.has(Perm.PARTNER_TEAM_MANAGE),
             "api_keys": actor.has(Perm.API_KEYS_MANAGE),
