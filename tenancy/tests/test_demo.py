@@ -1,0 +1,30 @@
+import pytest
+from django.core.management import call_command
+
+from tenancy.context import tenant_context
+from tenancy.models import Membership, Tenant, User
+from tenancy.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys):
+    call_command("seed_demo")
+    users = User.objects.count()
+    call_command("seed_demo")
+    assert User.objects.count() == users
+    for slug in ("acme", "globex"):
+        tenant = Tenant.objects.get(slug=slug)
+        with tenant_context(tenant):
+            roles = set(Membership.objects.values_list("role", flat=True))
+        assert roles == set(Role.values)
+    pat = User.objects.get(email="pat@multivendor.example")
+    assert Membership.objects.unscoped().filter(user=pat).count() == 2
+    assert "demo-pass-2026" in capsys.readouterr().out
+
+
+def test_password_reset_sends_an_email(acme, mailoutbox):
+    from django.test import Client
+
+    Client(HTTP_HOST=acme.host()).post("/accounts/password/reset/", {"email": acme.manager.email})
+    assert len(mailoutbox) == 1 and "/accounts/password/reset/key/" in mailoutbox[0].body
