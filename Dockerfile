@@ -46,6 +46,7 @@ RUN SECRET_KEY=build-only-not-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build:build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
+    EMAIL_URL=consolemail:// \
     python manage.py collectstatic --noinput -v0
 
 # Non-root. /app/var holds the beat schedule (and anything else settings keep under PRM_DATA_DIR).

@@ -6,6 +6,8 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Invitations, verification and password resets depend on mail: no silent dev mailbox here.
+vars().update(env.email_url("EMAIL_URL"))
 
 PRM_URL_SCHEME = env.str("PRM_URL_SCHEME", default="https")
 PRM_URL_PORT = env.str("PRM_URL_PORT", default="")
