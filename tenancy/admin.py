@@ -1,20 +1,27 @@
 """The platform admin site: for platform operators at a platform host, across tenants."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .access import user_has_totp
 from .models import ApiKey, AuditEvent, Invitation, Membership, Tenant, User
 
 
 def _platform_only(request) -> bool:
+    """Platform operators only, only at a platform host, and only with TOTP enrolled."""
+    user = request.user
     return (
         getattr(request, "tenant", None) is None
-        and request.user.is_active
-        and request.user.is_staff
+        and user.is_active
+        and user.is_staff
+        and user_has_totp(user)
     )
 
 
 admin.site.has_permission = _platform_only
+# Log in through allauth (rate limits, MFA), never through the admin's own password form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 class UnscopedAdmin(admin.ModelAdmin):

@@ -49,7 +49,9 @@ def test_object_grant_lets_one_user_see_one_partner_and_is_audited(acme):
             perm="partners.view_partnerorganization",
             obj=acme.other_partner,
         )
-        assert AuditEvent.objects.filter(action="object_permission.granted", target_id=str(acme.other_partner.uuid)).exists()
+        assert AuditEvent.objects.filter(
+            action="object_permission.granted", target_id=str(acme.other_partner.uuid)
+        ).exists()
     client = acme.client(acme.manager)
     assert listed(client) == {acme.partner.name, acme.other_partner.name}
     assert client.get(detail_url(acme.other_partner)).status_code == 200

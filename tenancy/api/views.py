@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -57,6 +58,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return selectors.team_members(self.actor)
 
     @extend_schema(request=s.MembershipUpdateSerializer, responses=s.MembershipSerializer)
+    @transaction.atomic  # role and active flag change together or not at all
     def partial_update(self, request, id=None):
         membership = self.get_object()
         payload = s.MembershipUpdateSerializer(data=request.data)

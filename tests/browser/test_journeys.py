@@ -21,7 +21,9 @@ def url(live_server, world, path="/"):
     return f"http://{world.tenant.slug}.localhost:{port}{path}"
 
 
-def test_admin_invites_partner_user_who_joins_and_sees_only_the_portal(live_server, page, acme, settings):
+def test_admin_invites_partner_user_who_joins_and_sees_only_the_portal(
+    live_server, page, acme, settings
+):
     settings.PRM_URL_PORT = live_server.url.rsplit(":", 1)[1]
 
     # The program admin logs in: password, then TOTP.
