@@ -158,7 +158,12 @@ class Invitation(TenantOwnedModel):
         "partners.PartnerOrganization", on_delete=models.CASCADE, null=True, blank=True
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for a tenant's first admin, invited by the platform."),
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import access
@@ -11,11 +11,19 @@ from .models import ApiKey, AuditEvent, Invitation, Membership
 
 
 def team_members(
-    actor: Actor, *, partner_organization_id: int | None = None
+    actor: Actor,
+    *,
+    partner_organization_id: int | None = None,
+    search: str = "",
+    role: str = "",
 ) -> QuerySet[Membership]:
     qs = access.scope_memberships(actor, Membership.objects.all())
     if partner_organization_id is not None:
         qs = qs.filter(partner_organization_id=partner_organization_id)
+    if search:
+        qs = qs.filter(Q(user__email__icontains=search) | Q(user__full_name__icontains=search))
+    if role:
+        qs = qs.filter(role=role)
     return qs.select_related("user", "partner_organization").order_by(
         "partner_organization__name", "user__email"
     )

@@ -208,6 +208,32 @@ def invitation_create(
     return invitation
 
 
+@transaction.atomic
+def invitation_create_first_admin(*, email: str) -> Invitation:
+    """Bootstrap a new tenant: invite its first program admin (platform operator action)."""
+    from .tasks import enqueue, send_invitation_email
+
+    tenant = require_current_tenant()
+    if Membership.objects.filter(role=Role.PROGRAM_ADMIN).exists():
+        raise ValidationError(_("This tenant already has a program admin."))
+    invitation = Invitation(
+        tenant=tenant,
+        email=User.objects.normalize_email(email).lower(),
+        role=Role.PROGRAM_ADMIN,
+        expires_at=timezone.now() + timedelta(days=settings.PRM_INVITATION_DAYS),
+    )
+    invitation.full_clean(exclude=["tenant"])
+    invitation.save()
+    audit_record(
+        actor=access.SYSTEM,
+        action="invitation.created",
+        target=invitation,
+        changes={"role": Role.PROGRAM_ADMIN},
+    )
+    enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
+    return invitation
+
+
 def invitation_accept_url(invitation: Invitation) -> str:
     from django.urls import reverse
 

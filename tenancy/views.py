@@ -20,6 +20,7 @@ from . import access, selectors, services
 from .access import Perm
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
 from .models import Invitation, Membership
+from .roles import PARTNER_ROLES, Role
 
 CONSOLE, PORTAL = "console", "portal"
 SURFACE_PERMS = {
@@ -96,14 +97,23 @@ def _team_actor(request, surface: str, *, manage: bool = False):
     return actor
 
 
-def _team_context(actor, surface: str, invite_form=None):
+def _team_context(request, actor, surface: str, invite_form=None):
+    role_choices = [c for c in Role.choices if (c[0] in PARTNER_ROLES) == (surface == PORTAL)]
+    filters = {"q": request.GET.get("q", "").strip()[:100], "role": request.GET.get("role", "")}
+    if filters["role"] not in {value for value, _ in role_choices}:
+        filters["role"] = ""
     members = selectors.team_members(
-        actor, partner_organization_id=actor.partner_organization_id if surface == PORTAL else None
+        actor,
+        partner_organization_id=actor.partner_organization_id if surface == PORTAL else None,
+        search=filters["q"],
+        role=filters["role"],
     )
     can_manage = actor.has(SURFACE_PERMS[surface][1])
     return {
         "surface": surface,
         "base_template": f"{surface}/base.html",
+        "filters": filters,
+        "role_choices": role_choices if surface == PORTAL else Role.choices,
         "members": members,
         "invitations": selectors.pending_invitations(actor),
         "can_manage": can_manage,
@@ -127,8 +137,12 @@ def team(request, surface: str):
                     request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
                 )
                 return redirect(f"{surface}_team")
-        return render(request, "tenancy/team.html", _team_context(actor, surface, form), status=400)
-    return render(request, "tenancy/team.html", _team_context(actor, surface))
+        context = _team_context(request, actor, surface, form)
+        return render(request, "tenancy/team.html", context, status=400)
+    context = _team_context(request, actor, surface)
+    if request.htmx:  # a filter change: only the table
+        return render(request, "tenancy/_team_members.html", context)
+    return render(request, "tenancy/team.html", context)
 
 
 @login_required

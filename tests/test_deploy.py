@@ -26,6 +26,7 @@ PRODUCTION_ENV = {
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
     env = {**os.environ, **PRODUCTION_ENV, "PRM_DATA_DIR": str(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a test-only switch (browser tests)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

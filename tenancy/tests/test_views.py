@@ -275,3 +275,25 @@ def test_audit_log_visible_to_admin_and_executive_only(acme, globex):
         actions = {e.action for e in response.context["page"]}
         assert "visible.acme" in actions and "secret.globex" not in actions
     assert acme.client(acme.manager).get(reverse("console_audit_log")).status_code == 403
+
+
+def test_team_filter_returns_only_the_table_for_htmx(acme):
+    client = acme.client(acme.admin)
+    response = client.get(reverse("console_team"), {"q": "partner_sales@"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        "<html" not in html and acme.partner_sales.email in html and acme.manager.email not in html
+    )
+    full = client.get(reverse("console_team"), {"role": "executive"})
+    assert [m.user for m in full.context["members"]] == [acme.executive]
+    assert "<html" in full.content.decode()
+
+
+def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
+    client = acme.client(acme.partner_admin)
+    response = client.get(
+        reverse("portal_team"), {"q": acme.other_partner_admin.email, "role": "program_admin"}
+    )
+    assert list(response.context["members"]) == []
+    assert response.context["filters"]["role"] == ""  # a vendor role is not a portal filter

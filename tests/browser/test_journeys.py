@@ -38,10 +38,11 @@ def test_admin_invites_partner_user_who_joins_and_sees_only_the_portal(
 
     # Team page: invite a partner sales user into the first partner org.
     page.goto(url(live_server, acme, "/console/team/"))
-    page.fill("input[name=email]", "new.rep@northwind.test")
-    page.select_option("select[name=role]", "partner_sales")
-    page.select_option("select[name=partner_organization]", label=acme.partner.name)
-    page.click("form:has(input[name=email]) button[type=submit]")
+    invite = page.locator("form:has(input[name=email])")
+    invite.locator("input[name=email]").fill("new.rep@northwind.test")
+    invite.locator("select[name=role]").select_option("partner_sales")
+    invite.locator("select[name=partner_organization]").select_option(label=acme.partner.name)
+    invite.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/console/team/$"))
     assert page.locator(".alert-success").count() == 1
     assert "new.rep@northwind.test" in page.content()
@@ -81,3 +82,10 @@ def test_console_navigation_follows_the_role(live_server, page, acme):
     # Read-only: the team page has no invite form for an executive.
     page.goto(url(live_server, acme, "/console/team/"))
     assert page.locator("input[name=email]").count() == 0
+    # Filtering swaps the members table in place (htmx, served from our static files).
+    rows = page.locator("#members-table tbody tr")
+    assert rows.count() > 5
+    page.fill("input[name=q]", acme.partner_presales.email)
+    page.wait_for_function("document.querySelectorAll('#members-table tbody tr').length === 1")
+    assert acme.partner_presales.email in page.locator("#members-table").inner_text()
+    assert "q=" in page.url  # the filter is in the address bar (hx-push-url)
