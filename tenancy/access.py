@@ -172,11 +172,16 @@ def get_actor(request) -> Actor:
     return actor
 
 
+def require_mfa(actor: Actor) -> None:
+    """Raise PermissionDenied when the actor's role needs TOTP and they have not set it up."""
+    if actor.role is not None and not actor.mfa_satisfied:
+        raise PermissionDenied(_("Set up two-factor authentication to continue."))
+
+
 def require(actor: Actor, perm: Perm) -> None:
     """Raise PermissionDenied unless the actor's role carries `perm` in this tenant."""
+    require_mfa(actor)
     if not actor.has(perm):
-        if actor.role is not None and not actor.mfa_satisfied:
-            raise PermissionDenied(_("Set up two-factor authentication to continue."))
         raise PermissionDenied(_("Your role does not allow this."))
 
 

@@ -31,3 +31,9 @@ def add_class(bound_field, css_classes: str):
     if bound_field.errors:
         classes.append("is-invalid")
     return bound_field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def nav_active(item, current_url_name) -> bool:
+    """Whether a navigation item is the page being shown (tenancy.navigation.NavItem)."""
+    return item.is_active(current_url_name)

@@ -297,3 +297,40 @@ def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
     )
     assert list(response.context["members"]) == []
     assert response.context["filters"]["role"] == ""  # a vendor role is not a portal filter
+
+
+@pytest.mark.parametrize(
+    ("role", "surface", "expected"),
+    [
+        (
+            "admin",
+            "console",
+            [
+                "console_home",
+                "console_partner_list",
+                "console_team",
+                "console_api_keys",
+                "console_audit_log",
+            ],
+        ),
+        (
+            "executive",
+            "console",
+            ["console_home", "console_partner_list", "console_team", "console_audit_log"],
+        ),
+        ("manager", "console", ["console_home", "console_partner_list"]),
+        ("sales", "console", ["console_home"]),
+        (
+            "partner_admin",
+            "portal",
+            ["portal_home", "portal_organization", "portal_team", "portal_api_keys"],
+        ),
+        ("partner_sales", "portal", ["portal_home", "portal_organization"]),
+    ],
+)
+def test_menu_follows_the_role(acme, role, surface, expected):
+    response = acme.client(acme.users[role]).get(reverse(f"{surface}_home"))
+    assert [item.url_name for item in response.context[f"{surface}_menu"]] == expected
+    html = response.content.decode()
+    for name in expected:
+        assert f'href="{reverse(name)}"' in html
