@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from partners.api.views import PartnerOrganizationViewSet
+from partners.api.urls import register as register_partner_api
 from tenancy.api import views as tenancy_api
 
 router = DefaultRouter()
@@ -11,9 +11,7 @@ router.register("memberships", tenancy_api.MembershipViewSet, basename="membersh
 router.register("invitations", tenancy_api.InvitationViewSet, basename="invitation")
 router.register("api-keys", tenancy_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-events", tenancy_api.AuditEventViewSet, basename="audit-event")
-router.register(
-    "partner-organizations", PartnerOrganizationViewSet, basename="partner-organization"
-)
+register_partner_api(router)
 
 urlpatterns = [
     path("me/", tenancy_api.MeView.as_view(), name="api-me"),

@@ -35,12 +35,17 @@ class Perm(StrEnum):
     PARTNER_TEAM_MANAGE = "partner_team.manage"  # a partner admin's own team
     PARTNERS_VIEW = "partners.view"
     PARTNERS_MANAGE = "partners.manage"
+    PARTNER_PROFILE_EDIT = "partner_profile.edit"  # a partner admin's own organisation
+    PROGRAM_VIEW = "program.view"  # tiers, IPP, rules of engagement, strategy pages (read)
+    PROGRAM_MANAGE = "program.manage"  # edit them; import partners
+    TIERS_DECIDE = "tiers.decide"  # approve/reject tier proposals (managers: their partners)
+    ROE_ACCEPT = "roe.accept"  # accept the rules of engagement for one's organisation
     API_KEYS_MANAGE = "api_keys.manage"
     AUDIT_VIEW = "audit.view"
     OBJECT_GRANTS_MANAGE = "object_grants.manage"
 
 
-_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW}
+_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW, Perm.PROGRAM_VIEW}
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
         _ALL_VENDOR_READ
@@ -48,18 +53,27 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.STAFF_VIEW,
             Perm.STAFF_MANAGE,
             Perm.PARTNERS_MANAGE,
+            Perm.PROGRAM_MANAGE,
+            Perm.TIERS_DECIDE,
             Perm.API_KEYS_MANAGE,
             Perm.AUDIT_VIEW,
             Perm.OBJECT_GRANTS_MANAGE,
         }
     ),
-    Role.CHANNEL_MANAGER: frozenset(_ALL_VENDOR_READ | {Perm.PARTNERS_MANAGE}),
+    Role.CHANNEL_MANAGER: frozenset(_ALL_VENDOR_READ | {Perm.PARTNERS_MANAGE, Perm.TIERS_DECIDE}),
     Role.DIRECT_SALES: frozenset({Perm.CONSOLE_VIEW}),
     Role.MARKETING: frozenset(_ALL_VENDOR_READ),
     # Executives read everything in the console and change nothing.
     Role.EXECUTIVE: frozenset(_ALL_VENDOR_READ | {Perm.AUDIT_VIEW, Perm.STAFF_VIEW}),
     Role.PARTNER_ADMIN: frozenset(
-        {Perm.PORTAL_VIEW, Perm.PARTNER_TEAM_MANAGE, Perm.API_KEYS_MANAGE, Perm.PARTNERS_VIEW}
+        {
+            Perm.PORTAL_VIEW,
+            Perm.PARTNER_TEAM_MANAGE,
+            Perm.API_KEYS_MANAGE,
+            Perm.PARTNERS_VIEW,
+            Perm.PARTNER_PROFILE_EDIT,
+            Perm.ROE_ACCEPT,
+        }
     ),
     Role.PARTNER_SALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
     Role.PARTNER_PRESALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
@@ -210,6 +224,23 @@ def scope_partner_organizations(actor: Actor, qs: QuerySet) -> QuerySet:
     if role == Role.CHANNEL_MANAGER and actor.user is not None:
         condition |= Q(channel_manager=actor.user)
     return qs.filter(condition) if role is not None else qs.none()
+
+
+def scope_partner_owned(actor: Actor, qs: QuerySet, field: str = "partner") -> QuerySet:
+    """Rows of a partner (revenue, proposals, contacts...): visible when the partner is."""
+    from partners.models import PartnerOrganization
+
+    visible = scope_partner_organizations(actor, PartnerOrganization.objects.all())
+    return qs.filter(**{f"{field}__in": visible.values("pk")})
+
+
+def may_manage_partner(actor: Actor, partner) -> bool:
+    """Change a partner's record: program admins any; channel managers their own partners."""
+    if not actor.has(Perm.PARTNERS_MANAGE):
+        return False
+    if actor.role == Role.CHANNEL_MANAGER:
+        return actor.user is not None and partner.channel_manager_id == actor.user.pk
+    return True
 
 
 def scope_memberships(actor: Actor, qs: QuerySet) -> QuerySet:

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from partners.models import PartnerOrganization, PartnerType
-from partners.services import partner_organization_create
+from partners.services.organization import partner_organization_create
 
 from . import access, services
 from .context import tenant_context

@@ -15,7 +15,7 @@ class _PartnerOrgChoiceMixin:
     """A partner-organisation picker for console users; partner admins use their own org."""
 
     def _setup_partner_org(self, actor: Actor) -> None:
-        from partners import selectors as partner_selectors
+        from partners.selectors import organization as partner_selectors
 
         if actor.is_partner:
             del self.fields["partner_organization"]

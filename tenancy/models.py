@@ -124,11 +124,8 @@ class Membership(TenantOwnedModel):
             models.CheckConstraint(
                 name="membership_partner_role_has_org",
                 condition=(
-                    Q(role__in=[r.value for r in PARTNER_ROLES], partner_organization__isnull=False)
-                    | (
-                        ~Q(role__in=[r.value for r in PARTNER_ROLES])
-                        & Q(partner_organization__isnull=True)
-                    )
+                    Q(role__in=sorted(PARTNER_ROLES), partner_organization__isnull=False)
+                    | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner_organization__isnull=True))
                 ),
             ),
         ]

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "django_countries",
+    "import_export",
     "guardian",
     "allauth",
     "allauth.account",

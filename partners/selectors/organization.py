@@ -5,7 +5,7 @@ from django.db.models import Count, QuerySet
 from tenancy import access
 from tenancy.access import Actor
 
-from .models import PartnerOrganization
+from ..models import PartnerOrganization
 
 
 def partner_organizations_for(actor: Actor) -> QuerySet[PartnerOrganization]:

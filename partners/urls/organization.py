@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from ..views import organization as views
 
 urlpatterns = [
     path("console/partners/", views.console_partner_list, name="console_partner_list"),

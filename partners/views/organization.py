@@ -6,7 +6,7 @@ from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
 from tenancy.views import require_tenant
 
-from . import selectors
+from ..selectors import organization as selectors
 
 
 @login_required

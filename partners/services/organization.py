@@ -12,7 +12,7 @@ from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 
-from .models import PartnerOrganization
+from ..models import PartnerOrganization
 
 
 @transaction.atomic

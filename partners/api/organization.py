@@ -3,7 +3,7 @@ from rest_framework import mixins
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
-from .. import selectors
+from ..selectors import organization as selectors
 from .serializers import PartnerOrganizationSerializer
 
 
@@ -14,3 +14,9 @@ class PartnerOrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def scoped_queryset(self):
         return selectors.partner_organizations_for(self.actor).select_related("channel_manager")
+
+
+def register(router) -> None:
+    router.register(
+        "partner-organizations", PartnerOrganizationViewSet, basename="partner-organization"
+    )

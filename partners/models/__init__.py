@@ -1,0 +1,57 @@
+from .imports import ImportStatus, PartnerImport
+from .ipp import CriterionField, CriterionGroup, IdealPartnerProfile, IppCriterion, Operator
+from .organization import (
+    Application,
+    ContactRole,
+    EmployeeBand,
+    LifecycleEvent,
+    LifecycleState,
+    PartnerContact,
+    PartnerOrganization,
+    PartnerSource,
+    PartnerType,
+    Region,
+    RevenueBand,
+    SalesMotion,
+)
+from .revenue import RevenueKind, RevenueRecord
+from .roe import RoeAcceptance, RulesOfEngagement
+from .strategy import FinancialModel, GtmPlay, Motion, SwotItem, SwotQuadrant
+from .tiers import LeadPriority, ProgramSettings, ProposalStatus, Tier, TierChange, TierProposal
+
+__all__ = [
+    "Application",
+    "ContactRole",
+    "CriterionField",
+    "CriterionGroup",
+    "EmployeeBand",
+    "FinancialModel",
+    "GtmPlay",
+    "IdealPartnerProfile",
+    "ImportStatus",
+    "IppCriterion",
+    "LeadPriority",
+    "LifecycleEvent",
+    "LifecycleState",
+    "Motion",
+    "Operator",
+    "PartnerContact",
+    "PartnerImport",
+    "PartnerOrganization",
+    "PartnerSource",
+    "PartnerType",
+    "ProgramSettings",
+    "ProposalStatus",
+    "Region",
+    "RevenueBand",
+    "RevenueKind",
+    "RevenueRecord",
+    "RoeAcceptance",
+    "RulesOfEngagement",
+    "SalesMotion",
+    "SwotItem",
+    "SwotQuadrant",
+    "Tier",
+    "TierChange",
+    "TierProposal",
+]

@@ -1,0 +1,1 @@
+"""ipp: services."""

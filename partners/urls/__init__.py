@@ -1,0 +1,12 @@
+"""Partner-program URLs: each area keeps its own urlpatterns."""
+
+from . import imports, ipp, organization, roe, strategy, tiers
+
+urlpatterns = [
+    *organization.urlpatterns,
+    *ipp.urlpatterns,
+    *tiers.urlpatterns,
+    *roe.urlpatterns,
+    *strategy.urlpatterns,
+    *imports.urlpatterns,
+]

@@ -1,0 +1,1 @@
+"""Partner program: one module per area (organization, ipp, tiers, roe, strategy, imports)."""
