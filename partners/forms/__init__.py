@@ -1,0 +1,1 @@
+"""Partner-program forms, one module per area."""

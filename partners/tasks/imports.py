@@ -1,0 +1,1 @@
+"""imports: Celery tasks (thin: restore tenant via TenantTask, call a service)."""

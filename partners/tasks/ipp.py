@@ -1,0 +1,1 @@
+"""ipp: Celery tasks (thin: restore tenant via TenantTask, call a service)."""

@@ -1,0 +1,1 @@
+"""organization: Celery tasks (thin: restore tenant via TenantTask, call a service)."""

@@ -1,0 +1,1 @@
+"""roe: Celery tasks (thin: restore tenant via TenantTask, call a service)."""

@@ -1,0 +1,1 @@
+"""strategy: Celery tasks (thin: restore tenant via TenantTask, call a service)."""

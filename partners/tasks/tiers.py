@@ -1,0 +1,1 @@
+"""tiers: Celery tasks (thin: restore tenant via TenantTask, call a service)."""
