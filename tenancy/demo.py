@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from partners.demo import seed_tenant as seed_partner_program
 from partners.models import PartnerOrganization, PartnerType
 from partners.services.organization import partner_organization_create
 
@@ -152,4 +153,9 @@ def seed_demo() -> DemoResult:
             org = PartnerOrganization.objects.get(name=orgs[slug])
             _member(_user(email, name, password_hash), Role.PARTNER_ADMIN, org)
             result.logins.append(Login(slug, email, Role.PARTNER_ADMIN.label, org.name))
+            staff = {
+                local: User.objects.get(email=f"{local}@{slug}.example") for local, _, _ in STAFF
+            }
+            # The partner program (profiles, IPP, tiers, rules, strategy) on top of the people.
+            seed_partner_program(tenant, staff=staff)
     return result

@@ -32,8 +32,43 @@ CONSOLE = (
         _("Partners"),
         "buildings",
         Perm.PARTNERS_VIEW,
-        _("The partner organizations in your program."),
-        ("console_partner_detail",),
+        _("The partner directory: filter, sort, export, import."),
+        (
+            "console_partner_detail",
+            "console_partner_edit",
+            "console_partner_tier",
+            "console_partner_revenue",
+            "console_partner_import",
+            "console_partner_import_detail",
+        ),
+    ),
+    NavItem(
+        "console_recruitment",
+        _("Recruitment"),
+        "person-plus",
+        Perm.PARTNERS_VIEW,
+        _("Prospects and applicants ranked by fit; approve or reject."),
+    ),
+    NavItem(
+        "console_program",
+        _("Program"),
+        "diagram-3",
+        Perm.PROGRAM_VIEW,
+        _("Ideal Partner Profile, tiers, rules of engagement, strategy."),
+        (
+            "console_ipp",
+            "console_ipp_criterion",
+            "console_tiers",
+            "console_tier_create",
+            "console_tier_edit",
+            "console_tier_proposals",
+            "console_roe",
+            "console_roe_detail",
+            "console_strategy",
+            "console_gtm_play",
+            "console_gtm_play_create",
+            "console_financial_model",
+        ),
     ),
     NavItem(
         "console_team",
@@ -59,6 +94,52 @@ CONSOLE = (
     ),
 )
 
+# The program hub's sections (console_program shows them as cards).
+PROGRAM = (
+    NavItem(
+        "console_ipp",
+        _("Ideal Partner Profile"),
+        "bullseye",
+        Perm.PROGRAM_VIEW,
+        _("Weighted firmographic, technical and cultural fit criteria."),
+    ),
+    NavItem(
+        "console_tiers",
+        _("Tiers"),
+        "award",
+        Perm.PROGRAM_VIEW,
+        _("Requirements, benefits and program settings."),
+    ),
+    NavItem(
+        "console_tier_proposals",
+        _("Tier proposals"),
+        "arrow-down-up",
+        Perm.TIERS_DECIDE,
+        _("Upgrades and downgrades waiting for a decision."),
+    ),
+    NavItem(
+        "console_roe",
+        _("Rules of engagement"),
+        "file-earmark-text",
+        Perm.PROGRAM_VIEW,
+        _("Versions, publishing and who accepted."),
+    ),
+    NavItem(
+        "console_strategy",
+        _("Channel strategy"),
+        "signpost-split",
+        Perm.PROGRAM_VIEW,
+        _("GTM plays and the channel SWOT."),
+    ),
+    NavItem(
+        "console_financial_model",
+        _("Financial model"),
+        "calculator",
+        Perm.PROGRAM_VIEW,
+        _("Projected economics and the planned-ROPI baseline."),
+    ),
+)
+
 PORTAL = (
     NavItem("portal_home", _("Home"), "house", Perm.PORTAL_VIEW),
     NavItem(
@@ -67,6 +148,21 @@ PORTAL = (
         "building",
         Perm.PORTAL_VIEW,
         _("Your organization's profile and people."),
+        ("portal_organization_edit",),
+    ),
+    NavItem(
+        "portal_tier",
+        _("Our tier"),
+        "award",
+        Perm.PORTAL_VIEW,
+        _("Your tier, its benefits and what you need for the next one."),
+    ),
+    NavItem(
+        "portal_roe",
+        _("Rules of engagement"),
+        "file-earmark-text",
+        Perm.PORTAL_VIEW,
+        _("How deal ownership and conflicts work."),
     ),
     NavItem(
         "portal_team",

@@ -62,7 +62,9 @@ def victim_objects(globex):
         membership = Membership.objects.get(user=globex.partner_admin)
         audit = AuditEvent.objects.first()
         invitation = Invitation.objects.get(pk=invitation.pk)
+        program = partner_program_objects(globex)
     return {
+        **program,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
         "invitation_uuid": invitation.uuid,
@@ -73,6 +75,80 @@ def victim_objects(globex):
         "audit-event": audit.uuid,
         "partner_uuid": globex.partner.uuid,
         "partner-organization": globex.partner.uuid,
+    }
+
+
+def partner_program_objects(world) -> dict:
+    """One row of each partner-program model in the world's tenant, by URL kwarg / API basename."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from partners import models as pm
+
+    tenant, partner = world.tenant, world.partner
+    profile = pm.IdealPartnerProfile.objects.create(tenant=tenant)
+    criterion = pm.IppCriterion.objects.create(
+        tenant=tenant,
+        profile=profile,
+        group="technical",
+        label="K8s",
+        field="skills",
+        operator="any_of",
+        value=["Kubernetes"],
+        weight=10,
+    )
+    tier = pm.Tier.objects.create(tenant=tenant, name="Gold", rank=3)
+    proposal = pm.TierProposal.objects.create(tenant=tenant, partner=partner, to_tier=tier)
+    revenue = pm.RevenueRecord.objects.create(
+        tenant=tenant,
+        partner=partner,
+        kind="sourced",
+        customer="C",
+        amount=Decimal("10"),
+        currency="USD",
+        booked_on=timezone.now().date(),
+    )
+    rules = pm.RulesOfEngagement.objects.create(
+        tenant=tenant, version=1, title="R", body="b", published_at=timezone.now()
+    )
+    play = pm.GtmPlay.objects.create(tenant=tenant, name="P", motion="co_sell", target_segments="s")
+    swot = pm.SwotItem.objects.create(tenant=tenant, quadrant="S", text="t")
+    model = pm.FinancialModel.objects.create(tenant=tenant, period="FY2099")
+    partner_import = pm.PartnerImport.objects.create(tenant=tenant, original_name="x.csv")
+    contact = pm.PartnerContact.objects.create(
+        tenant=tenant, partner=partner, name="N", email="n@x.test"
+    )
+    application = pm.Application.objects.create(
+        tenant=tenant, partner=partner, contact_name="N", contact_email="n@x.test"
+    )
+    return {
+        "criterion_uuid": criterion.uuid,
+        "ipp-criterion": criterion.uuid,
+        "ipp-score": partner.uuid,
+        "tier_uuid": tier.uuid,
+        "tier-progress": partner.uuid,
+        "tier": tier.uuid,
+        "proposal_uuid": proposal.uuid,
+        "tier-proposal": proposal.uuid,
+        "revenue_uuid": revenue.uuid,
+        "revenue-record": revenue.uuid,
+        "rules_uuid": rules.uuid,
+        # Versions are numbered per tenant: tenant A has no version 1, so B's must not show.
+        "version": rules.version,
+        "rules-of-engagement": rules.uuid,
+        "play_uuid": play.uuid,
+        "gtm-play": play.uuid,
+        "item_uuid": swot.uuid,
+        "swot-item": swot.uuid,
+        "model_uuid": model.uuid,
+        "financial-model": model.uuid,
+        "import_uuid": partner_import.uuid,
+        "partner-import": partner_import.uuid,
+        "contact_uuid": contact.uuid,
+        "partner-contact": contact.uuid,
+        "application_uuid": application.uuid,
+        "application": application.uuid,
     }
 
 

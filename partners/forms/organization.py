@@ -1,1 +1,240 @@
-"""organization: forms."""
+"""Forms of the partner-organisation area: profile (console and portal), contacts, lifecycle moves,
+the directory filters and the public application form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from tenancy import selectors as tenancy_selectors
+from tenancy.access import Actor
+from tenancy.roles import Role
+
+from ..models import (
+    ContactRole,
+    EmployeeBand,
+    LifecycleState,
+    PartnerType,
+    Region,
+    RevenueBand,
+    SalesMotion,
+    Tier,
+)
+
+BLANK = [("", "—")]
+# The honeypot: a text input people never see (hidden by CSS, skipped by keyboard and screen
+# readers). Bots that fill every field fill it too.
+HONEYPOT_FIELD = "fax_number"
+
+
+class CommaListField(forms.CharField):
+    """A list of short strings typed as “Kubernetes, Terraform, AWS”."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault("help_text", _("Separate with commas."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        items: dict[str, str] = {}
+        for item in (text or "").split(","):
+            if item := " ".join(item.split())[:80]:
+                items.setdefault(item.casefold(), item)
+        return list(items.values())
+
+
+def _checkboxes(choices, **kwargs):
+    return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
+def country_choices():
+    return BLANK + list(countries)
+
+
+class PartnerProfileForm(forms.Form):
+    """One form for both surfaces; `channel_manager` only for actors who may assign one."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=250, required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    logo_url = forms.URLField(label=_("Logo URL"), required=False, assume_scheme="https")
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    hq_country = forms.ChoiceField(label=_("HQ country"), required=False, choices=country_choices)
+    regions = _checkboxes(Region.choices, label=_("Regions served"), required=False)
+    industries = CommaListField(label=_("Industries"))
+    employee_band = forms.ChoiceField(
+        label=_("Employees"), required=False, choices=BLANK + EmployeeBand.choices
+    )
+    revenue_band = forms.ChoiceField(
+        label=_("Annual revenue"), required=False, choices=BLANK + RevenueBand.choices
+    )
+    partner_type = forms.ChoiceField(label=_("Primary partner type"), choices=PartnerType.choices)
+    partner_types = _checkboxes(
+        PartnerType.choices, label=_("All partner types it plays"), required=False
+    )
+    skills = CommaListField(label=_("Specialisations / skills"))
+    sales_motion = forms.ChoiceField(
+        label=_("Sales motion"), required=False, choices=BLANK + SalesMotion.choices
+    )
+    co_marketing = forms.BooleanField(label=_("Willing to co-market"), required=False)
+    planned_certified_staff = forms.IntegerField(
+        label=_("Staff they plan to certify"), min_value=0, max_value=100000, initial=0
+    )
+
+    def __init__(
+        self,
+        *args,
+        partner=None,
+        actor: Actor | None = None,
+        can_assign: bool = False,
+        staff_only_fields: bool = True,
+        **kw,
+    ):
+        if partner is not None and "initial" not in kw:
+            kw["initial"] = self.initial_for(partner)
+        super().__init__(*args, **kw)
+        if not staff_only_fields:
+            # Partner admins: the primary type drives what the program gives them; staff set it.
+            del self.fields["partner_type"]
+        if can_assign and actor is not None:
+            staff = tenancy_selectors.team_members(actor).filter(
+                role__in=(Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN), is_active=True
+            )
+            self.fields["channel_manager"] = forms.ModelChoiceField(
+                label=_("Channel manager"),
+                required=False,
+                queryset=get_user_model()
+                .objects.filter(pk__in=staff.values("user_id"))
+                .order_by("email"),
+            )
+            if partner is not None:
+                self.initial.setdefault("channel_manager", partner.channel_manager_id)
+
+    @classmethod
+    def initial_for(cls, partner) -> dict:
+        data = {name: getattr(partner, name) for name in cls.base_fields}
+        data["hq_country"] = partner.hq_country.code or ""
+        return data
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("Email"))
+    title = forms.CharField(label=_("Job title"), max_length=120, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices)
+
+
+class TransitionForm(forms.Form):
+    to_state = forms.ChoiceField(choices=LifecycleState.choices)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+SORT_CHOICES = [
+    ("name", _("Name (A–Z)")),
+    ("-name", _("Name (Z–A)")),
+    ("-score", _("IPP score (highest first)")),
+    ("score", _("IPP score (lowest first)")),
+    ("state", _("Lifecycle state")),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+]
+
+
+class DirectoryFilterForm(forms.Form):
+    """The directory's GET filters; `selector_kwargs()` feeds selectors.partner_directory (the
+    CSV/XLSX export can use the same form to export what the page shows)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Any state"))] + LifecycleState.choices
+    )
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    partner_type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type"))] + PartnerType.choices
+    )
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("Any region"))] + Region.choices
+    )
+    manager = forms.TypedChoiceField(label=_("Manager"), required=False, coerce=int)
+    min_score = forms.IntegerField(
+        label=_("Min. score"), required=False, min_value=0, max_value=100
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, actor: Actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [("", _("Any tier"))] + [
+            (str(uuid), name)
+            for uuid, name in Tier.objects.order_by("rank").values_list("uuid", "name")
+        ]
+        managers = tenancy_selectors.team_members(actor, role=Role.CHANNEL_MANAGER)
+        self.fields["manager"].choices = [("", _("Any manager"))] + [
+            (m.user_id, m.user.full_name or m.user.email) for m in managers
+        ]
+
+    def selector_kwargs(self) -> dict:
+        """Valid filters only: a bad value in one filter does not blank the whole directory."""
+        if not self.is_bound:
+            return {"sort": "name"}
+        self.is_valid()
+        data = {
+            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
+        }
+        return {
+            "q": data.get("q") or "",
+            "state": data.get("state") or "",
+            "tier": data.get("tier") or None,
+            "partner_type": data.get("partner_type") or "",
+            "region": data.get("region") or "",
+            "manager": data.get("manager") or None,
+            "min_score": data.get("min_score"),
+            "sort": data.get("sort") or "name",
+        }
+
+
+class ApplicationForm(forms.Form):
+    """The public application form (anonymous visitors at the tenant's host)."""
+
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    website = forms.URLField(
+        label=_("Company website"),
+        assume_scheme="https",
+        help_text=_("We use it to recognise your company, e.g. https://example.com."),
+    )
+    country = forms.ChoiceField(label=_("Headquarters country"), choices=country_choices)
+    regions = _checkboxes(Region.choices, label=_("Regions you serve"))
+    partner_types = _checkboxes(PartnerType.choices, label=_("How would you like to partner?"))
+    employee_band = forms.ChoiceField(
+        label=_("Number of employees"), choices=BLANK + EmployeeBand.choices
+    )
+    skills = CommaListField(
+        label=_("Specialisations / skills"),
+        help_text=_("For example: Kubernetes, Security audits, Healthcare. Separate with commas."),
+    )
+    contact_name = forms.CharField(label=_("Your name"), max_length=200)
+    contact_email = forms.EmailField(label=_("Your work email"))
+    contact_title = forms.CharField(label=_("Your job title"), max_length=120, required=False)
+    message = forms.CharField(
+        label=_("Anything you would like us to know?"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    @staticmethod
+    def is_bot(data) -> bool:
+        return bool((data.get(HONEYPOT_FIELD) or "").strip())

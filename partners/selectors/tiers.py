@@ -1,6 +1,314 @@
-"""tiers: selectors. (Being written.)"""
+"""Tiers: reads. What a partner has versus what a tier needs, tier lists, proposals, history and
+the revenue ledger, each scoped to the actor through tenancy.access.
+
+Trailing revenue: the sum of the partner's revenue records (sourced AND influenced count alike)
+booked within the last `ProgramSettings.revenue_window_months`, i.e. from the same calendar day N
+months ago (exclusive) up to and including today. Records dated in the future do not count yet.
+All amounts are in the program currency (the ledger refuses any other).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy import access
+from tenancy.access import Actor, Perm
+
+from ..models import (
+    PartnerOrganization,
+    ProgramSettings,
+    ProposalStatus,
+    RevenueRecord,
+    Tier,
+    TierChange,
+    TierProposal,
+)
+
+ZERO = Decimal("0")
+CENTS = Decimal("0.01")
 
 
-def tier_progress(partner):
-    """What the partner has vs what the next tier needs (used by the detail page and the portal)."""
-    raise NotImplementedError
+# --- Program settings and tiers --------------------------------------------------------------
+
+
+def program_settings_or_default() -> ProgramSettings:
+    """The tenant's program settings, or unsaved defaults when none exist yet (reads never write;
+    services.tiers.program_settings() creates the row)."""
+    return ProgramSettings.objects.first() or ProgramSettings()
+
+
+def tier_list() -> QuerySet[Tier]:
+    """Every tier of the tenant, entry tier first. Tiers are program-wide, not partner data."""
+    return Tier.objects.order_by("rank")
+
+
+# --- Facts about a partner --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """What a partner has, as tier requirements measure it."""
+
+    trailing_revenue: Decimal
+    certified_people: int
+    certifications: frozenset[str]
+    currency: str
+    window_months: int
+    window_start: date  # first day that counts
+    window_end: date  # last day that counts (today)
+
+
+def revenue_window(settings: ProgramSettings, today: date) -> tuple[date, date]:
+    """First and last day of the trailing revenue window that ends `today`."""
+    return today - relativedelta(months=settings.revenue_window_months) + relativedelta(
+        days=1
+    ), today
+
+
+def trailing_revenue(
+    partner: PartnerOrganization,
+    *,
+    settings: ProgramSettings | None = None,
+    today: date | None = None,
+) -> Decimal:
+    settings = settings or program_settings_or_default()
+    start, end = revenue_window(settings, today or timezone.localdate())
+    total = RevenueRecord.objects.filter(
+        partner=partner, booked_on__gte=start, booked_on__lte=end
+    ).aggregate(total=Sum("amount"))["total"]
+    return (total or ZERO).quantize(CENTS)
+
+
+def partner_facts(
+    partner: PartnerOrganization,
+    *,
+    settings: ProgramSettings | None = None,
+    today: date | None = None,
+) -> PartnerFacts:
+    # The certification registry lives with the services (it is configured, not read from rows).
+    from ..services.tiers import certification_facts
+
+    settings = settings or program_settings_or_default()
+    today = today or timezone.localdate()
+    start, end = revenue_window(settings, today)
+    certs = certification_facts(partner)
+    return PartnerFacts(
+        trailing_revenue=trailing_revenue(partner, settings=settings, today=today),
+        certified_people=certs.certified_people,
+        certifications=frozenset(certs.certifications),
+        currency=settings.currency,
+        window_months=settings.revenue_window_months,
+        window_start=start,
+        window_end=end,
+    )
+
+
+# --- Requirements -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """One requirement of a tier, measured against a partner."""
+
+    key: str  # "revenue", "certified_people" or "certification:<name>"
+    kind: str  # "money", "count" or "certification"
+    label: str
+    have: Decimal | int | bool
+    need: Decimal | int | bool
+    met: bool
+    pct: int  # 0..100, for the progress bar
+
+    @property
+    def remaining(self) -> Decimal | int:
+        """How much is still missing (money and counts; 0 when met)."""
+        if self.kind == "certification" or self.met:
+            return 0
+        return self.need - self.have
+
+    def as_reason(self) -> dict:
+        """A JSON-ready form, stored in TierProposal.reasons."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "label": self.label,
+            "have": str(self.have) if isinstance(self.have, Decimal) else self.have,
+            "need": str(self.need) if isinstance(self.need, Decimal) else self.need,
+            "met": self.met,
+        }
+
+
+def _pct(have, need) -> int:
+    if not need:
+        return 100
+    return max(0, min(100, int(Decimal(have) * 100 / Decimal(need))))
+
+
+def requirement_rows(tier: Tier, facts: PartnerFacts) -> list[RequirementRow]:
+    """Every requirement of `tier` with what the partner has (all rows met = qualifies)."""
+    need_revenue = tier.min_trailing_revenue or ZERO
+    rows = [
+        RequirementRow(
+            key="revenue",
+            kind="money",
+            label=_("Revenue in the last %(months)s months (%(currency)s)")
+            % {
+                "months": facts.window_months,
+                "currency": facts.currency,
+            },
+            have=facts.trailing_revenue,
+            need=need_revenue,
+            met=facts.trailing_revenue >= need_revenue,
+            pct=_pct(facts.trailing_revenue, need_revenue),
+        ),
+    ]
+    if tier.min_certified_people:  # a requirement of zero says nothing: no row for it
+        rows.append(
+            RequirementRow(
+                key="certified_people",
+                kind="count",
+                label=_("Currently certified people"),
+                have=facts.certified_people,
+                need=tier.min_certified_people,
+                met=facts.certified_people >= tier.min_certified_people,
+                pct=_pct(facts.certified_people, tier.min_certified_people),
+            )
+        )
+    for name in tier.required_certifications or []:
+        held = name in facts.certifications
+        rows.append(
+            RequirementRow(
+                key=f"certification:{name}",
+                kind="certification",
+                label=_("Certification: %(name)s") % {"name": name},
+                have=held,
+                need=True,
+                met=held,
+                pct=100 if held else 0,
+            )
+        )
+    return rows
+
+
+def qualifies(tier: Tier, facts: PartnerFacts) -> bool:
+    return all(row.met for row in requirement_rows(tier, facts))
+
+
+# --- Progress toward the next tier ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    """A partner's tier and what it needs for the next one (the console include and the portal).
+
+    `rows` measure the next tier; at the top tier (`next_tier` is None) they measure the current
+    tier, i.e. what it takes to keep it. `target` is the tier the rows measure.
+    """
+
+    partner: PartnerOrganization
+    current_tier: Tier | None
+    next_tier: Tier | None
+    target: Tier | None
+    rows: list[RequirementRow] = field(default_factory=list)
+    facts: PartnerFacts | None = None
+    below_tier_since: object = None
+    grace_ends: object = None
+
+    @property
+    def at_top(self) -> bool:
+        return self.current_tier is not None and self.next_tier is None
+
+    @property
+    def all_met(self) -> bool:
+        return bool(self.rows) and all(row.met for row in self.rows)
+
+    @property
+    def pct(self) -> int:
+        """Overall progress: the mean of the rows' percentages."""
+        return sum(row.pct for row in self.rows) // len(self.rows) if self.rows else 0
+
+
+def tier_progress(
+    partner: PartnerOrganization, *, tiers: list[Tier] | None = None, today: date | None = None
+) -> TierProgress:
+    """What the partner has vs what the next tier needs (used by the detail page and the portal).
+
+    A fixed number of queries whatever the data: the tiers, the settings, one revenue sum (plus
+    what the certification provider needs).
+    """
+    tiers = list(tiers) if tiers is not None else list(tier_list())
+    settings = program_settings_or_default()
+    current = next((t for t in tiers if t.pk == partner.tier_id), None)
+    current_rank = current.rank if current else 0
+    next_tier = next((t for t in tiers if t.rank > current_rank), None)
+    target = next_tier or current
+    facts = partner_facts(partner, settings=settings, today=today)
+    grace_ends = None
+    if partner.below_tier_since is not None:
+        grace_ends = partner.below_tier_since + timezone.timedelta(
+            days=settings.tier_grace_period_days
+        )
+    return TierProgress(
+        partner=partner,
+        current_tier=current,
+        next_tier=next_tier,
+        target=target,
+        rows=requirement_rows(target, facts) if target else [],
+        facts=facts,
+        below_tier_since=partner.below_tier_since,
+        grace_ends=grace_ends,
+    )
+
+
+# --- Proposals, history, ledger (scoped to the actor) -----------------------------------------
+
+
+def tier_proposals_for(actor: Actor, *, status: str | None = None) -> QuerySet[TierProposal]:
+    """Proposals of the partners the actor may see (channel managers: their partners)."""
+    qs = access.scope_partner_owned(actor, TierProposal.objects.all()).select_related(
+        "partner", "partner__channel_manager", "from_tier", "to_tier", "decided_by"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def pending_tier_proposals(actor: Actor) -> QuerySet[TierProposal]:
+    return tier_proposals_for(actor, status=ProposalStatus.PENDING)
+
+
+def tier_history(partner: PartnerOrganization, *, limit: int = 50) -> QuerySet[TierChange]:
+    """A partner's tier changes, newest first (the caller has already checked access)."""
+    return TierChange.objects.filter(partner=partner).select_related("from_tier", "to_tier")[:limit]
+
+
+def revenue_records_for(
+    actor: Actor, *, partner: PartnerOrganization | None = None
+) -> QuerySet[RevenueRecord]:
+    """Ledger rows the actor may see: vendor staff with partner access by partner scope; partner
+    users their own organisation's."""
+    if not actor.has(Perm.PARTNERS_VIEW):
+        return RevenueRecord.objects.none()
+    qs = access.scope_partner_owned(actor, RevenueRecord.objects.all()).select_related(
+        "partner", "created_by"
+    )
+    if partner is not None:
+        qs = qs.filter(partner=partner)
+    return qs.order_by("-booked_on", "-id")
+
+
+def revenue_totals(partner: PartnerOrganization) -> dict[str, Decimal]:
+    """All-time totals per kind for the ledger page header."""
+    rows = (
+        RevenueRecord.objects.filter(partner=partner)
+        .values("kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["kind"]: row["total"] for row in rows}

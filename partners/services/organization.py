@@ -1,41 +1,611 @@
-"""Writes for partner organisations. The full program (profiles, lifecycle, tiers) arrives with
-the partner-program issue."""
+"""Writes for partner organisations: profile, lifecycle (one transitions table), contacts, and the
+public application form that turns a company into a prospect."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.tasks import enqueue
 
-from ..models import PartnerOrganization
+from ..models import (
+    Application,
+    ContactRole,
+    LifecycleEvent,
+    LifecycleState,
+    PartnerContact,
+    PartnerOrganization,
+    PartnerSource,
+    PartnerType,
+    Region,
+)
+
+S = LifecycleState
+
+# --- The lifecycle -------------------------------------------------------------------------------
+
+# The one table of allowed moves. A prospect staff recruited themselves may be approved without an
+# application; an application is decided by approving it or rejecting it (→ retired). Retired is
+# final: a company that comes back is a new conversation, started by staff.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.PROSPECT: (S.APPLIED, S.APPROVED, S.RETIRED),
+    S.APPLIED: (S.APPROVED, S.RETIRED),
+    S.APPROVED: (S.CONTRACTED, S.RETIRED),
+    S.CONTRACTED: (S.ACTIVE, S.SUSPENDED, S.RETIRED),
+    S.ACTIVE: (S.SUSPENDED, S.RETIRED),
+    S.SUSPENDED: (S.ACTIVE, S.RETIRED),
+    S.RETIRED: (),
+}
+# Moves that take something away from the partner must say why.
+REASON_REQUIRED = frozenset({S.SUSPENDED, S.RETIRED})
+# States in which the partner takes part in the program (portal, deals, tiers).
+ACTIVE_STATES = frozenset({S.APPROVED, S.CONTRACTED, S.ACTIVE})
+# The recruitment pipeline board's columns, in order.
+PIPELINE_STATES = (S.PROSPECT, S.APPLIED, S.APPROVED, S.CONTRACTED)
+
+
+def allowed_transitions(state: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(state, ())
+
+
+def _label(state: str) -> str:
+    return str(S(state).label) if state in S.values else state
+
+
+def _write_event(
+    partner: PartnerOrganization, *, from_state: str, to_state: str, reason: str, by, by_label: str
+) -> LifecycleEvent:
+    return LifecycleEvent.objects.create(
+        tenant=require_current_tenant(),
+        partner=partner,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        by=by,
+        by_label=by_label[:254],
+        created_at=partner.state_changed_at,
+    )
+
+
+def _move(
+    partner: PartnerOrganization, *, to_state: str, reason: str, by, by_label: str
+) -> LifecycleEvent:
+    """Move a saved partner and write its history row (callers have checked the table)."""
+    from_state = partner.state
+    partner.state = to_state
+    partner.state_changed_at = timezone.now()
+    partner.is_active = to_state not in (S.SUSPENDED, S.RETIRED)
+    partner.save(update_fields=["state", "state_changed_at", "is_active"])
+    return _write_event(
+        partner, from_state=from_state, to_state=to_state, reason=reason, by=by, by_label=by_label
+    )
+
+
+@transaction.atomic
+def partner_transition(
+    *, actor: Actor, partner: PartnerOrganization, to_state: str, reason: str = ""
+) -> PartnerOrganization:
+    """Move a partner through its lifecycle along TRANSITIONS, recording who, when and why.
+
+    Deciding an application (applied → approved / retired) records the decision on it and emails
+    the applicant once this commits.
+    """
+    if actor is not access.SYSTEM:
+        access.require(actor, Perm.PARTNERS_MANAGE)
+        if not access.may_manage_partner(actor, partner):
+            raise PermissionDenied(
+                _("Only this partner's channel manager or an admin may move it.")
+            )
+    partner = PartnerOrganization.objects.select_for_update().get(pk=partner.pk)
+    reason = (reason or "").strip()
+    if to_state not in S.values:
+        raise ValidationError({"to_state": _("Unknown lifecycle state “%s”.") % to_state})
+    if to_state not in allowed_transitions(partner.state):
+        allowed = ", ".join(_label(s) for s in allowed_transitions(partner.state)) or _("none")
+        raise ValidationError(
+            {
+                "to_state": _(
+                    "A partner cannot move from %(from)s to %(to)s. Allowed from %(from)s: "
+                    "%(allowed)s."
+                )
+                % {"from": _label(partner.state), "to": _label(to_state), "allowed": allowed}
+            }
+        )
+    if to_state in REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": _("Say why: the partner's history keeps the reason.")})
+    from_state = partner.state
+    _move(partner, to_state=to_state, reason=reason, by=actor.user, by_label=actor.label)
+    audit_record(
+        actor=actor,
+        action="partner.lifecycle_changed",
+        target=partner,
+        changes={"state": [from_state, to_state], "reason": reason},
+    )
+    if from_state == S.APPLIED:
+        _decide_application(actor, partner, approved=to_state == S.APPROVED, reason=reason)
+    return partner
+
+
+def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved: bool, reason):
+    application = (
+        Application.objects.select_for_update()
+        .filter(partner=partner, decided_at__isnull=True)
+        .order_by("-submitted_at")
+        .first()
+    )
+    if application is None:
+        return
+    application.decision = "approved" if approved else "rejected"
+    application.decision_reason = reason
+    application.decided_at = timezone.now()
+    application.save(update_fields=["decision", "decision_reason", "decided_at"])
+    audit_record(
+        actor=actor,
+        action=f"partner_application.{application.decision}",
+        target=application,
+        changes={"reason": reason},
+    )
+    from ..tasks.organization import send_application_decision_email
+
+    enqueue(
+        send_application_decision_email,
+        tenant=require_current_tenant(),
+        application_id=application.pk,
+    )
+
+
+def application_decision_email_send(*, application_id: int) -> None:
+    """Email the applicant the decision on their application (text + HTML, tenant-branded)."""
+    application = (
+        Application.objects.select_related("partner", "partner__channel_manager", "tenant")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None or application.decision not in ("approved", "rejected"):
+        return
+    tenant = application.tenant
+    context = {
+        "application": application,
+        "partner": application.partner,
+        "tenant": tenant,
+        "manager": application.partner.channel_manager,
+    }
+    if application.decision == "approved":
+        subject = _("Welcome to %(tenant)s's partner program") % {"tenant": tenant.name}
+    else:
+        subject = _("Your application to %(tenant)s's partner program") % {"tenant": tenant.name}
+    name = f"emails/partners/application_{application.decision}"
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"{name}.txt", context),
+        html_message=render_to_string(f"{name}.html", context),
+        from_email=None,
+        recipient_list=[application.contact_email],
+    )
+
+
+# --- The profile ---------------------------------------------------------------------------------
+
+# What a partner admin may change about their own organisation. Staff may change these plus the
+# channel manager (program admins only).
+PROFILE_FIELDS = (
+    "name",
+    "legal_name",
+    "website",
+    "logo_url",
+    "description",
+    "hq_country",
+    "regions",
+    "industries",
+    "employee_band",
+    "revenue_band",
+    "partner_type",
+    "partner_types",
+    "skills",
+    "sales_motion",
+    "co_marketing",
+    "planned_certified_staff",
+)
+LIST_FIELDS = ("regions", "industries", "partner_types", "skills")
+_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def normalize_domain(value: str) -> str:
+    """“HTTPS://www.Acme.com/partners?x” → “acme.com”. Also takes a bare host or an email."""
+    value = (value or "").strip().lower()
+    if not value:
+        return ""
+    if "@" in value and "://" not in value:
+        value = value.rsplit("@", 1)[1]
+    host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
+    host = host.strip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return host
+
+
+def _clean_list(values, *, choices: list[str] | None = None) -> list[str]:
+    """Distinct (case-insensitively), trimmed strings in the order given; with `choices`, only
+    those."""
+    if isinstance(values, str):
+        values = values.split(",")
+    seen: dict[str, str] = {}  # casefolded → first spelling given
+    for value in values or ():
+        text = " ".join(str(value).split())
+        if text and (choices is None or text in choices):
+            seen.setdefault(text.casefold(), text)
+    return list(seen.values())
+
+
+def _apply_profile(partner: PartnerOrganization, data: dict[str, Any]) -> list[str]:
+    """Copy profile values onto the partner; return the names of the fields that changed."""
+    unknown = set(data) - set(PROFILE_FIELDS) - {"channel_manager"}
+    if unknown:
+        raise ValidationError(_("Unknown profile fields: %s") % ", ".join(sorted(unknown)))
+    choices = {"regions": Region.values, "partner_types": PartnerType.values}
+    changed = []
+    for field, value in data.items():
+        if field in LIST_FIELDS:
+            value = _clean_list(value, choices=choices.get(field))
+        elif isinstance(value, str):
+            value = value.strip()
+        if value is None and isinstance(
+            PartnerOrganization._meta.get_field(field), (models.CharField, models.TextField)
+        ):
+            value = ""
+        if getattr(partner, field) != value:
+            setattr(partner, field, value)
+            changed.append(field)
+    if partner.partner_type and partner.partner_type not in partner.partner_types:
+        partner.partner_types = [partner.partner_type, *partner.partner_types]
+    elif not partner.partner_type and partner.partner_types:
+        partner.partner_type = partner.partner_types[0]
+    domain = normalize_domain(partner.website)
+    if partner.website and domain != partner.domain:
+        partner.domain = domain
+        changed.append("domain")
+    if partner.domain and not _DOMAIN_RE.match(partner.domain):
+        raise ValidationError({"website": _("Enter a website with a valid domain name.")})
+    return changed
+
+
+def _check_unique(partner: PartnerOrganization) -> None:
+    others = PartnerOrganization.objects.exclude(pk=partner.pk)
+    if others.filter(name__iexact=partner.name).exists():
+        raise ValidationError({"name": _("A partner with this name already exists.")})
+    if partner.domain and others.filter(domain=partner.domain).exists():
+        raise ValidationError(
+            {"website": _("Another partner already uses the domain %s.") % partner.domain}
+        )
+
+
+def _check_channel_manager(user) -> None:
+    from tenancy.models import Membership
+    from tenancy.roles import Role
+
+    if user is None:
+        return
+    if not Membership.objects.filter(
+        user=user, is_active=True, role__in=(Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
+    ).exists():
+        raise ValidationError(
+            {"channel_manager": _("Choose a channel manager or program admin of this program.")}
+        )
+
+
+def may_edit_profile(actor: Actor, partner: PartnerOrganization) -> bool:
+    """Staff who manage the partner, or the partner's own admins."""
+    if access.may_manage_partner(actor, partner):
+        return True
+    return (
+        actor.has(Perm.PARTNER_PROFILE_EDIT)
+        and actor.partner_organization_id is not None
+        and actor.partner_organization_id == partner.pk
+    )
+
+
+def _rescore(partner: PartnerOrganization) -> None:
+    from .ipp import score_partner
+
+    score_partner(partner=partner)
+
+
+@transaction.atomic
+def partner_update_profile(
+    *, actor: Actor, partner: PartnerOrganization, **data: Any
+) -> PartnerOrganization:
+    """Change profile fields (keyword per field; list fields take lists), then rescore the fit.
+
+    Program admins may also reassign `channel_manager`; partner admins change only their own
+    organisation and never its manager, primary type (it drives what the program gives them),
+    state or tier.
+    """
+    access.require_mfa(actor)
+    if not may_edit_profile(actor, partner):
+        raise PermissionDenied(_("You may not edit this partner's profile."))
+    partner = PartnerOrganization.objects.select_for_update().get(pk=partner.pk)
+    if (
+        not access.may_manage_partner(actor, partner)
+        and data.get("partner_type", partner.partner_type) != partner.partner_type
+    ):
+        raise PermissionDenied(_("Ask your channel manager to change your primary partner type."))
+    old_manager = partner.channel_manager
+    if "channel_manager" in data:
+        if data["channel_manager"] != old_manager and not actor.has(Perm.PROGRAM_MANAGE):
+            raise PermissionDenied(_("Only program admins assign channel managers."))
+        _check_channel_manager(data["channel_manager"])
+    changed = _apply_profile(partner, data)
+    if not changed:
+        return partner
+    partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
+    _check_unique(partner)
+    partner.save()
+    audit_record(
+        actor=actor,
+        action="partner.profile_updated",
+        target=partner,
+        changes={"fields": sorted(set(changed) - {"channel_manager"})},
+    )
+    if "channel_manager" in changed:
+        audit_record(
+            actor=actor,
+            action="partner.channel_manager_changed",
+            target=partner,
+            changes={
+                "channel_manager": [
+                    old_manager.email if old_manager else None,
+                    partner.channel_manager.email if partner.channel_manager else None,
+                ]
+            },
+        )
+    _rescore(partner)
+    return partner
+
+
+CREATED_REASONS = {
+    PartnerSource.MANUAL: gettext_lazy("Added by staff."),
+    PartnerSource.APPLICATION: gettext_lazy("Submitted the application form."),
+    PartnerSource.IMPORT: gettext_lazy("Imported."),
+}
 
 
 @transaction.atomic
 def partner_organization_create(
-    *, actor: Actor, name: str, partner_type: str, website: str = "", channel_manager=None
+    *,
+    actor: Actor,
+    name: str,
+    partner_type: str,
+    website: str = "",
+    channel_manager=None,
+    source: str = PartnerSource.MANUAL,
+    state: str = S.PROSPECT,
+    score: bool = True,
+    **profile: Any,
 ) -> PartnerOrganization:
+    """Add a partner (a prospect unless `state` says otherwise, e.g. an import of existing
+    partners). Extra keywords are profile fields (see PROFILE_FIELDS).
+
+    `score=False` skips the fit score (bulk callers rescore the tenant once at the end).
+    """
     if actor is not access.SYSTEM:
         access.require(actor, Perm.PARTNERS_MANAGE)
-    if PartnerOrganization.objects.filter(name__iexact=name.strip()).exists():
-        raise ValidationError({"name": _("A partner with this name already exists.")})
+    if state not in S.values:
+        raise ValidationError({"state": _("Unknown lifecycle state “%s”.") % state})
     partner = PartnerOrganization(
         tenant=require_current_tenant(),
-        name=name.strip(),
-        partner_type=partner_type,
-        website=website,
         channel_manager=channel_manager,
+        source=source,
+        state=state,
+        is_active=state not in (S.SUSPENDED, S.RETIRED),
     )
-    partner.full_clean(exclude=["tenant"])
+    _apply_profile(
+        partner, {"name": name, "partner_type": partner_type, "website": website, **profile}
+    )
+    _check_channel_manager(channel_manager)
+    partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
+    _check_unique(partner)
     partner.save()
+    _write_event(
+        partner,
+        from_state="",
+        to_state=state,
+        reason=str(CREATED_REASONS.get(source, source)),
+        by=actor.user,
+        by_label=actor.label,
+    )
     audit_record(
         actor=actor,
         action="partner.created",
         target=partner,
-        changes={"partner_type": partner_type},
+        changes={"partner_type": partner.partner_type, "source": source},
     )
+    if score:
+        _rescore(partner)
     return partner
+
+
+# --- Contacts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def partner_contact_add(
+    *,
+    actor: Actor,
+    partner: PartnerOrganization,
+    name: str,
+    email: str,
+    phone: str = "",
+    title: str = "",
+    role: str = ContactRole.PRIMARY,
+) -> PartnerContact:
+    access.require_mfa(actor)
+    if not may_edit_profile(actor, partner):
+        raise PermissionDenied(_("You may not change this partner's contacts."))
+    email = email.strip().lower()
+    if PartnerContact.objects.filter(partner=partner, email__iexact=email).exists():
+        raise ValidationError({"email": _("This partner already has a contact with this email.")})
+    contact = PartnerContact(
+        tenant=require_current_tenant(),
+        partner=partner,
+        name=name.strip(),
+        email=email,
+        phone=phone.strip(),
+        title=title.strip(),
+        role=role,
+    )
+    contact.full_clean(exclude=["tenant", "uuid"])
+    contact.save()
+    audit_record(
+        actor=actor, action="partner.contact_added", target=partner, changes={"email": email}
+    )
+    return contact
+
+
+@transaction.atomic
+def partner_contact_remove(*, actor: Actor, contact: PartnerContact) -> None:
+    access.require_mfa(actor)
+    partner = contact.partner
+    if not may_edit_profile(actor, partner):
+        raise PermissionDenied(_("You may not change this partner's contacts."))
+    email = contact.email
+    contact.delete()
+    audit_record(
+        actor=actor, action="partner.contact_removed", target=partner, changes={"email": email}
+    )
+
+
+# --- The public application form ---------------------------------------------------------------
+
+
+def _applicant_label(contact_email: str) -> str:
+    return _("%(email)s (application form)") % {"email": contact_email}
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    company_name: str,
+    website: str,
+    contact_name: str,
+    contact_email: str,
+    partner_types: list[str],
+    country: str = "",
+    regions: list[str] | None = None,
+    employee_band: str = "",
+    skills: list[str] | None = None,
+    contact_title: str = "",
+    message: str = "",
+    ip_address: str | None = None,
+) -> Application:
+    """A company applies to the current tenant's program (anonymous: no actor).
+
+    De-duplicated by the website's domain: a known prospect is updated and moves to applied; a
+    company already further along (or refused) gets a clear message and nothing is written.
+    """
+    tenant = require_current_tenant()
+    contact_email = contact_email.strip().lower()
+    domain = normalize_domain(website)
+    if not domain or not _DOMAIN_RE.match(domain):
+        raise ValidationError({"website": _("Enter your company's website, e.g. example.com.")})
+    partner_types = _clean_list(partner_types, choices=PartnerType.values)
+    if not partner_types:
+        raise ValidationError({"partner_types": _("Choose at least one way to partner with us.")})
+    profile = {
+        "website": website,
+        "hq_country": country,
+        "regions": regions or [],
+        "employee_band": employee_band,
+        "partner_types": partner_types,
+        "partner_type": partner_types[0],
+    }
+    by_label = _applicant_label(contact_email)
+    existing = PartnerOrganization.objects.select_for_update().filter(domain=domain).first()
+    if existing is not None and existing.state != S.PROSPECT:
+        raise ValidationError(
+            _(
+                "%(domain)s is already known to our partner program (or has already applied). "
+                "If you work there, ask your channel manager or contact %(support)s."
+            )
+            % {"domain": domain, "support": tenant.support_email or _("our partner team")}
+        )
+    if existing is not None:
+        partner = existing
+        profile["skills"] = _clean_list([*partner.skills, *(skills or [])])
+        if partner.partner_type:  # staff chose the primary type; keep it, add the new ones
+            profile["partner_type"] = partner.partner_type
+        _apply_profile(partner, profile)
+        partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
+        partner.save()
+        _move(
+            partner,
+            to_state=S.APPLIED,
+            reason=_("Submitted the application form."),
+            by=None,
+            by_label=by_label,
+        )
+    else:
+        partner = PartnerOrganization(tenant=tenant, source=PartnerSource.APPLICATION)
+        _apply_profile(partner, {"name": company_name, "skills": skills or [], **profile})
+        partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
+        if PartnerOrganization.objects.filter(name__iexact=partner.name).exists():
+            raise ValidationError(
+                {
+                    "company_name": _(
+                        "A company with this name is already in our program. If it is yours, "
+                        "use the same website address as on our records."
+                    )
+                }
+            )
+        partner.state = S.APPLIED
+        partner.save()
+        _write_event(
+            partner,
+            from_state="",
+            to_state=S.APPLIED,
+            reason=_("Submitted the application form."),
+            by=None,
+            by_label=by_label,
+        )
+    application = Application(
+        tenant=tenant,
+        partner=partner,
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip().lower(),
+        contact_title=contact_title.strip(),
+        message=message.strip(),
+        ip_address=ip_address,
+    )
+    application.full_clean(exclude=["tenant", "uuid", "partner"])
+    application.save()
+    if not PartnerContact.objects.filter(
+        partner=partner, email__iexact=application.contact_email
+    ).exists():
+        PartnerContact.objects.create(
+            tenant=tenant,
+            partner=partner,
+            name=application.contact_name,
+            email=application.contact_email,
+            title=application.contact_title,
+            role=ContactRole.PRIMARY,
+        )
+    audit_record(
+        actor=access.Actor(tenant=tenant),
+        action="partner_application.submitted",
+        target=partner,
+        changes={"domain": domain, "merged": existing is not None, "by": by_label},
+    )
+    _rescore(partner)
+    return application

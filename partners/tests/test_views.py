@@ -103,3 +103,214 @@ def test_partner_api_respects_the_same_visibility(acme):
     response = acme.api(acme.manager).get("/api/v1/partner-organizations/")
     assert [p["name"] for p in response.json()["results"]] == [acme.partner.name]
     assert acme.api(acme.sales).get("/api/v1/partner-organizations/").status_code == 403
+
+
+# --- Directory filters and sorting -------------------------------------------------------------
+
+
+def names(client, **params) -> list[str]:
+    response = client.get(reverse("console_partner_list"), params)
+    assert response.status_code == 200
+    return [p.name for p in response.context["partners"]]
+
+
+@pytest.fixture
+def directory(acme):
+    """Four partners with distinct profiles (plus the two fixture partners, prospects)."""
+    from partners.models import Tier
+
+    with tenant_context(acme.tenant):
+        gold = Tier.objects.create(tenant=acme.tenant, name="Gold", rank=3)
+    make = PartnerOrganizationFactory
+    return {
+        "gold": gold,
+        "alpha": make(
+            tenant=acme.tenant,
+            name="Alpha MSP",
+            state="active",
+            partner_type="msp",
+            partner_types=["msp", "reseller"],
+            regions=["EMEA"],
+            ipp_score=80,
+            tier=gold,
+            channel_manager=acme.manager,
+            skills=["Kubernetes"],
+        ),
+        "beta": make(
+            tenant=acme.tenant,
+            name="Beta Referral",
+            state="applied",
+            partner_type="referral",
+            partner_types=["referral"],
+            regions=["NA", "LATAM"],
+            ipp_score=40,
+        ),
+        "gamma": make(
+            tenant=acme.tenant,
+            name="Gamma ISV",
+            state="suspended",
+            partner_type="isv",
+            partner_types=["isv"],
+            regions=["APAC"],
+            ipp_score=95,
+            domain="gamma-software.example",
+        ),
+    }
+
+
+def test_directory_filters_narrow_the_list(acme, directory):
+    client = acme.client(acme.admin)
+    assert names(client, state="active") == ["Alpha MSP"]
+    # The primary type or any type it plays (Alpha is an MSP that also resells).
+    assert names(client, partner_type="reseller") == [
+        "Acme Partner One",
+        "Acme Partner Two",
+        "Alpha MSP",
+    ]
+    assert names(client, partner_type="referral") == ["Beta Referral"]
+    assert names(client, region="NA") == ["Beta Referral"]
+    assert names(client, region="LATAM") == ["Beta Referral"]
+    assert names(client, tier=str(directory["gold"].uuid)) == ["Alpha MSP"]
+    assert names(client, manager=acme.manager.pk) == ["Acme Partner One", "Alpha MSP"]
+    assert names(client, min_score=50) == ["Alpha MSP", "Gamma ISV"]
+    assert names(client, q="gamma-software") == ["Gamma ISV"]
+    assert names(client, q="kubernetes") == ["Alpha MSP"]
+    assert names(client, state="active", region="APAC") == []
+
+
+def test_directory_sorts(acme, directory):
+    client = acme.client(acme.admin)
+    assert names(client, sort="-score")[:3] == ["Gamma ISV", "Alpha MSP", "Beta Referral"]
+    assert names(client, sort="score")[-1] == "Gamma ISV"
+    by_state = names(client, sort="state")
+    assert (
+        by_state.index("Beta Referral") < by_state.index("Alpha MSP") < by_state.index("Gamma ISV")
+    )
+    assert names(client, sort="-name")[0] == "Gamma ISV"
+
+
+def test_a_bad_filter_value_is_ignored_not_an_error(acme, directory):
+    client = acme.client(acme.admin)
+    assert len(names(client, min_score="lots", tier="not-a-tier", sort="weird")) == 5
+
+
+def test_channel_manager_filters_only_within_their_partners(acme, directory):
+    client = acme.client(acme.manager)
+    assert names(client) == ["Acme Partner One", "Alpha MSP"]
+    assert names(client, min_score=90) == []
+
+
+def test_directory_filter_swaps_only_the_table_with_htmx(acme, directory):
+    response = acme.client(acme.admin).get(
+        reverse("console_partner_list"), {"state": "applied"}, HTTP_HX_REQUEST="true"
+    )
+    assert b"<html" not in response.content and b'id="partner-table"' in response.content
+    assert b"Beta Referral" in response.content and b"Alpha MSP" not in response.content
+
+
+def test_filtered_directory_query_count_does_not_grow(acme, directory):
+    client = acme.client(acme.admin)
+    params = {"region": "EMEA", "sort": "-score", "min_score": "10"}
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("console_partner_list"), params)
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(10):
+        PartnerOrganizationFactory(
+            tenant=acme.tenant,
+            regions=["EMEA"],
+            ipp_score=50 + i,
+            tier=directory["gold"],
+            channel_manager=acme.manager,
+        )
+    assert count() == before
+
+
+# --- Detail page -------------------------------------------------------------------------------
+
+
+def test_detail_shows_profile_lifecycle_history_contacts_and_applications(acme):
+    from partners.tests.factories import ApplicationFactory, PartnerContactFactory
+
+    application = ApplicationFactory(
+        tenant=acme.tenant, partner=acme.partner, message="We love your API."
+    )
+    PartnerContactFactory(tenant=acme.tenant, partner=acme.partner, name="Kim Contact")
+    with tenant_context(acme.tenant):
+        from partners.services.organization import partner_transition
+
+        partner_transition(
+            actor=actor_for_user(acme.manager, acme.tenant),
+            partner=acme.partner,
+            to_state="applied",
+            reason="Filled the form at the event",
+        )
+    response = acme.client(acme.manager).get(detail_url(acme.partner))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Filled the form at the event" in html  # history
+    assert "Kim Contact" in html and "We love your API." in html
+    assert application.contact_email in html
+    assert [s for s, _ in response.context["transitions"]] == ["approved", "retired"]
+    assert 'id="ipp-explanation"' in html  # the IPP area's card is included
+    assert reverse("console_partner_edit", kwargs={"partner_uuid": acme.partner.uuid}) in html
+    for member in (acme.partner_admin, acme.partner_sales):
+        assert member.email in html
+
+
+def test_read_only_staff_see_the_detail_without_actions(acme):
+    response = acme.client(acme.executive).get(detail_url(acme.partner))
+    assert response.status_code == 200
+    assert response.context["transitions"] == [] and response.context["contact_form"] is None
+    assert b'id="transition-form"' not in response.content
+
+
+def test_detail_query_count_does_not_grow_with_history_and_contacts(acme):
+    from partners.tests.factories import (
+        ApplicationFactory,
+        LifecycleEventFactory,
+        PartnerContactFactory,
+    )
+
+    client = acme.client(acme.admin)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(detail_url(acme.partner)).status_code == 200
+        return len(ctx.captured_queries)
+
+    LifecycleEventFactory(tenant=acme.tenant, partner=acme.partner, by=acme.manager)
+    before = count()
+    for _ in range(5):
+        PartnerContactFactory(tenant=acme.tenant, partner=acme.partner)
+        LifecycleEventFactory(tenant=acme.tenant, partner=acme.partner, by=acme.admin)
+        ApplicationFactory(tenant=acme.tenant, partner=acme.partner)
+    assert count() == before
+
+
+def test_detail_of_a_partner_moves_from_the_form(acme):
+    response = acme.client(acme.manager).post(
+        reverse("console_partner_transition", kwargs={"partner_uuid": acme.partner.uuid}),
+        {"to_state": "active", "reason": ""},
+        follow=True,
+    )
+    assert b"cannot move from Prospect to Active" in response.content
+    response = acme.client(acme.manager).post(
+        reverse("console_partner_transition", kwargs={"partner_uuid": acme.partner.uuid}),
+        {"to_state": "approved"},
+    )
+    assert response.status_code == 302
+    acme.partner.refresh_from_db()
+    assert acme.partner.state == "approved"
+
+
+def test_directory_offers_filtered_export_and_import_to_program_admins(acme):
+    html = acme.client(acme.admin).get(reverse("console_partner_list"), {"state": "active"}).content
+    html = html.decode()
+    assert reverse("console_partner_export") + "?format=csv&state=active" in html
+    assert reverse("console_partner_import") in html
+    manager_html = acme.client(acme.manager).get(reverse("console_partner_list")).content.decode()
+    assert reverse("console_partner_import") not in manager_html

@@ -1,12 +1,51 @@
+"""Partner organisations: the console directory, detail, profile edit, lifecycle moves, contacts and
+recruitment board; the portal's own-organisation page; the public application form. Thin: access
+check, one selector or service call, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from tenancy import access
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
-from tenancy.views import require_tenant
+from tenancy.views import apply_errors, require_tenant
 
+from ..forms.organization import (
+    HONEYPOT_FIELD,
+    ApplicationForm,
+    ContactForm,
+    DirectoryFilterForm,
+    PartnerProfileForm,
+    TransitionForm,
+)
+from ..models import LifecycleState, PartnerContact, PartnerOrganization, PartnerType, Region
 from ..selectors import organization as selectors
+from ..services import organization as services
+
+DIRECTORY_PAGE_SIZE = 50
+# Public application form: at most this many submissions per IP and tenant.
+APPLY_RATE = "5/h"
+# Labels for the profile card's list fields (stored as codes).
+PROFILE_LABELS = {"region_choices": Region.choices, "type_choices": PartnerType.choices}
+
+
+def _partner_or_404(actor, partner_uuid) -> PartnerOrganization:
+    try:
+        return selectors.partner_for_actor(actor, partner_uuid)
+    except PartnerOrganization.DoesNotExist:
+        raise Http404 from None
+
+
+# --- Console: directory and detail ---------------------------------------------------------------
 
 
 @login_required
@@ -14,31 +53,265 @@ def console_partner_list(request):
     actor = require_tenant(request)
     access.require(actor, Perm.CONSOLE_VIEW)
     access.require(actor, Perm.PARTNERS_VIEW)
-    return render(
-        request, "partners/console_list.html", {"partners": selectors.partner_directory(actor)}
-    )
+    filters = DirectoryFilterForm(request.GET or None, actor=actor)
+    partners = selectors.partner_directory(actor, **filters.selector_kwargs())
+    page = Paginator(partners, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "partners": page.object_list,
+        "query": query.urlencode(),
+        "can_import": actor.has(Perm.PROGRAM_MANAGE),
+    }
+    if request.htmx:
+        return render(request, "partners/organization/_directory_table.html", context)
+    return render(request, "partners/console_list.html", context)
 
 
 @login_required
 def console_partner_detail(request, partner_uuid):
     actor = require_tenant(request)
     access.require(actor, Perm.CONSOLE_VIEW)
-    partner = get_object_or_404(
-        selectors.partner_organizations_for(actor).select_related("channel_manager"),
-        uuid=partner_uuid,
+    try:
+        partner = selectors.partner_detail(actor, partner_uuid)
+    except PartnerOrganization.DoesNotExist:
+        raise Http404 from None
+    can_manage = access.may_manage_partner(actor, partner)
+    return render(
+        request,
+        "partners/console_detail.html",
+        {
+            "partner": partner,
+            "members": tenancy_selectors.team_members(actor, partner_organization_id=partner.pk),
+            "can_manage": can_manage,
+            "transitions": [
+                (state, LifecycleState(state).label)
+                for state in services.allowed_transitions(partner.state)
+            ]
+            if can_manage
+            else [],
+            "reason_required": services.REASON_REQUIRED,
+            "contact_form": ContactForm() if can_manage else None,
+            **PROFILE_LABELS,
+        },
     )
-    members = tenancy_selectors.team_members(actor, partner_organization_id=partner.pk)
-    return render(request, "partners/console_detail.html", {"partner": partner, "members": members})
+
+
+@login_required
+def console_partner_edit(request, partner_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PARTNERS_MANAGE)
+    partner = _partner_or_404(actor, partner_uuid)
+    if not services.may_edit_profile(actor, partner):
+        raise PermissionDenied(_("Only this partner's channel manager or an admin may."))
+    can_assign = actor.has(Perm.PROGRAM_MANAGE)
+    form = PartnerProfileForm(
+        request.POST or None, partner=partner, actor=actor, can_assign=can_assign
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update_profile(actor=actor, partner=partner, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("console_partner_detail", partner_uuid=partner.uuid)
+    return render(
+        request,
+        "partners/organization/profile_edit.html",
+        {"partner": partner, "form": form, "base_template": "console/base.html"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def console_partner_transition(request, partner_uuid):
+    """A lifecycle move from the detail page or the recruitment board (htmx: the board again)."""
+    actor = require_tenant(request)
+    access.require(actor, Perm.PARTNERS_MANAGE)
+    partner = _partner_or_404(actor, partner_uuid)
+    form = TransitionForm(request.POST)
+    from_board = request.POST.get("next") == "recruitment"
+    error = None
+    if not form.is_valid():
+        error = _("Choose a valid lifecycle state.")
+    else:
+        try:
+            partner = services.partner_transition(actor=actor, partner=partner, **form.cleaned_data)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if from_board and request.htmx:
+        return _render_board(request, actor, error=error, error_partner=partner, status=200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(partner)s is now %(state)s.")
+            % {"partner": partner.name, "state": partner.get_state_display()},
+        )
+    if from_board:
+        return redirect("console_recruitment")
+    return redirect("console_partner_detail", partner_uuid=partner.uuid)
+
+
+@login_required
+@require_POST
+def console_partner_contact_add(request, partner_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PARTNERS_MANAGE)
+    partner = _partner_or_404(actor, partner_uuid)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.partner_contact_add(actor=actor, partner=partner, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+    if form.errors:
+        messages.error(
+            request,
+            _("The contact was not added: %(errors)s")
+            % {"errors": "; ".join(f"{e}" for errs in form.errors.values() for e in errs)},
+        )
+    else:
+        messages.success(request, _("Contact added."))
+    return redirect("console_partner_detail", partner_uuid=partner.uuid)
+
+
+@login_required
+@require_POST
+def console_partner_contact_remove(request, partner_uuid, contact_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PARTNERS_MANAGE)
+    partner = _partner_or_404(actor, partner_uuid)
+    try:
+        contact = selectors.partner_contact_for(actor, partner, contact_uuid)
+    except PartnerContact.DoesNotExist:
+        raise Http404 from None
+    services.partner_contact_remove(actor=actor, contact=contact)
+    messages.success(request, _("Contact removed."))
+    return redirect("console_partner_detail", partner_uuid=partner.uuid)
+
+
+# --- Console: recruitment pipeline ---------------------------------------------------------------
+
+
+def _render_board(request, actor, *, error=None, error_partner=None, status=200):
+    columns = selectors.recruitment_pipeline(actor)
+    for column in columns:
+        for partner in column["partners"]:
+            partner.can_manage = access.may_manage_partner(actor, partner)
+    template = (
+        "partners/organization/_pipeline_board.html"
+        if request.htmx
+        else "partners/organization/recruitment.html"
+    )
+    context = {"columns": columns, "error": error, "error_partner": error_partner}
+    return render(request, template, context, status=status)
+
+
+@login_required
+def console_recruitment(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require(actor, Perm.PARTNERS_VIEW)
+    return _render_board(request, actor)
+
+
+# --- Portal: own organisation --------------------------------------------------------------------
+
+
+def _own_organization(actor) -> PartnerOrganization:
+    partner = selectors.own_organization(actor)
+    if partner is None:
+        raise Http404
+    return partner
 
 
 @login_required
 def portal_organization(request):
     actor = require_tenant(request)
     access.require(actor, Perm.PORTAL_VIEW)
-    partner = get_object_or_404(
-        selectors.partner_organizations_for(actor).select_related("channel_manager")
-    )
-    members = tenancy_selectors.team_members(actor, partner_organization_id=partner.pk)
+    partner = _own_organization(actor)
     return render(
-        request, "partners/portal_organization.html", {"partner": partner, "members": members}
+        request,
+        "partners/portal_organization.html",
+        {
+            "partner": partner,
+            "members": tenancy_selectors.team_members(actor, partner_organization_id=partner.pk),
+            "can_edit": services.may_edit_profile(actor, partner),
+            **PROFILE_LABELS,
+        },
     )
+
+
+@login_required
+def portal_organization_edit(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PARTNER_PROFILE_EDIT)
+    partner = _own_organization(actor)
+    form = PartnerProfileForm(request.POST or None, partner=partner, staff_only_fields=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update_profile(actor=actor, partner=partner, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Your organization's profile is saved."))
+            return redirect("portal_organization")
+    return render(
+        request,
+        "partners/organization/profile_edit.html",
+        {"partner": partner, "form": form, "base_template": "portal/base.html"},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Public: the application form ----------------------------------------------------------------
+
+
+def _apply_rate_key(group, request) -> str:
+    tenant = getattr(request, "tenant", None)
+    return f"{tenant.pk if tenant else '-'}:{request.META.get('REMOTE_ADDR', '')}"
+
+
+@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST", block=False)
+def partner_apply(request):
+    """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit."""
+    if getattr(request, "tenant", None) is None:
+        raise Http404
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            return render(request, "partners/public/apply_limited.html", status=429)
+        if ApplicationForm.is_bot(request.POST):
+            return render(request, "partners/public/apply_rejected.html", status=400)
+        form = ApplicationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.application_submit(
+                    **form.cleaned_data, ip_address=request.META.get("REMOTE_ADDR")
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                return redirect("partner_apply_done")
+        return render(
+            request,
+            "partners/public/apply.html",
+            {"form": form, "honeypot": HONEYPOT_FIELD},
+            status=400,
+        )
+    return render(
+        request,
+        "partners/public/apply.html",
+        {"form": ApplicationForm(), "honeypot": HONEYPOT_FIELD},
+    )
+
+
+def partner_apply_done(request):
+    if getattr(request, "tenant", None) is None:
+        raise Http404
+    return render(request, "partners/public/apply_done.html")

@@ -136,7 +136,7 @@ else:
         }
     }
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -144,6 +144,8 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Broadcast (worker control) messages; kombu's default is ./control in the working dir.
+        "control_folder": str(_broker_dir / "control"),
     }
 
 # --- Celery ----------------------------------------------------------------------------------

@@ -179,24 +179,16 @@ def test_pagination(acme):
     assert len(body["results"]) == 3 and body["next"]
 
 
-def test_throttling_answers_429(acme, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"principal": "3/min"},
-    }
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
+def test_throttling_answers_429(acme, monkeypatch):
+    from tenancy.api.throttling import PrincipalRateThrottle
 
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        _, plaintext = make_key(acme)
-        client = key_client(plaintext, acme.host())
-        codes = [client.get("/api/v1/me/").status_code for _ in range(5)]
-        assert codes[:3] == [200, 200, 200] and codes[3] == 429
-    finally:
-        api_settings.reload()
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # Patch the class attribute only: settings-based reloading leaked a 3/min rate into later tests.
+    monkeypatch.setattr(PrincipalRateThrottle, "THROTTLE_RATES", {"principal": "3/min"})
+    _, plaintext = make_key(acme)
+    client = key_client(plaintext, acme.host())
+    codes = [client.get("/api/v1/me/").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    assert client.get("/api/v1/me/").json()["detail"]
 
 
 def test_schema_lists_endpoints_and_bearer_auth(client):

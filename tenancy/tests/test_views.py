@@ -305,30 +305,22 @@ def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
         (
             "admin",
             "console",
-            [
-                "console_home",
-                "console_partner_list",
-                "console_team",
-                "console_api_keys",
-                "console_audit_log",
-            ],
+            ["home", "partner_list", "recruitment", "program", "team", "api_keys", "audit_log"],
         ),
         (
             "executive",
             "console",
-            ["console_home", "console_partner_list", "console_team", "console_audit_log"],
+            ["home", "partner_list", "recruitment", "program", "team", "audit_log"],
         ),
-        ("manager", "console", ["console_home", "console_partner_list"]),
-        ("sales", "console", ["console_home"]),
-        (
-            "partner_admin",
-            "portal",
-            ["portal_home", "portal_organization", "portal_team", "portal_api_keys"],
-        ),
-        ("partner_sales", "portal", ["portal_home", "portal_organization"]),
+        ("manager", "console", ["home", "partner_list", "recruitment", "program"]),
+        ("marketing", "console", ["home", "partner_list", "recruitment", "program"]),
+        ("sales", "console", ["home"]),
+        ("partner_admin", "portal", ["home", "organization", "tier", "roe", "team", "api_keys"]),
+        ("partner_sales", "portal", ["home", "organization", "tier", "roe"]),
     ],
 )
 def test_menu_follows_the_role(acme, role, surface, expected):
+    expected = [f"{surface}_{name}" for name in expected]
     response = acme.client(acme.users[role]).get(reverse(f"{surface}_home"))
     assert [item.url_name for item in response.context[f"{surface}_menu"]] == expected
     html = response.content.decode()

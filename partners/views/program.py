@@ -1,0 +1,16 @@
+"""The console's program hub: one page linking the program's sections the role may open."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from tenancy import access, navigation
+from tenancy.access import Perm
+from tenancy.views import require_tenant
+
+
+@login_required
+def console_program(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PROGRAM_VIEW)
+    sections = navigation.menu(actor, navigation.PROGRAM)
+    return render(request, "partners/program.html", {"sections": sections})

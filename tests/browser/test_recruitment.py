@@ -1,0 +1,104 @@
+"""Recruitment in a real browser: a prospect applies on the public form; a program admin approves
+them on the console's pipeline board; the partner appears in the directory with its fit score."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from django.core import mail
+
+from partners.models import (
+    CriterionGroup,
+    IdealPartnerProfile,
+    IppCriterion,
+    LifecycleState,
+    PartnerOrganization,
+)
+from tenancy.context import tenant_context
+from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def url(live_server, world, path="/"):
+    port = live_server.url.rsplit(":", 1)[1]
+    return f"http://{world.tenant.slug}.localhost:{port}{path}"
+
+
+def test_prospect_applies_admin_approves_and_partner_is_in_the_directory_with_its_score(
+    live_server, page, acme
+):
+    # The program's Ideal Partner Profile: serving EMEA is what counts.
+    with tenant_context(acme.tenant):
+        profile = IdealPartnerProfile.objects.create(tenant=acme.tenant)
+        IppCriterion.objects.create(
+            tenant=acme.tenant,
+            profile=profile,
+            group=CriterionGroup.FIRMOGRAPHIC,
+            label="Serves EMEA",
+            field="regions",
+            operator="any_of",
+            value=["EMEA"],
+            weight=10,
+        )
+
+    # An anonymous visitor applies on the tenant's public form.
+    applicant = page.context.browser.new_context().new_page()
+    applicant.goto(url(live_server, acme, "/apply/"))
+    form = applicant.locator("#application-form")
+    form.locator("input[name=company_name]").fill("Bluefin Cloud Partners")
+    form.locator("input[name=website]").fill("https://www.bluefin-cloud.example/")
+    form.locator("select[name=country]").select_option("DE")
+    form.locator("input[name=regions][value=EMEA]").check()
+    form.locator("input[name=partner_types][value=msp]").check()
+    form.locator("select[name=employee_band]").select_option("51")
+    form.locator("input[name=skills]").fill("Kubernetes, Terraform")
+    form.locator("input[name=contact_name]").fill("Jana Novak")
+    form.locator("input[name=contact_email]").fill("jana@bluefin-cloud.example")
+    form.locator("input[name=contact_title]").fill("CEO")
+    form.locator("textarea[name=message]").fill("We run Kubernetes for Mittelstand customers.")
+    form.locator("button[type=submit]").click()
+    applicant.wait_for_url(re.compile(r"/apply/thanks/$"))
+    assert "application is in" in applicant.content()
+    applicant.context.close()
+    with tenant_context(acme.tenant):
+        partner = PartnerOrganization.objects.get(domain="bluefin-cloud.example")
+    assert partner.state == LifecycleState.APPLIED and partner.ipp_score == 100
+
+    # The program admin logs in (password, then TOTP) and opens the pipeline board.
+    page.goto(url(live_server, acme, "/accounts/login/"))
+    page.fill("input[name=login]", acme.admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/$"))
+
+    page.goto(url(live_server, acme, "/console/recruitment/"))
+    card = page.locator(f"[data-column=applied] [data-partner='{partner.uuid}']")
+    assert "bluefin-cloud.example" in card.inner_text() and "100" in card.inner_text()
+    card.locator("[data-action=approve]").click()
+    # htmx swaps the board: the card is now in the approved column.
+    page.locator(f"[data-column=approved] [data-partner='{partner.uuid}']").wait_for()
+    assert page.locator(f"[data-column=applied] [data-partner='{partner.uuid}']").count() == 0
+    assert page.url.endswith("/console/recruitment/")
+
+    # The applicant is emailed the next steps (tasks run eagerly in tests).
+    assert [m.to for m in mail.outbox] == [["jana@bluefin-cloud.example"]]
+    assert "Next steps" in mail.outbox[0].body
+
+    # The directory lists the partner as approved, with its score.
+    page.goto(url(live_server, acme, "/console/partners/?sort=-score"))
+    row = page.locator(f"#partner-table tr[data-partner='{partner.uuid}']")
+    assert "Bluefin Cloud Partners" in row.inner_text()
+    assert row.locator("[data-score]").inner_text().strip() == "100"
+    assert row.locator("[data-state=approved]").count() == 1
+
+    # Filtering the directory (htmx) keeps it there.
+    page.select_option("select[name=state]", "approved")
+    page.wait_for_function("window.location.search.includes('state=approved')")
+    page.locator(f"#partner-table tr[data-partner='{partner.uuid}']").wait_for()
+    assert page.locator("#partner-table tbody tr").count() == 1
