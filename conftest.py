@@ -15,6 +15,9 @@ from tenancy.models import Tenant, User
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, TenantFactory, UserFactory, enable_totp
 
+# Browser fixtures (`browser`, `page`) for browser tests in any app.
+pytest_plugins = ["tests.browser.chromium"]
+
 VENDOR_ROLE_NAMES = {
     Role.PROGRAM_ADMIN: "admin",
     Role.CHANNEL_MANAGER: "manager",

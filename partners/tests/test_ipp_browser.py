@@ -12,10 +12,6 @@ import pytest
 from partners.models import IppCriterion, PartnerOrganization
 from tenancy.context import tenant_context
 from tenancy.tests.factories import PASSWORD, TOTP_SECRET
-from tests.browser import conftest as chromium
-
-# The shared headless-Chromium fixtures (they live in the browser tests' conftest).
-browser, page = chromium.browser, chromium.page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,6 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against live_server."""
+"""Headless Chromium fixtures (`browser`, `page`) for every browser test, loaded from conftest.py.
+
+Debian's /usr/bin/chromium driven by Playwright against live_server."""
 
 from __future__ import annotations
 
