@@ -57,7 +57,10 @@ INSTALLED_APPS = [
     "partners",
     "onboarding",
     "dealreg",
-    "enablement",
+    "enablement.lms",
+    "enablement.live",
+    "enablement.certs",
+    "enablement.assets",
     "mdf",
     "analytics",
 ]
