@@ -25,29 +25,53 @@ class NavItem:
         return current == self.url_name or current in self.also_active
 
 
+@dataclass(frozen=True)
+class NavGroup:
+    """A dropdown of items; shown when the role may open at least one of them."""
+
+    label: str | Promise
+    icon: str
+    children: tuple[NavItem, ...]
+
+    def is_active(self, current: str | None) -> bool:
+        return any(child.is_active(current) for child in self.children)
+
+
 CONSOLE = (
     NavItem("console_home", _("Dashboard"), "speedometer2", Perm.CONSOLE_VIEW),
-    NavItem(
-        "console_partner_list",
+    NavGroup(
         _("Partners"),
         "buildings",
-        Perm.PARTNERS_VIEW,
-        _("The partner directory: filter, sort, export, import."),
         (
-            "console_partner_detail",
-            "console_partner_edit",
-            "console_partner_tier",
-            "console_partner_revenue",
-            "console_partner_import",
-            "console_partner_import_detail",
+            NavItem(
+                "console_partner_list",
+                _("Partner directory"),
+                "buildings",
+                Perm.PARTNERS_VIEW,
+                _("Filter, sort and export your partners; profiles and history."),
+                (
+                    "console_partner_detail",
+                    "console_partner_edit",
+                    "console_partner_tier",
+                    "console_partner_revenue",
+                ),
+            ),
+            NavItem(
+                "console_recruitment",
+                _("Recruitment"),
+                "person-plus",
+                Perm.PARTNERS_VIEW,
+                _("Prospects and applicants ranked by fit; approve or reject."),
+            ),
+            NavItem(
+                "console_partner_import",
+                _("Import partners"),
+                "upload",
+                Perm.PROGRAM_MANAGE,
+                _("Bring partners and contacts in from CSV or Excel."),
+                ("console_partner_import_detail",),
+            ),
         ),
-    ),
-    NavItem(
-        "console_recruitment",
-        _("Recruitment"),
-        "person-plus",
-        Perm.PARTNERS_VIEW,
-        _("Prospects and applicants ranked by fit; approve or reject."),
     ),
     NavItem(
         "console_program",
@@ -142,45 +166,74 @@ PROGRAM = (
 
 PORTAL = (
     NavItem("portal_home", _("Home"), "house", Perm.PORTAL_VIEW),
-    NavItem(
-        "portal_organization",
-        _("My organization"),
-        "building",
-        Perm.PORTAL_VIEW,
-        _("Your organization's profile and people."),
-        ("portal_organization_edit",),
-    ),
-    NavItem(
-        "portal_tier",
-        _("Our tier"),
+    NavGroup(
+        _("Our program"),
         "award",
-        Perm.PORTAL_VIEW,
-        _("Your tier, its benefits and what you need for the next one."),
+        (
+            NavItem(
+                "portal_tier",
+                _("Our tier"),
+                "award",
+                Perm.PORTAL_VIEW,
+                _("Your tier, its benefits and what you need for the next one."),
+            ),
+            NavItem(
+                "portal_roe",
+                _("Rules of engagement"),
+                "file-earmark-text",
+                Perm.PORTAL_VIEW,
+                _("How deal ownership and conflicts work."),
+            ),
+        ),
     ),
-    NavItem(
-        "portal_roe",
-        _("Rules of engagement"),
-        "file-earmark-text",
-        Perm.PORTAL_VIEW,
-        _("How deal ownership and conflicts work."),
-    ),
-    NavItem(
-        "portal_team",
-        _("Team"),
-        "people",
-        Perm.PARTNER_TEAM_MANAGE,
-        _("Invite colleagues and manage their roles."),
-        ("portal_team_member",),
-    ),
-    NavItem(
-        "portal_api_keys",
-        _("API keys"),
-        "key",
-        Perm.API_KEYS_MANAGE,
-        _("Keys for integrations with the REST API."),
+    NavGroup(
+        _("Organization"),
+        "building",
+        (
+            NavItem(
+                "portal_organization",
+                _("My organization"),
+                "building",
+                Perm.PORTAL_VIEW,
+                _("Your organization's profile and people."),
+                ("portal_organization_edit",),
+            ),
+            NavItem(
+                "portal_team",
+                _("Team"),
+                "people",
+                Perm.PARTNER_TEAM_MANAGE,
+                _("Invite colleagues and manage their roles."),
+                ("portal_team_member",),
+            ),
+            NavItem(
+                "portal_api_keys",
+                _("API keys"),
+                "key",
+                Perm.API_KEYS_MANAGE,
+                _("Keys for integrations with the REST API."),
+            ),
+        ),
     ),
 )
 
 
-def menu(actor: Actor, items: tuple[NavItem, ...]) -> list[NavItem]:
-    return [item for item in items if actor.has(item.perm)]
+def menu(actor: Actor, items: tuple[NavItem | NavGroup, ...]) -> list[NavItem | NavGroup]:
+    """The items the actor may open; a group keeps only its allowed children (or disappears)."""
+    visible: list[NavItem | NavGroup] = []
+    for item in items:
+        if isinstance(item, NavGroup):
+            children = tuple(child for child in item.children if actor.has(child.perm))
+            if children:
+                visible.append(NavGroup(item.label, item.icon, children))
+        elif actor.has(item.perm):
+            visible.append(item)
+    return visible
+
+
+def flatten(items) -> list[NavItem]:
+    """Every item, groups opened up (for pages of cards)."""
+    flat: list[NavItem] = []
+    for item in items:
+        flat.extend(item.children if isinstance(item, NavGroup) else (item,))
+    return flat

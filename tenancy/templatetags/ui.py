@@ -37,3 +37,11 @@ def add_class(bound_field, css_classes: str):
 def nav_active(item, current_url_name) -> bool:
     """Whether a navigation item is the page being shown (tenancy.navigation.NavItem)."""
     return item.is_active(current_url_name)
+
+
+@register.filter
+def nav_flatten(items) -> list:
+    """Navigation items with dropdown groups opened up (tenancy.navigation.flatten)."""
+    from tenancy.navigation import flatten
+
+    return flatten(items)
