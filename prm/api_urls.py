@@ -3,6 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from enablement.assets import api as assets_api
+from enablement.certs import api as certs_api
+from enablement.live import api as live_api
+from enablement.lms import api as lms_api
 from partners.api.urls import register as register_partner_api
 from tenancy.api import views as tenancy_api
 
@@ -12,6 +16,13 @@ router.register("invitations", tenancy_api.InvitationViewSet, basename="invitati
 router.register("api-keys", tenancy_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-events", tenancy_api.AuditEventViewSet, basename="audit-event")
 register_partner_api(router)
+for register_area_api in (
+    lms_api.register,
+    live_api.register,
+    certs_api.register,
+    assets_api.register,
+):
+    register_area_api(router)
 
 urlpatterns = [
     path("me/", tenancy_api.MeView.as_view(), name="api-me"),

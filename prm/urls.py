@@ -15,6 +15,10 @@ urlpatterns = [
     path("api/v1/", include("prm.api_urls")),
     path("", include("tenancy.urls")),
     path("", include("partners.urls")),
+    path("", include("enablement.lms.urls")),
+    path("", include("enablement.live.urls")),
+    path("", include("enablement.certs.urls")),
+    path("", include("enablement.assets.urls")),
 ]
 
 if settings.DEBUG:

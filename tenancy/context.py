@@ -66,3 +66,20 @@ def request_meta_context(meta: dict[str, Any]):
         yield
     finally:
         _request_meta.reset(token)
+
+
+def on_commit_in_tenant(fn) -> None:
+    """transaction.on_commit, run inside the tenant current *now*.
+
+    NOTE: the commit may happen after the caller's tenant context has ended (an outer transaction
+    wrapping several tenants, e.g. the demo seed), so the callback restores the tenant itself.
+    """
+    from django.db import transaction
+
+    tenant = get_current_tenant()
+
+    def run() -> None:
+        with tenant_context(tenant):
+            fn()
+
+    transaction.on_commit(run)

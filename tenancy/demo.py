@@ -9,6 +9,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from enablement.assets.demo import seed as seed_assets
+from enablement.certs.demo import seed as seed_certs
+from enablement.live.demo import seed as seed_live
+from enablement.lms.demo import seed as seed_lms
 from partners.demo import seed_tenant as seed_partner_program
 from partners.models import PartnerOrganization, PartnerType
 from partners.services.organization import partner_organization_create
@@ -158,4 +162,7 @@ def seed_demo() -> DemoResult:
             }
             # The partner program (profiles, IPP, tiers, rules, strategy) on top of the people.
             seed_partner_program(tenant, staff=staff)
+            # Enablement: courses and paths, live sessions, certifications, assets and playbook.
+            for seed_area in (seed_lms, seed_live, seed_certs, seed_assets):
+                seed_area(tenant, staff=staff)
     return result

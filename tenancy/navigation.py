@@ -94,6 +94,56 @@ CONSOLE = (
             "console_financial_model",
         ),
     ),
+    NavGroup(
+        _("Enablement"),
+        "mortarboard",
+        (
+            NavItem(
+                "console_learning",
+                _("Learning"),
+                "mortarboard",
+                Perm.PROGRAM_VIEW,
+                _("Courses, quizzes and learning paths per role."),
+                (
+                    "console_learning_course",
+                    "console_learning_module",
+                    "console_learning_path",
+                ),
+            ),
+            NavItem(
+                "console_sessions",
+                _("Live sessions"),
+                "camera-video",
+                Perm.PROGRAM_VIEW,
+                _("Instructor-led sessions, rosters and attendance."),
+                ("console_session_detail",),
+            ),
+            NavItem(
+                "console_certifications",
+                _("Certifications"),
+                "patch-check",
+                Perm.PROGRAM_VIEW,
+                _("Tracks, levels and who holds them."),
+                ("console_certification_new", "console_certification_edit"),
+            ),
+            NavItem(
+                "console_assets",
+                _("Asset library"),
+                "folder2-open",
+                Perm.PROGRAM_VIEW,
+                _("Battle cards, case studies, decks; visibility and downloads."),
+                ("console_asset_detail",),
+            ),
+            NavItem(
+                "console_playbook",
+                _("Sales playbook"),
+                "signpost",
+                Perm.PROGRAM_VIEW,
+                _("Stages of the sales motion and what to use in each."),
+                ("console_playbook_stage",),
+            ),
+        ),
+    ),
     NavItem(
         "console_team",
         _("Team"),
@@ -166,6 +216,62 @@ PROGRAM = (
 
 PORTAL = (
     NavItem("portal_home", _("Home"), "house", Perm.PORTAL_VIEW),
+    NavGroup(
+        _("Learning"),
+        "mortarboard",
+        (
+            NavItem(
+                "portal_learning",
+                _("My learning"),
+                "mortarboard",
+                Perm.PORTAL_VIEW,
+                _("Your learning path, progress and what to do next."),
+                ("portal_course", "portal_module", "portal_quiz_attempt"),
+            ),
+            NavItem(
+                "portal_sessions",
+                _("Live sessions"),
+                "camera-video",
+                Perm.PORTAL_VIEW,
+                _("Upcoming instructor-led sessions; register or cancel."),
+            ),
+            NavItem(
+                "portal_certifications",
+                _("Certifications"),
+                "patch-check",
+                Perm.PORTAL_VIEW,
+                _("Your certifications, certificates and what to earn next."),
+            ),
+        ),
+    ),
+    NavGroup(
+        _("Sales tools"),
+        "briefcase",
+        (
+            NavItem(
+                "portal_assets",
+                _("Asset library"),
+                "folder2-open",
+                Perm.PORTAL_VIEW,
+                _("Battle cards, case studies and decks for your role."),
+                ("portal_asset_detail",),
+            ),
+            NavItem(
+                "portal_playbook",
+                _("Sales playbook"),
+                "signpost",
+                Perm.PORTAL_VIEW,
+                _("What to do and use at each stage of a deal."),
+            ),
+            NavItem(
+                "portal_search",
+                _("Search"),
+                "search",
+                Perm.PORTAL_VIEW,
+                _("Find courses and assets."),
+            ),
+        ),
+    ),
     NavGroup(
         _("Our program"),
         "award",

@@ -47,6 +47,22 @@ def tenant_create(*, name: str, slug: str, **fields) -> Tenant:
 
 # --- Memberships ------------------------------------------------------------------------------
 
+# Other areas react to a membership appearing or changing role (e.g. the LMS assigns the learning
+# path of the role). They register here from their AppConfig.ready(), so tenancy imports none of
+# them; hooks run inside the service's transaction and defer side effects with on_commit.
+_membership_changed_hooks: list = []
+
+
+def register_membership_changed_hook(fn) -> None:
+    """fn(membership=...) is called after a membership is created or its role changes."""
+    if fn not in _membership_changed_hooks:
+        _membership_changed_hooks.append(fn)
+
+
+def _membership_changed(membership: Membership) -> None:
+    for hook in _membership_changed_hooks:
+        hook(membership=membership)
+
 
 def _validate_role_and_org(role: str, partner_organization) -> None:
     if role not in Role.values:
@@ -80,6 +96,7 @@ def membership_create(
         target=membership,
         changes={"role": role, "partner_organization": str(partner_organization or "")},
     )
+    _membership_changed(membership)
     return membership
 
 
@@ -114,6 +131,7 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
         target=membership,
         changes={"role": [old, role]},
     )
+    _membership_changed(membership)
     return membership
 
 

@@ -63,8 +63,10 @@ def victim_objects(globex):
         audit = AuditEvent.objects.first()
         invitation = Invitation.objects.get(pk=invitation.pk)
         program = partner_program_objects(globex)
+        enablement = enablement_objects(globex)
     return {
         **program,
+        **enablement,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
         "invitation_uuid": invitation.uuid,
@@ -149,6 +151,38 @@ def partner_program_objects(world) -> dict:
         "partner-contact": contact.uuid,
         "application_uuid": application.uuid,
         "application": application.uuid,
+    }
+
+
+def enablement_objects(world) -> dict:
+    """One row of each enablement model in the world's tenant, by URL kwarg / API basename."""
+    from enablement.assets.tests.factories import AssetVersionFactory, PlaybookStageFactory
+    from enablement.certs.tests.factories import make_ladder, pass_quiz
+    from enablement.live.tests.factories import RegistrationFactory
+    from enablement.lms.tests.factories import isolation_objects
+
+    ladder = make_ladder(world)
+    award = pass_quiz(world, world.partner_sales, ladder["exam_a"])
+    award = award[0] if isinstance(award, list) else award
+    version = AssetVersionFactory(tenant=world.tenant)
+    stage = PlaybookStageFactory(tenant=world.tenant)
+    registration = RegistrationFactory(tenant=world.tenant, user=world.partner_sales)
+    return {
+        **isolation_objects(world),
+        "award_uuid": award.uuid,
+        "certification-award": award.uuid,
+        "certification_uuid": ladder["pro"].uuid,
+        "certification": ladder["pro"].uuid,
+        # Codes are global secrets; B's code must not verify at A's host.
+        "code": award.verification_code,
+        "asset_uuid": version.asset.uuid,
+        "asset": version.asset.uuid,
+        "version_uuid": version.uuid,
+        "stage_uuid": stage.uuid,
+        "playbook-stage": stage.uuid,
+        "session_uuid": registration.session.uuid,
+        "live-sessions": registration.session.uuid,
+        "live-registrations": registration.uuid,
     }
 
 

@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-processed-tasks": {"task": "tenancy.tasks.prune_processed_tasks", "schedule": 3600.0},
     # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py).
     "evaluate-tiers": {"task": "partners.tasks.tiers.evaluate_all_tenants", "schedule": 6 * 3600.0},
+    # Recertification reminders before expiry, once per offset (enablement/certs/tasks.py).
+    "recert-reminders": {
+        "task": "enablement.certs.tasks.send_recert_reminders_all_tenants",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------
@@ -267,6 +272,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "tenancy.api.schema.TenantAgnosticSchemaGenerator",
+    # One name per choice set used by several serializers.
+    "ENUM_NAME_OVERRIDES": {"PartnerTypeEnum": "partners.models.organization.PartnerType"},
 }
 
 # --- Product settings ------------------------------------------------------------------------
@@ -279,5 +286,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools narrate every PDF at INFO.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 CSRF_FAILURE_VIEW = "tenancy.views_errors.csrf_failure"

@@ -300,33 +300,33 @@ def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
     assert response.context["filters"]["role"] == ""  # a vendor role is not a portal filter
 
 
+ENABLEMENT = ["learning", "sessions", "certifications", "assets", "playbook"]
+PORTAL_LEARNING = ["learning", "sessions", "certifications", "assets", "playbook", "search"]
+
+
 @pytest.mark.parametrize(
     ("role", "surface", "expected"),
     [
         (
             "admin",
             "console",
-            [
-                "home",
-                "partner_list",
-                "recruitment",
-                "partner_import",
-                "program",
-                "team",
-                "api_keys",
-                "audit_log",
-            ],
+            ["home", "partner_list", "recruitment", "partner_import", "program", *ENABLEMENT]
+            + ["team", "api_keys", "audit_log"],
         ),
         (
             "executive",
             "console",
-            ["home", "partner_list", "recruitment", "program", "team", "audit_log"],
+            ["home", "partner_list", "recruitment", "program", *ENABLEMENT, "team", "audit_log"],
         ),
-        ("manager", "console", ["home", "partner_list", "recruitment", "program"]),
-        ("marketing", "console", ["home", "partner_list", "recruitment", "program"]),
+        ("manager", "console", ["home", "partner_list", "recruitment", "program", *ENABLEMENT]),
+        ("marketing", "console", ["home", "partner_list", "recruitment", "program", *ENABLEMENT]),
         ("sales", "console", ["home"]),
-        ("partner_admin", "portal", ["home", "tier", "roe", "organization", "team", "api_keys"]),
-        ("partner_sales", "portal", ["home", "tier", "roe", "organization"]),
+        (
+            "partner_admin",
+            "portal",
+            ["home", *PORTAL_LEARNING, "tier", "roe", "organization", "team", "api_keys"],
+        ),
+        ("partner_sales", "portal", ["home", *PORTAL_LEARNING, "tier", "roe", "organization"]),
     ],
 )
 def test_menu_follows_the_role(acme, role, surface, expected):

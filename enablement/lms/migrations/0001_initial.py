@@ -8,210 +8,468 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0001_initial'),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('audiences', models.JSONField(blank=True, default=list, verbose_name='audience roles')),
-                ('partner_types', models.JSONField(blank=True, default=list, verbose_name='partner types')),
-                ('estimated_hours', models.DecimalField(decimal_places=1, default=1, max_digits=5, verbose_name='estimated hours')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=16)),
-                ('is_foundation', models.BooleanField(default=False, verbose_name='foundation (101) course')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                (
+                    "audiences",
+                    models.JSONField(blank=True, default=list, verbose_name="audience roles"),
+                ),
+                (
+                    "partner_types",
+                    models.JSONField(blank=True, default=list, verbose_name="partner types"),
+                ),
+                (
+                    "estimated_hours",
+                    models.DecimalField(
+                        decimal_places=1, default=1, max_digits=5, verbose_name="estimated hours"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("retired", "Retired"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "is_foundation",
+                    models.BooleanField(default=False, verbose_name="foundation (101) course"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='CourseModule',
+            name="CourseModule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('video', 'Video link'), ('file', 'Downloadable file'), ('quiz', 'Quiz')], max_length=8)),
-                ('body', models.TextField(blank=True, verbose_name='text (Markdown)')),
-                ('video_url', models.URLField(blank=True, verbose_name='video link')),
-                ('file', models.FileField(blank=True, upload_to='courses/%Y/%m/')),
-                ('minutes', models.PositiveSmallIntegerField(default=10, verbose_name='minutes')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='modules', to='lms.course')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("video", "Video link"),
+                            ("file", "Downloadable file"),
+                            ("quiz", "Quiz"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("body", models.TextField(blank=True, verbose_name="text (Markdown)")),
+                ("video_url", models.URLField(blank=True, verbose_name="video link")),
+                ("file", models.FileField(blank=True, upload_to="courses/%Y/%m/")),
+                ("minutes", models.PositiveSmallIntegerField(default=10, verbose_name="minutes")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="modules",
+                        to="lms.course",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'position', 'id'],
+                "ordering": ["course", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('enrolled_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('seconds_spent', models.PositiveIntegerField(default=0)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='lms.course')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("enrolled_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("seconds_spent", models.PositiveIntegerField(default=0)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="lms.course",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LearningPath',
+            name="LearningPath",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=160, verbose_name='name')),
-                ('role', models.CharField(max_length=32, verbose_name='partner role')),
-                ('description', models.TextField(blank=True)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=160, verbose_name="name")),
+                ("role", models.CharField(max_length=32, verbose_name="partner role")),
+                ("description", models.TextField(blank=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LearningPathStep',
+            name="LearningPathStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='lms.course')),
-                ('path', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='lms.learningpath')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="lms.course",
+                    ),
+                ),
+                (
+                    "path",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="lms.learningpath",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path', 'position', 'id'],
+                "ordering": ["path", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ModuleProgress',
+            name="ModuleProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('completed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seconds_spent', models.PositiveIntegerField(default=0)),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='lms.enrollment')),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='lms.coursemodule')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("completed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seconds_spent", models.PositiveIntegerField(default=0)),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="lms.enrollment",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="lms.coursemodule",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.TextField(verbose_name='question')),
-                ('kind', models.CharField(choices=[('single', 'Single choice'), ('multiple', 'Multiple choice')], default='single', max_length=8)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.TextField(verbose_name="question")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("single", "Single choice"), ("multiple", "Multiple choice")],
+                        default="single",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['quiz', 'position', 'id'],
+                "ordering": ["quiz", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Choice',
+            name="Choice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.CharField(max_length=300, verbose_name='answer')),
-                ('is_correct', models.BooleanField(default=False)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='choices', to='lms.question')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.CharField(max_length=300, verbose_name="answer")),
+                ("is_correct", models.BooleanField(default=False)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="choices",
+                        to="lms.question",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['question', 'position', 'id'],
+                "ordering": ["question", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Quiz',
+            name="Quiz",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('pass_mark_pct', models.PositiveSmallIntegerField(default=80, verbose_name='pass mark %')),
-                ('attempts_allowed', models.PositiveSmallIntegerField(default=3, verbose_name='attempts allowed')),
-                ('randomize', models.BooleanField(default=True, verbose_name='randomise question order')),
-                ('module', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='quiz', to='lms.coursemodule')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "pass_mark_pct",
+                    models.PositiveSmallIntegerField(default=80, verbose_name="pass mark %"),
+                ),
+                (
+                    "attempts_allowed",
+                    models.PositiveSmallIntegerField(default=3, verbose_name="attempts allowed"),
+                ),
+                (
+                    "randomize",
+                    models.BooleanField(default=True, verbose_name="randomise question order"),
+                ),
+                (
+                    "module",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz",
+                        to="lms.coursemodule",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='question',
-            name='quiz',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='lms.quiz'),
+            model_name="question",
+            name="quiz",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="questions", to="lms.quiz"
+            ),
         ),
         migrations.CreateModel(
-            name='QuizAttempt',
+            name="QuizAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('question_order', models.JSONField(default=list)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('score_pct', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('passed', models.BooleanField(blank=True, null=True)),
-                ('quiz', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='lms.quiz')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("question_order", models.JSONField(default=list)),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("score_pct", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("passed", models.BooleanField(blank=True, null=True)),
+                (
+                    "quiz",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="lms.quiz",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='course',
-            index=models.Index(fields=['tenant', 'status'], name='course_status'),
+            model_name="course",
+            index=models.Index(fields=["tenant", "status"], name="course_status"),
         ),
         migrations.AddIndex(
-            model_name='coursemodule',
-            index=models.Index(fields=['tenant', 'course', 'position'], name='coursemodule_order'),
+            model_name="coursemodule",
+            index=models.Index(fields=["tenant", "course", "position"], name="coursemodule_order"),
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['tenant', 'user'], name='enrollment_user'),
+            model_name="enrollment",
+            index=models.Index(fields=["tenant", "user"], name="enrollment_user"),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(fields=('tenant', 'course', 'user'), name='enrollment_once'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "course", "user"), name="enrollment_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningpath',
-            constraint=models.UniqueConstraint(fields=('tenant', 'role'), name='learningpath_one_per_role'),
+            model_name="learningpath",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "role"), name="learningpath_one_per_role"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='learningpathstep',
-            constraint=models.UniqueConstraint(fields=('tenant', 'path', 'course'), name='pathstep_once'),
+            model_name="learningpathstep",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "path", "course"), name="pathstep_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='moduleprogress',
-            constraint=models.UniqueConstraint(fields=('tenant', 'enrollment', 'module'), name='moduleprogress_once'),
+            model_name="moduleprogress",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "enrollment", "module"), name="moduleprogress_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='choice',
-            index=models.Index(fields=['tenant', 'question'], name='choice_question'),
+            model_name="choice",
+            index=models.Index(fields=["tenant", "question"], name="choice_question"),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['tenant', 'quiz'], name='question_quiz'),
+            model_name="question",
+            index=models.Index(fields=["tenant", "quiz"], name="question_quiz"),
         ),
         migrations.AddIndex(
-            model_name='quizattempt',
-            index=models.Index(fields=['tenant', 'quiz', 'user'], name='quizattempt_user'),
+            model_name="quizattempt",
+            index=models.Index(fields=["tenant", "quiz", "user"], name="quizattempt_user"),
         ),
     ]

@@ -1,0 +1,155 @@
+"""Reads of the asset library and the playbook, scoped to what the actor may see (in SQL)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from tenancy.access import Actor, Perm
+
+from .models import (
+    MARKETING_TYPES,
+    TECHNICAL_ROLE,
+    Asset,
+    AssetEvent,
+    AssetVersion,
+    EventKind,
+    PlaybookStage,
+    PlaybookStageAsset,
+)
+
+
+def _json_list_has(field: str, value: str) -> Q:
+    # NOTE: portable across SQLite and Postgres (JSON `contains` is Postgres-only): the list is
+    # matched as text on the quoted token; values are slugs, so `"value"` cannot match partially.
+    return Q(**{f"{field}__icontains": f'"{value}"'})
+
+
+def assets_visible_to(actor: Actor) -> QuerySet[Asset]:
+    """Every asset for vendor staff with PROGRAM_VIEW; for a partner user, the published assets
+    their organisation's tier and type and their role allow (rule: see models' docstring)."""
+    qs = Asset.objects.all()
+    if actor.has(Perm.PROGRAM_VIEW):
+        return qs
+    if not actor.is_partner or actor.partner_organization_id is None:
+        return qs.none()
+    from partners.models import PartnerOrganization
+
+    org = (
+        PartnerOrganization.objects.filter(pk=actor.partner_organization_id)
+        .values("tier_id", "partner_type")
+        .first()
+    )
+    if org is None:
+        return qs.none()
+    through = Asset.tiers.through
+    any_tier = ~Exists(through.objects.filter(asset_id=OuterRef("pk")))
+    tier_ok = any_tier
+    if org["tier_id"] is not None:
+        tier_ok |= Exists(through.objects.filter(asset_id=OuterRef("pk"), tier_id=org["tier_id"]))
+    type_ok = Q(partner_types=[]) | _json_list_has("partner_types", org["partner_type"])
+    role = actor.role
+    default_audience = Q(partner_roles=[])
+    if role == TECHNICAL_ROLE:
+        default_audience &= ~Q(type__in=MARKETING_TYPES)
+    role_ok = default_audience | _json_list_has("partner_roles", role)
+    return qs.filter(tier_ok, type_ok, role_ok, is_published=True)
+
+
+def asset_library(
+    actor: Actor,
+    *,
+    q: str = "",
+    type: str = "",
+    product: str = "",
+    stage: str = "",
+    language: str = "",
+) -> QuerySet[Asset]:
+    """The library page: visible assets, filtered, with stage and current version in a fixed
+    number of queries."""
+    qs = assets_visible_to(actor).select_related("stage")
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q) | Q(description__icontains=q) | Q(product__icontains=q)
+        )
+    if type:
+        qs = qs.filter(type=type)
+    if product:
+        qs = qs.filter(product=product)
+    if stage:
+        qs = qs.filter(stage__uuid=stage)
+    if language:
+        qs = qs.filter(language=language)
+    return qs.prefetch_related(
+        Prefetch("versions", queryset=AssetVersion.objects.order_by("-number"))
+    )
+
+
+def search_assets(actor: Actor, q: str) -> QuerySet[Asset]:
+    """Portal search: visible assets whose title, description or product contains `q`."""
+    q = (q or "").strip()
+    if not q:
+        return Asset.objects.none()
+    return (
+        assets_visible_to(actor)
+        .filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(product__icontains=q))
+        .select_related("stage")
+    )
+
+
+def library_facets(actor: Actor) -> dict:
+    visible = assets_visible_to(actor)
+    return {
+        "products": sorted(
+            p for p in visible.values_list("product", flat=True).distinct().order_by() if p
+        ),
+        "languages": sorted(set(visible.values_list("language", flat=True).order_by())),
+        "stages": list(PlaybookStage.objects.all()),
+    }
+
+
+def asset_detail(actor: Actor) -> QuerySet[Asset]:
+    return (
+        assets_visible_to(actor)
+        .select_related("stage")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=AssetVersion.objects.select_related("uploaded_by").order_by("-number"),
+            ),
+            "tiers",
+        )
+    )
+
+
+def console_assets(actor: Actor) -> QuerySet[Asset]:
+    """Console list: every asset with its download and view counts."""
+    return (
+        assets_visible_to(actor)
+        .select_related("stage")
+        .annotate(
+            download_count=Count("events", filter=Q(events__kind=EventKind.DOWNLOAD)),
+            view_count=Count("events", filter=Q(events__kind=EventKind.VIEW)),
+            version_count=Count("versions", distinct=True),
+        )
+        .prefetch_related("tiers")
+    )
+
+
+def versions_of(actor: Actor, asset: Asset) -> QuerySet[AssetVersion]:
+    return AssetVersion.objects.filter(asset=asset, asset__in=assets_visible_to(actor))
+
+
+def asset_events(asset: Asset) -> QuerySet[AssetEvent]:
+    return AssetEvent.objects.filter(asset=asset).select_related("user", "partner_organization")
+
+
+def playbook_stages(actor: Actor) -> QuerySet[PlaybookStage]:
+    """Stages in order, each with its recommended assets the actor may see."""
+    links = (
+        PlaybookStageAsset.objects.filter(asset__in=assets_visible_to(actor))
+        .select_related("asset")
+        .order_by("position", "id")
+    )
+    return PlaybookStage.objects.order_by("position", "id").prefetch_related(
+        Prefetch("stage_assets", queryset=links, to_attr="visible_links")
+    )

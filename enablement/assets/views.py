@@ -1,0 +1,280 @@
+"""Pages of the asset library and the playbook: portal (browse, detail, download, playbook) and
+console (CRUD, versions, visibility, counts; playbook stages). Thin: access, selector/service."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.views import apply_errors, require_tenant
+
+from . import selectors, services
+from .forms import AssetCreateForm, AssetForm, AssetVersionForm, StageAssetForm, StageForm
+from .models import AssetType, EventKind, PlaybookStageAsset
+
+
+def _library_filters(request) -> dict:
+    get = request.GET
+    filters = {
+        "q": get.get("q", "").strip()[:100],
+        "type": get.get("type", ""),
+        "product": get.get("product", "").strip()[:100],
+        "stage": get.get("stage", ""),
+        "language": get.get("language", "").strip()[:8],
+    }
+    if filters["type"] not in AssetType.values:
+        filters["type"] = ""
+    try:
+        uuid.UUID(filters["stage"])
+    except ValueError:
+        filters["stage"] = ""
+    return filters
+
+
+# --- Portal ----------------------------------------------------------------------------------
+
+
+@login_required
+def portal_assets(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    filters = _library_filters(request)
+    context = {
+        "assets": selectors.asset_library(actor, **filters),
+        "filters": filters,
+        "facets": selectors.library_facets(actor),
+        "types": AssetType.choices,
+    }
+    if request.htmx:
+        return render(request, "enablement/assets/_portal_asset_list.html", context)
+    return render(request, "enablement/assets/portal_assets.html", context)
+
+
+@login_required
+def portal_asset_detail(request, asset_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    asset = get_object_or_404(selectors.asset_detail(actor), uuid=asset_uuid)
+    services.asset_event_record(actor=actor, asset=asset, kind=EventKind.VIEW)
+    return render(request, "enablement/assets/portal_asset_detail.html", {"asset": asset})
+
+
+def _download_actor(request):
+    actor = require_tenant(request)
+    access.require_mfa(actor)
+    if not (actor.has(Perm.PORTAL_VIEW) or actor.has(Perm.PROGRAM_VIEW)):
+        raise PermissionDenied(_("Your role does not allow this."))
+    return actor
+
+
+def _serve(actor, asset, version):
+    if version is None:
+        raise Http404
+    services.asset_event_record(actor=actor, asset=asset, kind=EventKind.DOWNLOAD, version=version)
+    if not version.file:
+        return redirect(version.url)
+    try:
+        handle = version.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=version.original_name or version.file.name.rsplit("/", 1)[-1],
+        content_type=version.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def asset_download(request, asset_uuid):
+    """The current version of a visible asset (a file streamed as an attachment, or a link)."""
+    actor = _download_actor(request)
+    asset = get_object_or_404(selectors.assets_visible_to(actor), uuid=asset_uuid)
+    return _serve(actor, asset, asset.versions.order_by("-number").first())
+
+
+@login_required
+def asset_version_download(request, asset_uuid, version_uuid):
+    actor = _download_actor(request)
+    asset = get_object_or_404(selectors.assets_visible_to(actor), uuid=asset_uuid)
+    version = get_object_or_404(selectors.versions_of(actor, asset), uuid=version_uuid)
+    return _serve(actor, asset, version)
+
+
+@login_required
+def portal_playbook(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    return render(
+        request,
+        "enablement/assets/portal_playbook.html",
+        {"stages": selectors.playbook_stages(actor)},
+    )
+
+
+# --- Console ---------------------------------------------------------------------------------
+
+
+@login_required
+def console_assets(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PROGRAM_VIEW)
+    can_manage = actor.has(Perm.PROGRAM_MANAGE)
+    form = AssetCreateForm() if can_manage else None
+    status = 200
+    if request.method == "POST":
+        access.require(actor, Perm.PROGRAM_MANAGE)
+        form = AssetCreateForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                asset = services.asset_create(actor=actor, **form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Asset created."))
+                return redirect("console_asset_detail", asset_uuid=asset.uuid)
+        status = 400
+    filters = _library_filters(request)
+    assets = selectors.console_assets(actor)
+    if filters["q"]:
+        assets = assets.filter(title__icontains=filters["q"])
+    if filters["type"]:
+        assets = assets.filter(type=filters["type"])
+    context = {
+        "assets": assets,
+        "filters": filters,
+        "types": AssetType.choices,
+        "can_manage": can_manage,
+        "form": form,
+    }
+    return render(request, "enablement/assets/console_assets.html", context, status=status)
+
+
+@login_required
+def console_asset_detail(request, asset_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PROGRAM_VIEW)
+    asset = get_object_or_404(selectors.asset_detail(actor), uuid=asset_uuid)
+    can_manage = actor.has(Perm.PROGRAM_MANAGE)
+    form = AssetForm.for_asset(asset) if can_manage else None
+    version_form = AssetVersionForm() if can_manage else None
+    status = 200
+    if request.method == "POST":
+        access.require(actor, Perm.PROGRAM_MANAGE)
+        action = request.POST.get("action")
+        status = 400
+        try:
+            if action == "update":
+                form = AssetForm.for_asset(asset, request.POST)
+                if form.is_valid():
+                    services.asset_update(actor=actor, asset=asset, **form.cleaned_data)
+                    messages.success(request, _("Asset saved."))
+                    return redirect("console_asset_detail", asset_uuid=asset.uuid)
+            elif action == "version":
+                version_form = AssetVersionForm(request.POST, request.FILES)
+                if version_form.is_valid():
+                    services.asset_version_add(
+                        actor=actor, asset=asset, **version_form.cleaned_data
+                    )
+                    messages.success(request, _("New version uploaded."))
+                    return redirect("console_asset_detail", asset_uuid=asset.uuid)
+            elif action == "delete":
+                services.asset_delete(actor=actor, asset=asset)
+                messages.success(request, _("Asset deleted."))
+                return redirect("console_assets")
+            else:
+                raise ValidationError(_("Unknown action."))
+        except ValidationError as error:
+            apply_errors(version_form if action == "version" else form, error)
+    context = {
+        "asset": asset,
+        "form": form,
+        "version_form": version_form,
+        "can_manage": can_manage,
+        "events": selectors.asset_events(asset)[:50],
+    }
+    return render(request, "enablement/assets/console_asset_detail.html", context, status=status)
+
+
+@login_required
+def console_playbook(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PROGRAM_VIEW)
+    can_manage = actor.has(Perm.PROGRAM_MANAGE)
+    form = StageForm() if can_manage else None
+    status = 200
+    if request.method == "POST":
+        access.require(actor, Perm.PROGRAM_MANAGE)
+        form = StageForm(request.POST)
+        if form.is_valid():
+            try:
+                stage = services.stage_save(actor=actor, **form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Stage added."))
+                return redirect("console_playbook_stage", stage_uuid=stage.uuid)
+        status = 400
+    context = {
+        "stages": selectors.playbook_stages(actor),
+        "can_manage": can_manage,
+        "form": form,
+    }
+    return render(request, "enablement/assets/console_playbook.html", context, status=status)
+
+
+@login_required
+def console_playbook_stage(request, stage_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PROGRAM_VIEW)
+    stage = get_object_or_404(selectors.playbook_stages(actor), uuid=stage_uuid)
+    can_manage = actor.has(Perm.PROGRAM_MANAGE)
+    initial = {"name": stage.name, "position": stage.position, "guidance": stage.guidance}
+    form = StageForm(initial=initial) if can_manage else None
+    link_form = StageAssetForm() if can_manage else None
+    status = 200
+    if request.method == "POST":
+        access.require(actor, Perm.PROGRAM_MANAGE)
+        action = request.POST.get("action")
+        status = 400
+        try:
+            if action == "update":
+                form = StageForm(request.POST)
+                if form.is_valid():
+                    services.stage_save(actor=actor, stage=stage, **form.cleaned_data)
+                    messages.success(request, _("Stage saved."))
+                    return redirect("console_playbook_stage", stage_uuid=stage.uuid)
+            elif action == "add_asset":
+                link_form = StageAssetForm(request.POST)
+                if link_form.is_valid():
+                    services.stage_asset_add(actor=actor, stage=stage, **link_form.cleaned_data)
+                    messages.success(request, _("Asset added to the stage."))
+                    return redirect("console_playbook_stage", stage_uuid=stage.uuid)
+            elif action == "remove_asset":
+                link = get_object_or_404(
+                    PlaybookStageAsset.objects.filter(stage=stage),
+                    uuid=request.POST.get("link", "") or None,
+                )
+                services.stage_asset_remove(actor=actor, link=link)
+                messages.success(request, _("Asset removed from the stage."))
+                return redirect("console_playbook_stage", stage_uuid=stage.uuid)
+            elif action == "delete":
+                services.stage_delete(actor=actor, stage=stage)
+                messages.success(request, _("Stage deleted."))
+                return redirect("console_playbook")
+            else:
+                raise ValidationError(_("Unknown action."))
+        except ValidationError as error:
+            apply_errors(link_form if action == "add_asset" else form, error)
+    context = {"stage": stage, "form": form, "link_form": link_form, "can_manage": can_manage}
+    return render(request, "enablement/assets/console_playbook_stage.html", context, status=status)

@@ -1,0 +1,113 @@
+"""Certifications: reads, scoped to the actor and shaped for the pages that use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.roles import Role
+
+from .models import Certification, CertificationAward, CertificationExam, CertificationTrack
+
+EXPIRING_SOON_DAYS = 30
+
+
+def _award_related(qs: QuerySet) -> QuerySet:
+    return qs.select_related("certification", "certification__track", "user", "partner")
+
+
+def awards_for(actor: Actor) -> QuerySet[CertificationAward]:
+    """Partner admins: their organisation's awards; other partner users: their own; program
+    staff: the awards of the partners they may see (channel managers: theirs)."""
+    qs = _award_related(CertificationAward.objects.all())
+    if actor.is_partner:
+        if actor.role == Role.PARTNER_ADMIN:
+            return qs.filter(partner_id=actor.partner_organization_id)
+        if actor.user is None:
+            return qs.none()
+        return qs.filter(user=actor.user, partner_id=actor.partner_organization_id)
+    if actor.has(Perm.PROGRAM_VIEW):
+        return access.scope_partner_owned(actor, qs)
+    return qs.none()
+
+
+def certifications_for(actor: Actor) -> QuerySet[Certification]:
+    """Active certifications with their exams (portal); every one for program staff."""
+    exams = CertificationExam.objects.select_related("quiz__module__course").order_by("pk")
+    qs = Certification.objects.select_related(
+        "track", "prerequisite", "recert_exam__module"
+    ).prefetch_related(Prefetch("exam_rows", queryset=exams))
+    if not actor.has(Perm.PROGRAM_VIEW):
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def tracks() -> QuerySet[CertificationTrack]:
+    return CertificationTrack.objects.all()
+
+
+@dataclass
+class AvailableCertification:
+    certification: Certification
+    exams: list
+    passed_exam_ids: set[int]
+    prerequisite_met: bool
+    held: CertificationAward | None
+
+
+@dataclass
+class PortalCertifications:
+    mine: list[tuple[CertificationAward, str]]  # (award, "valid" | "expiring" | "expired" ...)
+    available: list[AvailableCertification]
+
+
+def award_state(award: CertificationAward, now: datetime) -> str:
+    status = award.status(now)
+    if status == "valid" and award.expires_at - now <= timedelta(days=EXPIRING_SOON_DAYS):
+        return "expiring"
+    return status
+
+
+def portal_certifications(actor: Actor, now: datetime | None = None) -> PortalCertifications:
+    """The portal page: my awards and the certifications I can work towards. Fixed queries."""
+    from enablement.lms.models import QuizAttempt
+
+    now = now or timezone.now()
+    mine = list(
+        _award_related(CertificationAward.objects.filter(user=actor.user)).order_by(
+            "certification__track__name", "certification__level"
+        )
+    )
+    held = {award.certification_id: award for award in mine}
+    passed = set(
+        QuizAttempt.objects.filter(user=actor.user, passed=True).values_list("quiz_id", flat=True)
+    )
+    available = []
+    for cert in certifications_for(actor).filter(is_active=True):
+        pre = held.get(cert.prerequisite_id) if cert.prerequisite_id else None
+        available.append(
+            AvailableCertification(
+                certification=cert,
+                exams=[row.quiz for row in cert.exam_rows.all()],
+                passed_exam_ids=passed,
+                prerequisite_met=cert.prerequisite_id is None
+                or (pre is not None and pre.is_valid(now)),
+                held=held.get(cert.pk),
+            )
+        )
+    return PortalCertifications(
+        mine=[(award, award_state(award, now)) for award in mine], available=available
+    )
+
+
+def award_by_code(code: str) -> CertificationAward | None:
+    return (
+        CertificationAward.objects.select_related("certification", "user", "partner")
+        .filter(verification_code=code)
+        .first()
+    )

@@ -1,0 +1,201 @@
+"""LMS API: courses (published and visible for partners, all for program staff), my enrolments,
+quiz attempts (start, read without correct answers, submit)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.api.views import TenantViewSet
+
+from . import selectors, services
+from .models import Choice, Course, CourseModule, Enrollment, Question, Quiz, QuizAttempt
+
+# --- Serializers -------------------------------------------------------------------------------
+
+
+class ModuleSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    quiz = serializers.IntegerField(source="quiz.pk", read_only=True, default=None)
+
+    class Meta:
+        model = CourseModule
+        fields = ["id", "position", "title", "kind", "minutes", "video_url", "quiz"]
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    modules = ModuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "audiences",
+            "partner_types",
+            "estimated_hours",
+            "status",
+            "is_foundation",
+            "published_at",
+            "modules",
+        ]
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    course = serializers.UUIDField(source="course.uuid", read_only=True)
+    course_title = serializers.CharField(source="course.title", read_only=True)
+    modules_done = serializers.IntegerField(read_only=True)
+    modules_total = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "course",
+            "course_title",
+            "enrolled_at",
+            "completed_at",
+            "seconds_spent",
+            "modules_done",
+            "modules_total",
+        ]
+
+
+class PublicChoiceSerializer(serializers.ModelSerializer):
+    """WARNING: deliberately without `is_correct`."""
+
+    class Meta:
+        model = Choice
+        fields = ["id", "text"]
+
+
+class PublicQuestionSerializer(serializers.ModelSerializer):
+    choices = PublicChoiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "text", "kind", "choices"]
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    quiz = serializers.IntegerField(source="quiz_id", read_only=True)
+    course = serializers.UUIDField(source="quiz.module.course.uuid", read_only=True)
+    questions = serializers.SerializerMethodField()
+    attempts_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuizAttempt
+        fields = [
+            "id",
+            "quiz",
+            "course",
+            "started_at",
+            "submitted_at",
+            "score_pct",
+            "passed",
+            "attempts_left",
+            "questions",
+        ]
+
+    def get_questions(self, attempt) -> list[dict]:
+        if attempt.submitted_at is not None:
+            return []
+        return PublicQuestionSerializer(selectors.attempt_questions(attempt), many=True).data
+
+    def get_attempts_left(self, attempt) -> int:
+        used = QuizAttempt.objects.filter(quiz_id=attempt.quiz_id, user_id=attempt.user_id).count()
+        return max(0, attempt.quiz.attempts_allowed - used)
+
+
+class AttemptStartSerializer(serializers.Serializer):
+    quiz = serializers.IntegerField()
+
+
+class AttemptSubmitSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()), allow_empty=True
+    )
+
+
+# --- Viewsets ----------------------------------------------------------------------------------
+
+
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = CourseSerializer
+    filterset_fields = ["status", "is_foundation"]
+
+    def scoped_queryset(self):
+        actor = self.actor
+        if actor.has(Perm.PROGRAM_VIEW):
+            qs = selectors.visible_courses(actor)
+        else:
+            access.require(actor, Perm.PORTAL_VIEW)
+            qs = selectors.learner_courses(actor)
+        return qs.prefetch_related("modules__quiz").order_by("title")
+
+
+class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = EnrollmentSerializer
+
+    def list(self, request, *args, **kwargs):
+        # Learners list their own; an object of someone else is simply not found (404).
+        access.require(self.actor, Perm.PORTAL_VIEW)
+        return super().list(request, *args, **kwargs)
+
+    def scoped_queryset(self):
+        return selectors.my_enrollments(self.actor).order_by("-enrolled_at")
+
+
+class QuizAttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = AttemptSerializer
+
+    def list(self, request, *args, **kwargs):
+        access.require(self.actor, Perm.PORTAL_VIEW)
+        return super().list(request, *args, **kwargs)
+
+    def scoped_queryset(self):
+        return selectors.my_attempts(self.actor)
+
+    @extend_schema(request=AttemptStartSerializer, responses={201: AttemptSerializer})
+    def create(self, request):
+        payload = AttemptStartSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        actor = self.actor
+        access.require(actor, Perm.PORTAL_VIEW)
+        quiz = get_object_or_404(
+            Quiz.objects.filter(module__course__in=selectors.learner_courses(actor)),
+            pk=payload.validated_data["quiz"],
+        )
+        attempt = services.start_attempt(actor=actor, quiz=quiz)
+        return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttemptSubmitSerializer, responses=AttemptSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, id=None):
+        attempt = self.get_object()
+        payload = AttemptSubmitSerializer(data=request.data)
+        if not payload.is_valid():
+            return Response(
+                {"answers": [_("Answers map question ids to lists of choice ids.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        attempt = services.submit_attempt(
+            actor=self.actor, attempt=attempt, answers=payload.validated_data["answers"]
+        )
+        return Response(AttemptSerializer(attempt).data)
+
+
+def register(router) -> None:
+    router.register("courses", CourseViewSet, basename="course")
+    router.register("enrollments", EnrollmentViewSet, basename="enrollment")
+    router.register("quiz-attempts", QuizAttemptViewSet, basename="quiz-attempt")

@@ -1,0 +1,100 @@
+"""LMS forms: course, module and quiz authoring in the console."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import PartnerType
+
+from .models import Audience, Course, CourseModule, QuestionKind, Quiz
+
+
+class CourseForm(forms.ModelForm):
+    audiences = forms.MultipleChoiceField(
+        label=_("Audience roles"),
+        choices=Audience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None selected: everyone."),
+    )
+    partner_types = forms.MultipleChoiceField(
+        label=_("Partner types"),
+        choices=PartnerType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None selected: every partner type."),
+    )
+
+    class Meta:
+        model = Course
+        fields = [
+            "title",
+            "summary",
+            "audiences",
+            "partner_types",
+            "estimated_hours",
+            "is_foundation",
+        ]
+
+
+class ModuleForm(forms.ModelForm):
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = CourseModule
+        fields = ["title", "kind", "position", "body", "video_url", "file", "minutes"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+
+class QuizForm(forms.ModelForm):
+    class Meta:
+        model = Quiz
+        fields = ["pass_mark_pct", "attempts_allowed", "randomize"]
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=QuestionKind.choices)
+    choices = forms.CharField(
+        label=_("Answers"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One answer per line; start the correct answer(s) with *."),
+    )
+
+    def parsed_choices(self) -> list[tuple[str, bool]]:
+        result = []
+        for line in self.cleaned_data["choices"].splitlines():
+            line = line.strip()
+            if line:
+                correct = line.startswith("*")
+                result.append((line.lstrip("*").strip(), correct))
+        return result
+
+
+class PathForm(forms.Form):
+    """The learning path of one partner role. Courses run foundation (101) first, then by
+    title."""
+
+    role = forms.ChoiceField(label=_("Partner role"))
+    name = forms.CharField(label=_("Name"), max_length=160)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    courses = forms.ModelMultipleChoiceField(
+        label=_("Courses"),
+        queryset=Course.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from tenancy.roles import PARTNER_ROLES, Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in PARTNER_ROLES]
+        self.fields["courses"].queryset = Course.objects.exclude(status="retired").order_by(
+            "-is_foundation", "title"
+        )
+
+    def ordered_courses(self) -> list[Course]:
+        return sorted(self.cleaned_data["courses"], key=lambda c: (not c.is_foundation, c.title))

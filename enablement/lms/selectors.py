@@ -1,0 +1,333 @@
+"""LMS reads: which courses an actor may see, "My learning", a course page, quiz attempts, the
+console's course list, portal search and training hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from tenancy.access import Actor, Perm
+from tenancy.roles import Role
+
+from .models import (
+    Audience,
+    Course,
+    CourseModule,
+    CourseStatus,
+    Enrollment,
+    LearningPath,
+    LearningPathStep,
+    ModuleKind,
+    ModuleProgress,
+    Question,
+    QuizAttempt,
+)
+
+ROLE_AUDIENCE = {
+    Role.PARTNER_SALES: Audience.SALES,
+    Role.PARTNER_PRESALES: Audience.PRESALES,
+    Role.PARTNER_MARKETING: Audience.MARKETING,
+    Role.PARTNER_ADMIN: Audience.ALL,
+}
+
+
+def _partner_type(actor: Actor) -> str | None:
+    if actor.api_key is not None:
+        org = actor.api_key.partner_organization
+    elif actor.membership is not None:
+        org = actor.membership.partner_organization
+    else:
+        org = None
+    return getattr(org, "partner_type", None)
+
+
+def course_visible_to(course: Course, *, audience: str | None, partner_type: str | None) -> bool:
+    if course.status != CourseStatus.PUBLISHED:
+        return False
+    audiences = course.audiences or []
+    if audiences and Audience.ALL not in audiences and audience not in audiences:
+        return False
+    types = course.partner_types or []
+    return not types or partner_type in types
+
+
+def visible_courses(actor: Actor) -> QuerySet[Course]:
+    """Program staff (PROGRAM_VIEW) see every course; a partner user sees the published courses
+    for their audience and partner type; anyone else sees none."""
+    if actor.has(Perm.PROGRAM_VIEW):
+        return Course.objects.all()
+    if not actor.is_partner or not actor.mfa_satisfied:
+        return Course.objects.none()
+    audience = ROLE_AUDIENCE.get(actor.role)
+    partner_type = _partner_type(actor)
+    # NOTE: audience/type lists are JSON, which SQLite cannot search by element; published
+    # courses per tenant are few, so decide in Python and filter by id.
+    published = Course.objects.filter(status=CourseStatus.PUBLISHED).only(
+        "pk", "status", "audiences", "partner_types"
+    )
+    ids = [
+        c.pk
+        for c in published
+        if course_visible_to(c, audience=audience, partner_type=partner_type)
+    ]
+    return Course.objects.filter(pk__in=ids)
+
+
+def learner_courses(actor: Actor) -> QuerySet[Course]:
+    """What the portal shows: only published courses, even to staff previewing it."""
+    return visible_courses(actor).filter(status=CourseStatus.PUBLISHED)
+
+
+def search_courses(actor: Actor, q: str) -> QuerySet[Course]:
+    q = (q or "").strip()
+    if not q:
+        return Course.objects.none()
+    return learner_courses(actor).filter(Q(title__icontains=q) | Q(summary__icontains=q))
+
+
+# --- My learning -------------------------------------------------------------------------------
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    enrollment: Enrollment | None
+    modules_total: int
+    modules_done: int
+
+    @property
+    def percent(self) -> int:
+        if not self.modules_total:
+            return 0
+        return round(100 * self.modules_done / self.modules_total)
+
+    @property
+    def completed(self) -> bool:
+        return self.enrollment is not None and self.enrollment.completed_at is not None
+
+    @property
+    def state(self) -> str:
+        if self.completed:
+            return "completed"
+        if self.enrollment is None:
+            return "not_started"
+        return "in_progress" if self.modules_done else "enrolled"
+
+
+@dataclass
+class MyLearning:
+    path: LearningPath | None
+    steps: list[CourseProgress] = field(default_factory=list)
+    other: list[CourseProgress] = field(default_factory=list)
+    next_course: CourseProgress | None = None
+    next_module: CourseModule | None = None
+    seconds_spent: int = 0
+
+    @property
+    def percent(self) -> int:
+        if not self.steps:
+            return 0
+        return round(100 * sum(1 for s in self.steps if s.completed) / len(self.steps))
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.seconds_spent) / 3600).quantize(Decimal("0.1"))
+
+
+def my_learning(actor: Actor) -> MyLearning:
+    """The learner's role path with progress per course, other enrolments, and what's next.
+    A fixed number of queries whatever the number of courses, modules or enrolments."""
+    visible = learner_courses(actor).annotate(modules_total=Count("modules"))
+    courses = {c.pk: c for c in visible}
+    path = LearningPath.objects.filter(role=actor.role).first() if actor.role else None
+    enrollments = {
+        e.course_id: e
+        for e in Enrollment.objects.filter(user=actor.user, course_id__in=list(courses)).annotate(
+            modules_done=Count("progress")
+        )
+    }
+    result = MyLearning(path=path)
+    result.seconds_spent = sum(e.seconds_spent for e in enrollments.values())
+
+    def progress(course: Course) -> CourseProgress:
+        e = enrollments.get(course.pk)
+        return CourseProgress(
+            course=course,
+            enrollment=e,
+            modules_total=course.modules_total,
+            modules_done=e.modules_done if e else 0,
+        )
+
+    in_path: set[int] = set()
+    if path is not None:
+        steps = LearningPathStep.objects.filter(path=path).values_list("course_id", flat=True)
+        for course_id in steps:
+            if course_id in courses:
+                in_path.add(course_id)
+                result.steps.append(progress(courses[course_id]))
+    result.other = [progress(courses[cid]) for cid in enrollments if cid not in in_path]
+    result.next_course = next((s for s in [*result.steps, *result.other] if not s.completed), None)
+    if result.next_course is not None:
+        result.next_module = next_module_for(result.next_course.course, result.next_course)
+    return result
+
+
+def next_module_for(course: Course, progress: CourseProgress) -> CourseModule | None:
+    done: set[int] = set()
+    if progress.enrollment is not None:
+        done = set(
+            ModuleProgress.objects.filter(enrollment=progress.enrollment).values_list(
+                "module_id", flat=True
+            )
+        )
+    for module in course.modules.all().only("pk", "uuid", "title", "kind", "position"):
+        if module.pk not in done:
+            return module
+    return None
+
+
+# --- Course and module pages -------------------------------------------------------------------
+
+
+@dataclass
+class CoursePage:
+    course: Course
+    modules: list[CourseModule]
+    enrollment: Enrollment | None
+    done_ids: set[int]
+    attempts_by_quiz: dict[int, int]
+    passed_quiz_ids: set[int]
+
+    @property
+    def percent(self) -> int:
+        if not self.modules:
+            return 0
+        return round(100 * len(self.done_ids) / len(self.modules))
+
+
+def course_for_learner(actor: Actor, course_uuid) -> Course:
+    return get_object_or_404(learner_courses(actor), uuid=course_uuid)
+
+
+def course_page(actor: Actor, course_uuid) -> CoursePage:
+    course = course_for_learner(actor, course_uuid)
+    modules = list(CourseModule.objects.filter(course=course).select_related("quiz"))
+    enrollment = Enrollment.objects.filter(course=course, user=actor.user).first()
+    done = set()
+    if enrollment is not None:
+        done = set(enrollment.progress.values_list("module_id", flat=True))
+    attempts: dict[int, int] = {}
+    passed: set[int] = set()
+    for quiz_id, ok in QuizAttempt.objects.filter(
+        user=actor.user, quiz__module__course=course
+    ).values_list("quiz_id", "passed"):
+        attempts[quiz_id] = attempts.get(quiz_id, 0) + 1
+        if ok:
+            passed.add(quiz_id)
+    return CoursePage(course, modules, enrollment, done, attempts, passed)
+
+
+def module_for_learner(actor: Actor, course_uuid, module_uuid) -> CourseModule:
+    course = course_for_learner(actor, course_uuid)
+    return get_object_or_404(
+        CourseModule.objects.filter(course=course).select_related("course"), uuid=module_uuid
+    )
+
+
+def attempts_for(actor: Actor, quiz) -> list[QuizAttempt]:
+    return list(QuizAttempt.objects.filter(quiz=quiz, user=actor.user))
+
+
+def attempt_for_actor(actor: Actor, attempt_uuid) -> QuizAttempt:
+    """Only the attempt's taker sees it (others: 404)."""
+    if actor.user is None:
+        return get_object_or_404(QuizAttempt.objects.none(), uuid=attempt_uuid)
+    return get_object_or_404(
+        QuizAttempt.objects.filter(user=actor.user).select_related("quiz__module__course"),
+        uuid=attempt_uuid,
+    )
+
+
+def my_attempts(actor: Actor) -> QuerySet[QuizAttempt]:
+    if actor.user is None:
+        return QuizAttempt.objects.none()
+    return QuizAttempt.objects.filter(user=actor.user).select_related("quiz__module__course")
+
+
+def attempt_questions(attempt: QuizAttempt) -> list[Question]:
+    """The attempt's questions in its own (randomised) order, choices prefetched.
+    WARNING: callers must not render `Choice.is_correct`."""
+    questions = {
+        q.pk: q
+        for q in Question.objects.filter(pk__in=attempt.question_order).prefetch_related("choices")
+    }
+    return [questions[pk] for pk in attempt.question_order if pk in questions]
+
+
+def my_enrollments(actor: Actor) -> QuerySet[Enrollment]:
+    if actor.user is None:
+        return Enrollment.objects.none()
+    return (
+        Enrollment.objects.filter(user=actor.user)
+        .select_related("course")
+        .annotate(modules_done=Count("progress"), modules_total=Count("course__modules"))
+    )
+
+
+# --- Console -----------------------------------------------------------------------------------
+
+
+def console_courses(actor: Actor) -> QuerySet[Course]:
+    return Course.objects.annotate(
+        module_count=Count("modules", distinct=True),
+        enrolled=Count("enrollments", distinct=True),
+        completed=Count("enrollments", filter=Q(enrollments__completed_at__isnull=False)),
+    ).order_by("status", "title")
+
+
+def console_course(actor: Actor, course_uuid) -> Course:
+    return get_object_or_404(Course.objects.all(), uuid=course_uuid)
+
+
+def console_module(actor: Actor, course_uuid, module_uuid) -> CourseModule:
+    return get_object_or_404(
+        CourseModule.objects.select_related("course"),
+        course__uuid=course_uuid,
+        uuid=module_uuid,
+    )
+
+
+def quiz_questions(quiz) -> list[Question]:
+    return list(quiz.questions.prefetch_related("choices"))
+
+
+def learning_paths() -> QuerySet[LearningPath]:
+    return LearningPath.objects.prefetch_related("steps__course").order_by("role")
+
+
+# --- Training hours ----------------------------------------------------------------------------
+
+
+def training_hours(user_ids) -> dict[int, Decimal]:
+    """Hours spent on courses per user (module time recorded on completion and quiz time)."""
+    rows = (
+        Enrollment.objects.filter(user_id__in=list(user_ids))
+        .values("user_id")
+        .annotate(seconds=Sum("seconds_spent"))
+    )
+    return {
+        r["user_id"]: (Decimal(r["seconds"] or 0) / 3600).quantize(Decimal("0.01")) for r in rows
+    }
+
+
+__all__ = [
+    "ModuleKind",
+    "course_page",
+    "my_learning",
+    "search_courses",
+    "training_hours",
+    "visible_courses",
+]

@@ -1,0 +1,122 @@
+"""API: courses, enrollments, quiz-attempts (start, read without answers, submit)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from enablement.lms.models import CourseStatus
+from tenancy.context import tenant_context
+
+from .factories import answers_for, make_course, quiz_of
+
+pytestmark = pytest.mark.urls("enablement.lms.tests.urls")
+
+
+def _course(world, **kwargs):
+    with tenant_context(world.tenant):
+        course = make_course(world.tenant, **kwargs)
+        return course, quiz_of(course) if kwargs.get("quiz", True) else None
+
+
+def test_courses_partner_sees_visible_published_staff_sees_all(acme):
+    visible, _q = _course(acme, title="Visible")
+    _course(acme, title="Draft", status=CourseStatus.DRAFT)
+    _course(acme, title="Marketing", audiences=["marketing"])
+    titles = {
+        c["title"] for c in acme.api(acme.partner_sales).get("/api/v1/courses/").json()["results"]
+    }
+    assert titles == {"Visible"}
+    staff = {c["title"] for c in acme.api(acme.executive).get("/api/v1/courses/").json()["results"]}
+    assert staff == {"Visible", "Draft", "Marketing"}
+    detail = acme.api(acme.partner_sales).get(f"/api/v1/courses/{visible.uuid}/").json()
+    assert len(detail["modules"]) == 3
+
+
+def test_courses_wrong_role_403_other_tenant_404(acme, globex):
+    course, _q = _course(acme)
+    assert acme.api(acme.sales).get("/api/v1/courses/").status_code == 403
+    assert (
+        globex.api(globex.partner_sales).get(f"/api/v1/courses/{course.uuid}/").status_code == 404
+    )
+    assert globex.api(globex.admin).get(f"/api/v1/courses/{course.uuid}/").status_code == 404
+
+
+def test_attempt_flow_never_reveals_correct_answers(acme):
+    course, quiz = _course(acme, attempts=2)
+    api = acme.api(acme.partner_sales)
+    response = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+    assert response.status_code == 201
+    body = response.content.decode()
+    assert "is_correct" not in body and "correct" not in body
+    attempt = response.json()
+    assert len(attempt["questions"]) == 2
+    assert {c["text"] for q in attempt["questions"] for c in q["choices"]} >= {"A", "Wrong A"}
+    shown = api.get(f"/api/v1/quiz-attempts/{attempt['id']}/")
+    assert "is_correct" not in shown.content.decode()
+    with tenant_context(acme.tenant):
+        answers = answers_for(quiz, second_right=False)
+    submitted = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/",
+        {"answers": {str(k): v for k, v in answers.items()}},
+        format="json",
+    )
+    assert submitted.status_code == 200, submitted.content
+    data = submitted.json()
+    assert data["score_pct"] == 50 and data["passed"] is True and data["attempts_left"] == 1
+    assert "is_correct" not in submitted.content.decode() and data["questions"] == []
+    again = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json"
+    )
+    assert again.status_code == 400
+    mine = api.get("/api/v1/enrollments/").json()["results"]
+    assert [e["course_title"] for e in mine] == [course.title]
+
+
+def test_attempts_exhausted_and_bad_answers_are_400(acme):
+    _course_obj, quiz = _course(acme, attempts=1)
+    api = acme.api(acme.partner_sales)
+    attempt = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json").json()
+    bad = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/",
+        {"answers": {"999999": [1]}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    api.post(f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json")
+    refused = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+    assert refused.status_code == 400
+    assert "attempts" in json.dumps(refused.json())
+
+
+def test_attempts_wrong_role_403_outsiders_404(acme, globex):
+    _c, quiz = _course(acme)
+    assert (
+        acme.api(acme.admin)
+        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .status_code
+        == 403
+    )
+    assert acme.api(acme.executive).get("/api/v1/enrollments/").status_code == 403
+    attempt = (
+        acme.api(acme.partner_sales)
+        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .json()
+    )
+    assert (
+        globex.api(globex.partner_sales)
+        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .status_code
+        == 404
+    )
+    assert (
+        globex.api(globex.partner_sales).get(f"/api/v1/quiz-attempts/{attempt['id']}/").status_code
+        == 404
+    )
+    assert (
+        acme.api(acme.partner_presales)
+        .post(f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json")
+        .status_code
+        == 404
+    )
