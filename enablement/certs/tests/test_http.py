@@ -321,3 +321,20 @@ def test_partner_admin_sees_their_organisations_awards_only(acme):
     assert [a.pk for a in response.context["org_awards"]] == [colleague.pk]
     sales = acme.client(acme.partner_sales).get(reverse("portal_certifications"))
     assert "org_awards" not in sales.context
+
+
+def test_pdf_file_text_has_holder_name_certification_and_code(acme):
+    import io
+
+    from pypdf import PdfReader
+
+    ladder = make_ladder(acme)
+    acme.partner_sales.full_name = "Robin Quayle"
+    acme.partner_sales.save()
+    award = award_of(acme, acme.partner_sales, ladder)
+    response = acme.client(acme.partner_sales).get(pdf_url(award))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())  # PDF text comes with arbitrary line breaks
+    assert "Robin Quayle" in text
+    assert award.verification_code in text
+    assert "Certified Cloud Sales Professional" in text
