@@ -243,6 +243,18 @@ def may_manage_partner(actor: Actor, partner) -> bool:
     return True
 
 
+def may_take_attendance(actor: Actor, session) -> bool:
+    """Mark attendance of a live session: program managers, and the session's instructor account."""
+    if actor.has(Perm.PROGRAM_MANAGE):
+        return True
+    return (
+        actor.is_vendor
+        and actor.mfa_satisfied
+        and actor.user is not None
+        and session.instructor_id == actor.user.pk
+    )
+
+
 def scope_memberships(actor: Actor, qs: QuerySet) -> QuerySet:
     """Vendor staff with console access see all memberships; partner users see their org's."""
     if actor.has(Perm.CONSOLE_VIEW) and actor.role != Role.DIRECT_SALES:

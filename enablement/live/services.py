@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenancy import access
 from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
 from tenancy.hosts import tenant_base_url, tenant_host
@@ -35,18 +36,6 @@ SESSION_FIELDS = (
     "join_url",
     "capacity",
 )
-
-
-def may_take_attendance(actor: Actor, session: LiveSession) -> bool:
-    """Program managers, and the session's own instructor account."""
-    if actor.has(Perm.PROGRAM_MANAGE):
-        return True
-    return (
-        actor.is_vendor
-        and actor.mfa_satisfied
-        and actor.user is not None
-        and session.instructor_id == actor.user.pk
-    )
 
 
 def _validate_session(session: LiveSession) -> None:
@@ -190,7 +179,7 @@ def attendance_record(
     *, actor: Actor, session: LiveSession, attended_ids: set[int]
 ) -> list[Registration]:
     """Mark who of the confirmed registrations attended (everyone else: did not)."""
-    if not may_take_attendance(actor, session):
+    if not access.may_take_attendance(actor, session):
         raise PermissionDenied(_("Your role does not allow this."))
     if not session.has_started:
         raise ValidationError(_("Attendance can be taken once the session has started."))

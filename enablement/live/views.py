@@ -189,7 +189,7 @@ def console_session_detail(request, session_uuid):
         "session": session,
         "form": form,
         "roster": selectors.session_roster(session),
-        "can_take_attendance": services.may_take_attendance(actor, session),
+        "can_take_attendance": access.may_take_attendance(actor, session),
     }
     return _render(request, "enablement/live/console_session_detail.html", context, status=status)
 
