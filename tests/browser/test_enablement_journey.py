@@ -25,7 +25,6 @@ from tenancy.tests.factories import PASSWORD
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("enablement.certs.tests.urls"),
 ]
 
 

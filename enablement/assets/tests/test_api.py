@@ -1,15 +1,12 @@
 """API: assets (visible list/retrieve; writes for program managers, multipart uploads validated
 the same way) and playbook stages (with visible recommended assets)."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enablement.assets.models import Asset, PlaybookStageAsset
 from enablement.assets.tests import factories as f
 from tenancy.context import tenant_context
-
-pytestmark = pytest.mark.urls("enablement.assets.tests.urls")
 
 
 def titles(response):

@@ -9,8 +9,6 @@ from enablement.assets.tests import factories as f
 from tenancy.context import tenant_context
 from tenancy.roles import Role
 
-pytestmark = pytest.mark.urls("enablement.assets.tests.urls")
-
 
 def file_asset(world, **kwargs):
     """A published asset with one uploaded PDF version."""

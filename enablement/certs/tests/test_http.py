@@ -16,7 +16,7 @@ from tenancy.context import tenant_context
 
 from .factories import QuizFactory, make_ladder, pass_quiz
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("enablement.certs.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from tenancy.models import AuditEvent
 
 from .factories import make_ladder, pass_quiz
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("enablement.certs.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 

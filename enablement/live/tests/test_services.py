@@ -21,7 +21,7 @@ from tenancy.context import tenant_context
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("enablement.live.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 
 
 def partner_users(world, count):

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from enablement.lms.models import CourseStatus
 from tenancy.context import tenant_context
 
 from .factories import answers_for, make_course, quiz_of
-
-pytestmark = pytest.mark.urls("enablement.lms.tests.urls")
 
 
 def _course(world, **kwargs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from enablement.lms import demo
@@ -34,7 +33,6 @@ def test_demo_seeds_every_stage_and_is_idempotent(acme):
         assert QuizAttempt.objects.filter(passed=False).exists()
 
 
-@pytest.mark.urls("enablement.lms.tests.urls")
 def test_demo_pages_render_for_every_module_kind(acme):
     with tenant_context(acme.tenant):
         demo.seed(acme.tenant, staff={"admin": acme.admin})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,8 +14,6 @@ from tenancy.models import Membership
 from tenancy.roles import Role
 
 from .factories import answers_for, make_course, make_path, quiz_of
-
-pytestmark = pytest.mark.urls("enablement.lms.tests.urls")
 
 
 def _seed(world, n_courses=1):
