@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class OnboardingConfig(AppConfig):
     name = "onboarding"
+    verbose_name = "Onboarding (agreements, workflow, cadence, progress)"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import signals
+
+        # Keep a strong reference: the receiver lives in this module.
+        user_logged_in.connect(signals.record_first_login, dispatch_uid="onboarding_first_login")

@@ -3,10 +3,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from dealreg import api as dealreg_api
 from enablement.assets import api as assets_api
 from enablement.certs import api as certs_api
 from enablement.live import api as live_api
 from enablement.lms import api as lms_api
+from onboarding import api as onboarding_api
 from partners.api.urls import register as register_partner_api
 from tenancy.api import views as tenancy_api
 
@@ -21,6 +23,8 @@ for register_area_api in (
     live_api.register,
     certs_api.register,
     assets_api.register,
+    onboarding_api.register,
+    dealreg_api.register,
 ):
     register_area_api(router)
 

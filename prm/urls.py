@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("enablement.live.urls")),
     path("", include("enablement.certs.urls")),
     path("", include("enablement.assets.urls")),
+    path("", include("onboarding.urls")),
+    path("", include("dealreg.urls")),
 ]
 
 if settings.DEBUG:

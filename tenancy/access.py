@@ -43,9 +43,12 @@ class Perm(StrEnum):
     API_KEYS_MANAGE = "api_keys.manage"
     AUDIT_VIEW = "audit.view"
     OBJECT_GRANTS_MANAGE = "object_grants.manage"
+    AGREEMENT_SIGN = "agreement.sign"  # sign the partner agreement for one's organisation
+    DEALS_VIEW = "deals.view"  # see deal registrations (vendor: in scope; partner: their own)
+    DEALS_REGISTER = "deals.register"  # register deals for one's organisation
 
 
-_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW, Perm.PROGRAM_VIEW}
+_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW, Perm.PROGRAM_VIEW, Perm.DEALS_VIEW}
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
         _ALL_VENDOR_READ
@@ -73,10 +76,17 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.PARTNERS_VIEW,
             Perm.PARTNER_PROFILE_EDIT,
             Perm.ROE_ACCEPT,
+            Perm.AGREEMENT_SIGN,
+            Perm.DEALS_VIEW,
+            Perm.DEALS_REGISTER,
         }
     ),
-    Role.PARTNER_SALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
-    Role.PARTNER_PRESALES: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
+    Role.PARTNER_SALES: frozenset(
+        {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.DEALS_VIEW, Perm.DEALS_REGISTER}
+    ),
+    Role.PARTNER_PRESALES: frozenset(
+        {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.DEALS_VIEW, Perm.DEALS_REGISTER}
+    ),
     Role.PARTNER_MARKETING: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
 }
 

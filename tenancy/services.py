@@ -186,17 +186,21 @@ def invitation_from_token(token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_create(
-    *, actor: Actor, email: str, role: str, partner_organization=None
+    *, actor: Actor, email: str, role: str, partner_organization=None, send_email: bool = True
 ) -> Invitation:
+    """Invite a person into the tenant with a role. `actor` may be access.SYSTEM for automated
+    provisioning (onboarding); `send_email=False` when the caller sends its own mail carrying
+    the invitation link (the welcome kit)."""
     from .tasks import enqueue, send_invitation_email
 
-    if not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
+    is_system = actor is access.SYSTEM
+    if not is_system and not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
         raise PermissionDenied(_("Your role does not allow inviting users."))
     if actor.role == Role.PARTNER_ADMIN and partner_organization is None:
         partner_organization = actor.membership.partner_organization if actor.membership else None
     _validate_role_and_org(role, partner_organization)
     org_id = partner_organization.pk if partner_organization is not None else None
-    if not access.may_grant_role(actor, role, org_id):
+    if not is_system and not access.may_grant_role(actor, role, org_id):
         raise ValidationError({"role": _("You may not give this role.")})
     email = User.objects.normalize_email(email).lower()
     if Membership.objects.filter(user__email__iexact=email).exists():
@@ -211,7 +215,7 @@ def invitation_create(
         email=email,
         role=role,
         partner_organization=partner_organization,
-        invited_by=actor.user,
+        invited_by=None if is_system else actor.user,
         expires_at=timezone.now() + timedelta(days=settings.PRM_INVITATION_DAYS),
     )
     invitation.full_clean(exclude=["tenant"])
@@ -222,7 +226,8 @@ def invitation_create(
         target=invitation,
         changes={"email": email, "role": role},
     )
-    enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
+    if send_email:
+        enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
     return invitation
 
 

@@ -30,6 +30,10 @@ class TenantTask(Task):
     reject_on_worker_lost = True
     # tenant_id is consumed by __call__, not by run(): skip Celery's signature check at send time.
     typing = False
+    # False for a task that must commit part of its work before a side effect it cannot undo
+    # (sending mail): the claim then commits first and the body manages its own transactions.
+    # Such a body must be safe to lose half-way (its own state rows say what is done).
+    atomic = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tenant_id = kwargs.pop("tenant_id", None)
@@ -43,6 +47,10 @@ class TenantTask(Task):
         with tenant_context(tenant):
             if task_id is None:  # called in-process (e.g. a sweep calling another task's body)
                 return self.run(*args, **kwargs)
+            if not self.atomic:
+                if not self._claim(task_id, tenant):
+                    return None
+                return self.run(*args, **kwargs)
             with transaction.atomic():
                 try:
                     with transaction.atomic():
@@ -53,6 +61,15 @@ class TenantTask(Task):
                     logger.info("Task %s[%s] already processed; skipping", self.name, task_id)
                     return None
                 return self.run(*args, **kwargs)
+
+    def _claim(self, task_id: str, tenant: Tenant) -> bool:
+        try:
+            with transaction.atomic():
+                ProcessedTask.objects.create(task_id=task_id, task_name=self.name, tenant=tenant)
+        except IntegrityError:
+            logger.info("Task %s[%s] already processed; skipping", self.name, task_id)
+            return False
+        return True
 
 
 def enqueue(task: Task, *, tenant: Tenant, **kwargs: Any) -> None:

@@ -11,5 +11,12 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
+        # A refusal may carry machine-readable detail for the client (e.g. a locked benefit:
+        # which steps are missing and where to do them) as `payload`.
+        payload = getattr(exc, "payload", None)
         exc = exceptions.PermissionDenied(str(exc) or None)
+        if payload:
+            response = drf_exception_handler(exc, context)
+            response.data = {"detail": response.data["detail"], **payload}
+            return response
     return drf_exception_handler(exc, context)

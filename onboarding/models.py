@@ -1,1 +1,0 @@
-# Onboarding automation (M-2) arrives with its own issue.

@@ -1,0 +1,302 @@
+"""Onboarding progress: milestones (when each partner first reached each checklist step) and the
+benefit gates that read them.
+
+Milestones are derived from facts other areas own (a signature, an enrolment completed, a first
+download, a first deal). Each fact has a *source*: a function returning, for a set of partners,
+the earliest time they reached it. `milestones_refresh` stores the earliest time it has seen and
+never moves it, so the funnel's "days between steps" stay put. Areas this app cannot import
+(deal registration depends on onboarding, not the other way) register their source from their
+AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tenancy.access import Actor
+from tenancy.context import require_current_tenant
+
+from ..models import (
+    AgreementSignature,
+    Benefit,
+    BenefitGate,
+    GateScope,
+    Milestone,
+    MilestoneKey,
+    OnboardingSettings,
+)
+
+K = MilestoneKey
+
+MilestoneSource = Callable[[list[int]], dict[int, datetime]]
+_sources: dict[str, MilestoneSource] = {}
+
+# The partner profile fields the Ideal Partner Profile scores on: the setup wizard asks for them
+# and "profile complete" means all of them are filled.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "website",
+    "hq_country",
+    "regions",
+    "industries",
+    "employee_band",
+    "revenue_band",
+    "skills",
+    "sales_motion",
+)
+
+# Benefits with no BenefitGate row need the 101 course (the issue's default).
+DEFAULT_REQUIREMENTS: dict[str, list[str]] = {
+    Benefit.DEAL_REGISTRATION: [K.TRAINING_101],
+    Benefit.MDF: [K.TRAINING_101],
+}
+
+# How to reach each step, for a locked benefit's message: (text, URL name or "").
+HOW_TO: dict[str, tuple[str, str]] = {
+    K.AGREEMENT_SIGNED: (gettext_lazy("Sign the partner agreement."), "portal_agreement"),
+    K.TEAM_INVITED: (gettext_lazy("Invite your team to the portal."), "portal_team"),
+    K.FIRST_LOGIN: (gettext_lazy("Log in to the partner portal."), "portal_home"),
+    K.PROFILE_COMPLETE: (
+        gettext_lazy("Complete your company profile in the setup wizard."),
+        "portal_setup_wizard",
+    ),
+    K.TRAINING_101: (gettext_lazy("Complete the 101 course."), "portal_learning"),
+    K.FIRST_ASSET: (gettext_lazy("Download an asset from the library."), "portal_assets"),
+    K.FIRST_DEAL: (gettext_lazy("Register your first deal."), "portal_deal_register"),
+}
+
+
+def register_milestone_source(key: str, fn: MilestoneSource) -> MilestoneSource:
+    """fn(partner_ids) -> {partner_id: earliest datetime} for one MilestoneKey."""
+    if key not in K.values:
+        raise ValueError(f"Unknown milestone {key!r}")
+    _sources[key] = fn
+    return fn
+
+
+def _earliest(qs, partner_field: str, time_field: str, partner_ids: list[int]) -> dict:
+    rows = (
+        qs.filter(**{f"{partner_field}__in": partner_ids})
+        .values(partner_field)
+        .annotate(first=Min(time_field))
+    )
+    return {row[partner_field]: row["first"] for row in rows if row["first"] is not None}
+
+
+def _agreement_signed(partner_ids: list[int]) -> dict[int, datetime]:
+    return _earliest(AgreementSignature.objects.all(), "partner_id", "signed_at", partner_ids)
+
+
+def _team_invited(partner_ids: list[int]) -> dict[int, datetime]:
+    from tenancy.models import Invitation
+
+    return _earliest(Invitation.objects.all(), "partner_organization_id", "created_at", partner_ids)
+
+
+def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
+    from partners.models import PartnerOrganization
+
+    now = timezone.now()
+    partners = PartnerOrganization.objects.filter(pk__in=partner_ids).only("pk", *PROFILE_FIELDS)
+    return {p.pk: now for p in partners if not profile_missing_fields(p)}
+
+
+def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
+    from enablement.lms.models import Enrollment
+    from tenancy.models import Membership
+
+    members = Membership.objects.filter(partner_organization_id__in=partner_ids).values_list(
+        "user_id", "partner_organization_id"
+    )
+    org_of_user: dict[int, list[int]] = {}
+    for user_id, org_id in members:
+        org_of_user.setdefault(user_id, []).append(org_id)
+    if not org_of_user:
+        return {}
+    result: dict[int, datetime] = {}
+    rows = (
+        Enrollment.objects.filter(
+            course__is_foundation=True, completed_at__isnull=False, user_id__in=list(org_of_user)
+        )
+        .values("user_id")
+        .annotate(first=Min("completed_at"))
+    )
+    for row in rows:
+        for org_id in org_of_user[row["user_id"]]:
+            if org_id not in result or row["first"] < result[org_id]:
+                result[org_id] = row["first"]
+    return result
+
+
+def _first_asset(partner_ids: list[int]) -> dict[int, datetime]:
+    from enablement.assets.models import AssetEvent, EventKind
+
+    return _earliest(
+        AssetEvent.objects.filter(kind=EventKind.DOWNLOAD),
+        "partner_organization_id",
+        "at",
+        partner_ids,
+    )
+
+
+register_milestone_source(K.AGREEMENT_SIGNED, _agreement_signed)
+register_milestone_source(K.TEAM_INVITED, _team_invited)
+register_milestone_source(K.PROFILE_COMPLETE, _profile_complete)
+register_milestone_source(K.TRAINING_101, _training_101)
+register_milestone_source(K.FIRST_ASSET, _first_asset)
+# FIRST_LOGIN is recorded at login (apps.py); FIRST_DEAL is registered by dealreg.
+
+
+def profile_missing_fields(partner) -> list[str]:
+    """The IPP profile fields still empty on this partner."""
+    return [name for name in PROFILE_FIELDS if not getattr(partner, name)]
+
+
+def milestone_reach(*, partner, key: str, at: datetime | None = None) -> Milestone:
+    """Record that a partner reached a step (keeps the earliest time; idempotent)."""
+    at = at or timezone.now()
+    existing = Milestone.objects.filter(partner=partner, key=key).first()
+    if existing is not None:
+        if at < existing.reached_at:
+            existing.reached_at = at
+            existing.save(update_fields=["reached_at"])
+        return existing
+    try:
+        with transaction.atomic():
+            return Milestone.objects.create(
+                tenant=require_current_tenant(), partner=partner, key=key, reached_at=at
+            )
+    except IntegrityError:  # reached concurrently: the other writer's row stands
+        return Milestone.objects.get(partner=partner, key=key)
+
+
+def milestones_refresh(partner_ids: Iterable[int]) -> None:
+    """Bring the stored milestones of these partners up to date with their sources."""
+    partner_ids = list(partner_ids)
+    if not partner_ids:
+        return
+    tenant = require_current_tenant()
+    stored = {
+        (m.partner_id, m.key): m
+        for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(_sources))
+    }
+    new: list[Milestone] = []
+    for key, source in _sources.items():
+        for partner_id, at in source(partner_ids).items():
+            row = stored.get((partner_id, key))
+            if row is None:
+                new.append(Milestone(tenant=tenant, partner_id=partner_id, key=key, reached_at=at))
+            elif at < row.reached_at and key != K.PROFILE_COMPLETE:
+                row.reached_at = at
+                row.save(update_fields=["reached_at"])
+    Milestone.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def partner_milestones(partner) -> dict[str, datetime]:
+    """{milestone key: reached_at} for one partner, refreshed from the sources first."""
+    milestones_refresh([partner.pk])
+    return dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
+
+
+# --- Benefit gates ------------------------------------------------------------------------------
+
+
+def onboarding_settings() -> OnboardingSettings:
+    """This tenant's settings (an unsaved default row until someone saves the form)."""
+    row = OnboardingSettings.objects.first()
+    return row or OnboardingSettings(tenant=require_current_tenant())
+
+
+def benefit_requirements(benefit: str) -> list[str]:
+    gate = BenefitGate.objects.filter(benefit=benefit).first()
+    if gate is None:
+        return list(DEFAULT_REQUIREMENTS.get(benefit, []))
+    return [key for key in gate.requirements if key in K.values]
+
+
+@dataclass
+class MissingStep:
+    key: str
+    label: str
+    how: str
+    url: str
+
+
+@dataclass
+class GateStatus:
+    benefit: str
+    unlocked: bool
+    missing: list[MissingStep] = field(default_factory=list)
+
+    def as_payload(self) -> dict:
+        return {
+            "code": "benefit_locked",
+            "benefit": self.benefit,
+            "missing": [
+                {"step": m.key, "label": m.label, "how": m.how, "url": m.url} for m in self.missing
+            ],
+        }
+
+
+def _user_completed_101(user) -> bool:
+    from enablement.lms.models import Enrollment
+
+    return Enrollment.objects.filter(
+        user=user, course__is_foundation=True, completed_at__isnull=False
+    ).exists()
+
+
+def _missing(key: str) -> MissingStep:
+    how, url_name = HOW_TO[key]
+    return MissingStep(key=key, label=str(K(key).label), how=str(how), url=reverse(url_name))
+
+
+def benefit_status(actor: Actor, benefit: str) -> GateStatus:
+    """Whether the actor's organisation has unlocked a benefit, and if not, what is missing.
+    Vendor staff are never gated (they act on the partner's behalf)."""
+    requirements = benefit_requirements(benefit)
+    org_id = actor.partner_organization_id
+    if not requirements or org_id is None:
+        return GateStatus(benefit=benefit, unlocked=True)
+    from partners.models import PartnerOrganization
+
+    partner = PartnerOrganization.objects.get(pk=org_id)
+    reached = partner_milestones(partner)
+    per_user = onboarding_settings().training_gate_scope == GateScope.USER
+    missing = []
+    for key in requirements:
+        if key == K.TRAINING_101 and per_user and actor.user is not None:
+            done = _user_completed_101(actor.user)
+        else:
+            done = key in reached
+        if not done:
+            missing.append(_missing(key))
+    return GateStatus(benefit=benefit, unlocked=not missing, missing=missing)
+
+
+class BenefitLocked(PermissionDenied):
+    """A gated action refused; `payload` tells an API client what is missing and where."""
+
+    def __init__(self, status: GateStatus):
+        self.status = status
+        self.payload = status.as_payload()
+        steps = "; ".join(m.how for m in status.missing)
+        super().__init__(
+            _("%(benefit)s is locked until you finish onboarding: %(steps)s")
+            % {"benefit": Benefit(status.benefit).label, "steps": steps}
+        )
+
+
+def require_benefit(actor: Actor, benefit: str) -> None:
+    status = benefit_status(actor, benefit)
+    if not status.unlocked:
+        raise BenefitLocked(status)

@@ -1,0 +1,23 @@
+"""Receivers for other apps' events (connected in apps.py)."""
+
+from __future__ import annotations
+
+from tenancy.context import get_current_tenant
+
+
+def record_first_login(sender, request, user, **kwargs) -> None:
+    """A partner user's login in a tenant: the partner reached "first portal login"."""
+    from tenancy.models import Membership
+
+    from .models import MilestoneKey
+    from .services.progress import milestone_reach
+
+    if get_current_tenant() is None:
+        return
+    membership = (
+        Membership.objects.filter(user=user, is_active=True, partner_organization__isnull=False)
+        .select_related("partner_organization")
+        .first()
+    )
+    if membership is not None:
+        milestone_reach(partner=membership.partner_organization, key=MilestoneKey.FIRST_LOGIN)

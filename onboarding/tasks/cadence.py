@@ -1,0 +1,1 @@
+"""Cadence tasks (filled by the cadence work)."""
