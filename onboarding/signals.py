@@ -21,3 +21,11 @@ def record_first_login(sender, request, user, **kwargs) -> None:
     )
     if membership is not None:
         milestone_reach(partner=membership.partner_organization, key=MilestoneKey.FIRST_LOGIN)
+
+
+def enrol_new_member_in_101(*, membership, **kwargs) -> None:
+    """tenancy membership hook: someone joined (or changed role in) a partner organisation. When
+    that organisation is onboarding, enrol them in the 101 course like its first users."""
+    from .services.workflow import enroll_new_member_in_101
+
+    enroll_new_member_in_101(membership=membership)

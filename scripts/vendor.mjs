@@ -22,6 +22,9 @@ const files = [
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts", true],
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js", true],
   ["htmx.org/dist/htmx.min.js.map", "htmx/htmx.min.js.map", false],
+  // The portal's first-login tour (exposes window.driver.js.driver).
+  ["driver.js/dist/driver.js.iife.js", "driver.js/driver.js.iife.js", true],
+  ["driver.js/dist/driver.css", "driver.js/driver.css", true],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

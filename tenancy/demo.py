@@ -13,6 +13,7 @@ from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
 from enablement.live.demo import seed as seed_live
 from enablement.lms.demo import seed as seed_lms
+from onboarding.demo import seed as seed_onboarding
 from partners.demo import seed_tenant as seed_partner_program
 from partners.models import PartnerOrganization, PartnerType
 from partners.services.organization import partner_organization_create
@@ -165,4 +166,6 @@ def seed_demo() -> DemoResult:
             # Enablement: courses and paths, live sessions, certifications, assets and playbook.
             for seed_area in (seed_lms, seed_live, seed_certs, seed_assets):
                 seed_area(tenant, staff=staff)
+            # Onboarding: agreements, signatures, workflows, cadence and mail log, deals.
+            seed_onboarding(tenant, staff=staff)
     return result

@@ -95,6 +95,57 @@ CONSOLE = (
         ),
     ),
     NavGroup(
+        _("Onboarding"),
+        "rocket-takeoff",
+        (
+            NavItem(
+                "console_onboarding_funnel",
+                _("Onboarding funnel"),
+                "funnel",
+                Perm.PARTNERS_VIEW,
+                _("Where new partners are between signature and first deal."),
+            ),
+            NavItem(
+                "console_onboarding_runs",
+                _("Workflows and mail"),
+                "gear-wide-connected",
+                Perm.PARTNERS_VIEW,
+                _("Onboarding workflows, failed steps and emails to retry."),
+                ("console_partner_onboarding",),
+            ),
+            NavItem(
+                "console_agreements",
+                _("Partner agreements"),
+                "pen",
+                Perm.PROGRAM_VIEW,
+                _("Agreement versions and who signed them."),
+                ("console_agreement_detail", "console_partner_agreement"),
+            ),
+            NavItem(
+                "console_cadence",
+                _("30-day cadence"),
+                "envelope-paper",
+                Perm.PROGRAM_VIEW,
+                _("The welcome email series sent in a partner's first month."),
+                ("console_cadence_step",),
+            ),
+            NavItem(
+                "console_onboarding_gates",
+                _("Benefit gates"),
+                "lock",
+                Perm.PROGRAM_VIEW,
+                _("Which onboarding steps unlock deal registration and MDF."),
+            ),
+        ),
+    ),
+    NavItem(
+        "console_deals",
+        _("Deals"),
+        "briefcase",
+        Perm.DEALS_VIEW,
+        _("Deal registrations submitted by partners."),
+    ),
+    NavGroup(
         _("Enablement"),
         "mortarboard",
         (
@@ -217,6 +268,26 @@ PROGRAM = (
 PORTAL = (
     NavItem("portal_home", _("Home"), "house", Perm.PORTAL_VIEW),
     NavGroup(
+        _("Deals"),
+        "briefcase",
+        (
+            NavItem(
+                "portal_deals",
+                _("My deals"),
+                "briefcase",
+                Perm.DEALS_VIEW,
+                _("Your deal registrations and their status."),
+            ),
+            NavItem(
+                "portal_deal_register",
+                _("Register a deal"),
+                "plus-circle",
+                Perm.DEALS_REGISTER,
+                _("Claim a customer opportunity for your organization."),
+            ),
+        ),
+    ),
+    NavGroup(
         _("Learning"),
         "mortarboard",
         (
@@ -296,6 +367,28 @@ PORTAL = (
         _("Organization"),
         "building",
         (
+            NavItem(
+                "portal_onboarding",
+                _("Getting started"),
+                "list-check",
+                Perm.PORTAL_VIEW,
+                _("Your onboarding checklist: what is done and what is next."),
+            ),
+            NavItem(
+                "portal_agreement",
+                _("Partner agreement"),
+                "pen",
+                Perm.PORTAL_VIEW,
+                _("The agreement your organization signed, as PDF."),
+            ),
+            NavItem(
+                "portal_setup_wizard",
+                _("Setup wizard"),
+                "magic",
+                Perm.PARTNER_PROFILE_EDIT,
+                _("Complete your company profile step by step."),
+                ("portal_setup_wizard_step",),
+            ),
             NavItem(
                 "portal_organization",
                 _("My organization"),

@@ -30,8 +30,12 @@ def walk(resolver=None, prefix="", namespace=""):
             yield route.lstrip("^"), namespace + pattern.name, pattern
 
 
+# URL kwargs that name a fixed step of a page, not a tenant's object (the setup wizard's steps).
+NON_OBJECT_KWARGS = {"format", "step"}
+
+
 def id_kwargs(pattern: URLPattern) -> list[str]:
-    return [k for k in pattern.pattern.regex.groupindex if k != "format"]
+    return [k for k in pattern.pattern.regex.groupindex if k not in NON_OBJECT_KWARGS]
 
 
 def methods(pattern: URLPattern) -> list[str]:
@@ -64,9 +68,11 @@ def victim_objects(globex):
         invitation = Invitation.objects.get(pk=invitation.pk)
         program = partner_program_objects(globex)
         enablement = enablement_objects(globex)
+        onboarding = onboarding_objects(globex)
     return {
         **program,
         **enablement,
+        **onboarding,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
         "invitation_uuid": invitation.uuid,
@@ -183,6 +189,51 @@ def enablement_objects(world) -> dict:
         "session_uuid": registration.session.uuid,
         "live-sessions": registration.session.uuid,
         "live-registrations": registration.uuid,
+    }
+
+
+def onboarding_objects(world) -> dict:
+    """One row of each onboarding and deal-registration model in the world's tenant."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from dealreg.models import DealRegistration
+    from onboarding import models as om
+    from onboarding.services.cadence import unsubscribe_token
+    from onboarding.tests.factories import agreement_isolation_objects
+
+    agreements = agreement_isolation_objects(world)
+    tenant, partner = world.tenant, world.partner
+    signature = om.AgreementSignature.objects.get(uuid=agreements["signature_uuid"])
+    run = om.OnboardingRun.objects.create(tenant=tenant, partner=partner, signature=signature)
+    step = om.CadenceStep.objects.create(tenant=tenant, day_offset=1, subject="S", body="B")
+    email = om.OutboundEmail.objects.create(
+        tenant=tenant,
+        partner=partner,
+        kind=om.EmailKind.CADENCE,
+        idempotency_key="walk",
+        recipient_email="x@globex.test",
+        status=om.EmailStatus.SENDING,
+    )
+    deal = DealRegistration.objects.create(
+        tenant=tenant,
+        partner=partner,
+        customer_name="C",
+        estimated_value=Decimal("10"),
+        expected_close_date=date.today() + timedelta(days=30),
+    )
+    return {
+        **agreements,
+        "run_uuid": run.uuid,
+        "onboarding-run": run.uuid,
+        "email_uuid": email.uuid,
+        "onboarding-email": email.uuid,
+        "step_uuid": step.uuid,
+        "cadence-step": step.uuid,
+        # B's unsubscribe link must not work at A's host.
+        "unsubscribe_token": unsubscribe_token(tenant=tenant, email="x@globex.test"),
+        "deal-registration": deal.uuid,
+        "onboarding-checklist": partner.uuid,
     }
 
 

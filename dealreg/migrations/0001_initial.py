@@ -9,42 +9,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partners', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("partners", "0002_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DealRegistration',
+            name="DealRegistration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('customer_name', models.CharField(max_length=200, verbose_name='customer account')),
-                ('customer_domain', models.CharField(blank=True, max_length=253, verbose_name='customer domain')),
-                ('customer_country', django_countries.fields.CountryField(blank=True, max_length=2, verbose_name='customer country')),
-                ('region', models.CharField(blank=True, choices=[('NA', 'North America'), ('LATAM', 'Latin America'), ('EMEA', 'Europe, Middle East & Africa'), ('APAC', 'Asia-Pacific')], max_length=8, verbose_name='region')),
-                ('contact_name', models.CharField(blank=True, max_length=200, verbose_name='customer contact')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
-                ('products', models.JSONField(blank=True, default=list, verbose_name='products')),
-                ('estimated_value', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='estimated value')),
-                ('currency', models.CharField(default='USD', max_length=3, verbose_name='currency')),
-                ('expected_close_date', models.DateField(verbose_name='expected close date')),
-                ('partner_notes', models.TextField(blank=True, verbose_name='notes')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('won', 'Won'), ('lost', 'Lost'), ('expired', 'Expired')], default='submitted', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deal_registrations', to='partners.partnerorganization')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "customer_name",
+                    models.CharField(max_length=200, verbose_name="customer account"),
+                ),
+                (
+                    "customer_domain",
+                    models.CharField(blank=True, max_length=253, verbose_name="customer domain"),
+                ),
+                (
+                    "customer_country",
+                    django_countries.fields.CountryField(
+                        blank=True, max_length=2, verbose_name="customer country"
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NA", "North America"),
+                            ("LATAM", "Latin America"),
+                            ("EMEA", "Europe, Middle East & Africa"),
+                            ("APAC", "Asia-Pacific"),
+                        ],
+                        max_length=8,
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="customer contact"),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact email"),
+                ),
+                ("products", models.JSONField(blank=True, default=list, verbose_name="products")),
+                (
+                    "estimated_value",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=14, verbose_name="estimated value"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="USD", max_length=3, verbose_name="currency"),
+                ),
+                ("expected_close_date", models.DateField(verbose_name="expected close date")),
+                ("partner_notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("expired", "Expired"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deal_registrations",
+                        to="partners.partnerorganization",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['tenant', 'partner', '-created_at'], name='deal_partner'), models.Index(fields=['tenant', 'status'], name='deal_status'), models.Index(fields=['tenant', 'customer_domain'], name='deal_domain')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["tenant", "partner", "-created_at"], name="deal_partner"),
+                    models.Index(fields=["tenant", "status"], name="deal_status"),
+                    models.Index(fields=["tenant", "customer_domain"], name="deal_domain"),
+                ],
             },
         ),
     ]

@@ -459,3 +459,16 @@ def assign_path_for(membership) -> LearningPath | None:
 def membership_role_changed(*, membership, **_kwargs: Any) -> None:
     """Hook for tenancy: after a membership is created or its role changes (on commit)."""
     on_commit_in_tenant(lambda: assign_path_for(membership))
+
+
+def enroll_user_in_foundation(user) -> Enrollment | None:
+    """Enrol a user in the tenant's published foundation (101) course, if there is one (used by
+    onboarding for new partner users). Idempotent: an existing enrolment is returned as is."""
+    course = (
+        Course.objects.filter(is_foundation=True, status=CourseStatus.PUBLISHED)
+        .order_by("published_at", "pk")
+        .first()
+    )
+    if course is None:
+        return None
+    return _enroll_user(user=user, course=course)

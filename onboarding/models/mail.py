@@ -52,6 +52,12 @@ class OutboundEmail(TenantOwnedModel):
     )
     from_email = models.CharField(max_length=300, blank=True)
     subject = models.CharField(max_length=300, blank=True)
+    # The message as rendered when the row was created: a retry or "send again" sends exactly
+    # this, even after the cadence step was edited or deleted.
+    reply_to = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)  # e.g. List-Unsubscribe
     status = models.CharField(
         max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
     )

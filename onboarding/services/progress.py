@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.urls import reverse
@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tenancy.access import Actor
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 
 from ..models import (
@@ -34,6 +36,8 @@ from ..models import (
     Milestone,
     MilestoneKey,
     OnboardingSettings,
+    SetupWizardProgress,
+    TourState,
 )
 
 K = MilestoneKey
@@ -300,3 +304,167 @@ def require_benefit(actor: Actor, benefit: str) -> None:
     status = benefit_status(actor, benefit)
     if not status.unlocked:
         raise BenefitLocked(status)
+
+
+@transaction.atomic
+def benefit_gates_save(
+    *,
+    actor: Actor,
+    requirements: dict[str, list[str]],
+    training_gate_scope: str,
+    activate_on_signature: bool,
+) -> OnboardingSettings:
+    """Save which milestones each benefit needs and the tenant's onboarding settings (audited).
+    A benefit missing from `requirements` keeps its current gate."""
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, list[str]] = {}
+    for benefit, keys in requirements.items():
+        if benefit not in Benefit.values:
+            errors.setdefault("__all__", []).append(_("Unknown benefit %s.") % benefit)
+            continue
+        unknown = [key for key in keys if key not in K.values]
+        if unknown:
+            errors[f"{benefit}_requirements"] = [
+                _("Unknown steps: %s.") % ", ".join(sorted(unknown))
+            ]
+        # Stored in checklist order, once each.
+        cleaned[benefit] = [key for key in K.values if key in keys]
+    if training_gate_scope not in GateScope.values:
+        errors["training_gate_scope"] = [_("Choose how the 101 requirement counts.")]
+    if errors:
+        raise ValidationError(errors)
+    tenant = require_current_tenant()
+    before = {benefit: benefit_requirements(benefit) for benefit in Benefit.values}
+    for benefit, keys in cleaned.items():
+        BenefitGate.objects.update_or_create(
+            tenant=tenant, benefit=benefit, defaults={"requirements": keys}
+        )
+    settings_row = onboarding_settings()
+    old_settings = (settings_row.training_gate_scope, settings_row.activate_on_signature)
+    settings_row.training_gate_scope = training_gate_scope
+    settings_row.activate_on_signature = activate_on_signature
+    settings_row.save()
+    changes: dict = {
+        benefit: [before[benefit], keys]
+        for benefit, keys in cleaned.items()
+        if before[benefit] != keys
+    }
+    if old_settings[0] != training_gate_scope:
+        changes["training_gate_scope"] = [old_settings[0], training_gate_scope]
+    if old_settings[1] != activate_on_signature:
+        changes["activate_on_signature"] = [old_settings[1], activate_on_signature]
+    if changes:
+        audit_record(
+            actor=actor,
+            action="onboarding.benefit_gates_saved",
+            target=settings_row,
+            changes=changes,
+        )
+    return settings_row
+
+
+# --- First-login portal tour --------------------------------------------------------------------
+
+
+def tour_seen(user) -> bool:
+    return TourState.objects.filter(user=user).exists()
+
+
+def tour_mark_seen(*, actor: Actor) -> TourState:
+    """The user finished or closed the tour: don't start it by itself again (idempotent)."""
+    access.require(actor, Perm.PORTAL_VIEW)
+    if actor.user is None:
+        raise PermissionDenied(_("Only people take the tour."))
+    state, _created = TourState.objects.get_or_create(
+        tenant=require_current_tenant(), user=actor.user
+    )
+    return state
+
+
+# --- Setup wizard --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WizardStep:
+    slug: str
+    title: str
+    fields: tuple[str, ...]
+
+
+WIZARD_STEPS: tuple[WizardStep, ...] = (
+    WizardStep("company", gettext_lazy("Company"), ("website", "hq_country")),
+    WizardStep(
+        "market",
+        gettext_lazy("Market"),
+        ("regions", "industries", "employee_band", "revenue_band"),
+    ),
+    WizardStep("capabilities", gettext_lazy("Capabilities"), ("skills", "sales_motion")),
+)
+assert {f for step in WIZARD_STEPS for f in step.fields} == set(PROFILE_FIELDS)
+
+
+def wizard_step(slug: str) -> WizardStep | None:
+    return next((step for step in WIZARD_STEPS if step.slug == slug), None)
+
+
+def wizard_progress(partner) -> SetupWizardProgress:
+    """The partner's wizard state (an unsaved empty one before the first step is saved)."""
+    row = SetupWizardProgress.objects.filter(partner=partner).first()
+    return row or SetupWizardProgress(tenant=require_current_tenant(), partner=partner)
+
+
+def wizard_next_step(progress: SetupWizardProgress) -> WizardStep | None:
+    """The first step not saved yet (None when every step is)."""
+    return next((s for s in WIZARD_STEPS if s.slug not in progress.completed_steps), None)
+
+
+@transaction.atomic
+def wizard_step_save(*, actor: Actor, partner, step: str, **data) -> SetupWizardProgress:
+    """Save one wizard step straight into the partner's profile and remember it was done."""
+    access.require(actor, Perm.PARTNER_PROFILE_EDIT)
+    wizard = wizard_step(step)
+    if wizard is None:
+        raise ValidationError(_("Unknown setup step."))
+    values = {name: data[name] for name in wizard.fields if name in data}
+    missing = [name for name in wizard.fields if not values.get(name)]
+    if missing:
+        raise ValidationError({name: _("This field is required.") for name in missing})
+    from partners.services.organization import partner_update_profile
+
+    partner_update_profile(actor=actor, partner=partner, **values)
+    progress = SetupWizardProgress.objects.select_for_update().filter(partner=partner).first()
+    if progress is None:
+        progress = SetupWizardProgress(tenant=require_current_tenant(), partner=partner)
+    if wizard.slug not in progress.completed_steps:
+        progress.completed_steps = [
+            s.slug for s in WIZARD_STEPS if s.slug in {*progress.completed_steps, wizard.slug}
+        ]
+    progress.updated_at = timezone.now()
+    progress.save()
+    return progress
+
+
+@transaction.atomic
+def wizard_finish(*, actor: Actor, partner) -> SetupWizardProgress:
+    """Close the wizard: every step saved and the profile complete → PROFILE_COMPLETE reached."""
+    access.require(actor, Perm.PARTNER_PROFILE_EDIT)
+    progress = wizard_progress(partner)
+    pending = wizard_next_step(progress)
+    if pending is not None:
+        raise ValidationError(_("Finish the %(step)s step first.") % {"step": pending.title})
+    from partners.models import PartnerOrganization
+
+    partner = PartnerOrganization.objects.get(pk=partner.pk)
+    missing = profile_missing_fields(partner)
+    if missing:
+        raise ValidationError(
+            _("Your profile still misses: %s.")
+            % ", ".join(str(partner._meta.get_field(f).verbose_name) for f in missing)
+        )
+    if progress.completed_at is None:
+        progress.completed_at = timezone.now()
+        progress.save(update_fields=["completed_at"])
+        audit_record(actor=actor, action="onboarding.setup_wizard_completed", target=partner)
+    milestone_reach(partner=partner, key=K.PROFILE_COMPLETE, at=progress.completed_at)
+    return progress

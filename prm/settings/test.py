@@ -1,5 +1,7 @@
 """pytest: Postgres + Redis when DATABASE_URL/REDIS_URL are set (CI), else the embedded default."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 
@@ -22,8 +24,12 @@ if REDIS_URL:  # noqa: F405
     # Tests clear the cache between tests (FLUSHDB): keep it off the broker's Redis database.
     from urllib.parse import urlsplit, urlunsplit
 
+    # Parallel runs (pytest-xdist) give each worker its own database (gw0 → 14, gw1 → 13, ...):
+    # one worker's FLUSHDB must not reset another's rate-limit counters mid-test.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    _db = 14 - (int(_worker) if _worker.isdigit() else 0) % 8
     _parts = urlsplit(REDIS_URL)  # noqa: F405
-    CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path="/14"))  # noqa: F405
+    CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db}"))  # noqa: F405
 
 STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -301,7 +301,9 @@ def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
 
 
 ENABLEMENT = ["learning", "sessions", "certifications", "assets", "playbook"]
+ONBOARDING = ["onboarding_funnel", "onboarding_runs", "agreements", "cadence", "onboarding_gates"]
 PORTAL_LEARNING = ["learning", "sessions", "certifications", "assets", "playbook", "search"]
+PORTAL_DEALS = ["deals", "deal_register"]
 
 
 @pytest.mark.parametrize(
@@ -310,23 +312,44 @@ PORTAL_LEARNING = ["learning", "sessions", "certifications", "assets", "playbook
         (
             "admin",
             "console",
-            ["home", "partner_list", "recruitment", "partner_import", "program", *ENABLEMENT]
-            + ["team", "api_keys", "audit_log"],
+            ["home", "partner_list", "recruitment", "partner_import", "program", *ONBOARDING]
+            + ["deals", *ENABLEMENT, "team", "api_keys", "audit_log"],
         ),
         (
             "executive",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ENABLEMENT, "team", "audit_log"],
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals"]
+            + [*ENABLEMENT, "team", "audit_log"],
         ),
-        ("manager", "console", ["home", "partner_list", "recruitment", "program", *ENABLEMENT]),
-        ("marketing", "console", ["home", "partner_list", "recruitment", "program", *ENABLEMENT]),
+        (
+            "manager",
+            "console",
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals", *ENABLEMENT],
+        ),
+        (
+            "marketing",
+            "console",
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals", *ENABLEMENT],
+        ),
         ("sales", "console", ["home"]),
         (
             "partner_admin",
             "portal",
-            ["home", *PORTAL_LEARNING, "tier", "roe", "organization", "team", "api_keys"],
+            ["home", *PORTAL_DEALS, *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
+            + ["setup_wizard", "organization", "team", "api_keys"],
         ),
-        ("partner_sales", "portal", ["home", *PORTAL_LEARNING, "tier", "roe", "organization"]),
+        (
+            "partner_sales",
+            "portal",
+            ["home", *PORTAL_DEALS, *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
+            + ["organization"],
+        ),
+        # Partner marketing neither sees nor registers deals.
+        (
+            "partner_marketing",
+            "portal",
+            ["home", *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement", "organization"],
+        ),
     ],
 )
 def test_menu_follows_the_role(acme, role, surface, expected):

@@ -1,0 +1,50 @@
+"""The portal's deal registration form (the service validates again and normalises)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partners.forms.organization import BLANK, CommaListField, country_choices
+from partners.models import Region
+
+
+class DealRegistrationForm(forms.Form):
+    customer_name = forms.CharField(label=_("Customer account"), max_length=200)
+    customer_domain = forms.CharField(
+        label=_("Customer domain or website"),
+        max_length=253,
+        required=False,
+        help_text=_("e.g. example.com"),
+    )
+    customer_country = forms.ChoiceField(
+        label=_("Customer country"), required=False, choices=country_choices
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False, choices=BLANK + Region.choices)
+    contact_name = forms.CharField(label=_("Customer contact"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    products = CommaListField(label=_("Products"))
+    estimated_value = forms.DecimalField(
+        label=_("Estimated value"), max_digits=14, decimal_places=2, min_value=0.01
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    partner_notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_expected_close_date(self):
+        close = self.cleaned_data["expected_close_date"]
+        if close < timezone.localdate():
+            raise forms.ValidationError(_("The expected close date cannot be in the past."))
+        return close
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expected_close_date"].widget.attrs["min"] = timezone.localdate().isoformat()

@@ -1,0 +1,110 @@
+"""Reads for the onboarding workflow: runs and their steps, the mail log, and the links the
+welcome kit and the cadence put in front of partners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+
+from tenancy import access
+from tenancy.access import Actor
+from tenancy.hosts import tenant_base_url
+
+from ..models import EmailStatus, OnboardingRun, OnboardingStep, OutboundEmail, StepStatus
+
+# Mail a person has to look at: it failed, gave up, or may or may not have gone out.
+PROBLEM_EMAIL_STATUSES = (EmailStatus.FAILED, EmailStatus.GAVE_UP, EmailStatus.SENDING)
+
+
+def runs_for(actor: Actor) -> QuerySet[OnboardingRun]:
+    """Runs of the partners the actor may see, with partner, manager and steps loaded."""
+    qs = OnboardingRun.objects.select_related(
+        "partner", "partner__channel_manager", "signature", "signature__template"
+    ).prefetch_related(Prefetch("steps", queryset=OnboardingStep.objects.order_by("id")))
+    return access.scope_partner_owned(actor, qs)
+
+
+def failed_steps(runs) -> list[OnboardingStep]:
+    return [step for run in runs for step in run.steps.all() if step.status == StepStatus.FAILED]
+
+
+def detail_rows(detail: dict) -> list[tuple[str, list[str]]]:
+    """A step's JSON detail as (label, lines) for the console."""
+    rows = []
+    for key, value in (detail or {}).items():
+        if isinstance(value, list):
+            lines = [
+                ", ".join(f"{k}: {v}" for k, v in item.items() if k != "invitation")
+                if isinstance(item, dict)
+                else str(item)
+                for item in value
+            ]
+        elif isinstance(value, dict):
+            lines = [f"{k}: {v}" for k, v in value.items()]
+        else:
+            lines = [str(value)]
+        rows.append((key.replace("_", " "), lines))
+    return rows
+
+
+def emails_for(actor: Actor) -> QuerySet[OutboundEmail]:
+    qs = OutboundEmail.objects.select_related("partner", "cadence_step").order_by(
+        "-created_at", "-id"
+    )
+    return access.scope_partner_owned(actor, qs)
+
+
+def problem_emails(actor: Actor) -> QuerySet[OutboundEmail]:
+    return emails_for(actor).filter(status__in=PROBLEM_EMAIL_STATUSES)
+
+
+def partner_emails(partner) -> QuerySet[OutboundEmail]:
+    return (
+        OutboundEmail.objects.filter(partner=partner)
+        .select_related("cadence_step")
+        .order_by("-created_at", "-id")
+    )
+
+
+def foundation_course():
+    """The published 101 course and its first module (either may be None)."""
+    from enablement.lms.models import Course, CourseStatus
+
+    course = (
+        Course.objects.filter(is_foundation=True, status=CourseStatus.PUBLISHED)
+        .order_by("published_at", "pk")
+        .first()
+    )
+    if course is None:
+        return None, None
+    return course, course.modules.order_by("position", "pk").first()
+
+
+@dataclass(frozen=True)
+class PartnerLinks:
+    portal_url: str
+    course_101_url: str  # "" when the tenant has no published 101 course
+    course_101_title: str
+    roe_url: str
+
+
+def partner_links(tenant) -> PartnerLinks:
+    """Absolute links into the tenant's portal for mail: the portal, the first module of the
+    101 course (the course page when it has no module yet) and the public rules of engagement."""
+    base = tenant_base_url(tenant)
+    course, module = foundation_course()
+    course_url = ""
+    if course is not None and module is not None:
+        course_url = base + reverse(
+            "portal_module", kwargs={"course_uuid": course.uuid, "module_uuid": module.uuid}
+        )
+    elif course is not None:
+        course_url = base + reverse("portal_course", kwargs={"course_uuid": course.uuid})
+    return PartnerLinks(
+        portal_url=base + reverse("portal_home"),
+        course_101_url=course_url,
+        course_101_title=course.title if course is not None else "",
+        roe_url=base + reverse("public_roe"),
+    )

@@ -1,0 +1,397 @@
+"""Partner agreements: drafts, publishing, signing in the portal, recording an offline signature,
+and the signed-agreement PDF.
+
+A version is numbered when its draft is created (the next number for its partner type); once
+published its text never changes. A signature keeps the exact text signed and its SHA-256 and is
+never updated by any service. Signing (either way) starts the partner's onboarding in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+
+import filetype
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners.models import LifecycleState, PartnerOrganization, PartnerType
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.audit import audit_record
+from tenancy.context import get_request_meta, require_current_tenant
+
+from ..models import AgreementSignature, AgreementTemplate, SignatureMethod
+from ..selectors.agreements import current_agreement_for, templates_applying_to
+from .workflow import onboarding_start
+
+# Lifecycle states in which a partner may sign (it was approved into the program).
+SIGNABLE_STATES = frozenset(
+    {LifecycleState.APPROVED, LifecycleState.CONTRACTED, LifecycleState.ACTIVE}
+)
+MAX_CONTRACT_BYTES = 10 * 2**20
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- Versions ---------------------------------------------------------------------------------
+
+
+def _clean_partner_type(partner_type: str) -> str:
+    partner_type = (partner_type or "").strip()
+    if partner_type and partner_type not in PartnerType.values:
+        raise ValidationError({"partner_type": _("Unknown partner type.")})
+    return partner_type
+
+
+def _next_version(partner_type: str) -> int:
+    # Lock the type's versions: two drafts created together must not get the same number.
+    versions = list(
+        AgreementTemplate.objects.select_for_update()
+        .filter(partner_type=partner_type)
+        .values_list("version", flat=True)
+    )
+    return max(versions, default=0) + 1
+
+
+@transaction.atomic
+def agreement_draft_create(
+    *,
+    actor: Actor,
+    title: str,
+    body: str,
+    partner_type: str = "",
+    summary_of_changes: str = "",
+) -> AgreementTemplate:
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    partner_type = _clean_partner_type(partner_type)
+    template = AgreementTemplate(
+        tenant=require_current_tenant(),
+        title=(title or "").strip(),
+        partner_type=partner_type,
+        version=_next_version(partner_type),
+        body=body or "",
+        summary_of_changes=(summary_of_changes or "").strip(),
+        created_by=actor.user,
+    )
+    template.full_clean()
+    template.save()
+    audit_record(
+        actor=actor,
+        action="agreement.draft_created",
+        target=template,
+        changes={
+            "title": template.title,
+            "partner_type": partner_type,
+            "version": template.version,
+        },
+    )
+    return template
+
+
+@transaction.atomic
+def agreement_draft_update(
+    *,
+    actor: Actor,
+    template: AgreementTemplate,
+    title: str,
+    body: str,
+    partner_type: str | None = None,
+    summary_of_changes: str = "",
+) -> AgreementTemplate:
+    """Edit a draft. Moving it to another partner type gives it that type's next number."""
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    template = AgreementTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.published_at is not None:
+        raise ValidationError(
+            _("A published version cannot be changed; create a new draft instead.")
+        )
+    if partner_type is not None:
+        partner_type = _clean_partner_type(partner_type)
+        if partner_type != template.partner_type:
+            template.partner_type = partner_type
+            template.version = _next_version(partner_type)
+    template.title = (title or "").strip()
+    template.body = body or ""
+    template.summary_of_changes = (summary_of_changes or "").strip()
+    template.full_clean()
+    template.save(update_fields=["title", "body", "summary_of_changes", "partner_type", "version"])
+    audit_record(
+        actor=actor,
+        action="agreement.draft_updated",
+        target=template,
+        changes={"title": template.title, "partner_type": template.partner_type},
+    )
+    return template
+
+
+@transaction.atomic
+def agreement_publish(*, actor: Actor, template: AgreementTemplate) -> AgreementTemplate:
+    """Make a draft the current version for its partner type. Its text is frozen from now on."""
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    template = AgreementTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.published_at is not None:
+        raise ValidationError(
+            _("Version %(version)s is already published.") % {"version": template.version}
+        )
+    newer = (
+        AgreementTemplate.objects.filter(
+            partner_type=template.partner_type, published_at__isnull=False
+        ).aggregate(top=Max("version"))["top"]
+        or 0
+    )
+    if newer > template.version:
+        # NOTE: the current version is the highest published number; publishing an older draft
+        # after a newer one would silently never become current.
+        raise ValidationError(
+            _("Version %(newer)s is already published; create a new draft instead.")
+            % {"newer": newer}
+        )
+    template.published_at = timezone.now()
+    template.save(update_fields=["published_at"])
+    audit_record(
+        actor=actor,
+        action="agreement.published",
+        target=template,
+        changes={"version": template.version, "partner_type": template.partner_type},
+    )
+    return template
+
+
+# --- Signatures ---------------------------------------------------------------------------------
+
+
+def _lock_partner(partner_id: int) -> PartnerOrganization:
+    # Serialises signatures of one partner (the unique constraint stays the backstop).
+    return PartnerOrganization.objects.select_for_update().get(pk=partner_id)
+
+
+def _refuse_unless_signable(partner: PartnerOrganization, template: AgreementTemplate) -> None:
+    if partner.state not in SIGNABLE_STATES:
+        raise ValidationError(
+            _("%(partner)s cannot sign the agreement while it is %(state)s.")
+            % {"partner": partner.name, "state": partner.get_state_display().lower()}
+        )
+    if AgreementSignature.objects.filter(partner=partner, template=template).exists():
+        raise ValidationError(
+            {
+                "template": _("%(partner)s has already signed version %(version)s.")
+                % {"partner": partner.name, "version": template.version}
+            }
+        )
+
+
+def _create_signature(signature: AgreementSignature) -> AgreementSignature:
+    signature.full_clean(exclude=["contract_file"])
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError as error:  # a concurrent signature of the same version won
+        raise ValidationError(
+            {"template": _("This version has already been signed for your organization.")}
+        ) from error
+    return signature
+
+
+@transaction.atomic
+def agreement_sign(
+    *,
+    actor: Actor,
+    template: AgreementTemplate,
+    signer_name: str,
+    signer_title: str,
+    agree: bool,
+) -> AgreementSignature:
+    """A partner admin signs the current agreement for their organisation (click-through)."""
+    access.require(actor, Perm.AGREEMENT_SIGN)
+    if actor.user is None or actor.partner_organization_id is None:
+        raise PermissionDenied(_("Only a signed-in partner admin can sign the agreement."))
+    signer_name = (signer_name or "").strip()
+    signer_title = (signer_title or "").strip()
+    errors = {}
+    if not agree:
+        errors["agree"] = _("Tick the box to confirm you agree on behalf of your organization.")
+    if not signer_name:
+        errors["signer_name"] = _("Type your full name.")
+    if not signer_title:
+        errors["signer_title"] = _("Type your job title.")
+    if errors:
+        raise ValidationError(errors)
+    partner = _lock_partner(actor.partner_organization_id)
+    current = current_agreement_for(partner)
+    if current is None or current.pk != template.pk:
+        raise ValidationError(
+            {"template": _("Only the current version of the agreement can be signed.")}
+        )
+    _refuse_unless_signable(partner, current)
+    meta = get_request_meta()
+    signature = _create_signature(
+        AgreementSignature(
+            tenant=require_current_tenant(),
+            partner=partner,
+            template=current,
+            method=SignatureMethod.CLICK_THROUGH,
+            text_signed=current.body,
+            text_sha256=text_sha256(current.body),
+            signer_name=signer_name,
+            signer_title=signer_title,
+            signer_email=actor.user.email,
+            signed_by=actor.user,
+            signed_at=timezone.now(),
+            ip_address=meta.get("ip") or None,
+            user_agent=(meta.get("user_agent") or "")[:300],
+        )
+    )
+    audit_record(
+        actor=actor,
+        action="agreement.signed",
+        target=signature,
+        changes={
+            "partner": partner.name,
+            "version": current.version,
+            "text_sha256": signature.text_sha256,
+            "method": SignatureMethod.CLICK_THROUGH,
+        },
+    )
+    onboarding_start(signature=signature)
+    return signature
+
+
+def validate_contract(upload) -> None:
+    """The offline contract must be a PDF (sniffed from its content, never its name), ≤ 10 MB."""
+    size = getattr(upload, "size", None) or 0
+    if size == 0:
+        raise ValidationError({"contract": _("The file is empty.")})
+    if size > MAX_CONTRACT_BYTES:
+        raise ValidationError(
+            {
+                "contract": _("The file is larger than %(mb)d MB.")
+                % {"mb": MAX_CONTRACT_BYTES // 2**20}
+            }
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime != "application/pdf":
+        raise ValidationError({"contract": _("Upload the signed contract as a PDF file.")})
+
+
+def _file_sha256(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _signed_at_for(signed_on: dt.date) -> dt.datetime:
+    today = timezone.now().date()
+    if signed_on > today:
+        raise ValidationError({"signed_on": _("The signing date cannot be in the future.")})
+    if signed_on == today:
+        return timezone.now()
+    return dt.datetime.combine(signed_on, dt.time(12, 0), tzinfo=dt.UTC)
+
+
+@transaction.atomic
+def agreement_record_offline(
+    *,
+    actor: Actor,
+    partner: PartnerOrganization,
+    template: AgreementTemplate,
+    signer_name: str,
+    signer_title: str,
+    signer_email: str,
+    signed_on: dt.date,
+    contract,
+) -> AgreementSignature:
+    """Staff record a signature made on paper: the uploaded PDF contract is kept with its SHA-256
+    and who recorded it."""
+    access.require(actor, Perm.PARTNERS_MANAGE)
+    if not access.may_manage_partner(actor, partner):
+        raise PermissionDenied(_("Only this partner's channel manager or an admin can do this."))
+    signer_name = (signer_name or "").strip()
+    signer_title = (signer_title or "").strip()
+    errors = {}
+    if not signer_name:
+        errors["signer_name"] = _("Enter the signer's full name.")
+    if not signer_title:
+        errors["signer_title"] = _("Enter the signer's job title.")
+    if contract is None:
+        errors["contract"] = _("Upload the signed contract.")
+    if errors:
+        raise ValidationError(errors)
+    signed_at = _signed_at_for(signed_on)
+    validate_contract(contract)
+    partner = _lock_partner(partner.pk)
+    if not templates_applying_to(partner).filter(pk=template.pk).exists():
+        raise ValidationError(
+            {"template": _("Choose a published version that applies to this partner.")}
+        )
+    _refuse_unless_signable(partner, template)
+    signature = AgreementSignature(
+        tenant=require_current_tenant(),
+        partner=partner,
+        template=template,
+        method=SignatureMethod.OFFLINE,
+        text_signed=template.body,
+        text_sha256=text_sha256(template.body),
+        signer_name=signer_name,
+        signer_title=signer_title,
+        signer_email=(signer_email or "").strip(),
+        recorded_by=actor.user,
+        signed_at=signed_at,
+        contract_sha256=_file_sha256(contract),
+        contract_filename=os.path.basename(getattr(contract, "name", "") or "contract.pdf")[:200],
+    )
+    signature.contract_file.save("contract.pdf", contract, save=False)
+    stored_name = signature.contract_file.name
+    # NOTE: the file is written before the row; a refused row removes it again.
+    try:
+        _create_signature(signature)
+    except ValidationError:
+        signature.contract_file.storage.delete(stored_name)
+        raise
+    audit_record(
+        actor=actor,
+        action="agreement.recorded_offline",
+        target=signature,
+        changes={
+            "partner": partner.name,
+            "version": template.version,
+            "signer": signer_name,
+            "contract_sha256": signature.contract_sha256,
+            "method": SignatureMethod.OFFLINE,
+        },
+    )
+    onboarding_start(signature=signature)
+    return signature
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+def signature_html(signature: AgreementSignature) -> str:
+    return render_to_string(
+        "onboarding/agreements/signature_pdf.html",
+        {"signature": signature, "template": signature.template, "tenant": signature.tenant},
+    )
+
+
+def signature_pdf(signature: AgreementSignature) -> bytes:
+    import weasyprint
+
+    # NOTE: no base_url and only https fetches: nothing in the agreement may read local files
+    # (file://) or plain http; the sanitised Markdown keeps no images anyway.
+    fetcher = weasyprint.URLFetcher(timeout=5, allowed_protocols=("https",))
+    return weasyprint.HTML(string=signature_html(signature), url_fetcher=fetcher).write_pdf()
