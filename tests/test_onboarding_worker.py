@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 
-import pytest
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,57 +25,12 @@ from onboarding.tasks.workflow import run_onboarding
 from onboarding.tests.factories import AgreementSignatureFactory, AgreementTemplateFactory
 from partners.models import ContactRole, LifecycleState
 from partners.tests.factories import PartnerContactFactory, PartnerOrganizationFactory
-from prm.celery import app as celery_app
 from tenancy.context import tenant_context
 from tenancy.models import Invitation, ProcessedTask
 from tenancy.roles import Role
 from tenancy.tasks import send_invitation_email
 from tenancy.tests.factories import MembershipFactory, UserFactory
-from tests.test_worker import ROOT, database_url, smtp, wait_for  # noqa: F401 - smtp: fixture
-
-# The workflow enqueues follow-up tasks (the mail) from inside the worker: the worker process must
-# send them to its own test queue too, so it sets the default queue before it starts.
-WORKER_MAIN = (
-    "import sys; from prm.celery import app; "
-    "app.conf.task_default_queue = sys.argv[1]; "
-    "app.worker_main(['worker', '-Q', sys.argv[1], '--concurrency', '1', '--pool', 'solo', "
-    "'-l', 'info', '--without-heartbeat', '--without-gossip', '--without-mingle'])"
-)
-
-
-@pytest.fixture
-def worker(transactional_db, smtp):  # noqa: F811
-    """A real Celery worker process on its own queue, sharing the test database and broker."""
-    controller, _ = smtp
-    queue = f"test-{uuid.uuid4().hex[:10]}"
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "task_default_queue")}
-    celery_app.conf.update(task_always_eager=False, task_default_queue=queue)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "prm.settings.local",
-        "DEBUG": "false",
-        "DATABASE_URL": database_url(),
-        "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}",
-        "PRM_DATA_DIR": str(settings.DATA_DIR),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-c", WORKER_MAIN, queue],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process
-    celery_app.conf.update(saved)
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    print(output[-6000:])  # shown by pytest when a test fails
-
+from tests.test_worker import smtp, wait_for, worker  # noqa: F401 - fixtures
 
 ACCEPT_URL = re.compile(r"http://acme\.localhost(?::\d+)?(/invitations/[^\s<>\"]+/)")
 

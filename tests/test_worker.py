@@ -59,9 +59,19 @@ def smtp():
     controller.stop()
 
 
+# The workflow enqueues follow-up tasks (the mail) from inside the worker: the worker process must
+# send them to its own test queue too, so it sets the default queue before it starts.
+WORKER_MAIN = (
+    "import sys; from prm.celery import app; "
+    "app.conf.task_default_queue = sys.argv[1]; "
+    "app.worker_main(['worker', '-Q', sys.argv[1], '--concurrency', '1', '--pool', 'solo', "
+    "'-l', 'info', '--without-heartbeat', '--without-gossip', '--without-mingle'])"
+)
+
+
 @pytest.fixture
 def worker(transactional_db, smtp):
-    """A real `celery worker` process on its own queue, sharing the test database and broker."""
+    """A real Celery worker process on its own queue, sharing the test database and broker."""
     controller, _ = smtp
     queue = f"test-{uuid.uuid4().hex[:10]}"
     saved = {key: celery_app.conf[key] for key in ("task_always_eager", "task_default_queue")}
@@ -75,25 +85,7 @@ def worker(transactional_db, smtp):
         "PRM_DATA_DIR": str(settings.DATA_DIR),
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "prm",
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            "1",
-            "--pool",
-            "solo",
-            "-l",
-            "info",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        [sys.executable, "-c", WORKER_MAIN, queue],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -108,7 +100,7 @@ def worker(transactional_db, smtp):
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    print(output[-4000:])  # shown by pytest when a test fails
+    print(output[-6000:])  # shown by pytest when a test fails
 
 
 def wait_for(predicate, timeout=45.0):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from enablement.lms.models import Enrollment
 from partners.models import (
     ContactRole,
     LifecycleEvent,
@@ -361,21 +362,34 @@ def seed(tenant, *, staff) -> None:
             state__in=[S.CONTRACTED, S.ACTIVE, S.SUSPENDED]
         ).prefetch_related("contacts")
     )
+    members = Membership.objects.filter(partner_organization__in=partners)
+    orgs_with_users = set(members.values_list("partner_organization_id", flat=True))
+    orgs_trained = set(
+        members.filter(
+            user_id__in=Enrollment.objects.filter(
+                course__is_foundation=True, completed_at__isnull=False
+            ).values("user_id")
+        ).values_list("partner_organization_id", flat=True)
+    )
     for index, partner in enumerate(partners):
         signed_at = _contracted_at(partner)
         signature = _sign(partner, _template_at(partner, signed_at, templates), signed_at, rng)
         run = _finished_run(
             partner, signature, failed_at=StepKey.WELCOME_KIT if index == 3 else None
         )
-        reached = _reach(
-            partner,
-            signed_at,
-            {K.TEAM_INVITED: 0.01, K.FIRST_LOGIN: rng.uniform(0.5, 4), K.PROFILE_COMPLETE: 6},
-        )
-        if index % 3 != 2:  # most established partners registered deals within weeks
-            first_deal = signed_at + timedelta(days=rng.uniform(12, 60))
-            _deal(partner, first_deal, rng)
-            reached[K.FIRST_DEAL] = first_deal
+        steps = {K.TEAM_INVITED: 0.01, K.FIRST_LOGIN: rng.uniform(0.5, 4), K.PROFILE_COMPLETE: 6}
+        # Partners with demo logins follow their users' learning (seeded by the LMS demo), so
+        # Tailspin (acme) and Umbrella (globex), whose users have not finished the 101, show deal
+        # registration locked. Of the others, most did the 101 in their first weeks (which
+        # unlocked deal registration) and registered a first deal soon after; a third never did.
+        has_users = partner.pk in orgs_with_users
+        trained = partner.pk in orgs_trained if has_users else index % 3 != 2
+        if trained:
+            steps[K.TRAINING_101] = rng.uniform(5, 20)
+            steps[K.FIRST_DEAL] = steps[K.TRAINING_101] + rng.uniform(2, 40)
+        reached = _reach(partner, signed_at, steps)
+        if trained:
+            _deal(partner, reached[K.FIRST_DEAL], rng)
         if index != 3:
             _mail_log(partner, run, cadence, reached=reached, until=now)
 

@@ -13,7 +13,8 @@ class RunStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the worker")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
-    FAILED = "failed", _("Failed (will retry)")
+    # Retried by the sweep until the attempts run out; the console says which.
+    FAILED = "failed", _("Failed")
 
 
 class StepKey(models.TextChoices):

@@ -107,7 +107,10 @@ def partner_checklist(partner: PartnerOrganization, actor: Actor | None = None) 
 
 
 def _days(later: datetime, earlier: datetime) -> float:
-    return (later - earlier).total_seconds() / 86400
+    """Days from one step to the next. A step reached before the one it follows in the funnel
+    (a first deal before the 101 while the gate was off, a colleague invited before signing)
+    took no time after it: 0, so out-of-order partners don't drag a median below zero."""
+    return max(0.0, (later - earlier).total_seconds() / 86400)
 
 
 def _median(values: list[float]) -> float | None:

@@ -126,6 +126,23 @@ def test_funnel_counts_shares_and_medians_match_hand_computed_values(acme, cohor
     assert funnel.partners[-1].steps == [day(n) for n in (0, 2, 3, 10, 14, 15, 20)]
 
 
+def test_a_step_reached_before_the_one_it_follows_counts_zero_days(acme):
+    early = make_partner(acme, "Early dealer")
+    # A deal registered before the 101 (the gate was off) and a colleague invited before signing.
+    reach(
+        acme,
+        early,
+        team_invited=day(1),
+        agreement_signed=day(3),
+        training_101=day(30),
+        first_deal=day(10),
+    )
+    steps = by_key(funnel_for(acme, acme.admin))
+    assert steps[K.TEAM_INVITED].median_days_from_previous == 0.0
+    assert steps[K.TEAM_INVITED].median_days_from_signature == 0.0
+    assert steps[K.FIRST_DEAL].median_days_from_signature == 7.0
+
+
 def test_funnel_filters_by_signature_dates_and_manager(acme, cohort):
     january = funnel_for(
         acme, acme.admin, signed_from=date(2026, 1, 1), signed_to=date(2026, 1, 31)

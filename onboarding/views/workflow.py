@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -91,36 +91,37 @@ def console_onboarding_run_retry(request, run_uuid):
     return _back(request, "console_onboarding_runs")
 
 
-@login_required
-@require_POST
-def console_onboarding_email_send_again(request, email_uuid):
+def _email_action(request, email_uuid, service, success_message) -> HttpResponse:
+    """A console decision on one logged email (send again / mark as sent)."""
     actor = require_tenant(request)
     _require_console(actor, Perm.PARTNERS_MANAGE)
     email = get_object_or_404(selectors.emails_for(actor), uuid=email_uuid)
     try:
-        mail_services.email_send_again(actor=actor, email=email)
+        service(actor=actor, email=email)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request, _("The email to %(to)s is queued again.") % {"to": email.recipient_email}
-        )
+        messages.success(request, success_message % {"to": email.recipient_email})
     return _back(request, "console_onboarding_runs")
+
+
+@login_required
+@require_POST
+def console_onboarding_email_send_again(request, email_uuid):
+    return _email_action(
+        request,
+        email_uuid,
+        mail_services.email_send_again,
+        _("The email to %(to)s is queued again."),
+    )
 
 
 @login_required
 @require_POST
 def console_onboarding_email_mark_sent(request, email_uuid):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PARTNERS_MANAGE)
-    email = get_object_or_404(selectors.emails_for(actor), uuid=email_uuid)
-    try:
-        mail_services.email_mark_sent(actor=actor, email=email)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Marked as sent."))
-    return _back(request, "console_onboarding_runs")
+    return _email_action(
+        request, email_uuid, mail_services.email_mark_sent, _("Email to %(to)s marked as sent.")
+    )
 
 
 # --- Cadence ------------------------------------------------------------------------------------
