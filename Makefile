@@ -8,7 +8,7 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 PORT ?= 8000
-PYTEST_ARGS ?= -q
+PYTEST_ARGS ?= -q -n 2 --dist loadfile
 
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed

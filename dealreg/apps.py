@@ -11,6 +11,6 @@ class DealregConfig(AppConfig):
         from onboarding.models import MilestoneKey
         from onboarding.services.progress import register_milestone_source
 
-        from .selectors import first_deal_at
+        from .selectors.registration import first_deal_at
 
         register_milestone_source(MilestoneKey.FIRST_DEAL, first_deal_at)

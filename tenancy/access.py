@@ -46,9 +46,20 @@ class Perm(StrEnum):
     AGREEMENT_SIGN = "agreement.sign"  # sign the partner agreement for one's organisation
     DEALS_VIEW = "deals.view"  # see deal registrations (vendor: in scope; partner: their own)
     DEALS_REGISTER = "deals.register"  # register deals for one's organisation
+    DEALS_DECIDE = "deals.decide"  # approve/reject registrations and extensions (managers: theirs)
+    DEAL_LOCKS_VIEW = "deal_locks.view"  # the deal-lock view: is this account claimed, until when
+    ACCOUNTS_CLAIM = "accounts.claim"  # a direct rep claims an unlocked account
+    DISPUTES_RAISE = "disputes.raise"  # raise and comment on a dispute over an account
+    DISPUTES_DECIDE = "disputes.decide"  # decide a dispute (program admin)
 
 
-_ALL_VENDOR_READ = {Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW, Perm.PROGRAM_VIEW, Perm.DEALS_VIEW}
+_ALL_VENDOR_READ = {
+    Perm.CONSOLE_VIEW,
+    Perm.PARTNERS_VIEW,
+    Perm.PROGRAM_VIEW,
+    Perm.DEALS_VIEW,
+    Perm.DEAL_LOCKS_VIEW,
+}
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
         _ALL_VENDOR_READ
@@ -61,10 +72,18 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.API_KEYS_MANAGE,
             Perm.AUDIT_VIEW,
             Perm.OBJECT_GRANTS_MANAGE,
+            Perm.DEALS_DECIDE,
+            Perm.DISPUTES_RAISE,
+            Perm.DISPUTES_DECIDE,
         }
     ),
-    Role.CHANNEL_MANAGER: frozenset(_ALL_VENDOR_READ | {Perm.PARTNERS_MANAGE, Perm.TIERS_DECIDE}),
-    Role.DIRECT_SALES: frozenset({Perm.CONSOLE_VIEW}),
+    Role.CHANNEL_MANAGER: frozenset(
+        _ALL_VENDOR_READ
+        | {Perm.PARTNERS_MANAGE, Perm.TIERS_DECIDE, Perm.DEALS_DECIDE, Perm.DISPUTES_RAISE}
+    ),
+    Role.DIRECT_SALES: frozenset(
+        {Perm.CONSOLE_VIEW, Perm.DEAL_LOCKS_VIEW, Perm.ACCOUNTS_CLAIM, Perm.DISPUTES_RAISE}
+    ),
     Role.MARKETING: frozenset(_ALL_VENDOR_READ),
     # Executives read everything in the console and change nothing.
     Role.EXECUTIVE: frozenset(_ALL_VENDOR_READ | {Perm.AUDIT_VIEW, Perm.STAFF_VIEW}),
@@ -79,6 +98,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.AGREEMENT_SIGN,
             Perm.DEALS_VIEW,
             Perm.DEALS_REGISTER,
+            Perm.DISPUTES_RAISE,
         }
     ),
     Role.PARTNER_SALES: frozenset(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from dealreg.demo import seed as seed_deals
 from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
 from enablement.live.demo import seed as seed_live
@@ -168,4 +169,7 @@ def seed_demo() -> DemoResult:
                 seed_area(tenant, staff=staff)
             # Onboarding: agreements, signatures, workflows, cadence and mail log, deals.
             seed_onboarding(tenant, staff=staff)
+            # Deal registration: rules, routing, accounts, registrations in every status,
+            # locks, a conflict, an SLA breach, an extension request and a dispute.
+            seed_deals(tenant, staff=staff)
     return result

@@ -222,8 +222,30 @@ def onboarding_objects(world) -> dict:
         estimated_value=Decimal("10"),
         expected_close_date=date.today() + timedelta(days=30),
     )
+    from dealreg import models as dm
+
+    account = dm.CustomerAccount.objects.create(
+        tenant=tenant, name="Walk Corp", normalized_name="walk", domain="walk.test"
+    )
+    deal.account = account
+    deal.save(update_fields=["account"])
+    dispute = dm.Dispute.objects.create(
+        tenant=tenant, account=account, registration=deal, reason="r"
+    )
+    extension = dm.ExtensionRequest.objects.create(tenant=tenant, registration=deal, reason="r")
+    rule = dm.RoutingRule.objects.create(tenant=tenant, name="EMEA")
     return {
         **agreements,
+        "deal_uuid": deal.uuid,
+        "deal-pipeline": deal.uuid,
+        "account_uuid": account.uuid,
+        "customer-account": account.uuid,
+        "dispute_uuid": dispute.uuid,
+        "deal-dispute": dispute.uuid,
+        "extension_uuid": extension.uuid,
+        "deal-extension-request": extension.uuid,
+        "rule_uuid": rule.uuid,
+        "deal-routing-rule": rule.uuid,
         "run_uuid": run.uuid,
         "onboarding-run": run.uuid,
         "email_uuid": email.uuid,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealreg.models import DealRegistration
-from dealreg.services import deal_register
+from dealreg.services.registration import deal_register
 from onboarding.models import Milestone, MilestoneKey
 from partners.tests.factories import PartnerOrganizationFactory
 from tenancy.access import actor_for_user
@@ -80,9 +80,11 @@ def test_partner_registers_a_deal_once_unlocked(acme):
     response = client.get(reverse("portal_deal_register"))
     assert response.status_code == 200 and b"deal-register-form" in response.content
     response = client.post(reverse("portal_deal_register"), deal_data(currency="eur"))
-    assert response.status_code == 302 and response["Location"] == reverse("portal_deals")
     with tenant_context(acme.tenant):
         deal = DealRegistration.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal_deal_detail", kwargs={"deal_uuid": deal.uuid})
+    with tenant_context(acme.tenant):
         assert deal.currency == "EUR" and deal.partner == acme.partner
         assert Milestone.objects.filter(partner=acme.partner, key=MilestoneKey.FIRST_DEAL).exists()
 

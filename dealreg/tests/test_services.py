@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from dealreg.models import DealRegistration, DealStatus
-from dealreg.services import deal_register
+from dealreg.services.registration import deal_register
 from onboarding.models import Benefit, BenefitGate, Milestone, MilestoneKey
 from onboarding.services.progress import BenefitLocked, milestones_refresh
 from partners.models import LifecycleState

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
@@ -182,7 +183,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.cadence.send_due_cadence_all_tenants",
         "schedule": 15 * 60.0,
     },
+    # Deal registration: approval SLA reminders and escalations (business hours), lock expiry
+    # warnings and expiries (dealreg/sweeps.py).
+    "deal-sla": {"task": "dealreg.sweeps.sla_sweep_all_tenants", "schedule": 5 * 60.0},
+    "deal-expiry": {"task": "dealreg.sweeps.expiry_sweep_all_tenants", "schedule": 3600.0},
 }
+# Task modules autodiscovery does not find (it imports only `<app>.tasks`).
+CELERY_IMPORTS = ["dealreg.sweeps"]
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "tenancy.User"
@@ -283,7 +290,19 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "tenancy.api.schema.TenantAgnosticSchemaGenerator",
     # One name per choice set used by several serializers.
-    "ENUM_NAME_OVERRIDES": {"PartnerTypeEnum": "partners.models.organization.PartnerType"},
+    # One name per choice set when several models share a field name ("status", "outcome").
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerTypeEnum": "partners.models.organization.PartnerType",
+        "RegionEnum": "partners.models.organization.Region",
+        "DealStatusEnum": "dealreg.models.registrations.DealStatus",
+        "DealOutcomeEnum": ["won", "lost"],
+        "ExtensionStatusEnum": "dealreg.models.registrations.ExtensionStatus",
+        "DisputeStatusEnum": "dealreg.models.disputes.DisputeStatus",
+        "DisputeOutcomeEnum": "dealreg.models.disputes.DisputeOutcome",
+        "OnboardingRunStatusEnum": "onboarding.models.workflow.RunStatus",
+        "OnboardingStepStatusEnum": "onboarding.models.workflow.StepStatus",
+        "OutboundEmailStatusEnum": "onboarding.models.mail.EmailStatus",
+    },
 }
 
 # --- Product settings ------------------------------------------------------------------------

@@ -303,7 +303,12 @@ def test_portal_team_filter_cannot_reach_beyond_own_org(acme):
 ENABLEMENT = ["learning", "sessions", "certifications", "assets", "playbook"]
 ONBOARDING = ["onboarding_funnel", "onboarding_runs", "agreements", "cadence", "onboarding_gates"]
 PORTAL_LEARNING = ["learning", "sessions", "certifications", "assets", "playbook", "search"]
-PORTAL_DEALS = ["deals", "deal_register"]
+PORTAL_DEALS = ["deals", "deal_board", "deal_register", "disputes"]
+DEALS = ["deals", "deal_queue", "deal_extensions", "deal_locks", "disputes", "deal_reports"]
+DEAL_SETUP = ["deal_rules", "deal_routing"]
+
+
+DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
 
 
 @pytest.mark.parametrize(
@@ -313,25 +318,28 @@ PORTAL_DEALS = ["deals", "deal_register"]
             "admin",
             "console",
             ["home", "partner_list", "recruitment", "partner_import", "program", *ONBOARDING]
-            + ["deals", *ENABLEMENT, "team", "api_keys", "audit_log"],
+            + [*DEALS, *DEAL_SETUP, *ENABLEMENT, "team", "api_keys", "audit_log"],
         ),
         (
             "executive",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals"]
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS_READ]
             + [*ENABLEMENT, "team", "audit_log"],
         ),
         (
             "manager",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals", *ENABLEMENT],
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS]
+            + [*DEAL_SETUP, *ENABLEMENT],
         ),
         (
             "marketing",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, "deals", *ENABLEMENT],
+            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS_READ]
+            + ENABLEMENT,
         ),
-        ("sales", "console", ["home"]),
+        # Direct sales: the deal-lock view and disputes.
+        ("sales", "console", ["home", "deal_locks", "disputes"]),
         (
             "partner_admin",
             "portal",

@@ -1,0 +1,165 @@
+"""API: deal registrations. List/retrieve scoped (partner users and keys: their organisation;
+vendor staff: the partners in their scope); POST registers a deal for the caller's organisation
+(403 `benefit_locked` with the missing onboarding steps while the benefit is locked)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+
+from onboarding.models import Benefit
+from onboarding.services.progress import require_benefit
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.api.views import TenantViewSet
+
+from ..models import DealRegistration
+from ..selectors.queue import visible_deals
+from ..services import registration as services
+from ..services.conflicts import conflict_kinds
+from .decisions import DecisionActions
+
+
+class DealRegistrationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    partner = serializers.UUIDField(source="partner.uuid", read_only=True)
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
+    customer_country = serializers.CharField(read_only=True)
+    region = serializers.CharField(read_only=True, help_text="NA, LATAM, EMEA or APAC.")
+
+    class Meta:
+        model = DealRegistration
+        fields = [
+            "id",
+            "partner",
+            "partner_name",
+            "customer_name",
+            "customer_domain",
+            "customer_country",
+            "region",
+            "contact_name",
+            "contact_email",
+            "products",
+            "estimated_value",
+            "currency",
+            "expected_close_date",
+            "partner_notes",
+            "status",
+            "created_at",
+            "submitted_at",
+            "submitted_by",
+            "account",
+            "approver",
+            "sla_due_at",
+            "sla_state",
+            "decided_at",
+            "decision_reason",
+            "auto_approved",
+            "approved_at",
+            "expires_at",
+        ]
+        read_only_fields = fields
+
+    account = serializers.UUIDField(source="account.uuid", read_only=True, default=None)
+    approver = serializers.EmailField(source="assigned_to.email", read_only=True, default=None)
+    sla_state = serializers.SerializerMethodField()
+
+    def get_sla_state(self, deal) -> str:
+        from ..services.sla import sla_state
+
+        return str(sla_state(deal, rules=self.context.get("rules")))
+
+
+class VendorDealRegistrationSerializer(DealRegistrationSerializer):
+    """Vendor staff see the conflicts in full (other partners, direct owners)."""
+
+    class Meta(DealRegistrationSerializer.Meta):
+        fields = [*DealRegistrationSerializer.Meta.fields, "conflicts", "conflicts_checked_at"]
+        read_only_fields = fields
+
+
+class PartnerDealRegistrationSerializer(DealRegistrationSerializer):
+    """Partners learn only that a possible conflict exists and of what kind — never who."""
+
+    possible_conflict = serializers.SerializerMethodField()
+    conflict_kinds = serializers.SerializerMethodField()
+
+    class Meta(DealRegistrationSerializer.Meta):
+        fields = [*DealRegistrationSerializer.Meta.fields, "possible_conflict", "conflict_kinds"]
+        read_only_fields = fields
+
+    def get_possible_conflict(self, deal) -> bool:
+        return bool(deal.conflicts)
+
+    def get_conflict_kinds(self, deal) -> list[str]:
+        return conflict_kinds(deal)
+
+
+class DealRegistrationCreateSerializer(serializers.Serializer):
+    """Shapes only; the service validates (field errors come back as 400)."""
+
+    customer_name = serializers.CharField(max_length=200, allow_blank=True)
+    customer_domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    customer_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    products = serializers.ListField(
+        child=serializers.CharField(max_length=120), required=False, max_length=50
+    )
+    estimated_value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(max_length=3, required=False)
+    expected_close_date = serializers.DateField()
+    partner_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class DealRegistrationViewSet(
+    DecisionActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    serializer_class = DealRegistrationSerializer
+    required_perms = (Perm.DEALS_VIEW,)
+    filterset_fields = ["status"]
+
+    def scoped_queryset(self):
+        return visible_deals(self.actor)
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):
+            return VendorDealRegistrationSerializer
+        if self.actor.is_partner:
+            return PartnerDealRegistrationSerializer
+        return VendorDealRegistrationSerializer
+
+    def get_serializer_context(self):
+        from ..services.rules import deal_rules
+
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["rules"] = deal_rules()
+        return context
+
+    @extend_schema(
+        request=DealRegistrationCreateSerializer,
+        responses={
+            201: DealRegistrationSerializer,
+            403: OpenApiResponse(
+                description="Not allowed, or `code: benefit_locked` with the `missing` "
+                "onboarding steps (each with `step`, `label`, `how`, `url`)."
+            ),
+        },
+    )
+    def create(self, request):
+        # The gate answers before the input is looked at: a locked partner learns what to do.
+        access.require(self.actor, Perm.DEALS_REGISTER)
+        require_benefit(self.actor, Benefit.DEAL_REGISTRATION)
+        payload = DealRegistrationCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        deal = services.deal_register(actor=self.actor, **payload.validated_data)
+        deal = self.scoped_queryset().get(pk=deal.pk)
+        return Response(self.get_serializer(deal).data, status=status.HTTP_201_CREATED)
+
+
+def register(router) -> None:
+    router.register("deal-registrations", DealRegistrationViewSet, basename="deal-registration")

@@ -1,0 +1,1 @@
+"""Deal registration: one module per area."""

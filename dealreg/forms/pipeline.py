@@ -1,0 +1,40 @@
+"""Pipeline forms: a manager's stage / next step / notes, and won / lost."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import DealStatus, SalesStage
+
+
+class PipelineForm(forms.Form):
+    sales_stage = forms.ChoiceField(label=_("Stage"), choices=SalesStage.choices)
+    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    manager_notes = forms.CharField(
+        label=_("Manager notes"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[(DealStatus.WON, _("Won")), (DealStatus.LOST, _("Lost"))]
+    )
+    value = forms.DecimalField(
+        label=_("Final value"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0.01,
+        required=False,
+        help_text=_("Won deals: empty = the estimated value."),
+    )
+    reason = forms.CharField(
+        label=_("Reason / note"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for lost deals."),
+    )

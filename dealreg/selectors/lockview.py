@@ -1,0 +1,120 @@
+"""The deal-lock view (direct sales and vendor staff): which partner holds an account, until when,
+whom to contact; account detail; disputes visible to the actor.
+
+A search is two queries whatever the data size: the accounts (owner joined, open disputes counted
+in a subquery, LIMIT) and one prefetch of their current locks with partner and channel manager."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from partners.services.organization import normalize_domain
+from tenancy.access import Actor, Perm
+
+from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity, Dispute
+from ..services.accounts import normalize_account_name
+
+SEARCH_LIMIT = 25
+TRIGRAM_THRESHOLD = 0.3
+
+
+def _current_locks() -> QuerySet[DealRegistration]:
+    return (
+        DealRegistration.objects.filter(status=DealStatus.APPROVED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gte=timezone.now()))
+        .select_related("partner", "partner__channel_manager")
+    )
+
+
+def accounts_for(actor: Actor) -> QuerySet[CustomerAccount]:
+    """Accounts with `owner`, `open_disputes` and `current_locks` (a list of at most one)."""
+    if not actor.has(Perm.DEAL_LOCKS_VIEW) or actor.is_partner:
+        return CustomerAccount.objects.none()
+    open_disputes = (
+        Dispute.objects.filter(account=OuterRef("pk"), status="open")
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        CustomerAccount.objects.select_related("owner")
+        .annotate(
+            open_disputes=Coalesce(Subquery(open_disputes, output_field=IntegerField()), Value(0))
+        )
+        .prefetch_related(Prefetch("registrations", _current_locks(), to_attr="current_locks"))
+    )
+
+
+def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[CustomerAccount]:
+    """Accounts whose name contains the query (or, on PostgreSQL, is trigram-similar to it), or
+    whose domain is the query or a subdomain of it. Best matches first, at most `limit`."""
+    query = (query or "").strip()[:200]
+    if not query:
+        return []
+    qs = accounts_for(actor)
+    normalized = normalize_account_name(query)
+    postgres = connection.vendor == "postgresql"
+    # normalized_name is lower-case already: a case-sensitive LIKE (`contains`) on it is what the
+    # GIN trigram index on (tenant_id, normalized_name) serves; UPPER(...) LIKE would not be.
+    condition = Q(normalized_name__contains=normalized) if normalized else Q(pk__in=[])
+    if not postgres:
+        condition |= Q(name__icontains=query)
+    domain = normalize_domain(query) if "." in query and " " not in query else ""
+    if domain:
+        # Exact: the (tenant, domain) unique index; suffix: subdomains of the query.
+        condition |= Q(domain=domain) | Q(domain__endswith=f".{domain}")
+    order = ["name", "pk"]
+    if postgres and normalized:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        # `%` (trigram_similar) uses the same GIN index: misspellings, word order.
+        condition |= Q(normalized_name__trigram_similar=normalized)
+        qs = qs.annotate(similarity=TrigramSimilarity("normalized_name", normalized))
+        order = ["-similarity", *order]
+    return list(qs.filter(condition).order_by(*order)[:limit])
+
+
+def account_detail(actor: Actor, account: CustomerAccount) -> dict:
+    """What the account page shows: registrations (history), direct opportunities, disputes."""
+    registrations = (
+        DealRegistration.objects.filter(account=account)
+        .select_related("partner", "partner__channel_manager")
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "registrations": list(registrations[:100]),
+        "opportunities": list(
+            DirectOpportunity.objects.filter(account=account).select_related("owner")[:100]
+        ),
+        "disputes": list(disputes_for(actor).filter(account=account)[:100]),
+    }
+
+
+def may_see_disputes(actor: Actor) -> bool:
+    if actor.is_partner:
+        return actor.has(Perm.DEALS_VIEW)
+    return actor.has(Perm.DEAL_LOCKS_VIEW) or actor.has(Perm.DISPUTES_DECIDE)
+
+
+def disputes_for(actor: Actor) -> QuerySet[Dispute]:
+    """Vendor staff with the lock view: every dispute; a partner user: disputes about their own
+    organisation's registrations; anyone else: none."""
+    qs = Dispute.objects.select_related(
+        "account",
+        "account__owner",
+        "registration",
+        "registration__partner",
+        "registration__partner__channel_manager",
+        "registration__submitted_by",
+        "raised_by",
+        "decided_by",
+    ).order_by("-created_at", "-id")
+    if actor.is_partner and actor.has(Perm.DEALS_VIEW):
+        return qs.filter(registration__partner_id=actor.partner_organization_id)
+    if actor.has(Perm.DEAL_LOCKS_VIEW) or actor.has(Perm.DISPUTES_DECIDE):
+        return qs
+    return qs.none()

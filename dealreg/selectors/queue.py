@@ -1,0 +1,90 @@
+"""The approver's reads: the queue of pending registrations and one registration with its
+conflicts side by side and its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.roles import Role
+
+from ..models import CustomerAccount, DealEvent, DealRegistration
+from ..models.registrations import PENDING_STATUSES
+from .registration import deals_for
+
+
+def visible_deals(actor: Actor) -> QuerySet[DealRegistration]:
+    """What the actor may open: `deals_for` plus, for a decider, what was routed to them."""
+    qs = DealRegistration.objects.select_related(
+        "partner", "submitted_by", "account", "assigned_to", "decided_by"
+    )
+    if not actor.has(Perm.DEALS_VIEW):
+        return qs.none()
+    condition = Q(pk__in=deals_for(actor).values("pk"))
+    if actor.has(Perm.DEALS_DECIDE) and actor.user is not None:
+        condition |= Q(assigned_to=actor.user)
+    return qs.filter(condition).order_by("-created_at", "-id")
+
+
+def queue_for(actor: Actor) -> QuerySet[DealRegistration]:
+    """Pending registrations the actor decides, the most urgent first: a channel manager those
+    routed to them and those of their partners; a program admin all, the unassigned queue too."""
+    if not actor.has(Perm.DEALS_DECIDE):
+        return DealRegistration.objects.none()
+    qs = DealRegistration.objects.filter(status__in=PENDING_STATUSES).select_related(
+        "partner", "assigned_to", "account", "submitted_by"
+    )
+    if actor.role != Role.PROGRAM_ADMIN:
+        user = actor.user
+        if user is None:
+            return qs.none()
+        partners = access.scope_partner_owned(actor, DealRegistration.objects.all())
+        qs = qs.filter(Q(assigned_to=user) | Q(pk__in=partners.values("pk")))
+    return qs.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "id")
+
+
+@dataclass
+class ConflictRow:
+    entry: dict[str, Any]
+    registration: DealRegistration | None
+    account: CustomerAccount | None
+
+
+def deal_detail_for(actor: Actor, deal_uuid) -> DealRegistration:
+    """One registration the actor may open (DoesNotExist otherwise), with its history."""
+    events = DealEvent.objects.select_related("by").order_by("at", "id")
+    return (
+        visible_deals(actor)
+        .prefetch_related(Prefetch("events", queryset=events))
+        .get(uuid=deal_uuid)
+    )
+
+
+def conflict_rows(deal: DealRegistration) -> list[ConflictRow]:
+    """The stored conflicts joined to the current rows (two queries, whatever their number).
+    NOTE: for approvers only; these name other partners and direct owners."""
+    entries = deal.conflicts or []
+    deal_uuids = {e["registration"] for e in entries if e.get("registration")}
+    account_uuids = {e["account"] for e in entries if e.get("account")}
+    deals = {
+        str(d.uuid): d
+        for d in DealRegistration.objects.filter(uuid__in=deal_uuids).select_related(
+            "partner", "account"
+        )
+    }
+    accounts = {
+        str(a.uuid): a
+        for a in CustomerAccount.objects.filter(uuid__in=account_uuids).select_related("owner")
+    }
+    return [
+        ConflictRow(
+            entry=e,
+            registration=deals.get(e.get("registration") or ""),
+            account=accounts.get(e.get("account") or ""),
+        )
+        for e in entries
+    ]

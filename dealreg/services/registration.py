@@ -1,0 +1,299 @@
+"""Deal registration writes. The onboarding issue brings registration itself, gated by the
+onboarding benefit gate; rules, conflicts, approvals and locks come with the deal-registration
+issue."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onboarding.models import Benefit, MilestoneKey
+from onboarding.services.progress import milestone_reach, require_benefit
+from partners.models import LifecycleState, PartnerOrganization, Region
+from partners.services.organization import normalize_domain
+from tenancy import access
+from tenancy.access import SYSTEM, Actor, Perm
+from tenancy.audit import audit_record
+from tenancy.context import require_current_tenant
+
+from ..models import DealRegistration, DealRules, DealStatus
+from .accounts import account_for
+from .conflicts import detect_conflicts
+from .transitions import event_record, transition
+
+# Partners in these states may register deals (prospects, applicants, suspended and retired
+# partners may not).
+REGISTERING_STATES = (LifecycleState.APPROVED, LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
+FIELDS = (
+    "customer_name",
+    "customer_domain",
+    "customer_country",
+    "region",
+    "contact_name",
+    "contact_email",
+    "products",
+    "estimated_value",
+    "currency",
+    "expected_close_date",
+    "partner_notes",
+)
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MAX_PRODUCTS = 50
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise the registration's fields; ValidationError per field."""
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for name in ("customer_name", "contact_name", "partner_notes"):
+        cleaned[name] = str(data.get(name) or "").strip()
+    if not cleaned["customer_name"]:
+        errors["customer_name"] = _("Name the customer account.")
+    elif len(cleaned["customer_name"]) > 200:
+        errors["customer_name"] = _("Keep the customer name under 200 characters.")
+
+    domain = normalize_domain(str(data.get("customer_domain") or ""))
+    if domain and not _DOMAIN_RE.match(domain):
+        errors["customer_domain"] = _("Enter a valid domain such as example.com.")
+    cleaned["customer_domain"] = domain
+
+    cleaned["customer_country"] = str(data.get("customer_country") or "").strip().upper()
+    region = str(data.get("region") or "").strip()
+    if region and region not in Region.values:
+        errors["region"] = _("Choose a region from the list.")
+    cleaned["region"] = region
+
+    email = str(data.get("contact_email") or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["contact_email"] = _("Enter a valid email address.")
+    cleaned["contact_email"] = email.lower()
+
+    products = data.get("products") or []
+    if isinstance(products, str):
+        products = products.split(",")
+    if not isinstance(products, list | tuple) or not all(isinstance(p, str) for p in products):
+        errors["products"] = _("List the products as strings.")
+        products = []
+    seen: dict[str, str] = {}
+    for product in products:
+        if item := " ".join(product.split())[:120]:
+            seen.setdefault(item.casefold(), item)
+    if len(seen) > MAX_PRODUCTS:
+        errors["products"] = _("List at most %(n)s products.") % {"n": MAX_PRODUCTS}
+    cleaned["products"] = list(seen.values())
+
+    value = data.get("estimated_value")
+    try:
+        value = Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        errors["estimated_value"] = _("Enter the estimated deal value.")
+    elif value <= 0:
+        errors["estimated_value"] = _("The estimated value must be more than zero.")
+    elif value.as_tuple().exponent < -2 or value >= Decimal("1e12"):
+        errors["estimated_value"] = _("Enter an amount with at most 2 decimals, under 10^12.")
+    cleaned["estimated_value"] = value
+
+    currency = str(data.get("currency") or "USD").strip()
+    if not _CURRENCY_RE.match(currency):
+        errors["currency"] = _("Use a three-letter ISO currency code in capitals, e.g. USD.")
+    cleaned["currency"] = currency
+
+    close = data.get("expected_close_date")
+    if isinstance(close, str):
+        try:
+            close = date.fromisoformat(close)
+        except ValueError:
+            close = None
+    if not isinstance(close, date):
+        errors["expected_close_date"] = _("Enter the expected close date.")
+    elif close < timezone.localdate():
+        errors["expected_close_date"] = _("The expected close date cannot be in the past.")
+    cleaned["expected_close_date"] = close
+
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _apply_rules(cleaned: dict[str, Any], rules: DealRules) -> None:
+    """The tenant's public rules: fields it also requires, and its minimum value (compared only
+    when the registration's currency is the minimum's currency)."""
+    errors: dict[str, str] = {}
+    for name in rules.required_fields or []:
+        if name in FIELDS and not cleaned.get(name):
+            errors[name] = _("The program's registration rules require this field.")
+    value = cleaned.get("estimated_value")
+    if (
+        rules.min_value
+        and value is not None
+        and cleaned.get("currency") == rules.min_value_currency
+        and value < rules.min_value
+    ):
+        errors["estimated_value"] = _(
+            "The program registers deals from %(min)s %(currency)s (the registration rules)."
+        ) % {"min": rules.min_value, "currency": rules.min_value_currency}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _rules() -> DealRules:
+    from .rules import deal_rules
+
+    return deal_rules()
+
+
+def _registering_partner(actor: Actor) -> PartnerOrganization:
+    access.require(actor, Perm.DEALS_REGISTER)
+    require_benefit(actor, Benefit.DEAL_REGISTRATION)
+    if actor.partner_organization_id is None:
+        raise PermissionDenied(_("Only partner users register deals."))
+    partner = PartnerOrganization.objects.select_for_update().get(pk=actor.partner_organization_id)
+    if partner.state not in REGISTERING_STATES:
+        raise PermissionDenied(
+            _("Your organisation cannot register deals while it is %(state)s.")
+            % {"state": partner.get_state_display().lower()}
+        )
+    return partner
+
+
+def _auto_approvable(deal: DealRegistration, rules: DealRules) -> bool:
+    if not rules.auto_approve or deal.conflicts:
+        return False
+    if rules.auto_approve_max_value is not None:
+        if deal.currency != rules.min_value_currency:
+            return False  # NOTE: no conversion: a cap in another currency never auto-approves
+        if deal.estimated_value > rules.auto_approve_max_value:
+            return False
+    tiers = {str(t) for t in rules.auto_approve_tiers or []}
+    if tiers:
+        tier = deal.partner.tier
+        if tier is None or not ({str(tier.pk), str(tier.uuid)} & tiers):
+            return False
+    return True
+
+
+def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> DealRegistration:
+    """After the status is "submitted": the account, conflicts, routing and SLA, the milestone,
+    and auto-approval when the rules allow it and nothing conflicts."""
+    from .routing import route
+    from .sla import sla_due_at
+
+    deal.account = account_for(
+        name=deal.customer_name,
+        domain=deal.customer_domain,
+        country=str(deal.customer_country or ""),
+        region=deal.region,
+    )
+    deal.conflicts = detect_conflicts(deal)
+    deal.conflicts_checked_at = timezone.now()
+    deal.assigned_to, deal.routing_rule = route(deal)
+    deal.sla_due_at = sla_due_at(deal.submitted_at, rules)
+    deal.save(
+        update_fields=[
+            "account",
+            "conflicts",
+            "conflicts_checked_at",
+            "assigned_to",
+            "routing_rule",
+            "sla_due_at",
+        ]
+    )
+    milestone_reach(partner=deal.partner, key=MilestoneKey.FIRST_DEAL, at=deal.submitted_at)
+    if _auto_approvable(deal, rules):
+        from .decisions import approve_locked
+
+        try:
+            with transaction.atomic():
+                approve_locked(
+                    actor=SYSTEM,
+                    deal=deal,
+                    reason=_("Approved automatically under the registration rules."),
+                    auto=True,
+                )
+        except ValidationError:
+            deal.refresh_from_db()  # stays submitted: an approver decides
+    return deal
+
+
+@transaction.atomic
+def deal_register(*, actor: Actor, draft: bool = False, **data: Any) -> DealRegistration:
+    """Register a deal for the actor's organisation: submitted at once (audited; the account found
+    or created, conflicts detected, routed, the SLA clock started, maybe auto-approved) and the
+    organisation's "first deal registered" milestone. With `draft=True` it is only saved as a
+    draft (no rules, no routing) until `deal_submit`. Refused with BenefitLocked (403 with what
+    is missing) until the onboarding steps the deal-registration benefit needs are done."""
+    partner = _registering_partner(actor)
+    cleaned = _clean(data)
+    rules = _rules()
+    if not draft:
+        _apply_rules(cleaned, rules)
+    now = timezone.now()
+    deal = DealRegistration(
+        tenant=require_current_tenant(),
+        partner=partner,
+        submitted_by=actor.user,
+        status=DealStatus.DRAFT if draft else DealStatus.SUBMITTED,
+        created_at=now,
+        submitted_at=None if draft else now,
+        **cleaned,
+    )
+    deal.full_clean(exclude=["tenant", "uuid", "partner", "submitted_by"], validate_unique=False)
+    deal.save()
+    audit_record(
+        actor=actor,
+        action="deal.drafted" if draft else "deal.registered",
+        target=deal,
+        changes={
+            "customer": deal.customer_name,
+            "estimated_value": f"{deal.estimated_value} {deal.currency}",
+        },
+    )
+    event_record(
+        registration=deal,
+        action="drafted" if draft else "submitted",
+        actor=actor,
+        to_status=deal.status,
+    )
+    if draft:
+        return deal
+    return _submitted(actor=actor, deal=deal, rules=rules)
+
+
+@transaction.atomic
+def deal_submit(*, actor: Actor, registration: DealRegistration) -> DealRegistration:
+    """Submit a draft of the actor's organisation: the rules apply now, then as `deal_register`."""
+    partner = _registering_partner(actor)
+    deal = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if deal.partner_id != partner.pk:
+        raise PermissionDenied(_("This registration belongs to another organisation."))
+    if deal.status != DealStatus.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be submitted.")})
+    rules = _rules()
+    _apply_rules({name: getattr(deal, name) for name in FIELDS}, rules)
+    deal.partner = partner
+    deal.submitted_at = timezone.now()
+    transition(
+        registration=deal,
+        to_status=DealStatus.SUBMITTED,
+        actor=actor,
+        action="submitted",
+        update_fields=("submitted_at",),
+    )
+    return _submitted(actor=actor, deal=deal, rules=rules)

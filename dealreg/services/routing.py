@@ -1,0 +1,294 @@
+"""Approval routing: who decides a registration, and the program team's routing rules.
+
+`route()` picks the first active RoutingRule (by position) that matches the registration's region,
+customer country and value; its approver decides, or the program queue when it names none. With no
+matching rule the partner's channel manager decides, or the queue when the partner has none.
+
+WARNING: value bounds are compared with the registration's value in the registration's own
+currency (no conversion): a rule "from 100000" matches 100000 EUR and 100000 JPY alike. Tenants
+that take registrations in several currencies should add currency-specific rules or keep bounds
+coarse until FX conversion exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from partners.models import Region
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.audit import audit_record
+from tenancy.context import require_current_tenant
+from tenancy.models import Membership
+from tenancy.roles import Role
+
+from ..models import DealRegistration, DealRules, RoutingRule
+from .rules import deal_rules
+from .sla import sla_due_at
+
+APPROVER_ROLES = (Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
+logger = logging.getLogger(__name__)
+RULE_FIELDS = ("name", "region", "countries", "min_value", "max_value", "approver", "is_active")
+
+
+def _is_approver(user) -> bool:
+    """An active channel manager or program admin of the current tenant."""
+    if user is None:
+        return False
+    return Membership.objects.filter(user=user, is_active=True, role__in=APPROVER_ROLES).exists()
+
+
+def rule_matches(rule: RoutingRule, registration: DealRegistration) -> bool:
+    if rule.region and rule.region != registration.region:
+        return False
+    countries = {str(c).upper() for c in (rule.countries or [])}
+    if countries and str(registration.customer_country or "").upper() not in countries:
+        return False
+    value = registration.estimated_value
+    if rule.min_value is not None and (value is None or value < rule.min_value):
+        return False
+    return rule.max_value is None or (value is not None and value <= rule.max_value)
+
+
+def route(registration: DealRegistration):
+    """(approver or None = program queue, the matching rule or None)."""
+    rules = RoutingRule.objects.filter(is_active=True).select_related("approver")
+    for rule in rules.order_by("position", "id"):
+        if rule_matches(rule, registration):
+            approver = rule.approver if _is_approver(rule.approver) else None
+            return approver, rule
+    manager = registration.partner.channel_manager
+    return (manager if _is_approver(manager) else None), None
+
+
+def route_assign(
+    *, registration: DealRegistration, rules: DealRules | None = None, save: bool = True
+) -> DealRegistration:
+    """Set the approver, the matched rule and the SLA due time (from `submitted_at`, else now).
+    Called at submission; saves the three fields unless `save=False`."""
+    from django.utils import timezone
+
+    rules = rules or deal_rules()
+    approver, rule = route(registration)
+    registration.assigned_to = approver
+    registration.routing_rule = rule
+    registration.sla_due_at = sla_due_at(registration.submitted_at or timezone.now(), rules)
+    if save:
+        registration.save(update_fields=["assigned_to", "routing_rule", "sla_due_at"])
+    return registration
+
+
+# --- The rules (console / API) ----------------------------------------------------------------
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
+    errors: dict[str, str] = {}
+    cleaned = dict(data)
+    if "name" in cleaned:
+        cleaned["name"] = str(cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors["name"] = _("Name the rule.")
+    if "region" in cleaned:
+        cleaned["region"] = cleaned["region"] or ""
+        if cleaned["region"] and cleaned["region"] not in Region.values:
+            errors["region"] = _("Choose a region from the list.")
+    if "countries" in cleaned:
+        countries = cleaned["countries"] or []
+        if isinstance(countries, str):
+            countries = countries.replace(";", ",").split(",")
+        countries = sorted({str(c).strip().upper() for c in countries if str(c).strip()})
+        if any(len(c) != 2 or not c.isalpha() for c in countries):
+            errors["countries"] = _("Use two-letter country codes, e.g. US, DE.")
+        cleaned["countries"] = countries
+    for name in ("min_value", "max_value"):
+        if name in cleaned and cleaned[name] not in (None, ""):
+            cleaned[name] = Decimal(str(cleaned[name]))
+            if cleaned[name] < 0:
+                errors[name] = _("Use an amount of zero or more.")
+        elif name in cleaned:
+            cleaned[name] = None
+    if cleaned.get("approver") is not None and not _is_approver(cleaned["approver"]):
+        errors["approver"] = _(
+            "The approver must be an active channel manager or program admin of this program."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_range(rule: RoutingRule) -> None:
+    if (
+        rule.min_value is not None
+        and rule.max_value is not None
+        and rule.min_value > rule.max_value
+    ):
+        raise ValidationError({"max_value": _("The upper bound is below the lower bound.")})
+
+
+def _snapshot(rule: RoutingRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "region": rule.region,
+        "countries": rule.countries,
+        "min_value": str(rule.min_value) if rule.min_value is not None else None,
+        "max_value": str(rule.max_value) if rule.max_value is not None else None,
+        "approver": rule.approver.email if rule.approver_id else None,
+        "is_active": rule.is_active,
+        "position": rule.position,
+    }
+
+
+@transaction.atomic
+def routing_rule_create(*, actor: Actor, **data: Any) -> RoutingRule:
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    cleaned = _clean({"name": "", **data})
+    last = RoutingRule.objects.aggregate(last=Max("position"))["last"]
+    rule = RoutingRule(
+        tenant=require_current_tenant(), position=0 if last is None else last + 1, **cleaned
+    )
+    _check_range(rule)
+    rule.save()
+    audit_record(actor=actor, action="deal_routing.created", target=rule, changes=_snapshot(rule))
+    return rule
+
+
+@transaction.atomic
+def routing_rule_update(*, actor: Actor, rule: RoutingRule, **data: Any) -> RoutingRule:
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    cleaned = _clean(data)
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    before = _snapshot(rule)
+    for name, value in cleaned.items():
+        setattr(rule, name, value)
+    _check_range(rule)
+    rule.save()
+    after = _snapshot(rule)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(actor=actor, action="deal_routing.updated", target=rule, changes=changes)
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, actor: Actor, rule: RoutingRule) -> None:
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    audit_record(actor=actor, action="deal_routing.deleted", target=rule, changes=_snapshot(rule))
+    rule.delete()
+
+
+@transaction.atomic
+def routing_rule_move(*, actor: Actor, rule: RoutingRule, direction: str) -> RoutingRule:
+    """Move a rule one place "up" (earlier) or "down"; positions are renumbered 0..n-1."""
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    if direction not in ("up", "down"):
+        raise ValidationError(_("Move a rule up or down."))
+    rules = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
+    index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(rules):
+        rules[index], rules[target] = rules[target], rules[index]
+    for position, item in enumerate(rules):
+        if item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+    moved = rules[target] if 0 <= target < len(rules) else rules[index]
+    audit_record(
+        actor=actor,
+        action="deal_routing.moved",
+        target=moved,
+        changes={"direction": direction, "position": moved.position},
+    )
+    return moved
+
+
+# --- Who is told (the sweeps and extensions mail these people) --------------------------------
+
+
+def program_admin_emails() -> list[str]:
+    return sorted(
+        Membership.objects.filter(role=Role.PROGRAM_ADMIN, is_active=True).values_list(
+            "user__email", flat=True
+        )
+    )
+
+
+def approver_emails(registration: DealRegistration) -> list[str]:
+    """The registration's approver, or every program admin while it sits in the queue."""
+    if registration.assigned_to_id and _is_approver(registration.assigned_to):
+        return [registration.assigned_to.email]
+    return program_admin_emails()
+
+
+def partner_emails(registration: DealRegistration, *extra) -> list[str]:
+    """The submitter (and `extra` users) plus the partner's active admins."""
+    emails = {
+        user.email
+        for user in (registration.submitted_by, *extra)
+        if user is not None and user.is_active
+    }
+    emails.update(
+        Membership.objects.filter(
+            role=Role.PARTNER_ADMIN,
+            is_active=True,
+            partner_organization_id=registration.partner_id,
+        ).values_list("user__email", flat=True)
+    )
+    return sorted(e for e in emails if e)
+
+
+def deal_url(registration: DealRegistration, *, console: bool) -> str:
+    """Absolute link to the registration's page (its list until the detail page exists)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from tenancy.hosts import tenant_base_url
+
+    name, fallback = (
+        ("console_deal_detail", "console_deals")
+        if console
+        else ("portal_deal_detail", "portal_deals")
+    )
+    try:
+        path = reverse(name, kwargs={"deal_uuid": registration.uuid})
+    except NoReverseMatch:
+        path = reverse(fallback)
+    return tenant_base_url(require_current_tenant()) + path
+
+
+def mail_after_commit(*, template: str, subject: str, to: list[str], context: dict) -> None:
+    """Render now (inside the tenant), send each recipient their copy once the transaction
+    commits: a rolled-back claim never mails, a committed one mails at most once."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+
+    if not to:
+        return
+    context = {"tenant": require_current_tenant(), **context}
+    text = render_to_string(f"emails/dealreg/{template}.txt", context)
+    html = render_to_string(f"emails/dealreg/{template}.html", context)
+    messages = []
+    for address in to:
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+
+    def send() -> None:
+        for message in messages:
+            try:
+                message.send(fail_silently=False)
+            except (smtplib.SMTPException, OSError) as exc:
+                # NOTE: the claim (reminded/escalated/warned) stands: a lost mail is logged, not
+                # retried, so nobody gets the same reminder twice.
+                logger.warning("Deal mail %r to %s failed: %s", subject, message.to, exc)
+
+    transaction.on_commit(send)

@@ -1,0 +1,83 @@
+"""Saving the tenant's public deal-registration rules (program managers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tenancy import access
+from tenancy.access import Actor, Perm
+from tenancy.audit import audit_record
+
+from ..models import DealRules
+from .registration import FIELDS
+
+EDITABLE = (
+    "required_fields",
+    "min_value",
+    "min_value_currency",
+    "lifetime_days",
+    "max_extensions",
+    "extension_days",
+    "expiry_warning_days",
+    "auto_approve",
+    "auto_approve_max_value",
+    "auto_approve_tiers",
+    "sla_hours",
+    "sla_reminder_hours",
+    "business_timezone",
+    "business_day_start",
+    "business_day_end",
+    "business_weekdays",
+    "holiday_country",
+)
+# Fields a tenant may make required on top of the always-required ones.
+OPTIONAL_FIELDS = tuple(
+    f
+    for f in FIELDS
+    if f not in ("customer_name", "estimated_value", "currency", "expected_close_date")
+)
+
+
+@transaction.atomic
+def deal_rules_save(*, actor: Actor, **data: Any) -> DealRules:
+    """Create or update this tenant's rules row (audited with what changed)."""
+    from tenancy.context import require_current_tenant
+
+    access.require(actor, Perm.PROGRAM_MANAGE)
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
+    tenant = require_current_tenant()
+    rules = DealRules.objects.select_for_update().filter(tenant=tenant).first()
+    rules = rules or DealRules(tenant=tenant)
+    errors: dict[str, str] = {}
+    required = list(dict.fromkeys(data.get("required_fields", rules.required_fields) or []))
+    if any(name not in OPTIONAL_FIELDS for name in required):
+        errors["required_fields"] = _("Choose fields from the registration form.")
+    data["required_fields"] = required
+    if "min_value_currency" in data:
+        data["min_value_currency"] = str(data["min_value_currency"] or "").strip().upper()
+    if "holiday_country" in data:
+        data["holiday_country"] = str(data["holiday_country"] or "").strip().upper()
+    before = {name: getattr(rules, name) for name in EDITABLE}
+    for name, value in data.items():
+        setattr(rules, name, value)
+    if rules.business_day_start >= rules.business_day_end:
+        errors["business_day_end"] = _("The working day must end after it starts.")
+    if rules.sla_reminder_hours >= rules.sla_hours:
+        errors["sla_reminder_hours"] = _("Remind before the SLA is due, not after.")
+    if errors:
+        raise ValidationError(errors)
+    rules.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
+    rules.save()
+    changes = {
+        name: [str(before[name]), str(getattr(rules, name))]
+        for name in EDITABLE
+        if before[name] != getattr(rules, name)
+    }
+    audit_record(actor=actor, action="deal_rules.saved", target=rules, changes=changes)
+    return rules

@@ -1,0 +1,191 @@
+"""Console reports against a hand-computed data set: overall and by partner, region and product;
+a fixed number of queries; CSV; the API; owner / wrong-role (403) / other-tenant data excluded."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dealreg.models import DealStatus as S
+from dealreg.selectors.reports import Period, deal_report
+from tenancy.context import tenant_context
+
+from .pipeline_data import actor, make_deal
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/deal-reports/"
+
+
+def deal(world, partner, status, *, region, products, decided_h=None, sla_h=48, **extra):
+    base = extra.pop("submitted_at", timezone.now() - timedelta(days=10))
+    fields = {
+        "submitted_at": base,
+        "decided_at": base + timedelta(hours=decided_h) if decided_h is not None else None,
+        "approved_at": None,
+        "sla_due_at": base + timedelta(hours=sla_h) if sla_h is not None else None,
+        "region": region,
+        "products": products,
+        **extra,
+    }
+    return make_deal(world, partner=partner, status=status, **fields)
+
+
+@pytest.fixture
+def data(acme, globex):
+    p1, p2 = acme.partner, acme.other_partner
+    now = timezone.now()
+    deal(acme, p1, S.WON, region="NA", products=["A", "B"], decided_h=10, estimated_value=1000)
+    deal(acme, p1, S.LOST, region="NA", products=["A"], decided_h=20, sla_h=8)  # late
+    deal(acme, p1, S.REJECTED, region="EMEA", products=["B"], decided_h=30)
+    deal(acme, p2, S.APPROVED, region="EMEA", products=["A"], decided_h=40)
+    deal(
+        acme,
+        p2,
+        S.SUBMITTED,
+        region="APAC",
+        products=[],
+        submitted_at=now - timedelta(days=3),
+        sla_due_at=now - timedelta(hours=1),  # pending past due
+    )
+    deal(
+        acme,
+        p2,
+        S.WON,
+        region="NA",
+        products=["C"],
+        decided_h=2,
+        estimated_value=Decimal("200"),
+        currency="EUR",
+    )
+    deal(acme, p1, S.EXPIRED, region="NA", products=["A"], decided_h=4, sla_h=None)
+    # Outside the period, and another tenant: never counted.
+    deal(
+        acme,
+        p1,
+        S.WON,
+        region="NA",
+        products=["A"],
+        decided_h=1,
+        estimated_value=9999,
+        submitted_at=now - timedelta(days=200),
+    )
+    deal(globex, globex.partner, S.WON, region="NA", products=["A"], decided_h=1)
+
+
+def row(rows, key):
+    return next(r for r in rows if r["key"] == key)
+
+
+def test_report_matches_the_hand_computed_numbers(acme, data):
+    with tenant_context(acme.tenant):
+        report = deal_report(actor(acme, acme.admin), Period.parse(None, None))
+    assert report["overall"] == {
+        "volume": 7,
+        "decided": 6,
+        "approved": 5,
+        "approval_rate": 0.8333,
+        "median_hours_to_decision": 15.0,
+        "sla_breaches": 2,
+        "won": 2,
+        "lost": 1,
+        "win_rate": 0.6667,
+        "won_value": {"EUR": "200.00", "USD": "1000.00"},
+    }
+    p1 = row(report["by_partner"], acme.partner.name)
+    assert (p1["volume"], p1["approval_rate"], p1["median_hours_to_decision"]) == (4, 0.75, 15.0)
+    assert (p1["sla_breaches"], p1["win_rate"], p1["won_value"]) == (1, 0.5, {"USD": "1000.00"})
+    p2 = row(report["by_partner"], acme.other_partner.name)
+    assert (p2["volume"], p2["decided"], p2["approval_rate"]) == (3, 2, 1.0)
+    assert (p2["median_hours_to_decision"], p2["sla_breaches"], p2["win_rate"]) == (21.0, 1, 1.0)
+    assert [(r["key"], r["volume"]) for r in report["by_region"]] == [
+        ("NA", 4),
+        ("EMEA", 2),
+        ("APAC", 1),
+    ]
+    na = row(report["by_region"], "NA")
+    assert (na["approval_rate"], na["median_hours_to_decision"], na["win_rate"]) == (
+        1.0,
+        7.0,
+        0.6667,
+    )
+    assert [(r["key"], r["volume"]) for r in report["by_product"]] == [
+        ("A", 4),
+        ("B", 2),
+        ("C", 1),
+        ("—", 1),
+    ]
+    a = row(report["by_product"], "A")
+    assert (a["approval_rate"], a["median_hours_to_decision"], a["win_rate"]) == (1.0, 15.0, 0.5)
+    b = row(report["by_product"], "B")
+    assert (b["approval_rate"], b["median_hours_to_decision"], b["won_value"]) == (
+        0.5,
+        20.0,
+        {"USD": "1000.00"},
+    )
+
+
+def test_period_bounds_include_the_old_deal_when_asked(acme, data):
+    start = (timezone.localdate() - timedelta(days=365)).isoformat()
+    with tenant_context(acme.tenant):
+        report = deal_report(actor(acme, acme.admin), Period.parse(start, None))
+    assert report["overall"]["volume"] == 8
+    assert report["overall"]["won_value"]["USD"] == "10999.00"
+
+
+def test_fixed_number_of_queries(acme, data):
+    def count():
+        with tenant_context(acme.tenant):
+            admin = actor(acme, acme.admin)
+            with CaptureQueriesContext(connection) as queries:
+                deal_report(admin, Period.parse(None, None))
+        return len(queries)
+
+    few = count()
+    for _ in range(10):
+        deal(acme, acme.partner, S.WON, region="APAC", products=["X", "Y"], decided_h=3)
+    assert count() == few <= 2
+
+
+def test_manager_sees_only_their_partners(acme, data):
+    response = acme.client(acme.manager).get(reverse("console_deal_reports"))
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report["overall"]["volume"] == 4
+    assert [r["key"] for r in report["by_partner"]] == [acme.partner.name]
+
+
+def test_page_csv_and_roles(acme, data):
+    admin = acme.client(acme.admin)
+    assert admin.get(reverse("console_deal_reports")).status_code == 200
+    response = admin.get(reverse("console_deal_reports"), {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    overall = rows[0]
+    assert (overall["breakdown"], overall["volume"], overall["approval_rate"]) == (
+        "overall",
+        "7",
+        "0.8333",
+    )
+    assert overall["won_value"] == "200.00 EUR; 1000.00 USD"
+    assert {r["key"] for r in rows if r["breakdown"] == "product"} == {"A", "B", "C", "—"}
+    for user in (acme.sales, acme.partner_admin, acme.partner_sales):
+        assert acme.client(user).get(reverse("console_deal_reports")).status_code == 403
+
+
+def test_api_gives_the_same_numbers(acme, data, globex):
+    response = acme.api(acme.executive).get(API)
+    assert response.status_code == 200
+    assert response.json()["overall"]["volume"] == 7
+    assert response.json()["overall"]["median_hours_to_decision"] == 15.0
+    assert acme.api(acme.partner_admin).get(API).status_code == 403
+    assert acme.api(acme.sales).get(API).status_code == 403
+    # globex's admin sees only globex's one registration
+    assert globex.api(globex.admin).get(API).json()["overall"]["volume"] == 1

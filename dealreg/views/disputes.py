@@ -1,0 +1,169 @@
+"""Disputes: the console list and page (comments, the decide form), raising one from the account
+page; the partner's own disputes in the portal (read and comment). Thin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.views import apply_errors, require_tenant
+
+from ..forms.disputes import DisputeCommentForm, DisputeDecideForm, DisputeRaiseForm
+from ..models import DisputeStatus
+from ..selectors import lockview as selectors
+from ..selectors.registration import deals_for
+from ..services import disputes as services
+from .lockview import account_page, get_account
+
+CONSOLE, PORTAL = "console", "portal"
+
+
+def _console_actor(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    if not (actor.has(Perm.DEAL_LOCKS_VIEW) or actor.has(Perm.DISPUTES_DECIDE)):
+        raise PermissionDenied(_("Your role does not allow this."))
+    return actor
+
+
+def _portal_actor(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    access.require(actor, Perm.DEALS_VIEW)
+    return actor
+
+
+@login_required
+@require_GET
+def console_disputes(request):
+    actor = _console_actor(request)
+    status = request.GET.get("status", DisputeStatus.OPEN)
+    disputes = selectors.disputes_for(actor)
+    if status in DisputeStatus.values:
+        disputes = disputes.filter(status=status)
+    page = Paginator(disputes, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dealreg/disputes/list.html",
+        {"page": page, "disputes": page.object_list, "status": status, "surface": CONSOLE},
+    )
+
+
+@login_required
+@require_POST
+def console_dispute_raise(request, account_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require(actor, Perm.DEAL_LOCKS_VIEW)
+    account = get_account(actor, account_uuid)
+    access.require(actor, Perm.DISPUTES_RAISE)
+    form = DisputeRaiseForm(request.POST)
+    if form.is_valid():
+        try:
+            dispute = services.dispute_raise(actor=actor, account=account, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Dispute raised. The participants are notified."))
+            return redirect("console_dispute_detail", dispute_uuid=dispute.uuid)
+    return account_page(request, actor, account, raise_form=form, status=400)
+
+
+def _dispute_page(request, actor, dispute_uuid, surface):
+    dispute = get_object_or_404(selectors.disputes_for(actor), uuid=dispute_uuid)
+    comment_form = DisputeCommentForm()
+    decide_form = DisputeDecideForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "comment":
+                comment_form = DisputeCommentForm(request.POST)
+                if not services.may_comment(actor, dispute):
+                    raise PermissionDenied(_("Only the dispute's participants may comment."))
+                if comment_form.is_valid():
+                    services.dispute_comment(
+                        actor=actor, dispute=dispute, body=comment_form.cleaned_data["body"]
+                    )
+                    messages.success(request, _("Comment added."))
+                    return redirect(f"{surface}_dispute_detail", dispute_uuid=dispute.uuid)
+            elif action == "decide" and surface == CONSOLE:
+                access.require(actor, Perm.DISPUTES_DECIDE)
+                decide_form = DisputeDecideForm(request.POST)
+                if decide_form.is_valid():
+                    services.dispute_decide(
+                        actor=actor, dispute=dispute, **decide_form.cleaned_data
+                    )
+                    messages.success(request, _("Decision recorded."))
+                    return redirect(f"{surface}_dispute_detail", dispute_uuid=dispute.uuid)
+            else:
+                messages.error(request, _("Unknown action."))
+        except ValidationError as error:
+            apply_errors(decide_form if action == "decide" else comment_form, error)
+        status = 400
+    context = {
+        "dispute": dispute,
+        "comments": dispute.comments.select_related("author"),
+        "surface": surface,
+        "base_template": f"{surface}/base.html",
+        "can_comment": services.may_comment(actor, dispute),
+        "can_decide": surface == CONSOLE
+        and actor.has(Perm.DISPUTES_DECIDE)
+        and dispute.status == DisputeStatus.OPEN,
+        "comment_form": comment_form,
+        "decide_form": decide_form,
+    }
+    return render(request, "dealreg/disputes/detail.html", context, status=status)
+
+
+@login_required
+def console_dispute_detail(request, dispute_uuid):
+    return _dispute_page(request, _console_actor(request), dispute_uuid, CONSOLE)
+
+
+@login_required
+@require_GET
+def portal_disputes(request):
+    actor = _portal_actor(request)
+    page = Paginator(selectors.disputes_for(actor), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dealreg/disputes/list.html",
+        {"page": page, "disputes": page.object_list, "status": "", "surface": PORTAL},
+    )
+
+
+@login_required
+def portal_dispute_detail(request, dispute_uuid):
+    return _dispute_page(request, _portal_actor(request), dispute_uuid, PORTAL)
+
+
+@login_required
+@require_POST
+def portal_dispute_raise(request, deal_uuid):
+    """A partner admin disputes over their own registration's account (e.g. a direct claim)."""
+    actor = _portal_actor(request)
+    deal = get_object_or_404(deals_for(actor).select_related("account"), uuid=deal_uuid)
+    access.require(actor, Perm.DISPUTES_RAISE)
+    form = DisputeRaiseForm(request.POST)
+    if deal.account is None:
+        form.add_error(None, _("This registration has no customer account yet."))
+    elif form.is_valid():
+        try:
+            dispute = services.dispute_raise(
+                actor=actor, account=deal.account, registration=deal, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Dispute raised. The program team is notified."))
+            return redirect("portal_dispute_detail", dispute_uuid=dispute.uuid)
+    messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("portal_deals")

@@ -1,0 +1,166 @@
+"""The partner pipeline: list with filters (and CSV of the filtered list), board by status; won /
+lost from the portal; the managers' pipeline form in the console. Thin."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.views import require_tenant
+
+from ..forms.pipeline import OutcomeForm, PipelineForm
+from ..models import DealStatus, SalesStage
+from ..selectors import pipeline as selectors
+from ..selectors.registration import deals_for
+from ..services.outcomes import deal_outcome, may_close
+from ..services.pipeline import deal_pipeline_update
+
+PAGE_SIZE = 50
+CSV_COLUMNS = (
+    ("customer", "customer_name"),
+    ("domain", "customer_domain"),
+    ("partner", "partner.name"),
+    ("status", "status"),
+    ("sla", "sla"),
+    ("stage", "sales_stage"),
+    ("next_step", "next_step"),
+    ("manager_notes", "manager_notes"),
+    ("estimated_value", "estimated_value"),
+    ("currency", "currency"),
+    ("expected_close_date", "expected_close_date"),
+    ("submitted_at", "submitted_at"),
+    ("lock_expires_at", "expires_at"),
+)
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _attr(obj, dotted: str):
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _portal_actor(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    access.require(actor, Perm.DEALS_VIEW)
+    return actor
+
+
+def _filters_context(filters):
+    return {
+        "filters": filters,
+        "status_choices": DealStatus.choices,
+        "stage_choices": SalesStage.choices,
+    }
+
+
+@login_required
+@require_GET
+def portal_deals(request):
+    actor = _portal_actor(request)
+    filters = selectors.PipelineFilters.from_params(request.GET)
+    deals = selectors.pipeline_for(actor, filters)
+    if request.GET.get("format") == "csv":
+        return _csv(deals)
+    page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "deals": selectors.with_sla(page.object_list),
+        "can_register": actor.has(Perm.DEALS_REGISTER),
+        "can_close": actor.has(Perm.DEALS_REGISTER),
+        "can_dispute": actor.has(Perm.DISPUTES_RAISE),
+        "outcome_form": OutcomeForm(),
+        "query": request.GET.urlencode(),
+        **_filters_context(filters),
+    }
+    if request.htmx:
+        return render(request, "dealreg/pipeline/_list.html", context)
+    return render(request, "dealreg/pipeline/list.html", context)
+
+
+def _csv(deals):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="deal-pipeline-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([name for name, _attr_name in CSV_COLUMNS])
+    for deal in selectors.with_sla(deals[: selectors.CSV_MAX_ROWS]):
+        writer.writerow([csv_safe(_attr(deal, attr)) for _name, attr in CSV_COLUMNS])
+    return response
+
+
+@login_required
+@require_GET
+def portal_deal_board(request):
+    actor = _portal_actor(request)
+    filters = selectors.PipelineFilters.from_params(request.GET)
+    context = {"columns": selectors.board(actor, filters), **_filters_context(filters)}
+    return render(request, "dealreg/pipeline/board.html", context)
+
+
+@login_required
+@require_POST
+def portal_deal_outcome(request, deal_uuid):
+    actor = _portal_actor(request)
+    deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)
+    if not may_close(actor, deal):
+        raise PermissionDenied(_("You may not close this registration."))
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("portal_deals")
+    try:
+        deal_outcome(actor=actor, registration=deal, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(customer)s marked %(outcome)s.")
+            % {
+                "customer": deal.customer_name,
+                "outcome": DealStatus(form.cleaned_data["outcome"]).label.lower(),
+            },
+        )
+    return redirect("portal_deals")
+
+
+@login_required
+@require_POST
+def console_deal_pipeline(request, deal_uuid):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require(actor, Perm.DEALS_DECIDE)
+    deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)
+    form = PipelineForm(request.POST)
+    if form.is_valid():
+        try:
+            deal_pipeline_update(actor=actor, registration=deal, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Pipeline updated."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    # Back to the page the form sits on (the registration's console page), if it is ours.
+    back = request.POST.get("next", "")
+    if back.startswith("/console/") and "//" not in back:
+        return redirect(back)
+    return redirect("console_deals")

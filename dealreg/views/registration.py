@@ -1,0 +1,82 @@
+"""Deal registration pages: the portal's registration form (a "locked" panel until the onboarding
+steps the benefit needs are done) and the console's list (the portal list is the pipeline's).
+Thin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from onboarding.models import Benefit
+from onboarding.services.progress import BenefitLocked, benefit_status
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.views import apply_errors, require_tenant
+
+from ..forms.registration import DealRegistrationForm
+from ..selectors import registration as selectors
+from ..services import registration as services
+from ..services.conflicts import partner_conflict_summary
+from ..services.rules import deal_rules
+
+PAGE_SIZE = 50
+
+
+def _page(request, deals):
+    return Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+def portal_deal_register(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.PORTAL_VIEW)
+    access.require(actor, Perm.DEALS_REGISTER)
+    gate = benefit_status(actor, Benefit.DEAL_REGISTRATION)
+    if not gate.unlocked:
+        status = 403 if request.method == "POST" else 200
+        return render(request, "dealreg/portal_locked.html", {"gate": gate}, status=status)
+    form = DealRegistrationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                deal = services.deal_register(
+                    actor=actor, draft="save_draft" in request.POST, **form.cleaned_data
+                )
+            except BenefitLocked as locked:  # the gate closed between the check and the save
+                return render(
+                    request, "dealreg/portal_locked.html", {"gate": locked.status}, status=403
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                if deal.status == "draft":
+                    messages.success(request, _("Draft saved. Submit it when it is complete."))
+                else:
+                    messages.success(
+                        request,
+                        _("Deal for %(customer)s registered. Your channel manager will review it.")
+                        % {"customer": deal.customer_name},
+                    )
+                summary = partner_conflict_summary(deal)
+                if summary["possible_conflict"]:
+                    messages.warning(request, summary["message"])
+                return redirect("portal_deal_detail", deal_uuid=deal.uuid)
+        status = 400
+    context = {"form": form, "rules": deal_rules()}
+    return render(request, "dealreg/portal_register.html", context, status=status)
+
+
+@login_required
+@require_GET
+def console_deals(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require(actor, Perm.DEALS_VIEW)
+    page = _page(request, selectors.deals_for(actor))
+    return render(request, "dealreg/console_list.html", {"page": page, "deals": page.object_list})

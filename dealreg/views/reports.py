@@ -1,0 +1,46 @@
+"""Console deal-registration reports over a period, with CSV. Thin."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.views import require_tenant
+
+from ..selectors import reports as selectors
+from .pipeline import csv_safe
+
+
+@login_required
+@require_GET
+def console_deal_reports(request):
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require(actor, Perm.DEALS_VIEW)
+    period = selectors.Period.parse(request.GET.get("from"), request.GET.get("to"))
+    report = selectors.deal_report(actor, period)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="deal-report-{period.start}-{period.end}.csv"'
+        )
+        writer = csv.writer(response)
+        for row in selectors.report_csv_rows(report):
+            writer.writerow([csv_safe(cell) for cell in row])
+        return response
+    sections = [
+        ("partner", report["by_partner"]),
+        ("region", report["by_region"]),
+        ("product", report["by_product"]),
+    ]
+    return render(
+        request,
+        "dealreg/reports/report.html",
+        {"report": report, "period": period, "sections": sections},
+    )
