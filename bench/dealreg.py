@@ -46,48 +46,6 @@ os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.test")
 os.environ.setdefault("PRM_DATA_DIR", str(Path(tempfile.gettempdir()) / "prm-bench-dealreg"))
 
-WORDS_A = [
-    "North",
-    "South",
-    "East",
-    "West",
-    "Blue",
-    "Red",
-    "Green",
-    "Silver",
-    "Golden",
-    "Bright",
-    "Rapid",
-    "Prime",
-    "Global",
-    "United",
-    "Pacific",
-    "Atlantic",
-    "Alpine",
-    "Summit",
-    "Harbor",
-    "River",
-    "Lake",
-    "Stone",
-    "Iron",
-    "Cedar",
-    "Maple",
-    "Oak",
-    "Pine",
-    "Falcon",
-    "Eagle",
-    "Lion",
-    "Nova",
-    "Astra",
-    "Vertex",
-    "Quantum",
-    "Apex",
-    "Vector",
-    "Orbit",
-    "Helio",
-    "Terra",
-    "Aqua",
-]
 WORDS_B = [
     "Logistics",
     "Health",
@@ -132,11 +90,72 @@ STATUSES = (
 )
 
 
+SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "zan",
+    "tel",
+    "vor",
+    "lu",
+    "pex",
+    "dra",
+    "qui",
+    "sol",
+    "ber",
+    "nat",
+    "gri",
+    "fen",
+    "mor",
+    "tav",
+    "ix",
+    "on",
+    "el",
+    "ar",
+    "bex",
+    "cor",
+    "dun",
+    "fal",
+    "gan",
+    "hel",
+    "jor",
+    "kel",
+    "lam",
+    "mer",
+    "nor",
+    "pol",
+    "rav",
+    "sen",
+    "tor",
+    "ul",
+    "vin",
+    "wes",
+    "yor",
+    "zel",
+    "bri",
+    "cla",
+    "fro",
+    "glo",
+    "pra",
+    "sta",
+    "tri",
+    "vex",
+]
+
+
+def word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
 def company(rng: random.Random, n: int) -> tuple[str, str]:
-    a, b = rng.choice(WORDS_A), rng.choice(WORDS_B)
-    name = f"{a} {b} {n}"
+    """A varied company name ("Zantel Vorpex Logistics GmbH") and its domain, unique by n."""
+    first = word(rng)
+    second = word(rng) if rng.random() < 0.6 else ""
+    industry = rng.choice(WORDS_B) if rng.random() < 0.7 else ""
+    name = " ".join(part for part in (first, second, industry) if part)
     suffix = rng.choice(SUFFIXES)
-    return (f"{name} {suffix}".strip(), f"{a.lower()}{b.lower()}{n}.example")
+    domain = f"{first.lower()}{second.lower()}-{n}.example"
+    return (f"{name} {suffix}".strip(), domain)
 
 
 def django_setup():
@@ -389,7 +408,8 @@ def measure(args) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from tenancy.models import User
+    from tenancy.context import tenant_context
+    from tenancy.models import Tenant, User
 
     rng = random.Random(7)
     results = {}
@@ -407,14 +427,18 @@ def measure(args) -> None:
 
     api = reverse("deal-registration-list")
 
+    # Existing account names (a sample) for near-duplicate submissions and searches.
+    from dealreg.models import CustomerAccount
+
+    with tenant_context(Tenant.objects.get(slug=big)):
+        sample = list(CustomerAccount.objects.order_by("?").values_list("name", "domain")[:500])
+
     def submit(i: int) -> None:
-        a, b = rng.choice(WORDS_A), rng.choice(WORDS_B)
-        # Half near-duplicates of existing accounts, half new companies.
-        name = (
-            f"{a} {b} {rng.randint(0, args.accounts)} Corporation"
-            if i % 2
-            else (f"Bench New Co {uuid.uuid4().hex[:8]}")
-        )
+        # Half near-duplicates of existing accounts ("... Corporation"), half new companies.
+        if i % 2:
+            name = sample[i % len(sample)][0].rsplit(" ", 1)[0] + " Corporation"
+        else:
+            name = " ".join(company(rng, 10_000_000 + i)[0].split()[:-1]) or "Newco"
         response = partner.post(
             api,
             data={
@@ -432,13 +456,13 @@ def measure(args) -> None:
     locks = reverse("console_deal_locks")
 
     def lock_by_name(i: int) -> None:
-        q = f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)}"
+        # What a rep types: the first word or two of a customer's name.
+        words = sample[i % len(sample)][0].split()
+        q = " ".join(words[: 1 + i % 2])
         assert rep.get(locks, {"q": q}).status_code == 200
 
     def lock_by_domain(i: int) -> None:
-        n = rng.randint(0, args.accounts - 1)
-        q = f"{rng.choice(WORDS_A).lower()}{rng.choice(WORDS_B).lower()}{n}.example"
-        assert rep.get(locks, {"q": q}).status_code == 200
+        assert rep.get(locks, {"q": sample[i % len(sample)][1]}).status_code == 200
 
     pipeline = reverse("portal_deals")
     queue = reverse("console_deal_queue")
@@ -461,7 +485,7 @@ def measure(args) -> None:
         "manager": client_for(f"manager@{small}.test", small),
     }
     for label, (who, url, params) in {
-        "deal-lock search": ("sales", locks, {"q": "North Logistics"}),
+        "deal-lock search": ("sales", locks, {"q": "Kato"}),
         "partner pipeline": ("partner", pipeline, {}),
         "approver queue": ("manager", queue, {}),
     }.items():

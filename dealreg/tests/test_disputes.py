@@ -224,10 +224,8 @@ def test_partner_admin_raises_from_the_pipeline(acme, locked):
         assert deal.disputes.get().raised_by == acme.partner_admin
     assert acme.client(acme.partner_sales).post(url, {"reason": "x"}).status_code == 403
     assert acme.client(acme.other_partner_admin).post(url, {"reason": "x"}).status_code == 404
-    assert (
-        "Raise a dispute"
-        in acme.client(acme.partner_admin).get(reverse("portal_deals")).content.decode()
-    )
+    detail = reverse("portal_deal_detail", kwargs={"deal_uuid": deal.uuid})
+    assert "Raise a dispute" in acme.client(acme.partner_admin).get(detail).content.decode()
 
 
 def test_decision_emails_the_participants(acme, locked, django_capture_on_commit_callbacks):

@@ -143,6 +143,9 @@ def portal_deal_detail(request, deal_uuid):
         "can_extend": approved
         and actor.has(Perm.DEALS_REGISTER)
         and deal.extensions_used < deal_rules().max_extensions,
+        "can_dispute": actor.has(Perm.DISPUTES_RAISE)
+        and deal.account_id is not None
+        and deal.status != DealStatus.DRAFT,
     }
     return render(request, "dealreg/decisions/portal_detail.html", context)
 

@@ -166,4 +166,4 @@ def portal_dispute_raise(request, deal_uuid):
             messages.success(request, _("Dispute raised. The program team is notified."))
             return redirect("portal_dispute_detail", dispute_uuid=dispute.uuid)
     messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("portal_deals")
+    return redirect("portal_deal_detail", deal_uuid=deal_uuid)

@@ -84,9 +84,6 @@ def portal_deals(request):
         "page": page,
         "deals": selectors.with_sla(page.object_list),
         "can_register": actor.has(Perm.DEALS_REGISTER),
-        "can_close": actor.has(Perm.DEALS_REGISTER),
-        "can_dispute": actor.has(Perm.DISPUTES_RAISE),
-        "outcome_form": OutcomeForm(),
         "query": request.GET.urlencode(),
         **_filters_context(filters),
     }
@@ -125,7 +122,7 @@ def portal_deal_outcome(request, deal_uuid):
     form = OutcomeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect("portal_deals")
+        return redirect("portal_deal_detail", deal_uuid=deal.uuid)
     try:
         deal_outcome(actor=actor, registration=deal, **form.cleaned_data)
     except ValidationError as error:
@@ -139,7 +136,7 @@ def portal_deal_outcome(request, deal_uuid):
                 "outcome": DealStatus(form.cleaned_data["outcome"]).label.lower(),
             },
         )
-    return redirect("portal_deals")
+    return redirect("portal_deal_detail", deal_uuid=deal.uuid)
 
 
 @login_required

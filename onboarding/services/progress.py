@@ -183,18 +183,20 @@ def milestone_reach(*, partner, key: str, at: datetime | None = None) -> Milesto
         return Milestone.objects.get(partner=partner, key=key)
 
 
-def milestones_refresh(partner_ids: Iterable[int]) -> None:
-    """Bring the stored milestones of these partners up to date with their sources."""
+def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> None:
+    """Bring the stored milestones of these partners up to date with their sources (all of
+    them, or only `keys`)."""
     partner_ids = list(partner_ids)
-    if not partner_ids:
+    sources = {k: fn for k, fn in _sources.items() if keys is None or k in set(keys)}
+    if not partner_ids or not sources:
         return
     tenant = require_current_tenant()
     stored = {
         (m.partner_id, m.key): m
-        for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(_sources))
+        for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(sources))
     }
     new: list[Milestone] = []
-    for key, source in _sources.items():
+    for key, source in sources.items():
         for partner_id, at in source(partner_ids).items():
             row = stored.get((partner_id, key))
             if row is None:
@@ -271,11 +273,24 @@ def benefit_status(actor: Actor, benefit: str) -> GateStatus:
     org_id = actor.partner_organization_id
     if not requirements or org_id is None:
         return GateStatus(benefit=benefit, unlocked=True)
-    from partners.models import PartnerOrganization
 
-    partner = PartnerOrganization.objects.get(pk=org_id)
-    reached = partner_milestones(partner)
-    per_user = onboarding_settings().training_gate_scope == GateScope.USER
+    # A reached milestone stays reached: read the stored ones first (one query, the usual case
+    # once a partner is onboarded) and ask the sources only about the missing ones.
+    def stored() -> set[str]:
+        return set(
+            Milestone.objects.filter(partner_id=org_id, key__in=requirements).values_list(
+                "key", flat=True
+            )
+        )
+
+    reached = stored()
+    if not set(requirements) <= reached:
+        milestones_refresh([org_id], keys=set(requirements) - reached)
+        reached = stored()
+    per_user = (
+        K.TRAINING_101 in requirements
+        and onboarding_settings().training_gate_scope == GateScope.USER
+    )
     missing = []
     for key in requirements:
         if key == K.TRAINING_101 and per_user and actor.user is not None:
