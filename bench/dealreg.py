@@ -318,6 +318,9 @@ def build(args) -> None:
                 name, domain = names[account_index]
                 status = STATUSES[i % len(STATUSES)] if i < len(account_ids) else "rejected"
                 created = now - timedelta(days=rng.randint(0, 720), minutes=rng.randint(0, 1440))
+                if status in ("submitted", "under_review"):
+                    # Pending registrations are recent: an approver decides within days.
+                    created = now - timedelta(hours=rng.randint(1, 96))
                 decided = created + timedelta(hours=rng.randint(2, 120))
                 partner = partners[rng.randrange(len(partners))]
                 row = {

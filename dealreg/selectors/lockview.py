@@ -50,8 +50,9 @@ def accounts_for(actor: Actor) -> QuerySet[CustomerAccount]:
 
 
 def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[CustomerAccount]:
-    """Accounts whose name contains the query (or, on PostgreSQL, is trigram-similar to it), or
-    whose domain is the query or a subdomain of it. Best matches first, at most `limit`."""
+    """Accounts whose name contains the query (or, on PostgreSQL, is trigram-similar to it); for
+    a domain, the account with that domain, else its subdomains. Best matches first, at most
+    `limit`."""
     query = (query or "").strip()[:200]
     if not query:
         return []
@@ -65,11 +66,21 @@ def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Cus
         condition |= Q(name__icontains=query)
     domain = normalize_domain(query) if "." in query and " " not in query else ""
     if domain:
-        # Exact: the (tenant, domain) unique index; suffix: subdomains of the query.
-        condition |= Q(domain=domain) | Q(domain__endswith=f".{domain}")
+        # A domain is looked up exactly first (the (tenant, domain) unique index; "www." and
+        # the scheme are normalised away); only when nothing matches, its subdomains (a suffix
+        # match, which cannot use the index: the rare case pays for it).
+        exact = list(qs.filter(domain=domain).order_by("name", "pk")[:limit])
+        if exact:
+            return exact
+        return list(qs.filter(domain__endswith=f".{domain}").order_by("name", "pk")[:limit])
     order = ["name", "pk"]
     if postgres and normalized:
         from django.contrib.postgres.search import TrigramSimilarity
+
+        from ..services.accounts import use_trigram_threshold
+        from ..services.conflicts import SIMILARITY
+
+        use_trigram_threshold(SIMILARITY)
 
         # `%` (trigram_similar) uses the same GIN index: misspellings, word order.
         condition |= Q(normalized_name__trigram_similar=normalized)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from partners.models import PartnerOrganization
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.roles import Role
@@ -42,8 +43,10 @@ def queue_for(actor: Actor) -> QuerySet[DealRegistration]:
         user = actor.user
         if user is None:
             return qs.none()
-        partners = access.scope_partner_owned(actor, DealRegistration.objects.all())
-        qs = qs.filter(Q(assigned_to=user) | Q(pk__in=partners.values("pk")))
+        # The partners in scope (a few thousand at most), not a sub-select over every
+        # registration: the pending rows are then found through (tenant, status, ...) indexes.
+        partners = access.scope_partner_organizations(actor, PartnerOrganization.objects.all())
+        qs = qs.filter(Q(assigned_to=user) | Q(partner_id__in=partners.values("pk")))
     return qs.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "id")
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity
-from .accounts import normalize_account_name
+from .accounts import normalize_account_name, use_trigram_threshold
 
 SIMILARITY = 0.45
 MAX_SIMILAR = 10
@@ -60,6 +60,8 @@ def similar_accounts(
         qs = qs.exclude(pk=exclude_pk)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
+
+        use_trigram_threshold(SIMILARITY)
 
         # `trigram_similar` is the `%` operator, which the GIN (tenant_id, normalized_name)
         # index serves; the exact threshold is then applied to the few rows it returns.

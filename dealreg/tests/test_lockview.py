@@ -90,7 +90,8 @@ def test_search_is_two_queries_whatever_the_data_size(acme, n):
                 for lock in hit.current_locks:
                     _ = (lock.partner.name, lock.partner.channel_manager, hit.owner)
     assert len(hits) == min(n, 25)
-    assert len(queries) == 2
+    # Accounts + their locks; on PostgreSQL one more statement sets the trigram threshold.
+    assert len(queries) == (3 if connection.vendor == "postgresql" else 2)
 
 
 # --- Claim -----------------------------------------------------------------------------------
