@@ -74,6 +74,10 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+# Titles written before a name ("Mr. Patrick Martinez" is greeted as "Patrick").
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Global: one email, one password, one MFA, memberships in any number of tenants."""
 
@@ -98,7 +102,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
-        return (self.full_name or self.email).split(" ")[0]
+        """The name to greet someone by: the first word of the full name, past any honorific."""
+        return self.greeting_name or self.email.split("@")[0]
+
+    @property
+    def greeting_name(self) -> str:
+        words = self.full_name.split()
+        while len(words) > 1 and words[0].rstrip(".").lower() in HONORIFICS:
+            words = words[1:]
+        return words[0] if words else ""
 
 
 class Membership(TenantOwnedModel):

@@ -101,9 +101,7 @@ def cadence_values(*, tenant, partner, user=None, links=None) -> dict[str, str]:
 
     links = links or partner_links(tenant)
     manager = getattr(partner, "channel_manager", None) if partner.pk else None
-    first_name = ""
-    if user is not None and user.full_name:
-        first_name = user.full_name.split(" ")[0]
+    first_name = user.greeting_name if user is not None else ""
     program_name = _("%(tenant)s partner program") % {"tenant": tenant.name}
     return {
         "partner_name": partner.name,

@@ -371,7 +371,7 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
     for email, who in recipients.items():
         invitation = who["invitation"]
         user = who["user"]
-        first_name = (user.full_name.split(" ")[0] if user and user.full_name else "") or ""
+        first_name = user.greeting_name if user else ""
         context = {
             "tenant": tenant,
             "partner": partner,

@@ -9,7 +9,7 @@ from partners.tests.factories import PartnerOrganizationFactory
 from tenancy.checks import index_errors, tenant_indexes_lead_with_tenant
 from tenancy.context import TenantNotSetError, tenant_context
 from tenancy.hosts import UnknownHost, tenant_for_host
-from tenancy.models import Membership
+from tenancy.models import Membership, User
 from tenancy.scoping import TenantOwnedModel
 from tenancy.tests.factories import TenantFactory
 
@@ -95,3 +95,20 @@ def test_index_check_flags_an_index_not_led_by_tenant():
 
     errors = index_errors([Bad])
     assert errors and errors[0].id == "tenancy.E001"
+
+
+@pytest.mark.parametrize(
+    ("full_name", "expected"),
+    [
+        ("Mr. Patrick Martinez", "Patrick"),
+        ("Dr Ana Ruiz", "Ana"),
+        ("Prof. Dr. Lee Chen", "Lee"),
+        ("Miss", "Miss"),
+        ("Ana", "Ana"),
+        ("", ""),
+    ],
+)
+def test_people_are_greeted_by_their_first_name_past_any_honorific(full_name, expected):
+    user = User(email="ana@example.com", full_name=full_name)
+    assert user.greeting_name == expected
+    assert user.get_short_name() == (expected or "ana")
