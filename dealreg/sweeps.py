@@ -30,6 +30,13 @@ def expiry_sweep(self) -> dict[str, int]:
     return sweep()
 
 
+@shared_task(base=TenantTask, bind=True, name="dealreg.sweeps.account_words")
+def account_words(self) -> int:
+    from .services.matching import account_words_recount
+
+    return account_words_recount()
+
+
 def _fan_out(task) -> int:
     count = 0
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
@@ -48,3 +55,9 @@ def sla_sweep_all_tenants() -> int:
 def expiry_sweep_all_tenants() -> int:
     """Beat (hourly): one lock-expiry sweep per active tenant."""
     return _fan_out(expiry_sweep)
+
+
+@shared_task(name="dealreg.sweeps.account_words_all_tenants")
+def account_words_all_tenants() -> int:
+    """Beat (hourly): recount the account-name vocabulary of each active tenant."""
+    return _fan_out(account_words)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from onboarding.models import Benefit
@@ -15,7 +16,7 @@ from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
 from ..models import DealRegistration
-from ..selectors.queue import visible_deals
+from ..selectors.queue import DEAL_RELATED, visible_deals
 from ..services import registration as services
 from ..services.conflicts import conflict_kinds
 from .decisions import DecisionActions
@@ -151,13 +152,16 @@ class DealRegistrationViewSet(
         },
     )
     def create(self, request):
-        # The gate answers before the input is looked at: a locked partner learns what to do.
         access.require(self.actor, Perm.DEALS_REGISTER)
-        require_benefit(self.actor, Benefit.DEAL_REGISTRATION)
         payload = DealRegistrationCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        if not payload.is_valid():
+            # The gate answers before field errors: a locked partner learns what to do first.
+            # (On valid input the service checks it, once.)
+            require_benefit(self.actor, Benefit.DEAL_REGISTRATION)
+            raise ValidationError(payload.errors)
         deal = services.deal_register(actor=self.actor, **payload.validated_data)
-        deal = self.scoped_queryset().get(pk=deal.pk)
+        # The actor's own new registration: read back as stored, without the visibility query.
+        deal = DealRegistration.objects.select_related(*DEAL_RELATED).get(pk=deal.pk)
         return Response(self.get_serializer(deal).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,7 +1,7 @@
 """Deal registration: customer accounts (and direct-sales opportunities on them), registrations
 with their status history, extensions, the tenant's public rules and approval routing, disputes."""
 
-from .accounts import CustomerAccount, DirectOpportunity
+from .accounts import AccountNameWord, CustomerAccount, DirectOpportunity
 from .disputes import Dispute, DisputeComment, DisputeOutcome, DisputeStatus
 from .registrations import (
     DealEvent,
@@ -15,6 +15,7 @@ from .registrations import (
 from .rules import DealRules, RoutingRule
 
 __all__ = [
+    "AccountNameWord",
     "CustomerAccount",
     "DealEvent",
     "DealRegistration",

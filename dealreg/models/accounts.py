@@ -45,11 +45,38 @@ class CustomerAccount(TenantOwnedModel):
             models.Index(fields=["tenant", "normalized_name"], name="customeraccount_norm"),
             models.Index(fields=["tenant", "owner"], name="customeraccount_owner"),
         ]
-        # A GIN trigram index on (tenant_id, normalized_name) is added on PostgreSQL by
-        # migration 0003 (pg_trgm + btree_gin): fuzzy name matching without a table scan.
+        # On PostgreSQL, migration 0004 adds a GIN index on (tenant_id, the words of
+        # normalized_name) and keeps AccountNameWord filled by trigger: fuzzy name matching
+        # looks at the accounts sharing a (similar) word, never the whole table.
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccountNameWord(models.Model):
+    """The distinct words of a tenant's account names (PostgreSQL only), with how many accounts
+    hold each and a pg_trgm index: a misspelt word ("zamtel") finds the words spelled like it
+    ("zantel"), whose accounts the word index then gives. Filled by a database trigger on every
+    insert or update of an account, so bulk loads and imports cannot miss it; words of renamed
+    or deleted accounts stay until the hourly recount sets them to 0."""
+
+    # The unique (tenant, word) index serves every lookup: no separate tenant index.
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    word = models.CharField(max_length=200)
+    # How many accounts hold the word: set when the word first appears (the inserting statement's
+    # count), then recounted hourly (beat `deal-account-words`). Concurrent inserts never queue
+    # on a popular word's row; a count only has to tell common words from distinctive ones.
+    accounts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "word"], name="accountnameword_word"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class DirectOpportunity(TenantOwnedModel):

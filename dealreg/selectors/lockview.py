@@ -1,8 +1,9 @@
 """The deal-lock view (direct sales and vendor staff): which partner holds an account, until when,
 whom to contact; account detail; disputes visible to the actor.
 
-A search is two queries whatever the data size: the accounts (owner joined, open disputes counted
-in a subquery, LIMIT) and one prefetch of their current locks with partner and channel manager."""
+A search takes a fixed number of queries whatever the data size: the matching (a few, by the
+number of typed words; services/matching), the accounts (owner joined, open disputes counted in a
+subquery, LIMIT) and one prefetch of their current locks with partner and channel manager."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from tenancy.access import Actor, Perm
 
 from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity, Dispute
 from ..services.accounts import normalize_account_name
+from ..services.matching import name_candidates
 
 SEARCH_LIMIT = 25
-TRIGRAM_THRESHOLD = 0.3
 
 
 def _current_locks() -> QuerySet[DealRegistration]:
@@ -50,20 +51,14 @@ def accounts_for(actor: Actor) -> QuerySet[CustomerAccount]:
 
 
 def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[CustomerAccount]:
-    """Accounts whose name contains the query (or, on PostgreSQL, is trigram-similar to it); for
-    a domain, the account with that domain, else its subdomains. Best matches first, at most
-    `limit`."""
+    """For a domain, the account with that domain, else its subdomains. For a name, accounts
+    with that exact (normalised) name first, then those holding every typed word (as typed or
+    as the start of a word: "zan vor" finds "Zantel Vorpex GmbH") or a near spelling of a
+    distinctive one, most similar first (services/matching). At most `limit`."""
     query = (query or "").strip()[:200]
     if not query:
         return []
     qs = accounts_for(actor)
-    normalized = normalize_account_name(query)
-    postgres = connection.vendor == "postgresql"
-    # normalized_name is lower-case already: a case-sensitive LIKE (`contains`) on it is what the
-    # GIN trigram index on (tenant_id, normalized_name) serves; UPPER(...) LIKE would not be.
-    condition = Q(normalized_name__contains=normalized) if normalized else Q(pk__in=[])
-    if not postgres:
-        condition |= Q(name__icontains=query)
     domain = normalize_domain(query) if "." in query and " " not in query else ""
     if domain:
         # A domain is looked up exactly first (the (tenant, domain) unique index; "www." and
@@ -73,20 +68,14 @@ def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Cus
         if exact:
             return exact
         return list(qs.filter(domain__endswith=f".{domain}").order_by("name", "pk")[:limit])
-    order = ["name", "pk"]
-    if postgres and normalized:
-        from django.contrib.postgres.search import TrigramSimilarity
-
-        from ..services.accounts import use_trigram_threshold
-        from ..services.conflicts import SIMILARITY
-
-        use_trigram_threshold(SIMILARITY)
-
-        # `%` (trigram_similar) uses the same GIN index: misspellings, word order.
-        condition |= Q(normalized_name__trigram_similar=normalized)
-        qs = qs.annotate(similarity=TrigramSimilarity("normalized_name", normalized))
-        order = ["-similarity", *order]
-    return list(qs.filter(condition).order_by(*order)[:limit])
+    normalized = normalize_account_name(query)
+    if not normalized:
+        return []
+    if connection.vendor != "postgresql":
+        condition = Q(normalized_name__contains=normalized) | Q(name__icontains=query)
+        return list(qs.filter(condition).order_by("name", "pk")[:limit])
+    # Exact names are among the candidates and score 1: they come first.
+    return list(name_candidates(qs, normalized, typed=True)[:limit])
 
 
 def account_detail(actor: Actor, account: CustomerAccount) -> dict:

@@ -17,12 +17,13 @@ from ..models import CustomerAccount, DealEvent, DealRegistration
 from ..models.registrations import PENDING_STATUSES
 from .registration import deals_for
 
+# What a registration's page or API representation reads besides the row itself.
+DEAL_RELATED = ("partner", "submitted_by", "account", "assigned_to", "decided_by")
+
 
 def visible_deals(actor: Actor) -> QuerySet[DealRegistration]:
     """What the actor may open: `deals_for` plus, for a decider, what was routed to them."""
-    qs = DealRegistration.objects.select_related(
-        "partner", "submitted_by", "account", "assigned_to", "decided_by"
-    )
+    qs = DealRegistration.objects.select_related(*DEAL_RELATED)
     if not actor.has(Perm.DEALS_VIEW):
         return qs.none()
     condition = Q(pk__in=deals_for(actor).values("pk"))

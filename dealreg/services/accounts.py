@@ -95,15 +95,3 @@ def account_for(
             raise
         return CustomerAccount.objects.get(domain=domain)
     return account
-
-
-def use_trigram_threshold(similarity: float) -> None:
-    """Make PostgreSQL's `%` operator (trigram_similar) apply our threshold instead of its
-    default 0.3: the GIN index then hands back far fewer candidates to re-check and sort.
-    Session-level and idempotent; a no-op on other databases."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET pg_trgm.similarity_threshold = {float(similarity):.2f}")

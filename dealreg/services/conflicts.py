@@ -2,8 +2,8 @@
 
 Kinds (each entry says what the approver needs to decide):
 - `same_domain`: another live registration for the same customer domain / account;
-- `similar_name`: another account whose normalised name is close (pg_trgm on PostgreSQL, a
-  rapidfuzz fallback elsewhere), similarity ≥ SIMILARITY;
+- `similar_name`: another account whose normalised name is close (pg_trgm similarity over the
+  accounts sharing a word, see services/matching.py; rapidfuzz elsewhere), ≥ SIMILARITY;
 - `approved_elsewhere`: an approved, unexpired registration of ANOTHER partner on the account or a
   similar one;
 - `direct_owned`: the account is owned by a direct sales rep;
@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity
-from .accounts import normalize_account_name, use_trigram_threshold
+from .accounts import normalize_account_name
+from .matching import fallback_candidates, name_candidates
 
 SIMILARITY = 0.45
 MAX_SIMILAR = 10
@@ -37,21 +38,48 @@ def _account_info(account: CustomerAccount) -> dict[str, Any]:
     }
 
 
-def _registration_info(deal: DealRegistration) -> dict[str, Any]:
+# What a conflict entry says of another registration, read as plain rows (no model instances:
+# this runs in every submission).
+REGISTRATION_FIELDS = (
+    "uuid",
+    "partner__name",
+    "partner__uuid",
+    "customer_name",
+    "status",
+    "expires_at",
+    "account_id",
+    "account__uuid",
+    "account__name",
+    "account__domain",
+)
+
+
+def _registration_info(row: dict[str, Any]) -> dict[str, Any]:
+    account = (
+        {
+            "account": str(row["account__uuid"]),
+            "account_name": row["account__name"],
+            "account_domain": row["account__domain"],
+        }
+        if row["account_id"]
+        else {}
+    )
     return {
-        "registration": str(deal.uuid),
-        "partner": deal.partner.name,
-        "partner_uuid": str(deal.partner.uuid),
-        "customer_name": deal.customer_name,
-        "status": deal.status,
-        "expires": deal.expires_at.isoformat() if deal.expires_at else None,
+        **account,
+        "registration": str(row["uuid"]),
+        "partner": row["partner__name"],
+        "partner_uuid": str(row["partner__uuid"]),
+        "customer_name": row["customer_name"],
+        "status": row["status"],
+        "expires": row["expires_at"].isoformat() if row["expires_at"] else None,
     }
 
 
 def similar_accounts(
     name: str, *, exclude_pk: int | None = None
 ) -> list[tuple[CustomerAccount, float]]:
-    """Accounts whose normalised name is at least SIMILARITY alike, best first (at most 10)."""
+    """Accounts whose normalised name is at least SIMILARITY alike, best first (at most 10).
+    Only accounts sharing a word (or a near spelling of one) are compared: services/matching."""
     normalized = normalize_account_name(name)
     if not normalized:
         return []
@@ -59,26 +87,12 @@ def similar_accounts(
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramSimilarity
-
-        use_trigram_threshold(SIMILARITY)
-
-        # `trigram_similar` is the `%` operator, which the GIN (tenant_id, normalized_name)
-        # index serves; the exact threshold is then applied to the few rows it returns.
-        rows = (
-            qs.filter(normalized_name__trigram_similar=normalized)
-            .annotate(score=TrigramSimilarity("normalized_name", normalized))
-            .filter(score__gte=SIMILARITY)
-            .order_by("-score", "pk")[:MAX_SIMILAR]
-        )
+        rows = name_candidates(qs, normalized, threshold=SIMILARITY)[:MAX_SIMILAR]
         return [(row, round(float(row.score), 3)) for row in rows]
     from rapidfuzz import fuzz
 
-    # NOTE: the fallback only looks at names sharing the first three letters (index-friendly
-    # prefix match); good enough for development databases.
-    candidates = qs.filter(normalized_name__startswith=normalized[:3])[:500]
     scored = []
-    for row in candidates:
+    for row in fallback_candidates(qs, normalized):
         score = fuzz.ratio(normalized, row.normalized_name) / 100
         if score >= SIMILARITY:
             scored.append((row, round(score, 3)))
@@ -91,27 +105,17 @@ def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
     conflicts: list[dict[str, Any]] = []
     account = registration.account
     now = timezone.now()
-    others = DealRegistration.objects.exclude(pk=registration.pk).select_related(
-        "partner", "account"
-    )
+    others = DealRegistration.objects.exclude(pk=registration.pk)
 
     same = Q()
     if registration.customer_domain:
         same |= Q(customer_domain=registration.customer_domain)
     if account is not None:
         same |= Q(account=account)
-    seen: set[str] = set()
     if same:
-        for deal in others.filter(same, status__in=LIVE_STATUSES).order_by("-created_at")[:20]:
-            seen.add(str(deal.uuid))
-            conflicts.append(
-                {
-                    "kind": "same_domain",
-                    "score": 1.0,
-                    **(_account_info(deal.account) if deal.account else {}),
-                    **_registration_info(deal),
-                }
-            )
+        rows = others.filter(same, status__in=LIVE_STATUSES).order_by("-created_at")
+        for row in rows.values(*REGISTRATION_FIELDS)[:20]:
+            conflicts.append({"kind": "same_domain", "score": 1.0, **_registration_info(row)})
 
     similar = similar_accounts(
         registration.customer_name, exclude_pk=account.pk if account is not None else None
@@ -128,13 +132,12 @@ def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
             .exclude(partner_id=registration.partner_id)
             .exclude(expires_at__lt=now)
         )
-        for deal in locks:
+        for row in locks.values(*REGISTRATION_FIELDS):
             conflicts.append(
                 {
                     "kind": "approved_elsewhere",
-                    "score": scores.get(deal.account_id, 1.0),
-                    **_account_info(deal.account),
-                    **_registration_info(deal),
+                    "score": scores.get(row["account_id"], 1.0),
+                    **_registration_info(row),
                 }
             )
 

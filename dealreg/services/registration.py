@@ -164,7 +164,9 @@ def _registering_partner(actor: Actor) -> PartnerOrganization:
     require_benefit(actor, Benefit.DEAL_REGISTRATION)
     if actor.partner_organization_id is None:
         raise PermissionDenied(_("Only partner users register deals."))
-    partner = PartnerOrganization.objects.select_for_update().get(pk=actor.partner_organization_id)
+    # No row lock: registrations of one partner do not queue behind each other. (Inserting a
+    # registration takes a key-share lock on the partner row anyway, so it cannot vanish.)
+    partner = PartnerOrganization.objects.get(pk=actor.partner_organization_id)
     if partner.state not in REGISTERING_STATES:
         raise PermissionDenied(
             _("Your organisation cannot register deals while it is %(state)s.")

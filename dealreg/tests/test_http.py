@@ -186,6 +186,10 @@ def test_api_create_is_403_benefit_locked_then_201(acme):
     assert [m["step"] for m in body["missing"]] == ["training_101"]
     assert body["missing"][0]["url"] == reverse("portal_learning") and body["detail"]
 
+    # Bad input too: the locked partner learns what to do before fixing fields.
+    response = api.post(API, deal_data(customer_name=" "), format="json")
+    assert response.status_code == 403 and response.json()["code"] == "benefit_locked"
+
     complete_101(acme, acme.partner_sales)
     response = api.post(API, deal_data(), format="json")
     assert response.status_code == 201, response.content

@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
     # warnings and expiries (dealreg/sweeps.py).
     "deal-sla": {"task": "dealreg.sweeps.sla_sweep_all_tenants", "schedule": 5 * 60.0},
     "deal-expiry": {"task": "dealreg.sweeps.expiry_sweep_all_tenants", "schedule": 3600.0},
+    # How many accounts hold each account-name word (fuzzy matching, dealreg/services/matching).
+    "deal-account-words": {
+        "task": "dealreg.sweeps.account_words_all_tenants",
+        "schedule": 3600.0,
+    },
 }
 # Task modules autodiscovery does not find (it imports only `<app>.tasks`).
 CELERY_IMPORTS = ["dealreg.sweeps"]
