@@ -97,6 +97,19 @@ def build_world(slug: str) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery keeps "joining a result would block" in one process-wide flag, which every eager
+    `apply_async` sets and restores around the task. Two threads running eager tasks at once (the
+    concurrency tests) can restore it in the wrong order and leave it set, after which every
+    `.apply().get()` in that test process fails. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit and throttle counters live in the cache: start every test from zero."""
     cache.clear()

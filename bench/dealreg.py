@@ -228,6 +228,7 @@ def build(args) -> None:
 
     from dealreg.models import CustomerAccount, DealRegistration
     from dealreg.services.accounts import normalize_account_name
+    from dealreg.services.matching import account_words_recount
     from onboarding.models import Milestone, MilestoneKey
     from partners.models import PartnerOrganization
     from tenancy.context import tenant_context
@@ -355,6 +356,9 @@ def build(args) -> None:
                     regs = []
             if regs:
                 _copy(DealRegistration, regs)
+            # The trigger counted each word in the COPY chunk that brought it; count them all
+            # (as the hourly beat task does).
+            account_words_recount()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         print(

@@ -136,6 +136,13 @@ class DealRegistration(TenantOwnedModel):
             models.Index(fields=["tenant", "account", "status"], name="deal_account_status"),
             models.Index(fields=["tenant", "assigned_to", "status"], name="deal_approver_queue"),
             models.Index(fields=["tenant", "status", "sla_due_at"], name="deal_sla_due"),
+            # The approval queue in its order (most urgent first), over pending rows only: a
+            # page is the first rows of this index whatever the number of registrations.
+            models.Index(
+                fields=["tenant", "sla_due_at", "submitted_at", "id"],
+                condition=models.Q(status__in=PENDING_STATUSES),
+                name="deal_pending_queue",
+            ),
             models.Index(fields=["tenant", "status", "expires_at"], name="deal_expiry"),
         ]
 

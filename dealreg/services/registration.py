@@ -166,7 +166,9 @@ def _registering_partner(actor: Actor) -> PartnerOrganization:
         raise PermissionDenied(_("Only partner users register deals."))
     # No row lock: registrations of one partner do not queue behind each other. (Inserting a
     # registration takes a key-share lock on the partner row anyway, so it cannot vanish.)
-    partner = PartnerOrganization.objects.get(pk=actor.partner_organization_id)
+    partner = PartnerOrganization.objects.select_related("channel_manager").get(
+        pk=actor.partner_organization_id
+    )
     if partner.state not in REGISTERING_STATES:
         raise PermissionDenied(
             _("Your organisation cannot register deals while it is %(state)s.")
@@ -191,9 +193,9 @@ def _auto_approvable(deal: DealRegistration, rules: DealRules) -> bool:
     return True
 
 
-def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> DealRegistration:
-    """After the status is "submitted": the account, conflicts, routing and SLA, the milestone,
-    and auto-approval when the rules allow it and nothing conflicts."""
+def _prepare_submission(deal: DealRegistration, rules: DealRules) -> None:
+    """A registration being submitted gets its account (found or created), its conflicts, its
+    approver and its SLA due time. Sets the fields; the caller saves them."""
     from .routing import route
     from .sla import sla_due_at
 
@@ -207,16 +209,21 @@ def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> Dea
     deal.conflicts_checked_at = timezone.now()
     deal.assigned_to, deal.routing_rule = route(deal)
     deal.sla_due_at = sla_due_at(deal.submitted_at, rules)
-    deal.save(
-        update_fields=[
-            "account",
-            "conflicts",
-            "conflicts_checked_at",
-            "assigned_to",
-            "routing_rule",
-            "sla_due_at",
-        ]
-    )
+
+
+SUBMISSION_FIELDS = (
+    "account",
+    "conflicts",
+    "conflicts_checked_at",
+    "assigned_to",
+    "routing_rule",
+    "sla_due_at",
+)
+
+
+def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> DealRegistration:
+    """After the submission is saved: the milestone, and auto-approval when the rules allow it
+    and nothing conflicts."""
     milestone_reach(partner=deal.partner, key=MilestoneKey.FIRST_DEAL, at=deal.submitted_at)
     if _auto_approvable(deal, rules):
         from .decisions import approve_locked
@@ -257,6 +264,8 @@ def deal_register(*, actor: Actor, draft: bool = False, **data: Any) -> DealRegi
         **cleaned,
     )
     deal.full_clean(exclude=["tenant", "uuid", "partner", "submitted_by"], validate_unique=False)
+    if not draft:
+        _prepare_submission(deal, rules)  # before the INSERT: one write, not an insert + update
     deal.save()
     audit_record(
         actor=actor,
@@ -298,4 +307,6 @@ def deal_submit(*, actor: Actor, registration: DealRegistration) -> DealRegistra
         action="submitted",
         update_fields=("submitted_at",),
     )
+    _prepare_submission(deal, rules)
+    deal.save(update_fields=SUBMISSION_FIELDS)
     return _submitted(actor=actor, deal=deal, rules=rules)
