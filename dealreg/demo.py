@@ -124,7 +124,9 @@ def _registration(
         contact_email=f"buyer@{account.domain}",
         products=rng.sample(["Platform", "Security", "Analytics"], rng.randint(1, 2)),
         estimated_value=Decimal(rng.randrange(12_000, 320_000, 500)),
-        currency=currency,
+        # European customers buy in euros when the program books in dollars (converted at the
+        # program's exchange rates for the rules, routing and the ledger).
+        currency="EUR" if account.region == "EMEA" and currency == "USD" else currency,
         expected_close_date=(submitted + timedelta(days=rng.randint(30, 120))).date(),
         partner_notes="Customer evaluating two vendors; we lead the implementation.",
         status=S.DRAFT if status == S.DRAFT else S.SUBMITTED,
@@ -181,15 +183,20 @@ def _registration(
 
 
 def _post_won(deal) -> None:
+    from partners.services.currency import convert
     from partners.services.revenue import revenue_record_create
 
+    program_currency = program_settings().currency
+    amount = convert(deal.estimated_value, deal.currency, program_currency)
+    if amount is None:
+        return
     revenue_record_create(
         actor=SYSTEM,
         partner=deal.partner,
         kind="sourced",
         customer=deal.customer_name,
-        amount=deal.estimated_value,
-        currency=deal.currency,
+        amount=amount,
+        currency=program_currency,
         booked_on=deal.closed_at.date(),
         product=(deal.products or [""])[0],
         source="dealreg",

@@ -294,6 +294,13 @@ PROGRAM = (
         _("Requirements, benefits and program settings."),
     ),
     NavItem(
+        "console_exchange_rates",
+        _("Exchange rates"),
+        "currency-exchange",
+        Perm.PROGRAM_VIEW,
+        _("What other currencies are worth in the program currency."),
+    ),
+    NavItem(
         "console_tier_proposals",
         _("Tier proposals"),
         "arrow-down-up",

@@ -130,7 +130,10 @@ def partner_program_objects(world) -> dict:
     application = pm.Application.objects.create(
         tenant=tenant, partner=partner, contact_name="N", contact_email="n@x.test"
     )
+    rate = pm.ExchangeRate.objects.create(tenant=tenant, currency="EUR", rate="1.08")
     return {
+        "rate_uuid": rate.uuid,
+        "exchange-rate": rate.uuid,
         "criterion_uuid": criterion.uuid,
         "ipp-criterion": criterion.uuid,
         "ipp-score": partner.uuid,

@@ -37,7 +37,10 @@ class RoutingRuleForm(forms.Form):
         max_digits=14,
         decimal_places=2,
         min_value=0,
-        help_text=_("Compared with the registration's value in its own currency (no conversion)."),
+        help_text=_(
+            "Both bounds are in the program currency; other currencies are converted with the "
+            "program's exchange rates (without a rate, bounded rules do not match)."
+        ),
     )
     approver = ApproverChoiceField(
         label=_("Approver"),

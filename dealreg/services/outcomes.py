@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import RevenueKind, RevenueRecord
+from partners.services.currency import convert
 from partners.services.revenue import revenue_record_create
 from partners.services.tiers import program_settings
 from tenancy import access
@@ -55,8 +56,8 @@ def deal_outcome(
     reason: str = "",
 ) -> DealRegistration:
     """Mark an approved registration won (at `value`, default its estimate; posts sourced
-    revenue `deal:<uuid>` booked today when the deal's currency is the program currency) or lost
-    (a `reason` is required)."""
+    revenue `deal:<uuid>` booked today, in the program currency: converted with the exchange
+    rates, not posted when the deal's currency has none) or lost (a `reason` is required)."""
     if not may_close(actor, registration):
         raise PermissionDenied(_("You may not close this registration."))
     if outcome not in OUTCOMES:
@@ -107,27 +108,42 @@ def _post_revenue(*, actor: Actor, registration: DealRegistration) -> None:
     if RevenueRecord.objects.filter(source=REVENUE_SOURCE, external_ref=ref).exists():
         return
     program_currency = program_settings().currency
-    if registration.currency != program_currency:
-        # The ledger is single-currency; someone converts and records it by hand.
+    amount = convert(registration.estimated_value, registration.currency, program_currency)
+    if amount is None:
+        # The ledger is in the program currency and there is no rate for the deal's.
         event_record(
             registration=registration,
             action="revenue_not_posted",
             actor=actor,
             note=_(
                 "Not posted to the revenue ledger: the deal is in %(deal)s, the ledger in "
-                "%(program)s."
+                "%(program)s, and there is no exchange rate for %(deal)s. Add one and post it "
+                "by hand."
             )
             % {"deal": registration.currency, "program": program_currency},
         )
         return
+    if registration.currency != program_currency:
+        event_record(
+            registration=registration,
+            action="revenue_converted",
+            actor=actor,
+            note=_("Posted as %(amount)s %(program)s (%(value)s %(deal)s at today's rate).")
+            % {
+                "amount": amount,
+                "program": program_currency,
+                "value": registration.estimated_value,
+                "deal": registration.currency,
+            },
+        )
     products = registration.products or []
     revenue_record_create(
         actor=SYSTEM,
         partner=registration.partner,
         kind=RevenueKind.SOURCED,
         customer=registration.customer_name,
-        amount=registration.estimated_value,
-        currency=registration.currency,
+        amount=amount,
+        currency=program_currency,
         booked_on=timezone.localdate(),
         product=str(products[0])[:200] if products else "",
         source=REVENUE_SOURCE,

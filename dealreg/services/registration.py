@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from onboarding.models import Benefit, MilestoneKey
 from onboarding.services.progress import milestone_reach, require_benefit
 from partners.models import LifecycleState, PartnerOrganization, Region
+from partners.services.currency import convert
 from partners.services.organization import normalize_domain
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
@@ -133,22 +134,27 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_rules(cleaned: dict[str, Any], rules: DealRules) -> None:
-    """The tenant's public rules: fields it also requires, and its minimum value (compared only
-    when the registration's currency is the minimum's currency)."""
+    """The tenant's public rules: fields it also requires, and its minimum value (a value in
+    another currency is converted with the program's exchange rates; without a rate for it the
+    minimum cannot be compared and is not applied)."""
     errors: dict[str, str] = {}
     for name in rules.required_fields or []:
         if name in FIELDS and not cleaned.get(name):
             errors[name] = _("The program's registration rules require this field.")
     value = cleaned.get("estimated_value")
-    if (
-        rules.min_value
-        and value is not None
-        and cleaned.get("currency") == rules.min_value_currency
-        and value < rules.min_value
-    ):
-        errors["estimated_value"] = _(
-            "The program registers deals from %(min)s %(currency)s (the registration rules)."
-        ) % {"min": rules.min_value, "currency": rules.min_value_currency}
+    currency = cleaned.get("currency") or ""
+    if rules.min_value and value is not None and currency:
+        compared = convert(value, currency, rules.min_value_currency)
+        if compared is not None and compared < rules.min_value:
+            message = _(
+                "The program registers deals from %(min)s %(currency)s (the registration rules)."
+            ) % {"min": rules.min_value, "currency": rules.min_value_currency}
+            if currency != rules.min_value_currency:
+                message += " " + _("This deal is %(value)s %(currency)s at today's rate.") % {
+                    "value": compared,
+                    "currency": rules.min_value_currency,
+                }
+            errors["estimated_value"] = message
     if errors:
         raise ValidationError(errors)
 
@@ -181,9 +187,10 @@ def _auto_approvable(deal: DealRegistration, rules: DealRules) -> bool:
     if not rules.auto_approve or deal.conflicts:
         return False
     if rules.auto_approve_max_value is not None:
-        if deal.currency != rules.min_value_currency:
-            return False  # NOTE: no conversion: a cap in another currency never auto-approves
-        if deal.estimated_value > rules.auto_approve_max_value:
+        # The cap is in the rules' currency; a deal in a currency without a rate is not capped
+        # safely, so a person decides.
+        value = convert(deal.estimated_value, deal.currency, rules.min_value_currency)
+        if value is None or value > rules.auto_approve_max_value:
             return False
     tiers = {str(t) for t in rules.auto_approve_tiers or []}
     if tiers:

@@ -4,10 +4,9 @@
 customer country and value; its approver decides, or the program queue when it names none. With no
 matching rule the partner's channel manager decides, or the queue when the partner has none.
 
-WARNING: value bounds are compared with the registration's value in the registration's own
-currency (no conversion): a rule "from 100000" matches 100000 EUR and 100000 JPY alike. Tenants
-that take registrations in several currencies should add currency-specific rules or keep bounds
-coarse until FX conversion exists.
+Value bounds are in the program currency: a registration in another currency is converted with
+the program's exchange rates (partners/services/currency.py). Without a rate for its currency a
+registration matches no rule that has value bounds (rules without bounds still apply).
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from partners.models import Region
+from partners.services.currency import convert
+from partners.services.tiers import program_settings
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
@@ -46,13 +47,13 @@ def _is_approver(user) -> bool:
     return Membership.objects.filter(user=user, is_active=True, role__in=APPROVER_ROLES).exists()
 
 
-def rule_matches(rule: RoutingRule, registration: DealRegistration) -> bool:
+def rule_matches(rule: RoutingRule, registration: DealRegistration, value: Decimal | None) -> bool:
+    """`value`: the registration's value in the program currency (None: unknown)."""
     if rule.region and rule.region != registration.region:
         return False
     countries = {str(c).upper() for c in (rule.countries or [])}
     if countries and str(registration.customer_country or "").upper() not in countries:
         return False
-    value = registration.estimated_value
     if rule.min_value is not None and (value is None or value < rule.min_value):
         return False
     return rule.max_value is None or (value is not None and value <= rule.max_value)
@@ -60,9 +61,19 @@ def rule_matches(rule: RoutingRule, registration: DealRegistration) -> bool:
 
 def route(registration: DealRegistration):
     """(approver or None = program queue, the matching rule or None)."""
-    rules = RoutingRule.objects.filter(is_active=True).select_related("approver")
-    for rule in rules.order_by("position", "id"):
-        if rule_matches(rule, registration):
+    rules = list(
+        RoutingRule.objects.filter(is_active=True)
+        .select_related("approver")
+        .order_by("position", "id")
+    )
+    value = None
+    if any(rule.min_value is not None or rule.max_value is not None for rule in rules):
+        # Only bounded rules need the value in the program currency (and its rates).
+        value = convert(
+            registration.estimated_value, registration.currency, program_settings().currency
+        )
+    for rule in rules:
+        if rule_matches(rule, registration, value):
             approver = rule.approver if _is_approver(rule.approver) else None
             return approver, rule
     manager = registration.partner.channel_manager

@@ -138,7 +138,7 @@ def test_rules_required_fields_and_minimum_value(acme):
     errors = error.value.message_dict
     assert {"contact_email", "products", "estimated_value"} <= set(errors)
     assert "10000" in errors["estimated_value"][0] and "USD" in errors["estimated_value"][0]
-    # Another currency: the minimum is not compared (no conversion).
+    # Another currency without an exchange rate: the minimum cannot be compared (test_currency).
     assert register(acme, acme.partner_sales, estimated_value="500", currency="EUR").pk
 
 

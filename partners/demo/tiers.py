@@ -196,6 +196,30 @@ def _ensure_settings(spec: dict) -> None:
         services.program_settings_update(actor=SYSTEM, **wanted)
 
 
+# Rough values in USD, for demo exchange rates into any program currency.
+EXACT = Decimal("1e-6")
+USD_VALUES = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "CAD": Decimal("0.73"),
+    "AUD": Decimal("0.66"),
+    "JPY": Decimal("0.0067"),
+}
+
+
+def _ensure_rates(program_currency: str) -> None:
+    from ..models import ExchangeRate
+    from ..services.currency import exchange_rate_set
+
+    base = USD_VALUES.get(program_currency)
+    if base is None or ExchangeRate.objects.exists():
+        return
+    for code, usd in USD_VALUES.items():
+        if code != program_currency:
+            exchange_rate_set(actor=SYSTEM, currency=code, rate=(usd / base).quantize(EXACT))
+
+
 def _ensure_tiers(specs: list[dict]) -> list[Tier]:
     existing = {tier.rank: tier for tier in Tier.objects.all()}
     for spec in specs:  # ascending rank: each tier is validated against the ones below it
@@ -265,6 +289,7 @@ def seed(tenant, *, staff) -> None:
     if program is None:
         return
     _ensure_settings(program["settings"])
+    _ensure_rates(program["settings"]["currency"])
     tiers = _ensure_tiers(program["tiers"])
     top = tiers[-1].min_trailing_revenue
     today = timezone.localdate()

@@ -1,3 +1,4 @@
+from .currency import ExchangeRate
 from .imports import ImportStatus, PartnerImport
 from .ipp import CriterionField, CriterionGroup, IdealPartnerProfile, IppCriterion, Operator
 from .organization import (
@@ -25,6 +26,7 @@ __all__ = [
     "CriterionField",
     "CriterionGroup",
     "EmployeeBand",
+    "ExchangeRate",
     "FinancialModel",
     "GtmPlay",
     "IdealPartnerProfile",

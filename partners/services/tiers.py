@@ -151,6 +151,11 @@ def program_settings_update(*, actor: Actor, **fields) -> ProgramSettings:
         errors["revenue_window_months"] = _("Choose a window between 1 and 36 months.")
     if errors:
         raise ValidationError(errors)
+    if "currency" in fields and fields["currency"] != settings.currency:
+        from .currency import rates_rebase
+
+        # The exchange rates are values in the program currency: re-express them in the new one.
+        rates_rebase(actor=actor, old=settings.currency, new=fields["currency"])
     changes = {}
     for name, value in fields.items():
         old = getattr(settings, name)

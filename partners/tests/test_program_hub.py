@@ -16,6 +16,7 @@ def test_program_admin_sees_every_section(acme):
     assert sections(acme.client(acme.admin)) == [
         "console_ipp",
         "console_tiers",
+        "console_exchange_rates",
         "console_tier_proposals",
         "console_roe",
         "console_strategy",

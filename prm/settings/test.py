@@ -20,16 +20,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a worker subprocess in task tests can open the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
 
+# Tests clear the cache between tests; parallel runs (pytest-xdist) give each worker its own
+# cache, so one worker's clear never resets another's rate-limit counters mid-test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
 if REDIS_URL:  # noqa: F405
-    # Tests clear the cache between tests (FLUSHDB): keep it off the broker's Redis database.
     from urllib.parse import urlsplit, urlunsplit
 
-    # Parallel runs (pytest-xdist) give each worker its own database (gw0 → 14, gw1 → 13, ...):
-    # one worker's FLUSHDB must not reset another's rate-limit counters mid-test.
-    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    # Off the broker's Redis database (FLUSHDB): gw0 → 14, gw1 → 13, ...
     _db = 14 - (int(_worker) if _worker.isdigit() else 0) % 8
     _parts = urlsplit(REDIS_URL)  # noqa: F405
     CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db}"))  # noqa: F405
+else:
+    # The embedded file cache: one directory per worker.
+    CACHES["default"]["LOCATION"] = str(DATA_DIR / f"cache-test-{_worker}")  # noqa: F405
 
 STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
