@@ -10,7 +10,9 @@ Definitions (a registration belongs to the period by its submission time):
 - approval rate: approved-or-later (approved, won, lost, expired) ÷ decided (those + rejected);
 - median time to decision: hours from submission to decision, over decided registrations;
 - SLA breaches: decided after the SLA due time, or still pending past it;
-- win rate: won ÷ (won + lost); won value: the won registrations' value, summed per currency.
+- win rate: won ÷ (won + lost); won value: the won registrations' value, summed per currency;
+  won value total: those sums in the program currency at today's exchange rates, with the
+  currencies that have no rate listed apart (never silently added at par).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from partners.services.currency import convert, exchange_rates
+from partners.services.tiers import program_settings
 from tenancy.access import Actor
 
 from ..models import DealStatus
@@ -163,13 +167,30 @@ def deal_report(actor: Actor, period: Period, now: datetime | None = None) -> di
         for product in products:
             by["product"][product].add(row, now)
 
+    program_currency = program_settings().currency
+    rates = exchange_rates(program_currency)
+
+    def with_total(stats: Stats) -> dict:
+        data = stats.as_dict()
+        total, unconverted = Decimal(0), []
+        for currency, value in sorted(stats.won_value.items()):
+            amount = convert(value, currency, program_currency, rates=rates)
+            if amount is None:
+                unconverted.append(currency)
+            else:
+                total += amount
+        data["won_value_total"] = str(total.quantize(Decimal("0.01")))
+        data["won_value_total_currency"] = program_currency
+        data["won_value_unconverted"] = unconverted
+        return data
+
     def listing(stats: dict[str, Stats]) -> list[dict]:
         items = sorted(stats.items(), key=lambda kv: (-kv[1].volume, kv[0]))
-        return [{"key": key, **value.as_dict()} for key, value in items]
+        return [{"key": key, **with_total(value)} for key, value in items]
 
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-        "overall": overall.as_dict(),
+        "overall": with_total(overall),
         "by_partner": listing(by["partner"]),
         "by_region": listing(by["region"]),
         "by_product": listing(by["product"]),
@@ -189,7 +210,18 @@ CSV_HEADER = [
     "lost",
     "win_rate",
     "won_value",
+    "won_value_total",
+    "won_value_total_currency",
+    "won_value_unconverted",
 ]
+
+
+def _csv_cell(item: dict, col: str):
+    if col == "won_value":
+        return "; ".join(f"{v} {c}" for c, v in item["won_value"].items())
+    if col == "won_value_unconverted":
+        return " ".join(item[col])
+    return "" if item[col] is None else item[col]
 
 
 def report_csv_rows(report: dict):
@@ -199,9 +231,4 @@ def report_csv_rows(report: dict):
     ]
     for name, items in sections:
         for item in items:
-            yield [name] + [
-                "; ".join(f"{v} {c}" for c, v in item["won_value"].items())
-                if col == "won_value"
-                else ("" if item[col] is None else item[col])
-                for col in CSV_HEADER[1:]
-            ]
+            yield [name] + [_csv_cell(item, col) for col in CSV_HEADER[1:]]

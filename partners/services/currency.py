@@ -29,10 +29,10 @@ CENT = Decimal("0.01")
 MAX_RATE = Decimal("1e9")
 
 
-def exchange_rates() -> dict[str, Decimal]:
+def exchange_rates(program_currency: str | None = None) -> dict[str, Decimal]:
     """The current tenant's rates by currency, the program currency included (1)."""
     rates = dict(ExchangeRate.objects.values_list("currency", "rate"))
-    rates[program_settings().currency] = Decimal(1)
+    rates[program_currency or program_settings().currency] = Decimal(1)
     return rates
 
 
