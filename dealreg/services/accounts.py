@@ -71,6 +71,17 @@ def account_for(
 ) -> CustomerAccount:
     """The tenant's account with this (normalised) domain, else a new one. Without a domain, an
     account with the same normalised name and no domain is reused."""
+    account, _created = account_find_or_create(
+        name=name, domain=domain, country=country, region=region
+    )
+    return account
+
+
+def account_find_or_create(
+    *, name: str, domain: str = "", country: str = "", region: str = ""
+) -> tuple[CustomerAccount, bool]:
+    """`account_for`, and whether the account was created by this call (a new account has no
+    registrations, owner or opportunities yet: conflict detection skips asking)."""
     domain = normalize_domain(domain or "")
     normalized = normalize_account_name(name)
     if domain:
@@ -78,7 +89,7 @@ def account_for(
     else:
         existing = CustomerAccount.objects.filter(normalized_name=normalized, domain="").first()
     if existing is not None:
-        return existing
+        return existing, False
     account = CustomerAccount(
         tenant=require_current_tenant(),
         name=name.strip()[:200],
@@ -93,5 +104,5 @@ def account_for(
     except IntegrityError:
         if not domain:
             raise
-        return CustomerAccount.objects.get(domain=domain)
-    return account
+        return CustomerAccount.objects.get(domain=domain), False
+    return account, True

@@ -100,8 +100,12 @@ def similar_accounts(
     return scored[:MAX_SIMILAR]
 
 
-def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
-    """Everything that may compete with `registration` (see the module docstring)."""
+def detect_conflicts(
+    registration: DealRegistration, *, new_account: bool = False
+) -> list[dict[str, Any]]:
+    """Everything that may compete with `registration` (see the module docstring).
+    `new_account`: its account was created just now, in this transaction, so nothing else can
+    be registered on it, own it or have an opportunity on it (those lookups are skipped)."""
     conflicts: list[dict[str, Any]] = []
     account = registration.account
     now = timezone.now()
@@ -112,7 +116,7 @@ def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
         same |= Q(customer_domain=registration.customer_domain)
     if account is not None:
         same |= Q(account=account)
-    if same:
+    if same and not new_account:
         rows = others.filter(same, status__in=LIVE_STATUSES).order_by("-created_at")
         for row in rows.values(*REGISTRATION_FIELDS)[:20]:
             conflicts.append({"kind": "same_domain", "score": 1.0, **_registration_info(row)})
@@ -124,7 +128,8 @@ def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
         conflicts.append({"kind": "similar_name", "score": score, **_account_info(other_account)})
 
     # Approved, unexpired locks of another partner on this account or a similar one.
-    account_ids = [a.pk for a, _score in similar] + ([account.pk] if account else [])
+    own = [account.pk] if account is not None and not new_account else []
+    account_ids = [a.pk for a, _score in similar] + own
     scores = {a.pk: s for a, s in similar}
     if account_ids:
         locks = (
@@ -152,7 +157,7 @@ def detect_conflicts(registration: DealRegistration) -> list[dict[str, Any]]:
                 "claimed_at": account.claimed_at.isoformat() if account.claimed_at else None,
             }
         )
-    if account is not None:
+    if account is not None and not new_account:
         for opportunity in DirectOpportunity.objects.filter(
             account=account, is_open=True
         ).select_related("owner")[:10]:

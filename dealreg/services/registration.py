@@ -26,7 +26,7 @@ from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 
 from ..models import DealRegistration, DealRules, DealStatus
-from .accounts import account_for
+from .accounts import account_find_or_create
 from .conflicts import detect_conflicts
 from .transitions import event_record, transition
 
@@ -206,13 +206,13 @@ def _prepare_submission(deal: DealRegistration, rules: DealRules) -> None:
     from .routing import route
     from .sla import sla_due_at
 
-    deal.account = account_for(
+    deal.account, created = account_find_or_create(
         name=deal.customer_name,
         domain=deal.customer_domain,
         country=str(deal.customer_country or ""),
         region=deal.region,
     )
-    deal.conflicts = detect_conflicts(deal)
+    deal.conflicts = detect_conflicts(deal, new_account=created)
     deal.conflicts_checked_at = timezone.now()
     deal.assigned_to, deal.routing_rule = route(deal)
     deal.sla_due_at = sla_due_at(deal.submitted_at, rules)
