@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from partners.models import RevenueKind, RevenueRecord
 from partners.services.currency import convert
-from partners.services.revenue import revenue_record_create
+from partners.services.revenue import MAX_AMOUNT, revenue_record_create
 from partners.services.tiers import program_settings
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
@@ -109,6 +109,8 @@ def _post_revenue(*, actor: Actor, registration: DealRegistration) -> None:
         return
     program_currency = program_settings().currency
     amount = convert(registration.estimated_value, registration.currency, program_currency)
+    if amount is not None and not Decimal("0") < amount < MAX_AMOUNT:
+        amount = None  # rounds to nothing, or beyond what the ledger holds: someone checks it
     if amount is None:
         # The ledger is in the program currency and there is no rate for the deal's.
         event_record(
@@ -117,8 +119,8 @@ def _post_revenue(*, actor: Actor, registration: DealRegistration) -> None:
             actor=actor,
             note=_(
                 "Not posted to the revenue ledger: the deal is in %(deal)s, the ledger in "
-                "%(program)s, and there is no exchange rate for %(deal)s. Add one and post it "
-                "by hand."
+                "%(program)s, and there is no usable exchange rate for %(deal)s. Add one and "
+                "post it by hand."
             )
             % {"deal": registration.currency, "program": program_currency},
         )

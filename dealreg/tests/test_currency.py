@@ -109,4 +109,23 @@ def test_a_won_deal_without_a_rate_is_not_posted_and_says_why(acme, rates):
         )
         assert not RevenueRecord.objects.exists()
         event = DealEvent.objects.get(registration=deal, action="revenue_not_posted")
-    assert "no exchange rate for JPY" in event.note
+    assert "no usable exchange rate for JPY" in event.note
+
+
+def test_a_won_deal_converting_beyond_the_ledger_is_not_posted(acme, rates):
+    with tenant_context(acme.tenant):
+        exchange_rate_set(actor=SYSTEM, currency="XAU", rate="900000000")  # absurd, but allowed
+    deal = make_deal(
+        acme,
+        account=make_account(acme),
+        status=DealStatus.APPROVED,
+        currency="XAU",
+        estimated_value=Decimal("5000"),
+    )
+    with tenant_context(acme.tenant):
+        deal_outcome(
+            actor=actor_for_user(acme.partner_admin, acme.tenant), registration=deal, outcome="won"
+        )
+        deal.refresh_from_db()
+        assert deal.status == DealStatus.WON and not RevenueRecord.objects.exists()
+        assert DealEvent.objects.filter(registration=deal, action="revenue_not_posted").exists()

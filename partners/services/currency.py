@@ -26,6 +26,7 @@ from ..models import ExchangeRate
 from .tiers import CURRENCY_RE, program_settings
 
 CENT = Decimal("0.01")
+RATE_PLACES = Decimal("1e-10")
 MAX_RATE = Decimal("1e9")
 
 
@@ -59,15 +60,27 @@ def _clean(currency: str, rate) -> tuple[str, Decimal]:
     elif currency == program_settings().currency:
         errors["currency"] = _("This is the program currency: it is always worth 1.")
     try:
-        value = Decimal(str(rate).strip().replace(",", "."))
-        if not value.is_finite() or value <= 0 or value >= MAX_RATE:
-            raise InvalidOperation
+        value = _stored(Decimal(str(rate).strip().replace(",", ".")))
     except (InvalidOperation, ValueError):
-        errors["rate"] = _("Enter how much 1 unit is worth in the program currency, above 0.")
+        errors["rate"] = _(
+            "Enter how much 1 unit is worth in the program currency: above 0 (ten decimals at "
+            "most count), below one billion."
+        )
         value = Decimal(0)
     if errors:
         raise ValidationError(errors)
-    return currency, value.quantize(Decimal("1e-10"))
+    return currency, value
+
+
+def _stored(value: Decimal) -> Decimal:
+    """The rate as the column keeps it (ten decimals); InvalidOperation when it cannot be one:
+    not a number, 0 once rounded, or too large."""
+    if not value.is_finite():
+        raise InvalidOperation
+    value = value.quantize(RATE_PLACES)
+    if value <= 0 or value >= MAX_RATE:
+        raise InvalidOperation
+    return value
 
 
 @transaction.atomic
@@ -126,16 +139,30 @@ def rates_rebase(*, actor: Actor, old: str, new: str) -> None:
                 % {"new": new}
             }
         )
+    rebased = {row.currency: row.rate / pivot.rate for row in rows if row is not pivot}
+    rebased[old] = Decimal(1) / pivot.rate  # the old program currency: 1 old = 1 / rate(new)
+    for currency, value in rebased.items():
+        try:
+            rebased[currency] = _stored(value)
+        except InvalidOperation:
+            raise ValidationError(
+                {
+                    "currency": _(
+                        "The rate of %(currency)s cannot be expressed in %(new)s (too small or "
+                        "too large for ten decimals): remove it first."
+                    )
+                    % {"currency": currency, "new": new}
+                }
+            ) from None
     for row in rows:
         if row is pivot:
             continue
-        row.rate = (row.rate / pivot.rate).quantize(Decimal("1e-10"))
+        row.rate = rebased[row.currency]
         row.updated_by = actor.user
         row.updated_at = timezone.now()
         row.save(update_fields=["rate", "updated_by", "updated_at"])
-    # The old program currency: 1 old = 1 / rate(new) new.
     pivot.currency = old
-    pivot.rate = (Decimal(1) / pivot.rate).quantize(Decimal("1e-10"))
+    pivot.rate = rebased[old]
     pivot.updated_by = actor.user
     pivot.updated_at = timezone.now()
     pivot.save(update_fields=["currency", "rate", "updated_by", "updated_at"])

@@ -25,6 +25,8 @@ from tenancy.context import require_current_tenant
 from ..models import PartnerOrganization, RevenueKind, RevenueRecord
 from .tiers import program_settings
 
+MAX_AMOUNT = Decimal("1e12")  # the ledger column holds 12 digits before the point
+
 
 @transaction.atomic
 def revenue_record_create(
@@ -58,6 +60,8 @@ def revenue_record_create(
     else:
         if not amount.is_finite() or amount <= 0:
             errors["amount"] = _("The amount must be greater than zero.")
+        elif amount >= MAX_AMOUNT:
+            errors["amount"] = _("The amount must be below one trillion.")
     if kind not in RevenueKind.values:
         errors["kind"] = _("Choose sourced or influenced.")
     if not (customer or "").strip():

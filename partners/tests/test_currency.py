@@ -63,6 +63,7 @@ def test_conversion_goes_through_the_program_currency_to_the_cent(acme):
         ("EUR", "abc", "rate"),
         ("EUR", "NaN", "rate"),
         ("EUR", "1e12", "rate"),
+        ("EUR", "0.00000000001", "rate"),  # 0 once stored with ten decimals
     ],
 )
 def test_bad_rates_are_refused_with_a_field_message(acme, currency, rate, field):
@@ -99,6 +100,15 @@ def test_a_new_program_currency_re_expresses_the_rates(acme):
         program_settings_update(actor=SYSTEM, currency="EUR")
     # 1 USD = 1 / 1.10 EUR; 1 GBP = 1.25 / 1.10 EUR; EUR itself is the base now.
     assert rates_of(acme) == {"USD": "0.9090909091", "GBP": "1.1363636364"}
+
+
+def test_a_rate_that_cannot_be_re_expressed_refuses_the_new_currency_and_changes_nothing(acme):
+    set_rate(acme, "BTC", "60000")
+    set_rate(acme, "VND", "0.0000001")  # 1 VND = 1.7e-12 BTC: 0 with ten decimals
+    with tenant_context(acme.tenant), pytest.raises(ValidationError) as error:
+        program_settings_update(actor=SYSTEM, currency="BTC")
+    assert "VND cannot be expressed in BTC" in str(error.value.message_dict["currency"])
+    assert rates_of(acme) == {"BTC": "60000", "VND": "0.0000001"}
 
 
 def test_a_new_program_currency_without_a_rate_is_refused_while_rates_exist(acme):

@@ -56,8 +56,8 @@ def test_currency_must_be_the_program_currency(acme):
     assert record(acme, acme.admin, acme.partner, currency="eur").currency == "EUR"
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "NaN"])
-def test_amount_must_be_positive(acme, amount):
+@pytest.mark.parametrize("amount", ["0", "-5", "NaN", "1000000000000"])
+def test_amount_must_be_positive_and_fit_the_ledger(acme, amount):
     with pytest.raises(ValidationError) as error:
         record(acme, acme.admin, acme.partner, amount=amount)
     assert "amount" in error.value.message_dict
