@@ -45,6 +45,15 @@ def require_tenant(request):
     return access.get_actor(request)
 
 
+def require_console(request, *perms: Perm):
+    """The actor of a console page: a tenant host, the console, and every perm in `perms`."""
+    actor = require_tenant(request)
+    access.require(actor, Perm.CONSOLE_VIEW)
+    for perm in perms:
+        access.require(actor, perm)
+    return actor
+
+
 # --- Home --------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors, require_console
 
 from ..forms.currency import ExchangeRateForm
 from ..models import ExchangeRate
@@ -19,16 +19,9 @@ from ..services import currency as services
 from ..services.tiers import program_settings
 
 
-def _actor(request, perm: Perm):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, perm)
-    return actor
-
-
 @login_required
 def console_exchange_rates(request):
-    actor = _actor(request, Perm.PROGRAM_VIEW)
+    actor = require_console(request, Perm.PROGRAM_VIEW)
     form = ExchangeRateForm()
     status = 200
     if request.method == "POST":
@@ -63,7 +56,7 @@ def console_exchange_rates(request):
 @login_required
 @require_POST
 def console_exchange_rate_delete(request, rate_uuid):
-    actor = _actor(request, Perm.PROGRAM_MANAGE)
+    actor = require_console(request, Perm.PROGRAM_MANAGE)
     rate = get_object_or_404(ExchangeRate.objects.all(), uuid=rate_uuid)
     services.exchange_rate_delete(actor=actor, rate=rate)
     messages.success(request, _("Rate for %(currency)s removed.") % {"currency": rate.currency})
