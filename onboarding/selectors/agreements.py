@@ -102,7 +102,3 @@ def partner_signatures(actor: Actor, partner: PartnerOrganization) -> QuerySet[A
 
 def template_signatures(actor: Actor, template: AgreementTemplate) -> QuerySet[AgreementSignature]:
     return signatures_for(actor).filter(template=template).order_by("partner__name")
-
-
-def has_signed(partner: PartnerOrganization, template: AgreementTemplate) -> bool:
-    return AgreementSignature.objects.filter(partner=partner, template=template).exists()
