@@ -16,7 +16,7 @@ from partners.models import PartnerOrganization
 from partners.selectors.organization import partner_for_actor
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.agreements import AgreementDraftForm, AgreementSignForm, OfflineSignatureForm
 from ..models import AgreementSignature, SignatureMethod
@@ -29,8 +29,7 @@ from ..services import agreements as services
 @login_required
 def console_agreements(request):
     """Versions grouped by partner type; program managers create a draft here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = AgreementDraftForm() if can_manage else None
     status = 200
@@ -57,8 +56,7 @@ def console_agreements(request):
 @login_required
 def console_agreement_detail(request, template_uuid):
     """One version: its rendered text, the edit form while a draft, its signatures."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     if request.method == "POST":
         access.require(actor, Perm.PROGRAM_MANAGE)
     template = get_object_or_404(selectors.templates_for(actor), uuid=template_uuid)
@@ -100,8 +98,7 @@ def console_agreement_detail(request, template_uuid):
 @login_required
 @require_POST
 def console_agreement_publish(request, template_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     template = get_object_or_404(selectors.templates_for(actor), uuid=template_uuid)
     try:
         template = services.agreement_publish(actor=actor, template=template)
@@ -120,8 +117,7 @@ def console_agreement_publish(request, template_uuid):
 @require_POST
 def console_agreement_preview(request):
     """htmx: the draft's Markdown, rendered exactly as partners will see it."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    access.require_console(request, Perm.PROGRAM_MANAGE)
     return render(
         request, "onboarding/agreements/_preview.html", {"body": request.POST.get("body", "")}
     )
@@ -132,9 +128,7 @@ def console_agreement_preview(request):
 
 @login_required
 def console_partner_agreement(request, partner_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     try:
         partner = partner_for_actor(actor, partner_uuid)
     except PartnerOrganization.DoesNotExist:
@@ -179,8 +173,7 @@ def console_partner_agreement(request, partner_uuid):
 @login_required
 def portal_agreement(request):
     """The organisation's current agreement and its signatures; the partner admin signs here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     if request.method == "POST":
         access.require(actor, Perm.AGREEMENT_SIGN)
     partner = selectors.own_partner(actor)
@@ -256,15 +249,12 @@ def _contract_response(signature: AgreementSignature) -> FileResponse:
 
 
 def _portal_signature(request, signature_uuid) -> AgreementSignature:
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     return get_object_or_404(selectors.signatures_for(actor), uuid=signature_uuid)
 
 
 def _console_signature(request, signature_uuid) -> AgreementSignature:
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     return get_object_or_404(selectors.signatures_for(actor), uuid=signature_uuid)
 
 

@@ -24,8 +24,7 @@ from ..services import roe as services
 @login_required
 def console_roe(request):
     """Versions list; program managers create a draft here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = RulesDraftForm() if can_manage else None
     status = 200
@@ -54,8 +53,7 @@ def console_roe(request):
 @login_required
 def console_roe_detail(request, rules_uuid):
     """One version: the rendered text; a draft's edit form; a published version's acceptances."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     if request.method == "POST":
         access.require(actor, Perm.PROGRAM_MANAGE)
     rules = get_object_or_404(selectors.rules_for(actor), uuid=rules_uuid)
@@ -89,8 +87,7 @@ def console_roe_detail(request, rules_uuid):
 @login_required
 @require_POST
 def console_roe_publish(request, rules_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     rules = get_object_or_404(selectors.rules_for(actor), uuid=rules_uuid)
     try:
         rules = services.roe_publish(actor=actor, rules=rules)
@@ -109,8 +106,7 @@ def console_roe_publish(request, rules_uuid):
 @require_POST
 def console_roe_preview(request):
     """htmx: the Markdown of the edit form, rendered exactly as partners will see it."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    access.require_console(request, Perm.PROGRAM_MANAGE)
     return render(request, "partners/roe/_preview.html", {"body": request.POST.get("body", "")})
 
 
@@ -120,8 +116,7 @@ def console_roe_preview(request):
 @login_required
 @require_GET
 def portal_roe(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     rules = selectors.current_rules()
     context = {
         "rules": rules,
@@ -137,8 +132,7 @@ def portal_roe(request):
 @login_required
 @require_POST
 def portal_roe_accept(request, rules_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.ROE_ACCEPT)
+    actor = access.require_portal(request, Perm.ROE_ACCEPT)
     rules = get_object_or_404(selectors.published_rules(), uuid=rules_uuid)
     try:
         _acceptance, created = services.roe_accept(
