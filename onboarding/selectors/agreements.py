@@ -4,12 +4,12 @@ signatures in the actor's reach."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partners.models import PartnerOrganization, PartnerType
-from partners.selectors.documents import DocumentKind, console_groups, current_for_partner
+from partners.selectors.documents import DocumentKind, console_versions, current_for_partner
 from tenancy import access
 from tenancy.access import Actor, Perm
 
@@ -30,6 +30,7 @@ AGREEMENT = DocumentKind(
     fields=("partner_type", "summary_of_changes"),
     number_drafts=True,
     accept_perm=Perm.AGREEMENT_SIGN,
+    accept_relation="signatures",
     group_field="partner_type",
     clean_group=_clean_partner_type,
     author_field="created_by",
@@ -72,15 +73,10 @@ def templates_for(actor: Actor) -> QuerySet[AgreementTemplate]:
 
 
 def templates_console_list(actor: Actor) -> list[dict]:
-    """Versions grouped by partner type ("" = all types first), each with its signature count.
-    One query whatever the number of versions."""
-    versions = (
-        templates_for(actor)
-        .annotate(signature_count=Count("signatures"))
-        .order_by("partner_type", F("published_at").desc(nulls_first=True), "-version")
-    )
+    """Versions grouped by partner type ("" = all types first), each with its `accept_count`
+    (signatures). One query whatever the number of versions."""
     labels = {"": _("All partner types"), **dict(PartnerType.choices)}
-    return console_groups(AGREEMENT, versions, labels=labels)
+    return console_versions(AGREEMENT, templates_for(actor), labels=labels)
 
 
 def own_partner(actor: Actor) -> PartnerOrganization | None:

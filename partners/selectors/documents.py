@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
 
 from tenancy.access import Perm
 
@@ -27,8 +27,10 @@ class DocumentKind:
     fields: tuple[str, ...]
     # See the module docstring.
     number_drafts: bool
-    # Who accepts or signs the current version for their organisation.
+    # Who accepts or signs the current version for their organisation, and the reverse name of
+    # the records they leave on a version (counted in the console).
     accept_perm: Perm
+    accept_relation: str
     # Versions are numbered, and one is current, per value of this field ("" = every partner).
     group_field: str | None = None
     # Set to the user who creates the draft / publishes it, when the model records it.
@@ -105,3 +107,13 @@ def console_groups(kind: DocumentKind, versions, *, labels: dict[str, str] | Non
             entry["current"] = document
         entry["versions"].append(document)
     return list(groups.values())
+
+
+def console_versions(kind: DocumentKind, versions: QuerySet, *, labels=None) -> list[dict]:
+    """The console list: `versions` (already scoped to the actor) grouped, each version with its
+    `accept_count` (acceptances or signatures). One query whatever the number of versions."""
+    order = [kind.group_field] if kind.group_field else []
+    versions = versions.annotate(accept_count=Count(kind.accept_relation)).order_by(
+        *order, F("published_at").desc(nulls_first=True), "-version"
+    )
+    return console_groups(kind, versions, labels=labels)

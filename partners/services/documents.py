@@ -53,6 +53,13 @@ def _extra(kind: DocumentKind, fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _audit(kind: DocumentKind, actor: Actor, document, verb: str, **changes) -> None:
+    changes = {"title": document.title, **changes}
+    if kind.group_field:
+        changes[kind.group_field] = kind.group_of(document)
+    audit_record(actor=actor, action=f"{kind.name}.{verb}", target=document, changes=changes)
+
+
 def _next_number(kind: DocumentKind, *, group: str) -> int:
     """The next number: of the group (drafts numbered at creation), or a provisional one above
     every version (drafts numbered when published). The rows are locked: two drafts created
@@ -80,12 +87,10 @@ def document_draft_create(kind: DocumentKind, *, actor: Actor, title: str, body:
         setattr(document, kind.author_field, actor.user)
     document.full_clean()
     document.save()
-    changes = {"title": document.title}
     if kind.number_drafts:
-        changes["version"] = document.version
-    if kind.group_field:
-        changes[kind.group_field] = kind.group_of(document)
-    audit_record(actor=actor, action=f"{kind.name}.draft_created", target=document, changes=changes)
+        _audit(kind, actor, document, "draft_created", version=document.version)
+    else:
+        _audit(kind, actor, document, "draft_created")
     return document
 
 
@@ -112,10 +117,7 @@ def document_draft_update(
         setattr(document, name, value)
     document.full_clean()
     document.save(update_fields=update_fields)
-    changes = {"title": document.title}
-    if kind.group_field:
-        changes[kind.group_field] = kind.group_of(document)
-    audit_record(actor=actor, action=f"{kind.name}.draft_updated", target=document, changes=changes)
+    _audit(kind, actor, document, "draft_updated")
     return document
 
 
@@ -159,11 +161,11 @@ def document_publish(kind: DocumentKind, *, actor: Actor, document):
         setattr(document, kind.publisher_field, actor.user)
         update_fields.append(kind.publisher_field)
     document.save(update_fields=update_fields)
-    changes: dict[str, Any] = {"title": document.title}
-    changes["version"] = document.version if kind.number_drafts else [old_number, document.version]
-    if kind.group_field:
-        changes[kind.group_field] = kind.group_of(document)
-    audit_record(actor=actor, action=f"{kind.name}.published", target=document, changes=changes)
+    if kind.number_drafts:
+        _audit(kind, actor, document, "published", version=document.version)
+    else:
+        # The number a draft had was provisional: the audit says which it became.
+        _audit(kind, actor, document, "published", version=[old_number, document.version])
     return document
 
 
