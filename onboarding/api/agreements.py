@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from partners.api.documents import DocumentDraftsMixin, DocumentVersionSerializer
+from partners.api.documents import DocumentDraftsMixin, DocumentVersionSerializer, document_schema
 from partners.api.serializers import plain_choice
 from partners.models import PartnerType
 from tenancy import access
@@ -104,15 +104,7 @@ class AgreementSignSerializer(serializers.Serializer):
     )
 
 
-@extend_schema_view(
-    create=extend_schema(
-        request=AgreementDraftSerializer, responses={201: AgreementTemplateSerializer}
-    ),
-    partial_update=extend_schema(
-        request=AgreementDraftSerializer, responses=AgreementTemplateSerializer
-    ),
-    publish=extend_schema(request=None, responses=AgreementTemplateSerializer),
-)
+@document_schema(AgreementTemplateSerializer, AgreementDraftSerializer)
 class AgreementTemplateViewSet(
     DocumentDraftsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):

@@ -4,7 +4,7 @@ document's viewset names its serializers and its services."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -71,3 +71,12 @@ class DocumentDraftsMixin:
         access.require(self.actor, Perm.PROGRAM_MANAGE)  # 403 before drafts are looked up
         document = self.draft_publish(document=self.get_object())
         return Response(self.get_serializer(document).data)
+
+
+def document_schema(version_serializer, draft_serializer):
+    """The OpenAPI description of one document's draft endpoints (a class decorator)."""
+    return extend_schema_view(
+        create=extend_schema(request=draft_serializer, responses={201: version_serializer}),
+        partial_update=extend_schema(request=draft_serializer, responses=version_serializer),
+        publish=extend_schema(request=None, responses=version_serializer),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from tenancy.api.views import TenantViewSet
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors import roe as selectors
 from ..services import roe as services
-from .documents import DocumentDraftsMixin, DocumentVersionSerializer
+from .documents import DocumentDraftsMixin, DocumentVersionSerializer, document_schema
 
 
 class RulesOfEngagementSerializer(DocumentVersionSerializer):
@@ -57,15 +57,7 @@ class RoeAcceptanceSerializer(serializers.ModelSerializer):
         fields = ["id", "rules", "version", "partner", "user", "accepted_at"]
 
 
-@extend_schema_view(
-    create=extend_schema(
-        request=RulesDraftSerializer, responses={201: RulesOfEngagementSerializer}
-    ),
-    partial_update=extend_schema(
-        request=RulesDraftSerializer, responses=RulesOfEngagementSerializer
-    ),
-    publish=extend_schema(request=None, responses=RulesOfEngagementSerializer),
-)
+@document_schema(RulesOfEngagementSerializer, RulesDraftSerializer)
 class RulesOfEngagementViewSet(
     DocumentDraftsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
