@@ -136,7 +136,7 @@ def run(args, ContentFile) -> None:
 
     # NOTE: the services run in-process here (no broker): the same code the tasks call. The IPP
     # rescoring the import schedules after commit is timed on its own below.
-    services._rescore_after_commit = lambda tenant: None
+    services.apply._rescore_after_commit = lambda tenant: None
     with tenant_context(tenant):
         partner_import = PartnerImport(tenant=tenant, original_name=f"bench.{args.format}")
         partner_import.file.save(f"bench.{args.format}", ContentFile(data), save=False)

@@ -3,6 +3,8 @@
 Views and API views call only this module for access decisions:
 - `get_actor(request)` says who is acting (a member through a session, or an API key);
 - `require(actor, perm)` raises PermissionDenied (403) when the role lacks the permission;
+- `require_console(request, *perms)` / `require_portal(request, *perms)` are a page's one access
+  check: the actor of a tenant host (404 elsewhere), on that surface, with those permissions;
 - `scope_*(actor, queryset)` narrow a tenant-scoped queryset to the rows the actor may see, in SQL,
   so an insider asking for an object outside their reach gets 404, never a hint it exists.
 Tenant isolation itself is not decided here: the scoped manager already limits every query to the
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .context import get_current_tenant
@@ -227,6 +230,30 @@ def require(actor: Actor, perm: Perm) -> None:
     require_mfa(actor)
     if not actor.has(perm):
         raise PermissionDenied(_("Your role does not allow this."))
+
+
+def _page_actor(request) -> Actor:
+    if getattr(request, "tenant", None) is None:
+        raise Http404  # not a tenant's host: nothing here exists
+    return get_actor(request)
+
+
+def require_console(request, *perms: Perm) -> Actor:
+    """The actor of a console page: a tenant host (else 404), the console and every perm in
+    `perms` (else 403)."""
+    actor = _page_actor(request)
+    for perm in (Perm.CONSOLE_VIEW, *perms):
+        require(actor, perm)
+    return actor
+
+
+def require_portal(request, *perms: Perm) -> Actor:
+    """The actor of a portal page: a tenant host (else 404), the portal and every perm in `perms`
+    (else 403)."""
+    actor = _page_actor(request)
+    for perm in (Perm.PORTAL_VIEW, *perms):
+        require(actor, perm)
+    return actor
 
 
 def may_grant_role(actor: Actor, role: str, partner_organization_id: int | None) -> bool:

@@ -24,11 +24,3 @@ VENDOR_ROLES = frozenset(
 PARTNER_ROLES = frozenset(
     {Role.PARTNER_ADMIN, Role.PARTNER_SALES, Role.PARTNER_PRESALES, Role.PARTNER_MARKETING}
 )
-
-
-def is_partner_role(role: str) -> bool:
-    return role in PARTNER_ROLES
-
-
-def is_vendor_role(role: str) -> bool:
-    return role in VENDOR_ROLES

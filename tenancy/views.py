@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import access, selectors, services
-from .access import Perm
+from .access import Perm, require_console, require_portal  # noqa: F401 (used by every app)
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
 from .models import Invitation, Membership
 from .roles import PARTNER_ROLES, Role
@@ -43,15 +43,6 @@ def require_tenant(request):
     if getattr(request, "tenant", None) is None:
         raise Http404
     return access.get_actor(request)
-
-
-def require_console(request, *perms: Perm):
-    """The actor of a console page: a tenant host, the console, and every perm in `perms`."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    for perm in perms:
-        access.require(actor, perm)
-    return actor
 
 
 # --- Home --------------------------------------------------------------------------------------
@@ -82,15 +73,13 @@ def home(request):
 
 @login_required
 def console_home(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
+    access.require_console(request)
     return render(request, "console/home.html", {})
 
 
 @login_required
 def portal_home(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     return render(
         request, "portal/home.html", {"organization": actor.membership.partner_organization}
     )
@@ -320,8 +309,7 @@ def api_key_revoke(request, surface: str, key_uuid):
 
 @login_required
 def audit_log(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.AUDIT_VIEW)
+    actor = access.require_console(request, Perm.AUDIT_VIEW)
     page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
     return render(request, "console/audit_log.html", {"page": page})
 

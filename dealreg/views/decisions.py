@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.decisions import DecisionForm
 from ..forms.pipeline import OutcomeForm, PipelineForm
@@ -45,9 +45,7 @@ def _sla(deals, rules=None):
 @login_required
 @require_GET
 def console_deal_queue(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_DECIDE)
+    actor = access.require_console(request, Perm.DEALS_DECIDE)
     page = Paginator(selectors.queue_for(actor), PAGE_SIZE).get_page(request.GET.get("page"))
     deals = _sla(list(page.object_list))
     return render(request, "dealreg/decisions/queue.html", {"page": page, "deals": deals})
@@ -86,9 +84,7 @@ def _render_console_detail(request, actor, deal, form=None, status=200):
 @login_required
 @require_GET
 def console_deal_detail(request, deal_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
+    actor = access.require_console(request, Perm.DEALS_VIEW)
     deal = _console_deal(actor, deal_uuid)
     if deal.status == DealStatus.SUBMITTED and services.may_decide(actor, deal):
         # The decider opened it: the partner sees "under review" from now on.
@@ -100,9 +96,7 @@ def console_deal_detail(request, deal_uuid):
 @login_required
 @require_POST
 def console_deal_decide(request, deal_uuid, decision):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_DECIDE)
+    actor = access.require_console(request, Perm.DEALS_DECIDE)
     deal = _console_deal(actor, deal_uuid)
     form = DecisionForm(request.POST)
     if form.is_valid():
@@ -125,9 +119,7 @@ def console_deal_decide(request, deal_uuid, decision):
 @login_required
 @require_GET
 def portal_deal_detail(request, deal_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     deal = deals_for(actor).filter(uuid=deal_uuid).first()
     if deal is None:
         raise Http404
@@ -153,9 +145,7 @@ def portal_deal_detail(request, deal_uuid):
 @login_required
 @require_POST
 def portal_deal_submit(request, deal_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_REGISTER)
+    actor = access.require_portal(request, Perm.DEALS_REGISTER)
     deal = deals_for(actor).filter(uuid=deal_uuid).first()
     if deal is None:
         raise Http404

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.disputes import DisputeCommentForm, DisputeDecideForm, DisputeRaiseForm
 from ..models import DisputeStatus
@@ -25,25 +25,10 @@ from .lockview import account_page, get_account
 CONSOLE, PORTAL = "console", "portal"
 
 
-def _console_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    if not (actor.has(Perm.DEAL_LOCKS_VIEW) or actor.has(Perm.DISPUTES_DECIDE)):
-        raise PermissionDenied(_("Your role does not allow this."))
-    return actor
-
-
-def _portal_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
-    return actor
-
-
 @login_required
 @require_GET
 def console_disputes(request):
-    actor = _console_actor(request)
+    actor = access.require_console(request, Perm.DEAL_LOCKS_VIEW)
     status = request.GET.get("status", DisputeStatus.OPEN)
     disputes = selectors.disputes_for(actor)
     if status in DisputeStatus.values:
@@ -59,9 +44,7 @@ def console_disputes(request):
 @login_required
 @require_POST
 def console_dispute_raise(request, account_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEAL_LOCKS_VIEW)
+    actor = access.require_console(request, Perm.DEAL_LOCKS_VIEW)
     account = get_account(actor, account_uuid)
     access.require(actor, Perm.DISPUTES_RAISE)
     form = DisputeRaiseForm(request.POST)
@@ -125,13 +108,15 @@ def _dispute_page(request, actor, dispute_uuid, surface):
 
 @login_required
 def console_dispute_detail(request, dispute_uuid):
-    return _dispute_page(request, _console_actor(request), dispute_uuid, CONSOLE)
+    return _dispute_page(
+        request, access.require_console(request, Perm.DEAL_LOCKS_VIEW), dispute_uuid, CONSOLE
+    )
 
 
 @login_required
 @require_GET
 def portal_disputes(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     page = Paginator(selectors.disputes_for(actor), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -142,14 +127,16 @@ def portal_disputes(request):
 
 @login_required
 def portal_dispute_detail(request, dispute_uuid):
-    return _dispute_page(request, _portal_actor(request), dispute_uuid, PORTAL)
+    return _dispute_page(
+        request, access.require_portal(request, Perm.DEALS_VIEW), dispute_uuid, PORTAL
+    )
 
 
 @login_required
 @require_POST
 def portal_dispute_raise(request, deal_uuid):
     """A partner admin disputes over their own registration's account (e.g. a direct claim)."""
-    actor = _portal_actor(request)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     deal = get_object_or_404(deals_for(actor).select_related("account"), uuid=deal_uuid)
     access.require(actor, Perm.DISPUTES_RAISE)
     form = DisputeRaiseForm(request.POST)

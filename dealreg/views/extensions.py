@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.extensions import ExtensionDecisionForm, ExtensionRequestForm
 from ..selectors.extensions import pending_extensions_for
@@ -32,9 +32,7 @@ def _portal_deal_url(deal) -> str:
 @login_required
 def portal_deal_extension_request(request, deal_uuid):
     """GET: the form on its own; POST: ask for more time (back to the registration)."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_REGISTER)
+    actor = access.require_portal(request, Perm.DEALS_REGISTER)
     deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)
     form = ExtensionRequestForm(request.POST or None)
     status = 200
@@ -73,18 +71,14 @@ def _console_list(request, actor, *, status=200, failed=None, failed_form=None):
 @login_required
 @require_GET
 def console_deal_extensions(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
+    actor = access.require_console(request, Perm.DEALS_VIEW)
     return _console_list(request, actor)
 
 
 @login_required
 @require_POST
 def console_extension_decide(request, extension_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_DECIDE)
+    actor = access.require_console(request, Perm.DEALS_DECIDE)
     extension = get_object_or_404(pending_extensions_for(actor), uuid=extension_uuid)
     form = ExtensionDecisionForm(request.POST)
     if form.is_valid():

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import require_tenant
 
 from ..forms.disputes import DisputeRaiseForm
 from ..selectors import lockview as selectors
@@ -20,9 +19,7 @@ from ..services.claims import account_claim
 
 
 def _actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEAL_LOCKS_VIEW)
+    actor = access.require_console(request, Perm.DEAL_LOCKS_VIEW)
     return actor
 
 

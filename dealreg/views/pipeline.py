@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import require_tenant
 
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealStatus, SalesStage
@@ -56,13 +55,6 @@ def _attr(obj, dotted: str):
     return obj
 
 
-def _portal_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
-    return actor
-
-
 def _filters_context(filters):
     return {
         "filters": filters,
@@ -74,7 +66,7 @@ def _filters_context(filters):
 @login_required
 @require_GET
 def portal_deals(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     filters = selectors.PipelineFilters.from_params(request.GET)
     deals = selectors.pipeline_for(actor, filters)
     if request.GET.get("format") == "csv":
@@ -106,7 +98,7 @@ def _csv(deals):
 @login_required
 @require_GET
 def portal_deal_board(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     filters = selectors.PipelineFilters.from_params(request.GET)
     context = {"columns": selectors.board(actor, filters), **_filters_context(filters)}
     return render(request, "dealreg/pipeline/board.html", context)
@@ -115,7 +107,7 @@ def portal_deal_board(request):
 @login_required
 @require_POST
 def portal_deal_outcome(request, deal_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request, Perm.DEALS_VIEW)
     deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)
     if not may_close(actor, deal):
         raise PermissionDenied(_("You may not close this registration."))
@@ -142,9 +134,7 @@ def portal_deal_outcome(request, deal_uuid):
 @login_required
 @require_POST
 def console_deal_pipeline(request, deal_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_DECIDE)
+    actor = access.require_console(request, Perm.DEALS_DECIDE)
     deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)
     form = PipelineForm(request.POST)
     if form.is_valid():

@@ -16,7 +16,7 @@ from onboarding.models import Benefit
 from onboarding.services.progress import BenefitLocked, benefit_status
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.registration import DealRegistrationForm
 from ..selectors import registration as selectors
@@ -33,9 +33,7 @@ def _page(request, deals):
 
 @login_required
 def portal_deal_register(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.DEALS_REGISTER)
+    actor = access.require_portal(request, Perm.DEALS_REGISTER)
     gate = benefit_status(actor, Benefit.DEAL_REGISTRATION)
     if not gate.unlocked:
         status = 403 if request.method == "POST" else 200
@@ -75,8 +73,6 @@ def portal_deal_register(request):
 @login_required
 @require_GET
 def console_deals(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
+    actor = access.require_console(request, Perm.DEALS_VIEW)
     page = _page(request, selectors.deals_for(actor))
     return render(request, "dealreg/console_list.html", {"page": page, "deals": page.object_list})

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import require_tenant
 
 from ..selectors import reports as selectors
 from .pipeline import csv_safe
@@ -20,9 +19,7 @@ from .pipeline import csv_safe
 @login_required
 @require_GET
 def console_deal_reports(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.DEALS_VIEW)
+    actor = access.require_console(request, Perm.DEALS_VIEW)
     period = selectors.Period.parse(request.GET.get("from"), request.GET.get("to"))
     report = selectors.deal_report(actor, period)
     if request.GET.get("format") == "csv":

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.routing import RoutingRuleForm
 from ..selectors import routing as selectors
@@ -19,9 +19,7 @@ from ..services import routing as services
 
 
 def _reader(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     return actor
 
 

@@ -21,9 +21,7 @@ from ..services.rules_admin import deal_rules_save
 
 @login_required
 def console_deal_rules(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     rules = deal_rules()
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = DealRulesForm(request.POST or None, instance=rules)

@@ -44,8 +44,7 @@ def _library_filters(request) -> dict:
 
 @login_required
 def portal_assets(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     filters = _library_filters(request)
     context = {
         "assets": selectors.asset_library(actor, **filters),
@@ -60,8 +59,7 @@ def portal_assets(request):
 
 @login_required
 def portal_asset_detail(request, asset_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     asset = get_object_or_404(selectors.asset_detail(actor), uuid=asset_uuid)
     services.asset_event_record(actor=actor, asset=asset, kind=EventKind.VIEW)
     return render(request, "enablement/assets/portal_asset_detail.html", {"asset": asset})
@@ -113,8 +111,7 @@ def asset_version_download(request, asset_uuid, version_uuid):
 
 @login_required
 def portal_playbook(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     return render(
         request,
         "enablement/assets/portal_playbook.html",
@@ -127,8 +124,7 @@ def portal_playbook(request):
 
 @login_required
 def console_assets(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = AssetCreateForm() if can_manage else None
     status = 200
@@ -162,8 +158,7 @@ def console_assets(request):
 
 @login_required
 def console_asset_detail(request, asset_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     asset = get_object_or_404(selectors.asset_detail(actor), uuid=asset_uuid)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = AssetForm.for_asset(asset) if can_manage else None
@@ -208,8 +203,7 @@ def console_asset_detail(request, asset_uuid):
 
 @login_required
 def console_playbook(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = StageForm() if can_manage else None
     status = 200
@@ -235,8 +229,7 @@ def console_playbook(request):
 
 @login_required
 def console_playbook_stage(request, stage_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     stage = get_object_or_404(selectors.playbook_stages(actor), uuid=stage_uuid)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     initial = {"name": stage.name, "position": stage.position, "guidance": stage.guidance}

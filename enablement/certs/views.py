@@ -25,8 +25,7 @@ from .forms import CertificationForm, TrackForm
 
 @login_required
 def portal_certifications(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     context = {"data": selectors.portal_certifications(actor), "now": timezone.now()}
     if actor.role == Role.PARTNER_ADMIN:
         # A partner admin also sees who in their organisation holds what.
@@ -48,8 +47,7 @@ def certificate_download(request, award_uuid):
 
 @login_required
 def console_certifications(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     track_form = TrackForm() if can_manage else None
     status = 200
@@ -81,9 +79,7 @@ def console_certifications(request):
 
 @login_required
 def console_certification_edit(request, certification_uuid=None):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW, Perm.PROGRAM_MANAGE)
     certification = None
     if certification_uuid is not None:
         certification = get_object_or_404(
@@ -110,8 +106,7 @@ def console_certification_edit(request, certification_uuid=None):
 @login_required
 @require_POST
 def console_award_revoke(request, award_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     award = get_object_or_404(selectors.awards_for(actor), uuid=award_uuid)
     try:
         services.award_revoke(actor=actor, award=award, reason=request.POST.get("reason", ""))

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from . import selectors, services
 from .forms import LiveSessionForm
@@ -53,12 +53,6 @@ def _render(request, template: str, context: dict, *, status: int = 200):
 # --- Portal ------------------------------------------------------------------------------------
 
 
-def _portal_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    return actor
-
-
 def _portal_context(actor) -> dict:
     return {
         "sessions": selectors.portal_sessions(actor),
@@ -69,7 +63,7 @@ def _portal_context(actor) -> dict:
 
 @login_required
 def portal_sessions(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     template = (
         "enablement/live/_portal_sessions.html"
         if request.htmx
@@ -79,7 +73,7 @@ def portal_sessions(request):
 
 
 def _portal_action(request, session_uuid, action):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     session = get_object_or_404(selectors.visible_sessions(actor), uuid=session_uuid)
     status = 200
     try:
@@ -128,9 +122,10 @@ def portal_session_cancel(request, session_uuid):
 # --- Console -----------------------------------------------------------------------------------
 
 
-def _console_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
+def _sessions_console_actor(request):
+    """The console's sessions pages: program staff, and anyone else in the console who hosts a
+    session (a direct sales rep presenting one)."""
+    actor = access.require_console(request)
     if not actor.has(Perm.PROGRAM_VIEW) and not selectors.visible_sessions(actor).exists():
         raise PermissionDenied(_("Your role does not allow this."))
     return actor
@@ -138,7 +133,7 @@ def _console_actor(request):
 
 @login_required
 def console_sessions(request):
-    actor = _console_actor(request)
+    actor = _sessions_console_actor(request)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = None
     status = 200
@@ -164,7 +159,7 @@ def console_sessions(request):
 
 @login_required
 def console_session_detail(request, session_uuid):
-    actor = _console_actor(request)
+    actor = _sessions_console_actor(request)
     session = get_object_or_404(selectors.console_sessions(actor), uuid=session_uuid)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = None
@@ -197,7 +192,7 @@ def console_session_detail(request, session_uuid):
 @login_required
 @require_POST
 def console_session_attendance(request, session_uuid):
-    actor = _console_actor(request)
+    actor = _sessions_console_actor(request)
     session = get_object_or_404(selectors.console_sessions(actor), uuid=session_uuid)
     roster = selectors.session_roster(session)
     chosen = set(request.POST.getlist("attended"))

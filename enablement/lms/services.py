@@ -210,12 +210,6 @@ def question_create(
     return question
 
 
-@transaction.atomic
-def question_delete(*, actor: Actor, question: Question) -> None:
-    _require_manage(actor)
-    question.delete()
-
-
 # --- Learners ----------------------------------------------------------------------------------
 
 
@@ -287,10 +281,6 @@ def _maybe_complete(enrollment: Enrollment) -> None:
 
 
 # --- Quiz attempts -----------------------------------------------------------------------------
-
-
-def attempts_used(*, user, quiz: Quiz) -> int:
-    return QuizAttempt.objects.filter(quiz=quiz, user=user).count()
 
 
 @transaction.atomic

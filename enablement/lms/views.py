@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from . import selectors, services
 from .forms import CourseForm, ModuleForm, PathForm, QuestionForm, QuizForm
@@ -25,19 +25,6 @@ except ImportError:  # pragma: no cover - depends on the assets area
     search_assets = None
 
 
-def _portal_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    return actor
-
-
-def _console_actor(request, perm: Perm = Perm.PROGRAM_VIEW):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, perm)
-    return actor
-
-
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -47,14 +34,14 @@ def _error_text(error: ValidationError) -> str:
 
 @login_required
 def portal_learning(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     learning = selectors.my_learning(actor)
     return render(request, "enablement/lms/portal_learning.html", {"learning": learning})
 
 
 @login_required
 def portal_search(request):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     q = request.GET.get("q", "").strip()[:200]
     courses = list(selectors.search_courses(actor, q)[:50])
     assets = list(search_assets(actor, q)[:50]) if (search_assets and q) else []
@@ -67,7 +54,7 @@ def portal_search(request):
 
 @login_required
 def portal_course(request, course_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     page = selectors.course_page(actor, course_uuid)
     return render(request, "enablement/lms/portal_course.html", {"page": page})
 
@@ -75,7 +62,7 @@ def portal_course(request, course_uuid):
 @login_required
 @require_POST
 def portal_course_enroll(request, course_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     course = selectors.course_for_learner(actor, course_uuid)
     services.enroll(actor=actor, course=course)
     messages.success(request, _("You are enrolled in %(c)s.") % {"c": course.title})
@@ -84,7 +71,7 @@ def portal_course_enroll(request, course_uuid):
 
 @login_required
 def portal_module(request, course_uuid, module_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     module = selectors.module_for_learner(actor, course_uuid, module_uuid)
     context = {"module": module, "course": module.course}
     if module.kind == ModuleKind.QUIZ:
@@ -102,7 +89,7 @@ def portal_module(request, course_uuid, module_uuid):
 @login_required
 @require_POST
 def portal_module_complete(request, course_uuid, module_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     module = selectors.module_for_learner(actor, course_uuid, module_uuid)
     try:
         services.module_complete(actor=actor, module=module)
@@ -116,7 +103,7 @@ def portal_module_complete(request, course_uuid, module_uuid):
 @login_required
 @require_POST
 def portal_quiz_start(request, course_uuid, module_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     module = selectors.module_for_learner(actor, course_uuid, module_uuid)
     if module.kind != ModuleKind.QUIZ:
         return redirect("portal_module", course_uuid=course_uuid, module_uuid=module_uuid)
@@ -130,7 +117,7 @@ def portal_quiz_start(request, course_uuid, module_uuid):
 
 @login_required
 def portal_quiz_attempt(request, attempt_uuid):
-    actor = _portal_actor(request)
+    actor = access.require_portal(request)
     attempt = selectors.attempt_for_actor(actor, attempt_uuid)
     questions = selectors.attempt_questions(attempt)
     errors: list[str] = []
@@ -165,7 +152,7 @@ def portal_quiz_attempt(request, attempt_uuid):
 
 @login_required
 def console_learning(request, path_form=None):
-    actor = _console_actor(request)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     form = CourseForm()
     if request.method == "POST" and path_form is None:
         access.require(actor, Perm.PROGRAM_MANAGE)
@@ -195,7 +182,7 @@ def console_learning(request, path_form=None):
 @login_required
 def console_learning_path(request):
     """Save the learning path of a partner role (POST); the role's users are enrolled."""
-    actor = _console_actor(request, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     if request.method != "POST":
         return redirect("console_learning")
     path_form = PathForm(request.POST, prefix="path")
@@ -219,7 +206,7 @@ def console_learning_path(request):
 
 @login_required
 def console_course(request, course_uuid):
-    actor = _console_actor(request)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     course = selectors.console_course(actor, course_uuid)
     form = CourseForm(instance=course)
     module_form = ModuleForm(prefix="module")
@@ -266,7 +253,7 @@ def console_course(request, course_uuid):
 @login_required
 @require_POST
 def console_course_status(request, course_uuid):
-    actor = _console_actor(request, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     course = selectors.console_course(actor, course_uuid)
     status = request.POST.get("status", "")
     if status not in (CourseStatus.PUBLISHED, CourseStatus.RETIRED):
@@ -282,7 +269,7 @@ def console_course_status(request, course_uuid):
 
 @login_required
 def console_module(request, course_uuid, module_uuid):
-    actor = _console_actor(request)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     module = selectors.console_module(actor, course_uuid, module_uuid)
     quiz = getattr(module, "quiz", None) if module.kind == ModuleKind.QUIZ else None
     form = ModuleForm(instance=module, prefix="module")

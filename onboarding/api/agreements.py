@@ -12,9 +12,9 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from partners.api.documents import DocumentDraftsMixin, DocumentVersionSerializer, document_schema
 from partners.api.serializers import plain_choice
 from partners.models import PartnerType
-from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
@@ -26,11 +26,8 @@ from ..services import agreements as services
 PARTNER_TYPE_CHOICES = [("", "All partner types"), *PartnerType.choices]
 
 
-class AgreementTemplateSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="uuid", read_only=True)
-    status = serializers.SerializerMethodField()
+class AgreementTemplateSerializer(DocumentVersionSerializer):
     partner_type = plain_choice(PARTNER_TYPE_CHOICES, read_only=True)
-    body_html = serializers.SerializerMethodField(help_text="The body rendered and sanitised.")
     created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
 
     class Meta:
@@ -49,12 +46,6 @@ class AgreementTemplateSerializer(serializers.ModelSerializer):
             "published_at",
         ]
         read_only_fields = fields
-
-    def get_status(self, template) -> str:
-        return "published" if template.published_at is not None else "draft"
-
-    def get_body_html(self, template) -> str:
-        return str(markdown_to_safe_html(template.body))
 
 
 class AgreementDraftSerializer(serializers.Serializer):
@@ -113,48 +104,28 @@ class AgreementSignSerializer(serializers.Serializer):
     )
 
 
-class AgreementTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+@document_schema(AgreementTemplateSerializer, AgreementDraftSerializer)
+class AgreementTemplateViewSet(
+    DocumentDraftsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
     """Every version (drafts too) for program staff; the published versions that apply to their
     organisation for partner users."""
 
     serializer_class = AgreementTemplateSerializer
+    draft_serializer_class = AgreementDraftSerializer
     filterset_fields = ["partner_type"]
 
     def scoped_queryset(self):
         return selectors.templates_for(self.actor)
 
-    @extend_schema(request=AgreementDraftSerializer, responses={201: AgreementTemplateSerializer})
-    def create(self, request):
-        access.require(self.actor, Perm.PROGRAM_MANAGE)
-        payload = AgreementDraftSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        template = services.agreement_draft_create(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(template).data, status=status.HTTP_201_CREATED)
+    def draft_create(self, **fields):
+        return services.agreement_draft_create(actor=self.actor, **fields)
 
-    @extend_schema(request=AgreementDraftSerializer, responses=AgreementTemplateSerializer)
-    def partial_update(self, request, id=None):
-        access.require(self.actor, Perm.PROGRAM_MANAGE)  # 403 before drafts are looked up
-        template = self.get_object()
-        data = {
-            "title": template.title,
-            "partner_type": template.partner_type,
-            "body": template.body,
-            "summary_of_changes": template.summary_of_changes,
-            **request.data,
-        }
-        payload = AgreementDraftSerializer(data=data)
-        payload.is_valid(raise_exception=True)
-        template = services.agreement_draft_update(
-            actor=self.actor, template=template, **payload.validated_data
-        )
-        return Response(self.get_serializer(template).data)
+    def draft_update(self, *, document, **fields):
+        return services.agreement_draft_update(actor=self.actor, template=document, **fields)
 
-    @extend_schema(request=None, responses=AgreementTemplateSerializer)
-    @action(detail=True, methods=["post"])
-    def publish(self, request, id=None):
-        access.require(self.actor, Perm.PROGRAM_MANAGE)
-        template = services.agreement_publish(actor=self.actor, template=self.get_object())
-        return Response(self.get_serializer(template).data)
+    def draft_publish(self, *, document):
+        return services.agreement_publish(actor=self.actor, template=document)
 
 
 class AgreementSignatureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

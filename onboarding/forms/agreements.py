@@ -6,10 +6,10 @@ Forms only check shapes; the services decide (ticked box, current version, partn
 from __future__ import annotations
 
 from django import forms
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partners.forms.documents import DocumentDraftForm
 from partners.models import PartnerType
 
 from ..models import AgreementSignature, AgreementTemplate
@@ -19,8 +19,11 @@ def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-class AgreementDraftForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=_max_length(AgreementTemplate, "title"))
+class AgreementDraftForm(DocumentDraftForm):
+    preview_url_name = "console_agreement_preview"
+    body_label = _("Agreement text (Markdown)")
+    field_order = ["title", "partner_type", "body", "summary_of_changes"]
+
     partner_type = forms.ChoiceField(
         label=_("Partner type"),
         choices=[("", _("All partner types"))] + list(PartnerType.choices),
@@ -30,42 +33,11 @@ class AgreementDraftForm(forms.Form):
             "when their type has none."
         ),
     )
-    body = forms.CharField(
-        label=_("Agreement text (Markdown)"),
-        widget=forms.Textarea(attrs={"rows": 18, "class": "font-monospace"}),
-        help_text=_(
-            "Markdown: # headings, **bold**, *italic*, lists, links, > quotes and tables. "
-            "Other HTML is removed when shown."
-        ),
-    )
     summary_of_changes = forms.CharField(
         label=_("Summary of changes"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
-
-    def __init__(self, *args, live_preview: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if live_preview:
-            # htmx: typing re-renders the preview pane (#agreement-preview) through the same
-            # sanitiser partners get.
-            self.fields["body"].widget.attrs.update(
-                {
-                    "hx-post": reverse("console_agreement_preview"),
-                    "hx-trigger": "input changed delay:500ms",
-                    "hx-target": "#agreement-preview",
-                }
-            )
-
-    @classmethod
-    def for_template(cls, template: AgreementTemplate, data=None) -> AgreementDraftForm:
-        initial = {
-            "title": template.title,
-            "partner_type": template.partner_type,
-            "body": template.body,
-            "summary_of_changes": template.summary_of_changes,
-        }
-        return cls(data, initial=initial, live_preview=True)
 
 
 class AgreementSignForm(forms.Form):

@@ -44,6 +44,11 @@ class AgreementTemplate(TenantOwnedModel):
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
 
+    @property
+    def summary(self) -> str:
+        """What changed, under the name every versioned document uses in templates."""
+        return self.summary_of_changes
+
 
 class SignatureMethod(models.TextChoices):
     CLICK_THROUGH = "click", _("Signed in the portal")

@@ -3,15 +3,41 @@ signatures in the actor's reach."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from partners.models import PartnerOrganization
+from partners.models import PartnerOrganization, PartnerType
+from partners.selectors.documents import DocumentKind, console_versions, current_for_partner
 from tenancy import access
 from tenancy.access import Actor, Perm
 
 from ..models import AgreementSignature, AgreementTemplate
+
+
+def _clean_partner_type(partner_type: str) -> str:
+    if partner_type and partner_type not in PartnerType.values:
+        raise ValidationError({"partner_type": _("Unknown partner type.")})
+    return partner_type
+
+
+# Versions are numbered per partner type when their draft is created; a partner signs its type's
+# current version, else the one for every type (see partners.services.documents).
+AGREEMENT = DocumentKind(
+    name="agreement",
+    model=AgreementTemplate,
+    fields=("partner_type", "summary_of_changes"),
+    number_drafts=True,
+    accept_perm=Perm.AGREEMENT_SIGN,
+    accept_relation="signatures",
+    group_field="partner_type",
+    clean_group=_clean_partner_type,
+    author_field="created_by",
+    only_partner_users=gettext_lazy("Only a signed-in partner admin can sign the agreement."),
+    not_current=gettext_lazy("Only the current version of the agreement can be signed."),
+    accept_error_field="template",
+)
 
 
 def published_templates() -> QuerySet[AgreementTemplate]:
@@ -27,12 +53,7 @@ def templates_applying_to(partner: PartnerOrganization) -> QuerySet[AgreementTem
 def current_agreement_for(partner: PartnerOrganization) -> AgreementTemplate | None:
     """The latest published version for the partner's primary type, else the latest published
     version for all types (blank partner type), else None."""
-    published = published_templates().order_by("-version")
-    if partner.partner_type:
-        specific = published.filter(partner_type=partner.partner_type).first()
-        if specific is not None:
-            return specific
-    return published.filter(partner_type="").first()
+    return current_for_partner(AGREEMENT, partner)
 
 
 def templates_for(actor: Actor) -> QuerySet[AgreementTemplate]:
@@ -52,30 +73,10 @@ def templates_for(actor: Actor) -> QuerySet[AgreementTemplate]:
 
 
 def templates_console_list(actor: Actor) -> list[dict]:
-    """Versions grouped by partner type ("" = all types first), each with its signature count.
-    One query whatever the number of versions."""
-    versions = (
-        templates_for(actor)
-        .annotate(signature_count=Count("signatures"))
-        .order_by("partner_type", F("published_at").desc(nulls_first=True), "-version")
-    )
-    groups: dict[str, dict] = {}
-    for template in versions:
-        group = groups.setdefault(
-            template.partner_type,
-            {
-                "partner_type": template.partner_type,
-                "label": template.get_partner_type_display() or _("All partner types"),
-                "versions": [],
-                "current": None,
-            },
-        )
-        if template.published_at is not None and group["current"] is None:
-            # Drafts come first, then published versions newest first: the first published
-            # version of a group is its current one.
-            group["current"] = template
-        group["versions"].append(template)
-    return list(groups.values())
+    """Versions grouped by partner type ("" = all types first), each with its `accept_count`
+    (signatures). One query whatever the number of versions."""
+    labels = {"": _("All partner types"), **dict(PartnerType.choices)}
+    return console_versions(AGREEMENT, templates_for(actor), labels=labels)
 
 
 def own_partner(actor: Actor) -> PartnerOrganization | None:
@@ -102,7 +103,3 @@ def partner_signatures(actor: Actor, partner: PartnerOrganization) -> QuerySet[A
 
 def template_signatures(actor: Actor, template: AgreementTemplate) -> QuerySet[AgreementSignature]:
     return signatures_for(actor).filter(template=template).order_by("partner__name")
-
-
-def has_signed(partner: PartnerOrganization, template: AgreementTemplate) -> bool:
-    return AgreementSignature.objects.filter(partner=partner, template=template).exists()

@@ -69,10 +69,6 @@ class Checklist:
     def complete(self) -> bool:
         return self.done_count == self.total
 
-    @property
-    def next_item(self) -> ChecklistItem | None:
-        return next((item for item in self.items if not item.done), None)
-
 
 def _how_url(key: str, actor: Actor | None) -> str:
     url_name = HOW_TO[key][1]

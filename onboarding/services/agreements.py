@@ -16,19 +16,19 @@ import os
 import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import LifecycleState, PartnerOrganization, PartnerType
+from partners.models import LifecycleState, PartnerOrganization
+from partners.services import documents
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
 
 from ..models import AgreementSignature, AgreementTemplate, SignatureMethod
-from ..selectors.agreements import current_agreement_for, templates_applying_to
+from ..selectors.agreements import AGREEMENT, templates_applying_to
 from .workflow import onboarding_start
 
 # Lifecycle states in which a partner may sign (it was approved into the program).
@@ -45,24 +45,6 @@ def text_sha256(text: str) -> str:
 # --- Versions ---------------------------------------------------------------------------------
 
 
-def _clean_partner_type(partner_type: str) -> str:
-    partner_type = (partner_type or "").strip()
-    if partner_type and partner_type not in PartnerType.values:
-        raise ValidationError({"partner_type": _("Unknown partner type.")})
-    return partner_type
-
-
-def _next_version(partner_type: str) -> int:
-    # Lock the type's versions: two drafts created together must not get the same number.
-    versions = list(
-        AgreementTemplate.objects.select_for_update()
-        .filter(partner_type=partner_type)
-        .values_list("version", flat=True)
-    )
-    return max(versions, default=0) + 1
-
-
-@transaction.atomic
 def agreement_draft_create(
     *,
     actor: Actor,
@@ -71,33 +53,16 @@ def agreement_draft_create(
     partner_type: str = "",
     summary_of_changes: str = "",
 ) -> AgreementTemplate:
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    partner_type = _clean_partner_type(partner_type)
-    template = AgreementTemplate(
-        tenant=require_current_tenant(),
-        title=(title or "").strip(),
-        partner_type=partner_type,
-        version=_next_version(partner_type),
-        body=body or "",
-        summary_of_changes=(summary_of_changes or "").strip(),
-        created_by=actor.user,
-    )
-    template.full_clean()
-    template.save()
-    audit_record(
+    return documents.document_draft_create(
+        AGREEMENT,
         actor=actor,
-        action="agreement.draft_created",
-        target=template,
-        changes={
-            "title": template.title,
-            "partner_type": partner_type,
-            "version": template.version,
-        },
+        title=title,
+        body=body,
+        partner_type=partner_type,
+        summary_of_changes=summary_of_changes,
     )
-    return template
 
 
-@transaction.atomic
 def agreement_draft_update(
     *,
     actor: Actor,
@@ -108,62 +73,20 @@ def agreement_draft_update(
     summary_of_changes: str = "",
 ) -> AgreementTemplate:
     """Edit a draft. Moving it to another partner type gives it that type's next number."""
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    template = AgreementTemplate.objects.select_for_update().get(pk=template.pk)
-    if template.published_at is not None:
-        raise ValidationError(
-            _("A published version cannot be changed; create a new draft instead.")
-        )
-    if partner_type is not None:
-        partner_type = _clean_partner_type(partner_type)
-        if partner_type != template.partner_type:
-            template.partner_type = partner_type
-            template.version = _next_version(partner_type)
-    template.title = (title or "").strip()
-    template.body = body or ""
-    template.summary_of_changes = (summary_of_changes or "").strip()
-    template.full_clean()
-    template.save(update_fields=["title", "body", "summary_of_changes", "partner_type", "version"])
-    audit_record(
+    return documents.document_draft_update(
+        AGREEMENT,
         actor=actor,
-        action="agreement.draft_updated",
-        target=template,
-        changes={"title": template.title, "partner_type": template.partner_type},
+        document=template,
+        title=title,
+        body=body,
+        partner_type=partner_type,
+        summary_of_changes=summary_of_changes,
     )
-    return template
 
 
-@transaction.atomic
 def agreement_publish(*, actor: Actor, template: AgreementTemplate) -> AgreementTemplate:
     """Make a draft the current version for its partner type. Its text is frozen from now on."""
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    template = AgreementTemplate.objects.select_for_update().get(pk=template.pk)
-    if template.published_at is not None:
-        raise ValidationError(
-            _("Version %(version)s is already published.") % {"version": template.version}
-        )
-    newer = (
-        AgreementTemplate.objects.filter(
-            partner_type=template.partner_type, published_at__isnull=False
-        ).aggregate(top=Max("version"))["top"]
-        or 0
-    )
-    if newer > template.version:
-        # NOTE: the current version is the highest published number; publishing an older draft
-        # after a newer one would silently never become current.
-        raise ValidationError(
-            _("Version %(newer)s is already published; create a new draft instead.")
-            % {"newer": newer}
-        )
-    template.published_at = timezone.now()
-    template.save(update_fields=["published_at"])
-    audit_record(
-        actor=actor,
-        action="agreement.published",
-        target=template,
-        changes={"version": template.version, "partner_type": template.partner_type},
-    )
-    return template
+    return documents.document_publish(AGREEMENT, actor=actor, document=template)
 
 
 # --- Signatures ---------------------------------------------------------------------------------
@@ -201,7 +124,6 @@ def _create_signature(signature: AgreementSignature) -> AgreementSignature:
     return signature
 
 
-@transaction.atomic
 def agreement_sign(
     *,
     actor: Actor,
@@ -211,58 +133,57 @@ def agreement_sign(
     agree: bool,
 ) -> AgreementSignature:
     """A partner admin signs the current agreement for their organisation (click-through)."""
-    access.require(actor, Perm.AGREEMENT_SIGN)
-    if actor.user is None or actor.partner_organization_id is None:
-        raise PermissionDenied(_("Only a signed-in partner admin can sign the agreement."))
     signer_name = (signer_name or "").strip()
     signer_title = (signer_title or "").strip()
-    errors = {}
-    if not agree:
-        errors["agree"] = _("Tick the box to confirm you agree on behalf of your organization.")
-    if not signer_name:
-        errors["signer_name"] = _("Type your full name.")
-    if not signer_title:
-        errors["signer_title"] = _("Type your job title.")
-    if errors:
-        raise ValidationError(errors)
-    partner = _lock_partner(actor.partner_organization_id)
-    current = current_agreement_for(partner)
-    if current is None or current.pk != template.pk:
-        raise ValidationError(
-            {"template": _("Only the current version of the agreement can be signed.")}
+
+    def check() -> None:
+        errors = {}
+        if not agree:
+            errors["agree"] = _("Tick the box to confirm you agree on behalf of your organization.")
+        if not signer_name:
+            errors["signer_name"] = _("Type your full name.")
+        if not signer_title:
+            errors["signer_title"] = _("Type your job title.")
+        if errors:
+            raise ValidationError(errors)
+
+    def record(partner: PartnerOrganization, current: AgreementTemplate) -> AgreementSignature:
+        _refuse_unless_signable(partner, current)
+        meta = get_request_meta()
+        signature = _create_signature(
+            AgreementSignature(
+                tenant=require_current_tenant(),
+                partner=partner,
+                template=current,
+                method=SignatureMethod.CLICK_THROUGH,
+                text_signed=current.body,
+                text_sha256=text_sha256(current.body),
+                signer_name=signer_name,
+                signer_title=signer_title,
+                signer_email=actor.user.email,
+                signed_by=actor.user,
+                signed_at=timezone.now(),
+                ip_address=meta.get("ip") or None,
+                user_agent=(meta.get("user_agent") or "")[:300],
+            )
         )
-    _refuse_unless_signable(partner, current)
-    meta = get_request_meta()
-    signature = _create_signature(
-        AgreementSignature(
-            tenant=require_current_tenant(),
-            partner=partner,
-            template=current,
-            method=SignatureMethod.CLICK_THROUGH,
-            text_signed=current.body,
-            text_sha256=text_sha256(current.body),
-            signer_name=signer_name,
-            signer_title=signer_title,
-            signer_email=actor.user.email,
-            signed_by=actor.user,
-            signed_at=timezone.now(),
-            ip_address=meta.get("ip") or None,
-            user_agent=(meta.get("user_agent") or "")[:300],
+        audit_record(
+            actor=actor,
+            action="agreement.signed",
+            target=signature,
+            changes={
+                "partner": partner.name,
+                "version": current.version,
+                "text_sha256": signature.text_sha256,
+                "method": SignatureMethod.CLICK_THROUGH,
+            },
         )
+        onboarding_start(signature=signature)
+        return signature
+
+    return documents.document_accept(
+        AGREEMENT, actor=actor, document=template, record=record, check=check
     )
-    audit_record(
-        actor=actor,
-        action="agreement.signed",
-        target=signature,
-        changes={
-            "partner": partner.name,
-            "version": current.version,
-            "text_sha256": signature.text_sha256,
-            "method": SignatureMethod.CLICK_THROUGH,
-        },
-    )
-    onboarding_start(signature=signature)
-    return signature
 
 
 def validate_contract(upload) -> None:

@@ -10,121 +10,71 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from partners.models import PartnerOrganization
 from partners.selectors.organization import partner_for_actor
+from partners.views import documents
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.agreements import AgreementDraftForm, AgreementSignForm, OfflineSignatureForm
 from ..models import AgreementSignature, SignatureMethod
 from ..selectors import agreements as selectors
 from ..services import agreements as services
 
-# --- Console: versions ------------------------------------------------------------------------
+# --- Console: versions (the pages every versioned document shares) ----------------------------
+
+
+PAGES = documents.DocumentPages(
+    kind=selectors.AGREEMENT,
+    form_class=AgreementDraftForm,
+    list_url="console_agreements",
+    detail_url="console_agreement_detail",
+    publish_url="console_agreement_publish",
+    heading=gettext_lazy("Partner agreements"),
+    count_label=gettext_lazy("Signatures"),
+    publish_confirm=gettext_lazy(
+        "Publish this draft? Its text can never change afterwards and partners will sign it."
+    ),
+    published_message=gettext_lazy("Version %(version)s is published; partners now sign it."),
+    versions_for=selectors.templates_for,
+    console_list=selectors.templates_console_list,
+    create=services.agreement_draft_create,
+    update=lambda *, actor, document, **data: services.agreement_draft_update(
+        actor=actor, template=document, **data
+    ),
+    publish=lambda *, actor, document: services.agreement_publish(actor=actor, template=document),
+    detail_extra=lambda actor, template: {
+        "signatures": list(selectors.template_signatures(actor, template))
+    },
+    detail_extra_template="onboarding/agreements/_version_signatures.html",
+    group_label=lambda template: template.get_partner_type_display() or _("All partner types"),
+)
 
 
 @login_required
 def console_agreements(request):
-    """Versions grouped by partner type; program managers create a draft here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
-    can_manage = actor.has(Perm.PROGRAM_MANAGE)
-    form = AgreementDraftForm() if can_manage else None
-    status = 200
-    if request.method == "POST":
-        access.require(actor, Perm.PROGRAM_MANAGE)
-        form = AgreementDraftForm(request.POST)
-        if form.is_valid():
-            try:
-                template = services.agreement_draft_create(actor=actor, **form.cleaned_data)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Draft saved. Review it, then publish it."))
-                return redirect("console_agreement_detail", template_uuid=template.uuid)
-        status = 400
-    context = {
-        "groups": selectors.templates_console_list(actor),
-        "can_manage": can_manage,
-        "form": form,
-    }
-    return render(request, "onboarding/agreements/console_list.html", context, status=status)
+    return documents.console_list(request, PAGES)
 
 
 @login_required
 def console_agreement_detail(request, template_uuid):
-    """One version: its rendered text, the edit form while a draft, its signatures."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
-    if request.method == "POST":
-        access.require(actor, Perm.PROGRAM_MANAGE)
-    template = get_object_or_404(selectors.templates_for(actor), uuid=template_uuid)
-    is_draft = template.published_at is None
-    can_edit = is_draft and actor.has(Perm.PROGRAM_MANAGE)
-    form = AgreementDraftForm.for_template(template) if can_edit else None
-    status = 200
-    if request.method == "POST":
-        form = AgreementDraftForm.for_template(template, request.POST)
-        if form.is_valid():
-            try:
-                services.agreement_draft_update(actor=actor, template=template, **form.cleaned_data)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Draft saved."))
-                return redirect("console_agreement_detail", template_uuid=template.uuid)
-        status = 400
-    signatures = list(selectors.template_signatures(actor, template)) if not is_draft else []
-    current = None
-    if not is_draft:
-        current = (
-            selectors.published_templates()
-            .filter(partner_type=template.partner_type)
-            .order_by("-version")
-            .first()
-        )
-    context = {
-        "template": template,
-        "is_draft": is_draft,
-        "is_current": current is not None and current.pk == template.pk,
-        "can_edit": can_edit,
-        "form": form,
-        "signatures": signatures,
-    }
-    return render(request, "onboarding/agreements/console_detail.html", context, status=status)
+    return documents.console_detail(request, PAGES, template_uuid)
 
 
 @login_required
 @require_POST
 def console_agreement_publish(request, template_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    template = get_object_or_404(selectors.templates_for(actor), uuid=template_uuid)
-    try:
-        template = services.agreement_publish(actor=actor, template=template)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("Version %(version)s is published; partners now sign it.")
-            % {"version": template.version},
-        )
-    return redirect("console_agreement_detail", template_uuid=template.uuid)
+    return documents.console_publish(request, PAGES, template_uuid)
 
 
 @login_required
 @require_POST
 def console_agreement_preview(request):
-    """htmx: the draft's Markdown, rendered exactly as partners will see it."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    return render(
-        request, "onboarding/agreements/_preview.html", {"body": request.POST.get("body", "")}
-    )
+    return documents.console_preview(request)
 
 
 # --- Console: one partner's agreement (offline signature) -------------------------------------
@@ -132,9 +82,7 @@ def console_agreement_preview(request):
 
 @login_required
 def console_partner_agreement(request, partner_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     try:
         partner = partner_for_actor(actor, partner_uuid)
     except PartnerOrganization.DoesNotExist:
@@ -179,8 +127,7 @@ def console_partner_agreement(request, partner_uuid):
 @login_required
 def portal_agreement(request):
     """The organisation's current agreement and its signatures; the partner admin signs here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     if request.method == "POST":
         access.require(actor, Perm.AGREEMENT_SIGN)
     partner = selectors.own_partner(actor)
@@ -256,15 +203,12 @@ def _contract_response(signature: AgreementSignature) -> FileResponse:
 
 
 def _portal_signature(request, signature_uuid) -> AgreementSignature:
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     return get_object_or_404(selectors.signatures_for(actor), uuid=signature_uuid)
 
 
 def _console_signature(request, signature_uuid) -> AgreementSignature:
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     return get_object_or_404(selectors.signatures_for(actor), uuid=signature_uuid)
 
 

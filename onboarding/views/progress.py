@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.progress import (
     WIZARD_FORMS,
@@ -39,8 +39,7 @@ def _own_partner(actor):
 @login_required
 @require_GET
 def portal_onboarding(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     partner = _own_partner(actor)
     context = {
         "partner": partner,
@@ -55,9 +54,7 @@ def portal_onboarding(request):
 @login_required
 @require_GET
 def console_onboarding_funnel(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     filters = FunnelFilterForm(request.GET or None, actor=actor)
     funnel = selectors.onboarding_funnel(actor, **filters.selector_kwargs())
     context = {
@@ -70,9 +67,7 @@ def console_onboarding_funnel(request):
 
 @login_required
 def console_onboarding_gates(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     settings_row = services.onboarding_settings()
     status = 200
@@ -100,8 +95,7 @@ def console_onboarding_gates(request):
 @login_required
 @require_POST
 def portal_tour_seen(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     services.tour_mark_seen(actor=actor)
     return HttpResponse(status=204)
 
@@ -110,9 +104,7 @@ def portal_tour_seen(request):
 
 
 def _wizard_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
-    access.require(actor, Perm.PARTNER_PROFILE_EDIT)
+    actor = access.require_portal(request, Perm.PARTNER_PROFILE_EDIT)
     return actor, _own_partner(actor)
 
 

@@ -27,11 +27,6 @@ from ..services import mail as mail_services
 from ..services import workflow as services
 
 
-def _require_console(actor, perm: Perm) -> None:
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, perm)
-
-
 def _back(request, fallback: str, **kwargs):
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -46,8 +41,7 @@ def _back(request, fallback: str, **kwargs):
 @require_GET
 def console_onboarding_runs(request):
     """Every onboarding in the actor's reach, with what failed and the mail that needs a person."""
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     runs = list(selectors.runs_for(actor)[:200])
     context = {
         "runs": runs,
@@ -61,8 +55,7 @@ def console_onboarding_runs(request):
 @login_required
 @require_GET
 def console_partner_onboarding(request, partner_uuid):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     partners = access.scope_partner_organizations(actor, PartnerOrganization.objects.all())
     partner = get_object_or_404(partners, uuid=partner_uuid)
     run = selectors.runs_for(actor).filter(partner=partner).first()
@@ -81,8 +74,7 @@ def console_partner_onboarding(request, partner_uuid):
 @login_required
 @require_POST
 def console_onboarding_run_retry(request, run_uuid):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     run = get_object_or_404(selectors.runs_for(actor), uuid=run_uuid)
     services.onboarding_run_retry(actor=actor, run=run)
     messages.success(
@@ -93,8 +85,7 @@ def console_onboarding_run_retry(request, run_uuid):
 
 def _email_action(request, email_uuid, service, success_message) -> HttpResponse:
     """A console decision on one logged email (send again / mark as sent)."""
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     email = get_object_or_404(selectors.emails_for(actor), uuid=email_uuid)
     try:
         service(actor=actor, email=email)
@@ -131,8 +122,7 @@ def console_onboarding_email_mark_sent(request, email_uuid):
 @require_http_methods(["GET", "POST"])
 def console_cadence(request):
     """The cadence steps; program managers add a step here."""
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     form = CadenceStepForm() if can_manage else None
     status = 200
@@ -161,8 +151,7 @@ def console_cadence(request):
 @require_http_methods(["GET", "POST"])
 def console_cadence_step(request, step_uuid):
     """One step: its preview for a sample partner; program managers edit it here."""
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     if request.method == "POST":
         access.require(actor, Perm.PROGRAM_MANAGE)
     step = get_object_or_404(CadenceStep.objects.all(), uuid=step_uuid)
@@ -199,8 +188,7 @@ def console_cadence_step(request, step_uuid):
 @login_required
 @require_POST
 def console_cadence_step_delete(request, step_uuid):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     step = get_object_or_404(CadenceStep.objects.all(), uuid=step_uuid)
     cadence_services.cadence_step_delete(actor=actor, step=step)
     messages.success(request, _("Step deleted."))
@@ -210,8 +198,7 @@ def console_cadence_step_delete(request, step_uuid):
 @login_required
 @require_POST
 def console_cadence_step_toggle(request, step_uuid):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     step = get_object_or_404(CadenceStep.objects.all(), uuid=step_uuid)
     cadence_services.cadence_step_update(actor=actor, step=step, is_active=not step.is_active)
     messages.success(request, _("Step activated.") if step.is_active else _("Step paused."))
@@ -221,8 +208,7 @@ def console_cadence_step_toggle(request, step_uuid):
 @login_required
 @require_POST
 def console_cadence_load_recommended(request):
-    actor = require_tenant(request)
-    _require_console(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     added = cadence_services.cadence_load_recommended(actor=actor)
     messages.success(request, _("%(n)s recommended steps added. Review them below.") % {"n": added})
     return redirect("console_cadence")

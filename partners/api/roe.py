@@ -7,21 +7,16 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tenancy import access
-from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors import roe as selectors
 from ..services import roe as services
-from ..templatetags.markdown_safe import markdown_to_safe_html
+from .documents import DocumentDraftsMixin, DocumentVersionSerializer, document_schema
 
 
-class RulesOfEngagementSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="uuid", read_only=True)
+class RulesOfEngagementSerializer(DocumentVersionSerializer):
     version = serializers.SerializerMethodField(help_text="Null while a draft.")
-    status = serializers.SerializerMethodField()
-    body_html = serializers.SerializerMethodField(help_text="The body rendered and sanitised.")
     published_by = serializers.EmailField(source="published_by.email", read_only=True, default=None)
 
     class Meta:
@@ -43,12 +38,6 @@ class RulesOfEngagementSerializer(serializers.ModelSerializer):
     def get_version(self, rules) -> int | None:
         return rules.version if rules.published_at is not None else None
 
-    def get_status(self, rules) -> str:
-        return "published" if rules.published_at is not None else "draft"
-
-    def get_body_html(self, rules) -> str:
-        return str(markdown_to_safe_html(rules.body))
-
 
 class RulesDraftSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
@@ -68,42 +57,26 @@ class RoeAcceptanceSerializer(serializers.ModelSerializer):
         fields = ["id", "rules", "version", "partner", "user", "accepted_at"]
 
 
-class RulesOfEngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+@document_schema(RulesOfEngagementSerializer, RulesDraftSerializer)
+class RulesOfEngagementViewSet(
+    DocumentDraftsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
     """Published versions for every member; drafts too for program managers."""
 
     serializer_class = RulesOfEngagementSerializer
+    draft_serializer_class = RulesDraftSerializer
 
     def scoped_queryset(self):
         return selectors.rules_for(self.actor)
 
-    @extend_schema(request=RulesDraftSerializer, responses={201: RulesOfEngagementSerializer})
-    def create(self, request):
-        payload = RulesDraftSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        rules = services.roe_draft_create(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(rules).data, status=status.HTTP_201_CREATED)
+    def draft_create(self, **fields):
+        return services.roe_draft_create(actor=self.actor, **fields)
 
-    @extend_schema(request=RulesDraftSerializer, responses=RulesOfEngagementSerializer)
-    def partial_update(self, request, id=None):
-        access.require(self.actor, Perm.PROGRAM_MANAGE)  # 403 before drafts are looked up
-        rules = self.get_object()
-        data = {
-            "title": rules.title,
-            "body": rules.body,
-            "change_summary": rules.change_summary,
-            **request.data,
-        }
-        payload = RulesDraftSerializer(data=data)
-        payload.is_valid(raise_exception=True)
-        rules = services.roe_draft_update(actor=self.actor, rules=rules, **payload.validated_data)
-        return Response(self.get_serializer(rules).data)
+    def draft_update(self, *, document, **fields):
+        return services.roe_draft_update(actor=self.actor, rules=document, **fields)
 
-    @extend_schema(request=None, responses=RulesOfEngagementSerializer)
-    @action(detail=True, methods=["post"])
-    def publish(self, request, id=None):
-        access.require(self.actor, Perm.PROGRAM_MANAGE)  # 403 before drafts are looked up
-        rules = services.roe_publish(actor=self.actor, rules=self.get_object())
-        return Response(self.get_serializer(rules).data)
+    def draft_publish(self, *, document):
+        return services.roe_publish(actor=self.actor, rules=document)
 
     @extend_schema(
         request=None, responses={201: RoeAcceptanceSerializer, 200: RoeAcceptanceSerializer}

@@ -32,6 +32,11 @@ class RulesOfEngagement(TenantOwnedModel):
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
 
+    @property
+    def summary(self) -> str:
+        """What changed, under the name every versioned document uses in templates."""
+        return self.change_summary
+
 
 class RoeAcceptance(TenantOwnedModel):
     rules = models.ForeignKey(

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext_lazy
 
 from tenancy.access import Actor, Perm
 from tenancy.models import Membership
 from tenancy.roles import Role
 
 from ..models import RoeAcceptance, RulesOfEngagement
+from .documents import DocumentKind, console_versions, current_version, published_versions
+
+# Drafts are numbered when published (see partners.services.documents).
+ROE = DocumentKind(
+    name="roe",
+    model=RulesOfEngagement,
+    fields=("change_summary",),
+    number_drafts=False,
+    accept_perm=Perm.ROE_ACCEPT,
+    accept_relation="acceptances",
+    publisher_field="published_by",
+    only_partner_users=gettext_lazy("Only a signed-in partner admin can accept the rules."),
+    not_current=gettext_lazy("Only the current version of the rules can be accepted."),
+)
 
 
 def published_rules() -> QuerySet[RulesOfEngagement]:
     """Published versions, newest first: what partners and the public page may read."""
-    return (
-        RulesOfEngagement.objects.filter(published_at__isnull=False)
-        .select_related("published_by")
-        .order_by("-version")
-    )
+    return published_versions(ROE).select_related("published_by")
 
 
 def current_rules() -> RulesOfEngagement | None:
-    return published_rules().first()
+    return current_version(ROE)
 
 
 def rules_for(actor: Actor) -> QuerySet[RulesOfEngagement]:
@@ -38,8 +49,9 @@ def rules_for(actor: Actor) -> QuerySet[RulesOfEngagement]:
     return qs.order_by(F("published_at").desc(nulls_first=True), "-version")
 
 
-def rules_console_list(actor: Actor) -> QuerySet[RulesOfEngagement]:
-    return rules_for(actor).annotate(accepted_count=Count("acceptances"))
+def rules_console_list(actor: Actor) -> list[dict]:
+    """One group of versions (drafts first), each with its `accept_count`."""
+    return console_versions(ROE, rules_for(actor))
 
 
 def roe_pending_for(actor: Actor) -> RulesOfEngagement | None:

@@ -221,10 +221,6 @@ class TierProgress:
     grace_ends: object = None
 
     @property
-    def at_top(self) -> bool:
-        return self.current_tier is not None and self.next_tier is None
-
-    @property
     def all_met(self) -> bool:
         return bool(self.rows) and all(row.met for row in self.rows)
 

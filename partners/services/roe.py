@@ -1,23 +1,18 @@
-"""Rules of engagement: drafts, publishing a new version, partner admins' acceptances.
+"""Rules of engagement: a versioned document (`documents`: drafts, publishing, accepting) whose
+acceptance is recorded per partner admin, and the emails asking partner admins to accept.
 
-A draft carries a provisional version number (the model requires one); publishing gives it the
-next number after the newest published version, so published versions count 1, 2, 3... without
-gaps, and the newest published version is the current one.
+Drafts are numbered when published: published versions count 1, 2, 3... without gaps, and the
+newest published version is the current one.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy import access
-from tenancy.access import Actor, Perm
+from tenancy.access import Actor
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
 from tenancy.hosts import tenant_base_url
@@ -26,81 +21,31 @@ from tenancy.roles import Role
 from tenancy.tasks import enqueue
 
 from ..models import RoeAcceptance, RulesOfEngagement
-from ..selectors.roe import current_rules
+from ..selectors.roe import ROE, current_rules
+from . import documents
 
 
-def _next_free_version() -> int:
-    return (RulesOfEngagement.objects.aggregate(top=Max("version"))["top"] or 0) + 1
-
-
-@transaction.atomic
 def roe_draft_create(
     *, actor: Actor, title: str, body: str, change_summary: str = ""
 ) -> RulesOfEngagement:
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    rules = RulesOfEngagement(
-        tenant=require_current_tenant(),
-        version=_next_free_version(),
-        title=title.strip(),
-        body=body,
-        change_summary=change_summary.strip(),
+    return documents.document_draft_create(
+        ROE, actor=actor, title=title, body=body, change_summary=change_summary
     )
-    rules.full_clean()
-    rules.save()
-    audit_record(actor=actor, action="roe.draft_created", target=rules, changes={"title": title})
-    return rules
 
 
-@transaction.atomic
 def roe_draft_update(
     *, actor: Actor, rules: RulesOfEngagement, title: str, body: str, change_summary: str = ""
 ) -> RulesOfEngagement:
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    rules = RulesOfEngagement.objects.select_for_update().get(pk=rules.pk)
-    if rules.published_at is not None:
-        raise ValidationError(_("A published version cannot be changed; create a new draft."))
-    rules.title = title.strip()
-    rules.body = body
-    rules.change_summary = change_summary.strip()
-    rules.full_clean()
-    rules.save(update_fields=["title", "body", "change_summary"])
-    audit_record(actor=actor, action="roe.draft_updated", target=rules, changes={"title": title})
-    return rules
+    return documents.document_draft_update(
+        ROE, actor=actor, document=rules, title=title, body=body, change_summary=change_summary
+    )
 
 
-@transaction.atomic
 def roe_publish(
     *, actor: Actor, rules: RulesOfEngagement, notify: bool = True
 ) -> RulesOfEngagement:
     """Make a draft the current version and ask every active partner admin to accept it."""
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    # Lock the tenant's versions: two publishers must not hand out the same number.
-    all_versions = list(RulesOfEngagement.objects.select_for_update().order_by("pk"))
-    rules = next((r for r in all_versions if r.pk == rules.pk), None)
-    if rules is None:
-        raise ValidationError(_("This version no longer exists."))
-    if rules.published_at is not None:
-        raise ValidationError(
-            _("Version %(version)s is already published.") % {"version": rules.version}
-        )
-    published = [r.version for r in all_versions if r.published_at is not None]
-    number = max(published, default=0) + 1
-    holder = next((r for r in all_versions if r.version == number and r.pk != rules.pk), None)
-    if holder is not None:
-        # Another draft holds the number provisionally: move it out of the way.
-        holder.version = max(r.version for r in all_versions) + 1
-        holder.save(update_fields=["version"])
-    old_number = rules.version
-    rules.version = number
-    rules.published_at = timezone.now()
-    rules.published_by = actor.user
-    rules.save(update_fields=["version", "published_at", "published_by"])
-    audit_record(
-        actor=actor,
-        action="roe.published",
-        target=rules,
-        changes={"version": [old_number, number], "title": rules.title},
-    )
+    rules = documents.document_publish(ROE, actor=actor, document=rules)
     if notify:
         from ..tasks.roe import request_roe_acceptances
 
@@ -108,7 +53,6 @@ def roe_publish(
     return rules
 
 
-@transaction.atomic
 def roe_accept(
     *, actor: Actor, rules: RulesOfEngagement, ip_address: str | None = None
 ) -> tuple[RoeAcceptance, bool]:
@@ -116,31 +60,30 @@ def roe_accept(
 
     Returns (acceptance, created): accepting the same version again is a no-op.
     """
-    access.require(actor, Perm.ROE_ACCEPT)
-    if actor.user is None or actor.partner_organization_id is None:
-        raise PermissionDenied(_("Only a signed-in partner admin can accept the rules."))
-    existing = RoeAcceptance.objects.filter(rules=rules, user=actor.user).first()
-    if existing is not None:
-        return existing, False
-    current = current_rules()
-    if rules.published_at is None or current is None or current.pk != rules.pk:
-        raise ValidationError(_("Only the current version of the rules can be accepted."))
-    if ip_address is None:
-        ip_address = get_request_meta().get("ip")
-    acceptance = RoeAcceptance.objects.create(
-        tenant=require_current_tenant(),
-        rules=rules,
-        partner_id=actor.partner_organization_id,
-        user=actor.user,
-        ip_address=ip_address,
+
+    def existing(partner):
+        found = RoeAcceptance.objects.filter(rules=rules, user=actor.user).first()
+        return (found, False) if found is not None else None
+
+    def record(partner, current):
+        acceptance = RoeAcceptance.objects.create(
+            tenant=require_current_tenant(),
+            rules=current,
+            partner=partner,
+            user=actor.user,
+            ip_address=ip_address if ip_address is not None else get_request_meta().get("ip"),
+        )
+        audit_record(
+            actor=actor,
+            action="roe.accepted",
+            target=current,
+            changes={"version": current.version, "partner": str(partner)},
+        )
+        return acceptance, True
+
+    return documents.document_accept(
+        ROE, actor=actor, document=rules, record=record, existing=existing
     )
-    audit_record(
-        actor=actor,
-        action="roe.accepted",
-        target=rules,
-        changes={"version": rules.version, "partner": str(acceptance.partner)},
-    )
-    return acceptance, True
 
 
 # --- Asking partner admins (background) -------------------------------------------------------

@@ -11,7 +11,7 @@ saved baseline and the API all compute exactly the same numbers:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -169,16 +169,6 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _decimal(value, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError) as error:
-        raise ValidationError({field: _("Enter a number.")}) from error
-    if not number.is_finite():
-        raise ValidationError({field: _("Enter a number.")})
-    return number
-
-
 def financial_model_compute(
     *,
     tiers: list[TierInput],
@@ -224,26 +214,6 @@ def financial_model_compute(
         projected_cost=cost,
         planned_ropi=ropi,
     )
-
-
-def financial_inputs_from_json(inputs: dict) -> dict:
-    """The compute arguments from a saved model's `inputs` (or an API payload of the same shape)."""
-    tiers = [
-        TierInput(
-            name=str(tier.get("name", "")),
-            partners=int(_decimal(tier.get("partners", 0), "tiers")),
-            avg_revenue=_decimal(tier.get("avg_revenue", 0), "tiers"),
-        )
-        for tier in inputs.get("tiers", [])
-    ]
-    return {
-        "tiers": tiers,
-        "margin_pct": _decimal(inputs.get("margin_pct", 0), "margin_pct"),
-        "mdf_pct": _decimal(inputs.get("mdf_pct", 0), "mdf_pct"),
-        "management_cost_per_partner": _decimal(
-            inputs.get("management_cost_per_partner", 0), "management_cost_per_partner"
-        ),
-    }
 
 
 def _inputs_json(

@@ -100,10 +100,6 @@ def register_certification_provider(provider: CertificationProvider) -> Certific
     return previous
 
 
-def reset_certification_provider() -> None:
-    register_certification_provider(_no_certifications)
-
-
 def certification_facts(partner: PartnerOrganization) -> CertificationFacts:
     return _certification_provider(partner)
 

@@ -224,7 +224,7 @@ def test_a_10000_row_file_imports_in_the_background_with_progress_and_counts(
             reports.append(dict(value))
         return real_set(key, value, *args, **kwargs)
 
-    monkeypatch.setattr(import_services.cache, "set", spy)
+    monkeypatch.setattr(cache, "set", spy)
     started = time.monotonic()
     upload(acme, acme.admin, "big.csv", csv_bytes(rows), django_capture_on_commit_callbacks)
     partner_import = last_import(acme)

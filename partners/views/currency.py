@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_console
+from tenancy.views import apply_errors
 
 from ..forms.currency import ExchangeRateForm
 from ..models import ExchangeRate
@@ -21,7 +21,7 @@ from ..services.tiers import program_settings
 
 @login_required
 def console_exchange_rates(request):
-    actor = require_console(request, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     form = ExchangeRateForm()
     status = 200
     if request.method == "POST":
@@ -56,7 +56,7 @@ def console_exchange_rates(request):
 @login_required
 @require_POST
 def console_exchange_rate_delete(request, rate_uuid):
-    actor = require_console(request, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     rate = get_object_or_404(ExchangeRate.objects.all(), uuid=rate_uuid)
     services.exchange_rate_delete(actor=actor, rate=rate)
     messages.success(request, _("Rate for %(currency)s removed.") % {"currency": rate.currency})

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.imports import PartnerImportForm
 from ..forms.organization import DirectoryFilterForm
@@ -31,9 +31,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _import_actor(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     return actor
 
 
@@ -100,9 +98,7 @@ def console_partner_import_template(request):
 @require_GET
 def console_partner_export(request):
     """The directory, as filtered, in the import's format (one row per contact)."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     file_format = request.GET.get("format", "csv")
     if file_format not in EXPORT_FORMATS:
         return HttpResponseBadRequest(_("Unknown format."))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.ipp import CriterionForm
 from ..models import CriterionGroup, IppCriterion
@@ -24,8 +24,7 @@ FORM_FIELDS = ("group", "label", "field", "operator", "weight")
 
 
 def _ipp_actor(request, *, manage: bool = False):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
+    actor = access.require_console(request)
     access.require(actor, Perm.PROGRAM_MANAGE if manage else Perm.PROGRAM_VIEW)
     return actor
 

@@ -17,7 +17,7 @@ from django_ratelimit.decorators import ratelimit
 from tenancy import access
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.organization import (
     HONEYPOT_FIELD,
@@ -50,9 +50,7 @@ def _partner_or_404(actor, partner_uuid) -> PartnerOrganization:
 
 @login_required
 def console_partner_list(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     filters = DirectoryFilterForm(request.GET or None, actor=actor)
     partners = selectors.partner_directory(actor, **filters.selector_kwargs())
     page = Paginator(partners, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -72,8 +70,7 @@ def console_partner_list(request):
 
 @login_required
 def console_partner_detail(request, partner_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
+    actor = access.require_console(request)
     try:
         partner = selectors.partner_detail(actor, partner_uuid)
     except PartnerOrganization.DoesNotExist:
@@ -101,8 +98,7 @@ def console_partner_detail(request, partner_uuid):
 
 @login_required
 def console_partner_edit(request, partner_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
     if not services.may_edit_profile(actor, partner):
         raise PermissionDenied(_("Only this partner's channel manager or an admin may."))
@@ -130,8 +126,7 @@ def console_partner_edit(request, partner_uuid):
 @require_POST
 def console_partner_transition(request, partner_uuid):
     """A lifecycle move from the detail page or the recruitment board (htmx: the board again)."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
     form = TransitionForm(request.POST)
     from_board = request.POST.get("next") == "recruitment"
@@ -161,8 +156,7 @@ def console_partner_transition(request, partner_uuid):
 @login_required
 @require_POST
 def console_partner_contact_add(request, partner_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
     form = ContactForm(request.POST)
     if form.is_valid():
@@ -184,8 +178,7 @@ def console_partner_contact_add(request, partner_uuid):
 @login_required
 @require_POST
 def console_partner_contact_remove(request, partner_uuid, contact_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PARTNERS_MANAGE)
+    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
     try:
         contact = selectors.partner_contact_for(actor, partner, contact_uuid)
@@ -215,9 +208,7 @@ def _render_board(request, actor, *, error=None, error_partner=None, status=200)
 
 @login_required
 def console_recruitment(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.CONSOLE_VIEW)
-    access.require(actor, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     return _render_board(request, actor)
 
 
@@ -233,8 +224,7 @@ def _own_organization(actor) -> PartnerOrganization:
 
 @login_required
 def portal_organization(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     partner = _own_organization(actor)
     return render(
         request,
@@ -250,8 +240,7 @@ def portal_organization(request):
 
 @login_required
 def portal_organization_edit(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PARTNER_PROFILE_EDIT)
+    actor = access.require_portal(request, Perm.PARTNER_PROFILE_EDIT)
     partner = _own_organization(actor)
     form = PartnerProfileForm(request.POST or None, partner=partner, staff_only_fields=False)
     if request.method == "POST" and form.is_valid():

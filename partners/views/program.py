@@ -5,12 +5,10 @@ from django.shortcuts import render
 
 from tenancy import access, navigation
 from tenancy.access import Perm
-from tenancy.views import require_tenant
 
 
 @login_required
 def console_program(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     sections = navigation.menu(actor, navigation.PROGRAM)
     return render(request, "partners/program.html", {"sections": sections})

@@ -8,110 +8,80 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import require_tenant
 
 from ..forms.roe import RulesDraftForm
 from ..selectors import roe as selectors
 from ..services import roe as services
+from . import documents
 
-# --- Console ----------------------------------------------------------------------------------
+# --- Console (the pages every versioned document shares) ----------------------------------
+
+
+def _list_extra(actor, groups) -> dict:
+    current = next((group["current"] for group in groups if group["current"]), None)
+    extra = {"current": current}
+    if current is not None:
+        extra["current_count_text"] = _("%(accepted)s of %(total)s partner admins") % {
+            "accepted": current.accept_count,
+            "total": selectors.active_partner_admin_count(),
+        }
+    return extra
+
+
+PAGES = documents.DocumentPages(
+    kind=selectors.ROE,
+    form_class=RulesDraftForm,
+    list_url="console_roe",
+    detail_url="console_roe_detail",
+    publish_url="console_roe_publish",
+    heading=gettext_lazy("Rules of engagement"),
+    count_label=gettext_lazy("Accepted by"),
+    publish_confirm=gettext_lazy(
+        "Publish this draft? Every partner admin will be asked to accept it."
+    ),
+    published_message=gettext_lazy(
+        "Version %(version)s is now current. Partner admins are asked to accept it."
+    ),
+    versions_for=selectors.rules_for,
+    console_list=selectors.rules_console_list,
+    create=services.roe_draft_create,
+    update=lambda *, actor, document, **data: services.roe_draft_update(
+        actor=actor, rules=document, **data
+    ),
+    publish=lambda *, actor, document: services.roe_publish(actor=actor, rules=document),
+    list_extra=_list_extra,
+    detail_extra=lambda actor, rules: {"overview": selectors.acceptance_overview(actor, rules)},
+    detail_extra_template="partners/roe/_acceptances.html",
+    list_links=(("public_roe", gettext_lazy("Public page")),),
+)
 
 
 @login_required
 def console_roe(request):
-    """Versions list; program managers create a draft here."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
-    can_manage = actor.has(Perm.PROGRAM_MANAGE)
-    form = RulesDraftForm() if can_manage else None
-    status = 200
-    if request.method == "POST":
-        access.require(actor, Perm.PROGRAM_MANAGE)
-        form = RulesDraftForm(request.POST)
-        if form.is_valid():
-            try:
-                rules = services.roe_draft_create(actor=actor, **form.cleaned_data)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Draft saved. Preview it, then publish it."))
-                return redirect("console_roe_detail", rules_uuid=rules.uuid)
-        status = 400
-    context = {
-        "versions": selectors.rules_console_list(actor),
-        "current": selectors.current_rules(),
-        "partner_admin_count": selectors.active_partner_admin_count(),
-        "can_manage": can_manage,
-        "form": form,
-    }
-    return render(request, "partners/roe/console_list.html", context, status=status)
+    return documents.console_list(request, PAGES)
 
 
 @login_required
 def console_roe_detail(request, rules_uuid):
-    """One version: the rendered text; a draft's edit form; a published version's acceptances."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
-    if request.method == "POST":
-        access.require(actor, Perm.PROGRAM_MANAGE)
-    rules = get_object_or_404(selectors.rules_for(actor), uuid=rules_uuid)
-    is_draft = rules.published_at is None
-    can_edit = is_draft and actor.has(Perm.PROGRAM_MANAGE)
-    form = RulesDraftForm.for_rules(rules) if can_edit else None
-    status = 200
-    if request.method == "POST":
-        form = RulesDraftForm.for_rules(rules, request.POST)
-        if form.is_valid():
-            try:
-                services.roe_draft_update(actor=actor, rules=rules, **form.cleaned_data)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Draft saved."))
-                return redirect("console_roe_detail", rules_uuid=rules.uuid)
-        status = 400
-    current = selectors.current_rules()
-    context = {
-        "rules": rules,
-        "is_draft": is_draft,
-        "is_current": current is not None and current.pk == rules.pk,
-        "can_edit": can_edit,
-        "form": form,
-        "overview": selectors.acceptance_overview(actor, rules),
-    }
-    return render(request, "partners/roe/console_detail.html", context, status=status)
+    return documents.console_detail(request, PAGES, rules_uuid)
 
 
 @login_required
 @require_POST
 def console_roe_publish(request, rules_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    rules = get_object_or_404(selectors.rules_for(actor), uuid=rules_uuid)
-    try:
-        rules = services.roe_publish(actor=actor, rules=rules)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("Version %(version)s is now current. Partner admins are asked to accept it.")
-            % {"version": rules.version},
-        )
-    return redirect("console_roe_detail", rules_uuid=rules.uuid)
+    return documents.console_publish(request, PAGES, rules_uuid)
 
 
 @login_required
 @require_POST
 def console_roe_preview(request):
-    """htmx: the Markdown of the edit form, rendered exactly as partners will see it."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    return render(request, "partners/roe/_preview.html", {"body": request.POST.get("body", "")})
+    return documents.console_preview(request)
 
 
 # --- Portal -------------------------------------------------------------------------------------
@@ -120,8 +90,7 @@ def console_roe_preview(request):
 @login_required
 @require_GET
 def portal_roe(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     rules = selectors.current_rules()
     context = {
         "rules": rules,
@@ -137,8 +106,7 @@ def portal_roe(request):
 @login_required
 @require_POST
 def portal_roe_accept(request, rules_uuid):
-    actor = require_tenant(request)
-    access.require(actor, Perm.ROE_ACCEPT)
+    actor = access.require_portal(request, Perm.ROE_ACCEPT)
     rules = get_object_or_404(selectors.published_rules(), uuid=rules_uuid)
     try:
         _acceptance, created = services.roe_accept(

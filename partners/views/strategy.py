@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors
 
 from ..forms.strategy import FinancialModelForm, GtmPlayForm, SwotItemForm
 from ..selectors import strategy as selectors
@@ -26,8 +26,7 @@ from ..services import strategy as services
 
 
 def _strategy_actor(request, *, manage: bool = False):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     if manage or request.method == "POST":
         access.require(actor, Perm.PROGRAM_MANAGE)
     return actor
@@ -219,8 +218,7 @@ def console_financial_model(request):
 @require_POST
 def console_financial_model_preview(request):
     """htmx: the outputs for the calculator's current inputs (nothing is saved)."""
-    actor = require_tenant(request)
-    access.require(actor, Perm.PROGRAM_VIEW)
+    access.require_console(request, Perm.PROGRAM_VIEW)
     form = _calculator_form(request.POST)
     outputs, output_errors = _outputs_for(form)
     if not form.is_valid():

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors, require_console, require_tenant
+from tenancy.views import apply_errors, require_tenant
 
 from ..forms.tiers import (
     ProgramSettingsForm,
@@ -42,7 +42,7 @@ def _visible_partner(actor, partner_uuid):
 
 @login_required
 def console_tiers(request):
-    actor = require_console(request, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     can_manage = actor.has(Perm.PROGRAM_MANAGE)
     settings = selectors.program_settings_or_default()
     settings_form = ProgramSettingsForm(settings=settings, prefix="settings")
@@ -71,7 +71,7 @@ def console_tiers(request):
 
 @login_required
 def console_tier_edit(request, tier_uuid=None):
-    actor = require_console(request, Perm.PROGRAM_MANAGE)
+    actor = access.require_console(request, Perm.PROGRAM_MANAGE)
     tier = get_object_or_404(selectors.tier_list(), uuid=tier_uuid) if tier_uuid else None
     form = TierForm(tier=tier)
     status = 200
@@ -95,7 +95,7 @@ def console_tier_edit(request, tier_uuid=None):
 
 @login_required
 def console_tier_proposals(request):
-    actor = require_console(request, Perm.PROGRAM_VIEW)
+    actor = access.require_console(request, Perm.PROGRAM_VIEW)
     pending = selectors.pending_tier_proposals(actor)
     recent = selectors.tier_proposals_for(actor).exclude(status="pending")[:20]
     context = {
@@ -109,7 +109,7 @@ def console_tier_proposals(request):
 @login_required
 @require_POST
 def console_tier_proposal_decide(request, proposal_uuid):
-    actor = require_console(request, Perm.TIERS_DECIDE)
+    actor = access.require_console(request, Perm.TIERS_DECIDE)
     proposal = get_object_or_404(selectors.tier_proposals_for(actor), uuid=proposal_uuid)
     if not access.may_manage_partner(actor, proposal.partner):
         raise PermissionDenied(_("You may not decide for this partner."))
@@ -151,7 +151,7 @@ def console_tier_proposal_decide(request, proposal_uuid):
 
 @login_required
 def console_partner_tier(request, partner_uuid):
-    actor = require_console(request, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     partner = _visible_partner(actor, partner_uuid)
     tiers = selectors.tier_list()
     can_set = actor.has(Perm.PROGRAM_MANAGE) and access.may_manage_partner(actor, partner)
@@ -183,7 +183,7 @@ def console_partner_tier(request, partner_uuid):
 
 @login_required
 def console_partner_revenue(request, partner_uuid):
-    actor = require_console(request, Perm.PARTNERS_VIEW)
+    actor = access.require_console(request, Perm.PARTNERS_VIEW)
     partner = _visible_partner(actor, partner_uuid)
     can_manage = access.may_manage_partner(actor, partner)
     settings = selectors.program_settings_or_default()
@@ -235,8 +235,7 @@ def tier_progress_fragment(request, partner_uuid):
 
 @login_required
 def portal_tier(request):
-    actor = require_tenant(request)
-    access.require(actor, Perm.PORTAL_VIEW)
+    actor = access.require_portal(request)
     partner = get_object_or_404(
         partner_selectors.partner_organizations_for(actor).select_related("tier"),
         pk=actor.partner_organization_id,

@@ -1,316 +1,59 @@
-"""Importing partners and their contacts from CSV/XLSX, all-or-nothing per file.
-
-Flow: upload (`partner_import_create`: size, extension and *content* checked, stored) → background
-validation (`partner_import_validate`): every row is checked before anything is written → status
-`invalid` (errors per row, in plain words; nothing written, the user fixes the file and uploads
-again) or `ready` (a preview and the counts) → the user confirms (`partner_import_start`) →
-background import (`partner_import_run`): the file is validated again against the database as it
-is now, then written in ONE transaction → `done` (counts, one audit event, IPP rescoring after
-commit) or `failed` (the reason; everything rolled back).
-
-Format: see docs/partner-import.md. Rows are matched to existing partners by website domain,
-else by name (case-insensitive), and updated; otherwise created. Rows with the same name are one
-partner: the first row carries the partner's columns, the following ones add contacts. A column
-missing from the file leaves that field alone; a blank cell in a present column clears it.
-
-Reading uses the csv module and openpyxl directly rather than tablib's Dataset loaders: those
-drop blank lines (the row numbers in our messages would stop matching the user's spreadsheet) and
-reject ragged rows. tablib writes the XLSX export. django-import-export's Resources save row by
-row with technical messages; 10,000 rows need bulk writes and plain words, hence the explicit
-column spec here.
-
-Progress: both tasks run inside TenantTask's transaction, and the import's writes sit in a
-savepoint inside it so that a failure can roll them back and still record `failed`. Nothing the
-task writes to the PartnerImport row is visible to other connections before the task commits, so
-live progress goes to the Django cache (Redis, or the file cache — both shared by web and worker
-processes), keyed by the import's uuid; the status page reads it while the row says
-validating/importing, and the final counts are saved on the row in the task's commit. Progress is
-informational only: a lost cache entry shows 0 % until the task finishes, never a wrong state.
-
-NOTE: the uploaded file is read again by the worker through Django's default storage, so web and
-worker processes must share it (the same disk, or an object store in production).
-"""
+"""Partner import, step 2: checking every row against the column spec and the database as it is
+now, and planning what each row creates or updates (`partner_import_validate`). Writes nothing
+but the import's status."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
 import re
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import URLValidator, validate_email
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from tenancy import access
-from tenancy.access import Actor, Perm
-from tenancy.audit import audit_record
-from tenancy.context import require_current_tenant
 from tenancy.models import Membership
 from tenancy.roles import Role
-from tenancy.tasks import enqueue
 
-from ..models import (
+from ...models import (
     ContactRole,
     EmployeeBand,
     ImportStatus,
-    LifecycleEvent,
     LifecycleState,
     PartnerContact,
     PartnerImport,
     PartnerOrganization,
-    PartnerSource,
     PartnerType,
     Region,
     RevenueBand,
     SalesMotion,
 )
-from ..selectors.imports import (
+from ...selectors.imports import (
     COLUMNS,
     CONTACT_COLUMNS,
     FORMULA_PREFIXES,
     LIST_COLUMNS,
     PARTNER_COLUMNS,
     REQUIRED_COLUMNS,
-    progress_cache_key,
 )
-from .organization import normalize_domain
+from ..organization import normalize_domain
+from .progress import PROGRESS_EVERY, clear_progress, report_progress
+from .read import ImportFileError, file_extension, normalise_header, read_table
 
 logger = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_ERRORS = 1000  # stored and shown; a count of the rest follows
 PREVIEW_ROWS = 20
 WRITE_BATCH = 500
-PROGRESS_EVERY = 250  # rows between two progress reports
-PROGRESS_TTL = 24 * 3600
-EXTENSIONS = ("csv", "xlsx")
 # Who may be a partner's channel manager (the profile form's rule too).
 MANAGER_ROLES = (Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
-
-
-class ImportFileError(Exception):
-    """The file cannot be read as a table; the message says why, in plain words."""
-
-
-# --- Reading files -------------------------------------------------------------------------------
-
-
-def file_extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def read_table(data: bytes, ext: str, *, header_only: bool = False) -> list[tuple[int, list[str]]]:
-    """(row number as the spreadsheet shows it, cells as text) for every row, header first."""
-    if ext == "xlsx":
-        return _read_xlsx(data, header_only=header_only)
-    return _read_csv(data, header_only=header_only)
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise ImportFileError(
-        _("This is not a CSV text file. Save it from your spreadsheet as “CSV UTF-8”.")
-    )
-
-
-def _read_csv(data: bytes, *, header_only: bool) -> list[tuple[int, list[str]]]:
-    text = _decode(data)
-    if "\x00" in text:
-        raise ImportFileError(
-            _("This is not a CSV text file. Save it from your spreadsheet as “CSV UTF-8”.")
-        )
-    first_line = text.split("\n", 1)[0]
-    # Spreadsheets in many locales write ";" (or tabs) between cells: take the most frequent.
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for number, cells in enumerate(reader, start=1):
-            rows.append((number, [cell.strip() for cell in cells]))
-            if header_only:
-                break
-    except csv.Error as error:
-        raise ImportFileError(
-            _("Row %(row)s cannot be read as CSV (%(problem)s).")
-            % {"row": len(rows) + 1, "problem": error}
-        ) from error
-    return rows
-
-
-def _xlsx_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes, *, header_only: bool) -> list[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
-    not_xlsx = _("This is not a readable Excel workbook (.xlsx).")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ImportFileError(not_xlsx)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign zip
-        raise ImportFileError(not_xlsx) from error
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        sheet = workbook.active
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, [_xlsx_text(v) for v in values]))
-            if header_only:
-                break
-    except Exception as error:
-        raise ImportFileError(not_xlsx) from error
-    finally:
-        workbook.close()
-    return rows
-
-
-def normalise_header(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().strip("*").strip().lower())
-
-
-# --- Upload ------------------------------------------------------------------------------------
-
-
-def check_upload(*, name: str, size: int) -> None:
-    """Refuse a file by its name and size, before reading it."""
-    if file_extension(name) not in EXTENSIONS:
-        raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
-    if not size:
-        raise ValidationError({"file": _("The file is empty.")})
-    if size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES >> 20}}
-        )
-
-
-def check_content(*, name: str, data: bytes) -> str:
-    """Refuse what is not a CSV/XLSX table of partners, whatever its name says; return the
-    extension."""
-    check_upload(name=name, size=len(data))
-    ext = file_extension(name)
-    try:
-        rows = read_table(data, ext, header_only=True)
-    except ImportFileError as error:
-        raise ValidationError({"file": str(error)}) from error
-    headers = {normalise_header(cell) for cell in rows[0][1]} if rows else set()
-    if not headers & set(COLUMNS):
-        raise ValidationError(
-            {
-                "file": _(
-                    "This does not look like a partner list: the first row must hold the column "
-                    "names (for example name, website, partner_type)."
-                )
-            }
-        )
-    return ext
-
-
-@transaction.atomic
-def partner_import_create(*, actor: Actor, upload) -> PartnerImport:
-    """Store an uploaded file (a Django UploadedFile) and check every row in the background."""
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    name = upload.name or ""
-    check_upload(name=name, size=upload.size)  # before reading a byte of it
-    data = upload.read()
-    ext = check_content(name=name, data=data)
-    partner_import = PartnerImport(
-        tenant=require_current_tenant(),
-        original_name=name[-255:],
-        status=ImportStatus.VALIDATING,
-        created_by=actor.user,
-    )
-    # Stored under the import's uuid: the user's file name is only shown, never used as a path.
-    partner_import.file.save(f"{partner_import.uuid}.{ext}", ContentFile(data), save=False)
-    partner_import.save()
-    from ..tasks.imports import partner_import_validate_task
-
-    enqueue(partner_import_validate_task, tenant=partner_import.tenant, import_id=partner_import.pk)
-    return partner_import
-
-
-@transaction.atomic
-def partner_import_start(*, actor: Actor, partner_import: PartnerImport) -> PartnerImport:
-    """Confirm a checked file: import it in the background (again after a failure)."""
-    access.require(actor, Perm.PROGRAM_MANAGE)
-    # A conditional update, so a double click starts one import, not two.
-    started = PartnerImport.objects.filter(
-        pk=partner_import.pk, status__in=(ImportStatus.READY, ImportStatus.FAILED)
-    ).update(status=ImportStatus.IMPORTING, processed_rows=0, errors=[], finished_at=None)
-    if not started:
-        raise ValidationError(
-            _("This file is not ready to import (its status is %(status)s).")
-            % {"status": partner_import.get_status_display()}
-        )
-    partner_import.refresh_from_db()
-    _report(partner_import, done=0, total=partner_import.total_rows, pct=0)
-    from ..tasks.imports import partner_import_run_task
-
-    enqueue(
-        partner_import_run_task,
-        tenant=partner_import.tenant,
-        import_id=partner_import.pk,
-        user_id=actor.user.pk if actor.user else None,
-        api_key_id=actor.api_key.pk if actor.api_key else None,
-    )
-    return partner_import
-
-
-# --- Progress ----------------------------------------------------------------------------------
-
-
-def _report(partner_import: PartnerImport, *, done: int, total: int, pct: float) -> None:
-    """Publish progress for the status page. Never fails the work: progress is only a display."""
-    try:
-        cache.set(
-            progress_cache_key(partner_import.uuid),
-            {"status": partner_import.status, "done": done, "total": total, "pct": int(pct)},
-            timeout=PROGRESS_TTL,
-        )
-    except Exception:  # a cache outage must not roll back an import
-        logger.warning("Could not publish import progress", exc_info=True)
-
-
-def _clear_progress(partner_import: PartnerImport) -> None:
-    try:
-        cache.delete(progress_cache_key(partner_import.uuid))
-    except Exception:  # the entry expires on its own
-        logger.warning("Could not clear import progress", exc_info=True)
-
-
-# --- Validation ----------------------------------------------------------------------------------
 
 
 class _Errors:
@@ -996,7 +739,7 @@ class _Validator:
                     )
 
 
-def _validate(partner_import: PartnerImport, *, pct_from: int, pct_to: int) -> Validation:
+def validate_file(partner_import: PartnerImport, *, pct_from: int, pct_to: int) -> Validation:
     """Read and check the whole file. Reports progress between pct_from and pct_to."""
     with partner_import.file.open("rb") as handle:
         data = handle.read()
@@ -1028,11 +771,11 @@ def _validate(partner_import: PartnerImport, *, pct_from: int, pct_to: int) -> V
             rows.append(row)
         if index % PROGRESS_EVERY == 0:
             done = len(rows)
-            _report(
+            report_progress(
                 partner_import, done=done, total=total, pct=pct_from + span * 0.9 * done / total
             )
     plans = validator.plans(rows, {c for c in columns if c})
-    _report(partner_import, done=total, total=total, pct=pct_to)
+    report_progress(partner_import, done=total, total=total, pct=pct_to)
     return Validation(total, validator.errors.as_list(), plans if not validator.errors else [])
 
 
@@ -1043,7 +786,7 @@ def partner_import_validate(*, partner_import: PartnerImport) -> PartnerImport:
     if partner_import.status != ImportStatus.VALIDATING:
         return partner_import  # a second delivery, or already handled
     try:
-        result = _validate(partner_import, pct_from=0, pct_to=100)
+        result = validate_file(partner_import, pct_from=0, pct_to=100)
     except ImportFileError as error:
         result = Validation(0, [{"row": None, "field": "", "message": str(error)}], [])
     partner_import.total_rows = result.total_rows
@@ -1060,260 +803,5 @@ def partner_import_validate(*, partner_import: PartnerImport) -> PartnerImport:
         partner_import.created_count = partner_import.preview["new"]
         partner_import.updated_count = partner_import.preview["updated"]
     partner_import.save()
-    _clear_progress(partner_import)
+    clear_progress(partner_import)
     return partner_import
-
-
-# --- Import --------------------------------------------------------------------------------------
-
-
-class _NoLongerValid(Exception):
-    def __init__(self, result: Validation) -> None:
-        self.result = result
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _apply(
-    plans: list[PartnerPlan],
-    *,
-    partner_import: PartnerImport,
-    actor: Actor,
-    total: int,
-    pct_from: int,
-) -> dict[str, int]:
-    """Write every plan, WRITE_BATCH partners at a time, with bulk inserts and updates."""
-    tenant = require_current_tenant()
-    now = timezone.now()
-    reason = _("Imported from %(file)s") % {"file": partner_import.original_name}
-    written_rows = 0
-    counts = {"created": 0, "updated": 0, "contacts_created": 0, "contacts_updated": 0}
-    for chunk in _chunks(plans, WRITE_BATCH):
-        new = [p for p in chunk if p.existing is None]
-        for plan in new:
-            values = dict(plan.values)
-            if not values.get("partner_types"):
-                values["partner_types"] = [values["partner_type"]]
-            state = values.get("state", LifecycleState.PROSPECT)
-            plan.instance = PartnerOrganization(
-                tenant=tenant,
-                source=PartnerSource.IMPORT,
-                state_changed_at=now,
-                created_at=now,
-                is_active=state not in (LifecycleState.SUSPENDED, LifecycleState.RETIRED),
-                **values,
-            )
-        PartnerOrganization.objects.bulk_create([p.instance for p in new])
-        LifecycleEvent.objects.bulk_create(
-            LifecycleEvent(
-                tenant=tenant,
-                partner=p.instance,
-                from_state="",
-                to_state=p.instance.state,
-                reason=reason,
-                by=actor.user,
-                by_label=actor.label,
-                created_at=now,
-            )
-            for p in new
-        )
-        changed = [p for p in chunk if p.existing is not None and p.changed]
-        for plan in changed:
-            for name in plan.changed:
-                setattr(plan.existing, name, plan.values[name])
-        _update_rows(PartnerOrganization, [(p.existing, p.changed) for p in changed])
-        new_contacts, changed_contacts = [], []
-        for plan in chunk:
-            partner = plan.instance or plan.existing
-            for contact in plan.contacts:
-                if contact.existing is None:
-                    new_contacts.append(
-                        PartnerContact(
-                            tenant=tenant, partner=partner, created_at=now, **contact.values
-                        )
-                    )
-                elif contact.changed:
-                    for name in contact.changed:
-                        setattr(contact.existing, name, contact.values[name])
-                    changed_contacts.append((contact.existing, contact.changed))
-        PartnerContact.objects.bulk_create(new_contacts)
-        _update_rows(PartnerContact, changed_contacts)
-        counts["created"] += len(new)
-        counts["updated"] += sum(1 for p in chunk if p.action == "update")
-        counts["contacts_created"] += len(new_contacts)
-        counts["contacts_updated"] += len(changed_contacts)
-        written_rows += sum(p.rows for p in chunk)
-        _report(
-            partner_import,
-            done=min(written_rows, total),
-            total=total,
-            pct=pct_from + (100 - pct_from) * min(written_rows, total) / max(total, 1),
-        )
-    return counts
-
-
-def _update_rows(model, rows: list[tuple[Any, tuple[str, ...]]]) -> None:
-    """Save the given fields of already-loaded rows: one parametrised UPDATE per set of changed
-    fields, run with executemany.
-
-    NOTE: Django's bulk_update builds a CASE WHEN per field and row; for thousands of rows its
-    Python cost dominated the import (tens of seconds for 5,000 updated partners). Values are
-    still converted by each model field (get_db_prep_save), and the tenant is in the WHERE.
-    """
-    if not rows:
-        return
-    tenant = require_current_tenant()
-    quote = connection.ops.quote_name
-    meta = model._meta
-    by_fields: dict[tuple[str, ...], list] = {}
-    for obj, names in rows:
-        by_fields.setdefault(tuple(sorted(names)), []).append(obj)
-    with connection.cursor() as cursor:
-        for names, objs in by_fields.items():
-            fields = [meta.get_field(name) for name in names]
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            tenant_column = quote(meta.get_field("tenant").column)
-            # Identifiers only come from the model's metadata (quoted); values are parameters.
-            sql = (
-                f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
-                f"WHERE {quote(meta.pk.column)} = %s AND {tenant_column} = %s"
-            )
-            cursor.executemany(
-                sql,
-                [
-                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-                    + [obj.pk, tenant.pk]
-                    for obj in objs
-                ],
-            )
-
-
-@transaction.atomic
-def partner_import_run(*, partner_import: PartnerImport, actor: Actor) -> PartnerImport:
-    """Import a confirmed file in one transaction: everything or, on any failure, nothing.
-
-    The file is checked again first: the database may have changed since the preview (a partner
-    renamed, a manager removed). Failures are recorded on the import and not raised, so the task
-    is not retried into the same failure; the user may start it again.
-    """
-    partner_import = PartnerImport.objects.select_for_update().get(pk=partner_import.pk)
-    if partner_import.status != ImportStatus.IMPORTING:
-        return partner_import
-    counts: dict[str, int] = {}
-    try:
-        with transaction.atomic():  # a savepoint: a failure rolls back all partner writes
-            result = _validate(partner_import, pct_from=0, pct_to=30)
-            if result.errors:
-                raise _NoLongerValid(result)
-            counts = _apply(
-                result.plans,
-                partner_import=partner_import,
-                actor=actor,
-                total=result.total_rows,
-                pct_from=30,
-            )
-            summary = result.counts()
-            partner_import.total_rows = result.total_rows
-            audit_record(
-                actor=actor,
-                action="partners.imported",
-                target=partner_import,
-                changes={
-                    "file": partner_import.original_name,
-                    "rows": result.total_rows,
-                    "unchanged": summary["unchanged"],
-                    **counts,
-                },
-            )
-    except _NoLongerValid as stale:
-        partner_import.status = ImportStatus.INVALID
-        partner_import.errors = stale.result.errors
-        partner_import.total_rows = partner_import.processed_rows = stale.result.total_rows
-        partner_import.preview = {}
-        partner_import.created_count = partner_import.updated_count = 0
-    except ImportFileError as error:
-        _mark_failed(partner_import, str(error))
-    except DatabaseError as error:
-        logger.exception("Partner import %s failed in the database", partner_import.uuid)
-        _mark_failed(
-            partner_import,
-            _("The database refused the changes (%(error)s). Nothing was imported.")
-            % {"error": str(error).splitlines()[0][:200] if str(error) else type(error).__name__},
-        )
-    except Exception as error:  # record every failure: the user must see why nothing happened
-        logger.exception("Partner import %s failed", partner_import.uuid)
-        _mark_failed(
-            partner_import,
-            _("Unexpected error (%(error)s). Nothing was imported.")
-            % {"error": type(error).__name__},
-        )
-    else:
-        partner_import.status = ImportStatus.DONE
-        partner_import.processed_rows = partner_import.total_rows
-        partner_import.created_count = counts["created"]
-        partner_import.updated_count = counts["updated"]
-        partner_import.preview = {**(partner_import.preview or {}), "result": counts}
-        _rescore_after_commit(partner_import.tenant)
-    partner_import.finished_at = timezone.now()
-    partner_import.save()
-    _clear_progress(partner_import)
-    return partner_import
-
-
-def _mark_failed(partner_import: PartnerImport, reason: str) -> None:
-    partner_import.status = ImportStatus.FAILED
-    partner_import.processed_rows = 0
-    partner_import.created_count = partner_import.updated_count = 0
-    partner_import.errors = [{"row": None, "field": "", "message": reason}]
-
-
-def _rescore_after_commit(tenant) -> None:
-    """Score the imported partners against the IPP once the import has committed.
-
-    NOTE: the IPP area owns scoring (`partners.services.ipp.score_tenant`, run in the background
-    by `partners.tasks.ipp.ipp_recompute_tenant`) and was written alongside this module. Scoring
-    is a follow-up, never part of the import: if it is missing or fails, the import stands and the
-    next recompute scores these partners.
-    """
-
-    def rescore() -> None:
-        try:
-            from ..tasks.ipp import ipp_recompute_tenant
-        except ImportError:
-            logger.warning("IPP scoring is not available; imported partners stay unscored")
-            return
-        try:
-            ipp_recompute_tenant.apply_async(kwargs={"tenant_id": tenant.pk})
-        except Exception:
-            logger.exception("Could not schedule IPP scoring after a partner import")
-
-    transaction.on_commit(rescore, robust=True)
-
-
-def partner_import_template() -> tuple[list[str], list[list[str]]]:
-    """Headers and one example row, for the "download a template" link."""
-    example = [
-        "Northwind Cloud",
-        "Northwind Cloud GmbH",
-        "https://northwind.example",
-        "DE",
-        "EMEA",
-        "Manufacturing; Retail",
-        "51–200",
-        "$10M–$50M",
-        "msp",
-        "msp; reseller",
-        "Kubernetes; AWS",
-        "solution",
-        "yes",
-        "prospect",
-        "",
-        "Jana Nowak",
-        "jana.nowak@northwind.example",
-        "Head of Alliances",
-        "primary",
-    ]
-    return list(COLUMNS), [example]

@@ -1,1 +1,0 @@
-"""strategy: Celery tasks (thin: restore tenant via TenantTask, call a service)."""
