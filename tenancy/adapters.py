@@ -15,9 +15,8 @@ class AccountAdapter(DefaultAccountAdapter):
         platform host (no tenant) every account can reset, as the account is global."""
         request = context.get("request")
         tenant = getattr(request, "tenant", None)
-        if tenant is not None:
-            # The request runs inside the host's tenant: the scoped manager looks only there.
-            if not Membership.objects.filter(user=user, is_active=True).exists():
-                self.send_mail("account/email/unknown_account", email, {"program": tenant.name})
-                return
+        # The request runs inside the host's tenant: the scoped manager looks only there.
+        if tenant is not None and not Membership.objects.filter(user=user, is_active=True).exists():
+            self.send_mail("account/email/unknown_account", email, {"program": tenant.name})
+            return
         super().send_password_reset_mail(user, email, context)

@@ -46,9 +46,13 @@ def partner_managers(actor: Actor) -> QuerySet[Membership]:
 
 
 def pending_invitations(actor: Actor) -> QuerySet[Invitation]:
-    qs = Invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).select_related("partner_organization", "invited_by")
+    qs = (
+        Invitation.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("partner_organization", "invited_by")
+        .order_by("-created_at", "-id")
+    )
     # As on the team pages: the portal's for partner admins, the console's for staff.view.
     if actor.is_partner and actor.has(access.Perm.PARTNER_TEAM_MANAGE):
         return qs.filter(partner_organization_id=actor.partner_organization_id)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -186,9 +186,13 @@ def team_member(request, surface: str, membership_uuid):
                 )
                 return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
             else:
-                form.add_error(None, _("Unknown action."))
+                messages.error(request, _("Unknown action."))
         except ValidationError as error:
-            apply_errors(form, error)
+            if form.is_bound:
+                apply_errors(form, error)
+            else:  # (de)activation: no form was sent, the refusal is a message
+                for message in error.messages:
+                    messages.error(request, message)
         status = 400
     context = {
         "surface": surface,

@@ -163,7 +163,9 @@ def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
     )
     host = {"Host": f"localhost:{port}"}
     # Reset and invitation links are in there: anonymous visitors and tenant users are sent away.
-    anonymous = requests.get(f"{base}/dev/mailbox/", headers=host, timeout=10, allow_redirects=False)
+    anonymous = requests.get(
+        f"{base}/dev/mailbox/", headers=host, timeout=10, allow_redirects=False
+    )
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.headers["Location"]
     assert "Smoke hello" not in anonymous.text
     email = "ops@platform.example"
