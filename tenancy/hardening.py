@@ -17,7 +17,7 @@ NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _without_nul(data: QueryDict) -> QueryDict | None:
+def without_nul(data: QueryDict) -> QueryDict | None:
     """A copy of `data` with NUL removed from keys and values, or None when there was none."""
     if not any(NUL in key or any(NUL in v for v in values) for key, values in data.lists()):
         return None
@@ -36,7 +36,7 @@ class NulByteMiddleware:
         if NUL in request.path:
             raise Http404
         if "%00" in request.META.get("QUERY_STRING", ""):
-            cleaned = _without_nul(request.GET)
+            cleaned = without_nul(request.GET)
             if cleaned is not None:
                 request.GET = cleaned
                 request.META["QUERY_STRING"] = cleaned.urlencode()
@@ -44,7 +44,7 @@ class NulByteMiddleware:
             # NOTE: reads the form body now (as CSRF checking does anyway); DRF falls back to
             # request.POST for a multipart body already read, and re-parses urlencoded ones
             # (its CharFields refuse NUL).
-            cleaned = _without_nul(request.POST)
+            cleaned = without_nul(request.POST)
             if cleaned is not None:
                 request._post = cleaned
         return self.get_response(request)

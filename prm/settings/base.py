@@ -285,8 +285,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tenancy.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "tenancy.api.parsers.JSONParser",  # refuses NUL anywhere in the body
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "tenancy.api.parsers.FormParser",  # strip NUL, as pages' forms
+        "tenancy.api.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -2,6 +2,8 @@ from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from ..hardening import without_nul
+
 NUL = "\x00"
 
 
@@ -25,3 +27,19 @@ class JSONParser(parsers.JSONParser):
         if _holds_nul(data):
             raise ParseError(_("Text must not contain NUL characters."))
         return data
+
+
+class FormParser(parsers.FormParser):
+    """Form bodies lose their NUL characters, as pages' forms do (`tenancy.hardening`)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        return without_nul(data) or data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Multipart fields lose their NUL characters; uploaded files are left as they are."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        return parsers.DataAndFiles(without_nul(parsed.data) or parsed.data, parsed.files)
