@@ -159,6 +159,19 @@ class Actor:
         return self.role in VENDOR_ROLES
 
     @property
+    def responsible_user(self) -> User | None:
+        """The person answerable for what this actor does: the signed-in user, or the creator of
+        the API key (a key acts for whoever made it, and works only while they may)."""
+        if self.api_key is not None:
+            return self.api_key.created_by
+        return self.user
+
+    def is_acting_on_self(self, membership: Membership) -> bool:
+        """True when `membership` is the acting person's own (through a session or a key)."""
+        person = self.responsible_user
+        return person is not None and membership.user_id == person.pk
+
+    @property
     def label(self) -> str:
         if self.api_key is not None:
             return f"API key {self.api_key.name} ({self.api_key.prefix})"
@@ -265,6 +278,15 @@ def may_grant_role(actor: Actor, role: str, partner_organization_id: int | None)
     return True
 
 
+def may_own_api_key(owner: Actor, key: ApiKey) -> bool:
+    """May `owner` (the key's creator, as a member) hold this key: manage keys, and give its role
+    (a partner admin only for their own organisation)."""
+    return owner.role is not None and (
+        Perm.API_KEYS_MANAGE in ROLE_PERMS.get(owner.role, ())
+        and may_grant_role(owner, key.role, key.partner_organization_id)
+    )
+
+
 # --- Row visibility (SQL) ------------------------------------------------------------------
 
 
@@ -313,11 +335,16 @@ def may_take_attendance(actor: Actor, session) -> bool:
 
 
 def scope_memberships(actor: Actor, qs: QuerySet) -> QuerySet:
-    """Vendor staff with console access see all memberships; partner users see their org's."""
-    if actor.has(Perm.CONSOLE_VIEW) and actor.role != Role.DIRECT_SALES:
+    """Whose memberships an actor may list, as the pages show them: the console team page's
+    readers (staff.view) everyone; a partner user their own organisation's people; other vendor
+    staff the people of the partners they can see (a partner's page), never the vendor's staff.
+    Pickers of channel managers use `tenancy.selectors.partner_managers` instead."""
+    if actor.has(Perm.STAFF_VIEW):
         return qs
     if actor.is_partner:
         return qs.filter(partner_organization_id=actor.partner_organization_id)
+    if actor.has(Perm.PARTNERS_VIEW):
+        return scope_partner_owned(actor, qs, field="partner_organization")
     return qs.none()
 
 

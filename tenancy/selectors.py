@@ -8,6 +8,7 @@ from django.utils import timezone
 from . import access
 from .access import Actor
 from .models import ApiKey, AuditEvent, Invitation, Membership
+from .roles import Role
 
 
 def team_members(
@@ -29,11 +30,31 @@ def team_members(
     )
 
 
+def partner_managers(actor: Actor) -> QuerySet[Membership]:
+    """The active staff who can look after partners (channel managers and program admins), for
+    "channel manager" pickers and filters: their names are on every partner's page already.
+    Vendor staff who may see partners may see them; nobody else."""
+    if not (actor.is_vendor and actor.has(access.Perm.PARTNERS_VIEW)):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(
+            role__in=(Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN), is_active=True
+        )
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
 def pending_invitations(actor: Actor) -> QuerySet[Invitation]:
-    qs = Invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).select_related("partner_organization", "invited_by")
-    if actor.is_partner:
+    qs = (
+        Invitation.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("partner_organization", "invited_by")
+        .order_by("-created_at", "-id")
+    )
+    # As on the team pages: the portal's for partner admins, the console's for staff.view.
+    if actor.is_partner and actor.has(access.Perm.PARTNER_TEAM_MANAGE):
         return qs.filter(partner_organization_id=actor.partner_organization_id)
     if actor.has(access.Perm.STAFF_VIEW):
         return qs

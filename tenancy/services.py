@@ -114,7 +114,7 @@ def _ensure_not_last_admin(membership: Membership) -> None:
 def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
     if not access.may_manage_membership(actor, membership):
         raise PermissionDenied(_("You may not manage this user."))
-    if actor.membership is not None and actor.membership.pk == membership.pk:
+    if actor.is_acting_on_self(membership):
         raise ValidationError({"role": _("You cannot change your own role.")})
     if not access.may_grant_role(actor, role, membership.partner_organization_id):
         raise ValidationError({"role": _("You may not give this role.")})
@@ -131,6 +131,8 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
         target=membership,
         changes={"role": [old, role]},
     )
+    # Keys made under the old role that the new one could not make stop for good.
+    _revoke_keys_of(actor=actor, membership=membership, reason="role_changed")
     _membership_changed(membership)
     return membership
 
@@ -139,8 +141,11 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
 def membership_set_active(*, actor: Actor, membership: Membership, active: bool) -> Membership:
     if not access.may_manage_membership(actor, membership):
         raise PermissionDenied(_("You may not manage this user."))
-    if actor.membership is not None and actor.membership.pk == membership.pk:
-        raise ValidationError(_("You cannot deactivate yourself."))
+    if actor.is_acting_on_self(membership):
+        # Through a page or through a key they made: nobody switches their own access on or off.
+        raise ValidationError(
+            _("You cannot reactivate yourself.") if active else _("You cannot deactivate yourself.")
+        )
     if membership.is_active == active:
         return membership
     if not active:
@@ -153,7 +158,24 @@ def membership_set_active(*, actor: Actor, membership: Membership, active: bool)
         target=membership,
         changes={"is_active": [not active, active]},
     )
+    if not active:
+        # Revoked, not suspended: reactivating the person does not bring their keys back.
+        _revoke_keys_of(actor=actor, membership=membership, reason="member_deactivated")
     return membership
+
+
+def _revoke_keys_of(*, actor: Actor, membership: Membership, reason: str) -> None:
+    """Revoke the active keys `membership`'s user created in this tenant that they could no longer
+    create: all of them when the membership is inactive, else those beyond their current role."""
+    keys = ApiKey.objects.filter(created_by_id=membership.user_id, revoked_at__isnull=True)
+    owner = Actor(tenant=membership.tenant, user=membership.user, membership=membership)
+    now = timezone.now()
+    for key in keys.select_for_update():
+        if membership.is_active and access.may_own_api_key(owner, key):
+            continue
+        key.revoked_at = now
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoked", target=key, changes={"reason": reason})
 
 
 # --- Invitations ------------------------------------------------------------------------------
@@ -380,7 +402,7 @@ def api_key_create(
         key_hash=hash_api_key(plaintext),
         role=role,
         partner_organization=partner_organization,
-        created_by=actor.user,
+        created_by=actor.responsible_user,
     )
     audit_record(actor=actor, action="api_key.created", target=key, changes={"role": role})
     return key, plaintext
@@ -403,9 +425,11 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
+    if "\x00" in plaintext:  # Postgres refuses NUL in text: not a key, not a 500
+        return None
     key = (
         ApiKey.objects.unscoped()
-        .select_related("tenant", "partner_organization")
+        .select_related("tenant", "partner_organization", "created_by")
         .filter(prefix=parts[1])
         .first()
     )
@@ -413,11 +437,33 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
         return None
     if not secrets.compare_digest(key.key_hash, hash_api_key(plaintext)):
         return None
+    if not api_key_owner_in_good_standing(key):
+        return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         with tenant_context(key.tenant):
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def api_key_owner_in_good_standing(key: ApiKey) -> bool:
+    """A key acts for the person who made it, so it works only while they could make it now: an
+    active user, an active member of the key's tenant, in a role that may give the key's role.
+    Checked on every call, so a deactivation done outside the services (the platform admin, a
+    deleted user) stops the key too."""
+    creator = key.created_by
+    if creator is None or not creator.is_active:
+        return False
+    # The key names its tenant; authentication runs before any tenant is set, hence unscoped.
+    membership = (
+        Membership.objects.unscoped()
+        .filter(tenant_id=key.tenant_id, user=creator, is_active=True)
+        .first()
+    )
+    if membership is None:
+        return False
+    owner = Actor(tenant=key.tenant, user=creator, membership=membership)
+    return access.may_own_api_key(owner, key)
 
 
 # --- Exceptional per-object grants (django-guardian) --------------------------------------------

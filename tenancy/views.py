@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -174,9 +175,13 @@ def team_member(request, surface: str, membership_uuid):
                 )
                 return redirect(f"{surface}_team_member", membership_uuid=membership.uuid)
             else:
-                form.add_error(None, _("Unknown action."))
+                messages.error(request, _("Unknown action."))
         except ValidationError as error:
-            apply_errors(form, error)
+            if form.is_bound:
+                apply_errors(form, error)
+            else:  # (de)activation: no form was sent, the refusal is a message
+                for message in error.messages:
+                    messages.error(request, message)
         status = 400
     context = {
         "surface": surface,
@@ -327,9 +332,14 @@ def healthz(request):
 
 
 def dev_mailbox(request):
-    """Sent mail in `make run` (DEBUG only; not routed otherwise)."""
+    """Sent mail in `make run` (DEBUG only; not routed otherwise). It holds password-reset and
+    invitation links, so even in development only platform staff may read it."""
     from .mail import mailbox_messages
 
     if not settings.DEBUG:
         raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (request.user.is_active and (request.user.is_staff or request.user.is_superuser)):
+        raise PermissionDenied(_("Only platform staff may read the development mailbox."))
     return render(request, "platform/mailbox.html", {"messages_sent": mailbox_messages()})

@@ -161,5 +161,34 @@ def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
     (mail_dir / "20260101T000000000000-smoke.eml").write_text(
         "Subject: Smoke hello\nTo: a@b.test\n\nbody\n"
     )
-    page = requests.get(f"{base}/dev/mailbox/", headers={"Host": f"localhost:{port}"}, timeout=10)
+    host = {"Host": f"localhost:{port}"}
+    # Reset and invitation links are in there: anonymous visitors and tenant users are sent away.
+    anonymous = requests.get(
+        f"{base}/dev/mailbox/", headers=host, timeout=10, allow_redirects=False
+    )
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.headers["Location"]
+    assert "Smoke hello" not in anonymous.text
+    email = "ops@platform.example"
+    subprocess.run(
+        [".venv/bin/python", "manage.py", "createsuperuser", "--noinput", "--email", email],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+            "DJANGO_SETTINGS_MODULE": "prm.settings.local",
+            "PRM_DATA_DIR": str(data_dir),
+            "DJANGO_SUPERUSER_PASSWORD": DEMO_PASSWORD,
+        },
+        check=True,
+        capture_output=True,
+    )
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", headers=host, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    session.post(
+        f"{base}/accounts/login/",
+        data={"login": email, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token},
+        headers=host,
+        timeout=10,
+    )
+    page = session.get(f"{base}/dev/mailbox/", headers=host, timeout=10)
     assert page.status_code == 200 and "Smoke hello" in page.text

@@ -21,10 +21,16 @@ from ..services import disputes as services
 class DisputeCommentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     author = serializers.EmailField(source="author.email", read_only=True, default=None)
+    via_api_key = serializers.CharField(
+        source="api_key.name",
+        read_only=True,
+        default=None,
+        help_text="The API key's name when the comment was sent with one (author: its creator).",
+    )
 
     class Meta:
         model = DisputeComment
-        fields = ["id", "author", "body", "created_at"]
+        fields = ["id", "author", "via_api_key", "body", "created_at"]
         read_only_fields = fields
 
 
@@ -91,7 +97,9 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             self.permission_denied(request, message="Your role does not allow this.")
 
     def scoped_queryset(self):
-        return selectors.disputes_for(self.actor).prefetch_related("comments__author")
+        return selectors.disputes_for(self.actor).prefetch_related(
+            "comments__author", "comments__api_key"
+        )
 
     def _reload(self, dispute):
         return DisputeSerializer(self.scoped_queryset().get(pk=dispute.pk)).data

@@ -62,6 +62,10 @@ class DisputeComment(TenantOwnedModel):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A comment sent with an API key: `author` is the key's creator, answerable for it.
+    api_key = models.ForeignKey(
+        "tenancy.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -112,7 +112,11 @@ def dispute_comment(*, actor: Actor, dispute: Dispute, body: str) -> DisputeComm
         raise PermissionDenied(_("Only the dispute's participants may comment."))
     body = _text(body, "body", _("Write a comment."))
     comment = DisputeComment.objects.create(
-        tenant=require_current_tenant(), dispute=dispute, author=actor.user, body=body
+        tenant=require_current_tenant(),
+        dispute=dispute,
+        author=actor.responsible_user,
+        api_key=actor.api_key,
+        body=body,
     )
     audit_record(actor=actor, action="dispute.commented", target=dispute, changes={})
     _notify(dispute, actor, "comment", comment=comment)
@@ -153,7 +157,7 @@ def dispute_decide(*, actor: Actor, dispute: Dispute, outcome: str, note: str) -
     dispute.status = DisputeStatus.DECIDED
     dispute.outcome = outcome
     dispute.decision_note = note
-    dispute.decided_by = actor.user
+    dispute.decided_by = actor.responsible_user
     dispute.decided_at = timezone.now()
     dispute.save(update_fields=["status", "outcome", "decision_note", "decided_by", "decided_at"])
     audit_record(

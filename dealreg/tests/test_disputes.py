@@ -236,3 +236,32 @@ def test_decision_emails_the_participants(acme, locked, django_capture_on_commit
     (message,) = mail.outbox
     assert set(message.to) == {acme.sales.email, acme.manager.email, acme.partner_sales.email}
     assert "decided" in message.subject
+
+
+def test_comment_and_decision_sent_with_a_key_name_the_person_behind_it(acme, locked):
+    from rest_framework.test import APIClient
+
+    from tenancy import services as tenancy_services
+
+    account, _deal = locked
+    dispute = raise_one(acme, account)
+    with tenant_context(acme.tenant):
+        _, plaintext = tenancy_services.api_key_create(
+            actor=actor(acme, acme.admin), name="Helpdesk", role="program_admin"
+        )
+    client = APIClient(HTTP_HOST=acme.host(), HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    url = f"{API}{dispute.uuid}/"
+    response = client.post(f"{url}comment/", {"body": "Checked the CRM."}, format="json")
+    assert response.status_code == 201
+    comment = client.get(url).json()["comments"][-1]
+    assert comment["author"] == acme.admin.email and comment["via_api_key"] == "Helpdesk"
+    decided = client.post(f"{url}decide/", {"outcome": "lock_upheld", "note": "Stays."})
+    assert decided.status_code == 200 and decided.json()["decided_by"] == acme.admin.email
+    page = acme.client(acme.admin).get(
+        reverse("console_dispute_detail", kwargs={"dispute_uuid": dispute.uuid})
+    )
+    assert "via API key “Helpdesk”" in page.content.decode()
+    # A comment made in person shows no key.
+    with tenant_context(acme.tenant):
+        in_person = dispute_comment(actor=actor(acme, acme.sales), dispute=dispute, body="Ok.")
+    assert in_person.author == acme.sales and in_person.api_key is None

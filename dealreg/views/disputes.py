@@ -93,7 +93,7 @@ def _dispute_page(request, actor, dispute_uuid, surface):
         status = 400
     context = {
         "dispute": dispute,
-        "comments": dispute.comments.select_related("author"),
+        "comments": dispute.comments.select_related("author", "api_key"),
         "surface": surface,
         "base_template": f"{surface}/base.html",
         "can_comment": services.may_comment(actor, dispute),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from partners.models import PartnerType, Tier
 from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.api.parsers import FormParser, JSONParser, MultiPartParser
 from tenancy.api.views import TenantViewSet
 
 from . import selectors, services

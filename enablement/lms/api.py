@@ -3,6 +3,7 @@ quiz attempts (start, read without correct answers, submit)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -22,7 +23,7 @@ from .models import Choice, Course, CourseModule, Enrollment, Question, Quiz, Qu
 
 class ModuleSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    quiz = serializers.IntegerField(source="quiz.pk", read_only=True, default=None)
+    quiz = serializers.UUIDField(source="quiz.uuid", read_only=True, default=None)
 
     class Meta:
         model = CourseModule
@@ -73,12 +74,15 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 class PublicChoiceSerializer(serializers.ModelSerializer):
     """WARNING: deliberately without `is_correct`."""
 
+    id = serializers.UUIDField(source="uuid", read_only=True)
+
     class Meta:
         model = Choice
         fields = ["id", "text"]
 
 
 class PublicQuestionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
     choices = PublicChoiceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -88,7 +92,7 @@ class PublicQuestionSerializer(serializers.ModelSerializer):
 
 class AttemptSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    quiz = serializers.IntegerField(source="quiz_id", read_only=True)
+    quiz = serializers.UUIDField(source="quiz.uuid", read_only=True)
     course = serializers.UUIDField(source="quiz.module.course.uuid", read_only=True)
     questions = serializers.SerializerMethodField()
     attempts_left = serializers.SerializerMethodField()
@@ -118,13 +122,36 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 
 class AttemptStartSerializer(serializers.Serializer):
-    quiz = serializers.IntegerField()
+    quiz = serializers.UUIDField(help_text="The quiz's id, as in a course module's `quiz`.")
 
 
 class AttemptSubmitSerializer(serializers.Serializer):
     answers = serializers.DictField(
-        child=serializers.ListField(child=serializers.IntegerField()), allow_empty=True
+        child=serializers.ListField(child=serializers.UUIDField()),
+        allow_empty=True,
+        help_text="Question id → the ids of the chosen choices.",
     )
+
+
+def _answers_by_pk(attempt: QuizAttempt, answers: dict) -> dict[int, list[int]]:
+    """The API speaks public ids (UUIDs); the scoring service keys answers by row. Ids outside
+    the attempt's questions and their choices are refused here, as the service would."""
+    questions = Question.objects.filter(pk__in=attempt.question_order).prefetch_related("choices")
+    by_uuid = {str(q.uuid): q for q in questions}
+    translated: dict[int, list[int]] = {}
+    for question_id, choice_ids in answers.items():
+        question = by_uuid.get(str(question_id))
+        if question is None:
+            raise ValidationError(
+                {"answers": [_("An answer refers to a question outside this quiz.")]}
+            )
+        choices = {str(c.uuid): c.pk for c in question.choices.all()}
+        if any(str(c) not in choices for c in choice_ids):
+            raise ValidationError(
+                {"answers": [_("An answer refers to a choice outside its question.")]}
+            )
+        translated[question.pk] = [choices[str(c)] for c in choice_ids]
+    return translated
 
 
 # --- Viewsets ----------------------------------------------------------------------------------
@@ -174,7 +201,7 @@ class QuizAttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         access.require(actor, Perm.PORTAL_VIEW)
         quiz = get_object_or_404(
             Quiz.objects.filter(module__course__in=selectors.learner_courses(actor)),
-            pk=payload.validated_data["quiz"],
+            uuid=payload.validated_data["quiz"],
         )
         attempt = services.start_attempt(actor=actor, quiz=quiz)
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
@@ -189,9 +216,8 @@ class QuizAttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
                 {"answers": [_("Answers map question ids to lists of choice ids.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        attempt = services.submit_attempt(
-            actor=self.actor, attempt=attempt, answers=payload.validated_data["answers"]
-        )
+        answers = _answers_by_pk(attempt, payload.validated_data["answers"])
+        attempt = services.submit_attempt(actor=self.actor, attempt=attempt, answers=answers)
         return Response(AttemptSerializer(attempt).data)
 
 

@@ -97,7 +97,9 @@ class OnboardingFunnelViewSet(TenantViewSet):
         manager_id = None
         if email := filters.pop("manager", ""):
             membership = (
-                tenancy_selectors.team_members(self.actor).filter(user__email__iexact=email).first()
+                tenancy_selectors.partner_managers(self.actor)
+                .filter(user__email__iexact=email)
+                .first()
             )
             # Nobody by that email here: an id that matches no partner.
             manager_id = membership.user_id if membership else 0

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from partners.forms.organization import PartnerProfileForm
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Actor
-from tenancy.roles import Role
 
 from ..models import Benefit, GateScope, MilestoneKey
 from ..services.progress import WIZARD_STEPS, WizardStep, benefit_requirements
@@ -31,9 +30,7 @@ class FunnelFilterForm(forms.Form):
 
     def __init__(self, *args, actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)
-        staff = tenancy_selectors.team_members(actor).filter(
-            role__in=(Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN), is_active=True
-        )
+        staff = tenancy_selectors.partner_managers(actor)
         self.fields["manager"].queryset = (
             get_user_model().objects.filter(pk__in=staff.values("user_id")).order_by("email")
         )

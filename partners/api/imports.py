@@ -3,10 +3,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from tenancy.access import Perm
+from tenancy.api.parsers import FormParser, JSONParser, MultiPartParser
 from tenancy.api.views import TenantViewSet
 
 from ..models import PartnerImport

@@ -36,7 +36,7 @@ class PartnerOrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         filters["manager"] = None
         if manager_email:
             membership = (
-                tenancy_selectors.team_members(self.actor)
+                tenancy_selectors.partner_managers(self.actor)
                 .filter(user__email__iexact=manager_email)
                 .first()
             )

@@ -181,7 +181,7 @@ class DirectoryFilterForm(forms.Form):
             (str(uuid), name)
             for uuid, name in Tier.objects.order_by("rank").values_list("uuid", "name")
         ]
-        managers = tenancy_selectors.team_members(actor, role=Role.CHANNEL_MANAGER)
+        managers = tenancy_selectors.partner_managers(actor).filter(role=Role.CHANNEL_MANAGER)
         self.fields["manager"].choices = [("", _("Any manager"))] + [
             (m.user_id, m.user.full_name or m.user.email) for m in managers
         ]

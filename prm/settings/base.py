@@ -69,6 +69,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Errors under /api/ as JSON; NUL stripped from query strings and form bodies (Postgres).
+    "tenancy.hardening.ApiJsonErrorsMiddleware",
+    "tenancy.hardening.NulByteMiddleware",
     # Tenant before sessions/auth: everything after it runs inside the request's tenant.
     "tenancy.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -280,6 +283,11 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tenancy.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "tenancy.api.parsers.JSONParser",  # refuses NUL anywhere in the body
+        "tenancy.api.parsers.FormParser",  # strip NUL, as pages' forms
+        "tenancy.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

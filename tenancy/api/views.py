@@ -51,8 +51,18 @@ class MeView(APIView):
 
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The people the caller may see on the pages: everyone for readers of the console team
+    page, a partner's people for those who may see that partner (and a partner user their own
+    organisation's). Roles that see no one (direct sales) get 403, as on the team page."""
+
     serializer_class = s.MembershipSerializer
     filterset_fields = ["role", "is_active"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        actor = self.actor
+        if not (actor.has(Perm.STAFF_VIEW) or actor.has(Perm.PARTNERS_VIEW)):
+            access.require(actor, Perm.STAFF_VIEW)  # the refusal, with its message
 
     def scoped_queryset(self):
         return selectors.team_members(self.actor)
@@ -76,7 +86,16 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Pending invitations, as on the team pages: the console's (staff.view) or a partner
+    admin's own organisation's (the portal's)."""
+
     serializer_class = s.InvitationSerializer
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        actor = self.actor
+        if not (actor.has(Perm.STAFF_VIEW) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
+            access.require(actor, Perm.STAFF_VIEW)
 
     def scoped_queryset(self):
         return selectors.pending_invitations(self.actor)

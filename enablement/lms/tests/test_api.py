@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import uuid
 
-from enablement.lms.models import CourseStatus
+from enablement.lms.models import CourseStatus, Question
 from tenancy.context import tenant_context
 
 from .factories import answers_for, make_course, quiz_of
+
+
+def public_answers(answers: dict[int, list[int]]) -> dict[str, list[str]]:
+    """The API's form of `answers_for`: question and choice UUIDs, as the attempt shows them."""
+    questions = Question.objects.filter(pk__in=answers).prefetch_related("choices")
+    return {
+        str(q.uuid): [str(c.uuid) for c in q.choices.all() if c.pk in answers[q.pk]]
+        for q in questions
+    }
 
 
 def _course(world, **kwargs):
@@ -42,7 +52,7 @@ def test_courses_wrong_role_403_other_tenant_404(acme, globex):
 def test_attempt_flow_never_reveals_correct_answers(acme):
     course, quiz = _course(acme, attempts=2)
     api = acme.api(acme.partner_sales)
-    response = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+    response = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
     assert response.status_code == 201
     body = response.content.decode()
     assert "is_correct" not in body and "correct" not in body
@@ -52,11 +62,9 @@ def test_attempt_flow_never_reveals_correct_answers(acme):
     shown = api.get(f"/api/v1/quiz-attempts/{attempt['id']}/")
     assert "is_correct" not in shown.content.decode()
     with tenant_context(acme.tenant):
-        answers = answers_for(quiz, second_right=False)
+        answers = public_answers(answers_for(quiz, second_right=False))
     submitted = api.post(
-        f"/api/v1/quiz-attempts/{attempt['id']}/submit/",
-        {"answers": {str(k): v for k, v in answers.items()}},
-        format="json",
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": answers}, format="json"
     )
     assert submitted.status_code == 200, submitted.content
     data = submitted.json()
@@ -73,15 +81,25 @@ def test_attempt_flow_never_reveals_correct_answers(acme):
 def test_attempts_exhausted_and_bad_answers_are_400(acme):
     _course_obj, quiz = _course(acme, attempts=1)
     api = acme.api(acme.partner_sales)
-    attempt = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json").json()
+    attempt = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json").json()
     bad = api.post(
         f"/api/v1/quiz-attempts/{attempt['id']}/submit/",
         {"answers": {"999999": [1]}},
         format="json",
     )
     assert bad.status_code == 400
+    question = attempt["questions"][0]
+    for answers in (
+        {str(uuid.uuid4()): [question["choices"][0]["id"]]},  # a question of no quiz
+        {question["id"]: [str(uuid.uuid4())]},  # a choice of no question
+        {question["id"]: [attempt["questions"][1]["choices"][0]["id"]]},  # another question's
+    ):
+        wrong = api.post(
+            f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": answers}, format="json"
+        )
+        assert wrong.status_code == 400 and "answers" in wrong.json(), answers
     api.post(f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json")
-    refused = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+    refused = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
     assert refused.status_code == 400
     assert "attempts" in json.dumps(refused.json())
 
@@ -90,19 +108,19 @@ def test_attempts_wrong_role_403_outsiders_404(acme, globex):
     _c, quiz = _course(acme)
     assert (
         acme.api(acme.admin)
-        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
         .status_code
         == 403
     )
     assert acme.api(acme.executive).get("/api/v1/enrollments/").status_code == 403
     attempt = (
         acme.api(acme.partner_sales)
-        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
         .json()
     )
     assert (
         globex.api(globex.partner_sales)
-        .post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+        .post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
         .status_code
         == 404
     )
@@ -116,3 +134,24 @@ def test_attempts_wrong_role_403_outsiders_404(acme, globex):
         .status_code
         == 404
     )
+
+
+def test_attempt_api_speaks_uuids_never_row_ids(acme):
+    course, quiz = _course(acme)
+    api = acme.api(acme.partner_sales)
+    module = api.get(f"/api/v1/courses/{course.uuid}/").json()["modules"]
+    assert str(quiz.uuid) in {m["quiz"] for m in module}
+    by_row_id = api.post("/api/v1/quiz-attempts/", {"quiz": quiz.pk}, format="json")
+    assert by_row_id.status_code in (400, 404)  # a row id names no quiz
+    attempt = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json").json()
+    ids = [attempt["id"], attempt["quiz"]] + [
+        i for q in attempt["questions"] for i in [q["id"], *(c["id"] for c in q["choices"])]
+    ]
+    for value in ids:
+        uuid.UUID(value)  # raises for a sequential id
+    with tenant_context(acme.tenant):
+        right = public_answers(answers_for(quiz))
+    done = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": right}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["score_pct"] == 100
