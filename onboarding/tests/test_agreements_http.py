@@ -22,11 +22,6 @@ from .test_agreements_services import PDF_BYTES, approve, publish, record_offlin
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def detail_url(template):
     return reverse("console_agreement_detail", kwargs={"template_uuid": template.uuid})
 

@@ -61,6 +61,7 @@ from tenancy.context import require_current_tenant
 from tenancy.models import Membership
 from tenancy.roles import Role
 from tenancy.tasks import enqueue
+from tenancy.uploads import sniff_upload
 
 from ..models import (
     ContactRole,
@@ -216,6 +217,12 @@ def check_upload(*, name: str, size: int) -> None:
         )
 
 
+def _not_a(ext: str) -> str:
+    if ext == "xlsx":
+        return _("This is not a readable Excel workbook (.xlsx).")
+    return _("This is not a CSV text file. Save it from your spreadsheet as “CSV UTF-8”.")
+
+
 def check_content(*, name: str, data: bytes) -> str:
     """Refuse what is not a CSV/XLSX table of partners, whatever its name says; return the
     extension."""
@@ -244,6 +251,9 @@ def partner_import_create(*, actor: Actor, upload) -> PartnerImport:
     access.require(actor, Perm.PROGRAM_MANAGE)
     name = upload.name or ""
     check_upload(name=name, size=upload.size)  # before reading a byte of it
+    ext = file_extension(name)
+    # The content must be what the name says (the one upload check of the app, by magic bytes).
+    sniff_upload(upload, allowed={ext}, max_bytes=MAX_UPLOAD_BYTES, message=_not_a(ext))
     data = upload.read()
     ext = check_content(name=name, data=data)
     partner_import = PartnerImport(
