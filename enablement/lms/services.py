@@ -148,7 +148,8 @@ def module_create(*, actor: Actor, course: Course, **data: Any) -> CourseModule:
 def module_update(*, actor: Actor, module: CourseModule, **data: Any) -> CourseModule:
     _require_manage(actor)
     was_quiz = module.kind == ModuleKind.QUIZ
-    old_file = module.file.name if module.file else ""
+    # From the row: a ModelForm has already put the new upload on `module`.
+    old_file = CourseModule.objects.filter(pk=module.pk).values_list("file", flat=True).first()
     _apply(module, data, MODULE_FIELDS)
     if was_quiz and module.kind != ModuleKind.QUIZ:
         raise ValidationError({"kind": _("A quiz module stays a quiz.")})
