@@ -173,3 +173,39 @@ def test_api_lists_the_download_of_file_modules(acme, globex):
     assert (
         globex.api(globex.partner_sales).get(f"/api/v1/courses/{course.uuid}/").status_code == 404
     )
+
+
+def test_migration_moves_existing_files_under_the_tenant(acme, settings):
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    migration = importlib.import_module(
+        "enablement.lms.migrations.0003_module_files_moved_under_tenant"
+    )
+    course = _course(acme)
+    with tenant_context(acme.tenant):
+        old = {}
+        for name, data in (("guide.pdf", MINIMAL_PDF), ("program-guide.txt", b"Read me\n")):
+            module = CourseModule.objects.create(
+                tenant=acme.tenant, course=course, title=name, kind=ModuleKind.FILE, position=9
+            )
+            stored = default_storage.save(f"courses/2026/01/{name}", ContentFile(data))
+            CourseModule.objects.filter(pk=module.pk).update(file=stored)
+            old[module.pk] = stored
+    migration.move_files(apps, None)
+    with tenant_context(acme.tenant):
+        moved = {m.title: m for m in CourseModule.objects.filter(pk__in=old)}
+    pdf, text = moved["guide.pdf"], moved["program-guide.txt"]
+    assert pdf.file.name.startswith(f"lms/{acme.tenant.pk}/{pdf.uuid}-")
+    assert (pdf.file_name, pdf.file_type) == ("guide.pdf", "application/pdf")
+    assert text.file.name.endswith(".bin")
+    assert (text.file_name, text.file_type) == ("program-guide.txt", "application/octet-stream")
+    assert sorted(stored_files(settings.MEDIA_ROOT)) == sorted([pdf.file.name, text.file.name])
+    response = acme.client(acme.partner_sales).get(
+        reverse("portal_module_file", args=[course.uuid, text.uuid])
+    )
+    assert response.status_code == 200 and _body(response) == b"Read me\n"
+    assert 'filename="program-guide.txt"' in response["Content-Disposition"]
