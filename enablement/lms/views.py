@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.uploads import stored_file_response
-from tenancy.views import apply_errors, require_tenant
+from tenancy.views import apply_errors, require_console, require_tenant
 
 from . import selectors, services
 from .forms import CourseForm, ModuleForm, PathForm, QuestionForm, QuizForm
@@ -125,7 +125,7 @@ def portal_module_file(request, course_uuid, module_uuid):
 @require_GET
 def console_module_file(request, course_uuid, module_uuid):
     """The same file from the console, also of draft and retired courses."""
-    actor = _console_actor(request)
+    actor = require_console(request, Perm.PROGRAM_VIEW)
     return _module_file_response(selectors.console_module(actor, course_uuid, module_uuid))
 
 
