@@ -107,3 +107,25 @@ def test_media_root_is_a_per_test_temporary_directory(tmp_path):
     assert tmp_path / "media" == settings.MEDIA_ROOT
     assert default_storage.path("x") == str(tmp_path / "media" / "x")
     assert settings.DATA_DIR not in (tmp_path / "media").parents
+
+
+def test_every_file_field_stores_under_its_tenant():
+    """A new FileField anywhere in the project must name its files `<area>/<tenant id>/...`."""
+    from django.apps import apps
+    from django.db import models
+
+    from tenancy.scoping import TenantOwnedModel
+
+    fields = [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
+    assert len(fields) >= 6  # assets, LMS, contracts, signed PDFs, certificates, imports
+    for model, field in fields:
+        assert issubclass(model, TenantOwnedModel), model
+        instance = model(tenant_id=424242)
+        name = field.generate_filename(instance, "upload.pdf")
+        area, tenant_id, _rest = name.split("/", 2)
+        assert tenant_id == "424242", f"{model.__name__}.{field.name}: {name}"
