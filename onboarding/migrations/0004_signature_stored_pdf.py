@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('onboarding', '0003_run_status_label'),
+        ("onboarding", "0003_run_status_label"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreementsignature',
-            name='pdf_file',
-            field=models.FileField(blank=True, max_length=200, upload_to=onboarding.models.agreements.signed_pdf_upload_to),
+            model_name="agreementsignature",
+            name="pdf_file",
+            field=models.FileField(
+                blank=True,
+                max_length=200,
+                upload_to=onboarding.models.agreements.signed_pdf_upload_to,
+            ),
         ),
         migrations.AddField(
-            model_name='agreementsignature',
-            name='pdf_sha256',
+            model_name="agreementsignature",
+            name="pdf_sha256",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0003_exchange_rates'),
+        ("partners", "0003_exchange_rates"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='partnerimport',
-            name='file',
-            field=models.FileField(max_length=200, upload_to=partners.models.imports.import_upload_to),
+            model_name="partnerimport",
+            name="file",
+            field=models.FileField(
+                max_length=200, upload_to=partners.models.imports.import_upload_to
+            ),
         ),
     ]

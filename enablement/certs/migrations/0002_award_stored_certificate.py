@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certs', '0001_initial'),
+        ("certs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='certificationaward',
-            name='certificate_file',
-            field=models.FileField(blank=True, max_length=200, upload_to=enablement.certs.models.certificate_upload_to),
+            model_name="certificationaward",
+            name="certificate_file",
+            field=models.FileField(
+                blank=True, max_length=200, upload_to=enablement.certs.models.certificate_upload_to
+            ),
         ),
         migrations.AddField(
-            model_name='certificationaward',
-            name='certificate_sha256',
+            model_name="certificationaward",
+            name="certificate_sha256",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]

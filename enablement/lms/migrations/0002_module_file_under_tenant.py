@@ -5,25 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lms', '0001_initial'),
+        ("lms", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='coursemodule',
-            name='file_name',
+            model_name="coursemodule",
+            name="file_name",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='coursemodule',
-            name='file_type',
+            model_name="coursemodule",
+            name="file_type",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AlterField(
-            model_name='coursemodule',
-            name='file',
-            field=models.FileField(blank=True, max_length=200, upload_to=enablement.lms.models.module_upload_to, verbose_name='file'),
+            model_name="coursemodule",
+            name="file",
+            field=models.FileField(
+                blank=True,
+                max_length=200,
+                upload_to=enablement.lms.models.module_upload_to,
+                verbose_name="file",
+            ),
         ),
     ]
