@@ -109,6 +109,28 @@ def _celery_join_flag():
     _set_task_join_will_block(False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_to_var_media():
+    """The whole run leaves the development media directory (var/media) as it found it: every
+    upload and stored document of a test goes to that test's own MEDIA_ROOT (below)."""
+    from django.conf import settings
+
+    from tenancy.tests.files import stored_files
+
+    var_media = settings.DATA_DIR / "media"
+    before = set(stored_files(var_media))
+    yield
+    left = sorted(set(stored_files(var_media)) - before)
+    assert not left, f"tests wrote into {var_media}: {left[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded and stored files of a test go to its own temporary directory, never var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit and throttle counters live in the cache: start every test from zero."""

@@ -269,6 +269,19 @@ def require_portal(request, *perms: Perm) -> Actor:
     return actor
 
 
+def require_any(actor: Actor, *perms: Perm) -> None:
+    """Raise PermissionDenied unless the actor's role carries at least one of `perms`."""
+    require_mfa(actor)
+    if not any(actor.has(perm) for perm in perms):
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+def require_file_reader(actor: Actor) -> None:
+    """Downloads of program files (assets, course files, certificates) are for portal users and
+    program staff; the row itself is then looked up through a scoped selector (outsiders: 404)."""
+    require_any(actor, Perm.PORTAL_VIEW, Perm.PROGRAM_VIEW)
+
+
 def may_grant_role(actor: Actor, role: str, partner_organization_id: int | None) -> bool:
     grantable = GRANTABLE_ROLES.get(actor.role or "", frozenset())
     if role not in grantable:

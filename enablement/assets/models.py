@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.roles import Role
 from tenancy.scoping import TenantOwnedModel
+from tenancy.uploads import tenant_path
 
 
 class AssetType(models.TextChoices):
@@ -91,7 +92,7 @@ class Asset(TenantOwnedModel):
 def version_upload_to(version: AssetVersion, filename: str) -> str:
     # The stored name never comes from the user (only the extension, already validated).
     ext = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
-    return f"assets/{version.tenant_id}/{version.uuid}.{ext}"
+    return tenant_path("assets", version.tenant_id, f"{version.uuid}.{ext}")
 
 
 class AssetVersion(TenantOwnedModel):

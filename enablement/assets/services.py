@@ -3,10 +3,8 @@ events, stages and their recommended assets."""
 
 from __future__ import annotations
 
-import zipfile
 from typing import Any
 
-import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
 from tenancy.roles import PARTNER_ROLES
+from tenancy.uploads import DOCUMENT_KINDS, sniff_upload
 
 from .models import (
     Asset,
@@ -28,69 +27,6 @@ from .models import (
 )
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# Sniffed MIME type -> stored extension. OOXML documents are ZIP files and are checked further.
-ALLOWED_MIME = {
-    "application/pdf": "pdf",
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "video/mp4": "mp4",
-}
-OOXML_MIME = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
-}
-OOXML_PART_PREFIX = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
-EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"#!")
-
-
-def validate_upload(upload) -> tuple[str, str]:
-    """Check an uploaded file by its content (never its name): returns (mime, extension) or
-    raises ValidationError. Allowed: PDF, DOCX/XLSX/PPTX, PNG, JPEG, MP4; at most 50 MB."""
-    size = getattr(upload, "size", None) or 0
-    if size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20}}
-        )
-    if size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    refused = ValidationError(
-        {
-            "file": _(
-                "This file type is not allowed. Upload a PDF, Office document, PNG, JPEG or MP4."
-            )
-        }
-    )
-    if head.startswith(EXECUTABLE_MAGIC):
-        raise refused
-    kind = filetype.guess(head)
-    if kind is None:
-        raise refused
-    if kind.mime in ALLOWED_MIME:
-        return kind.mime, ALLOWED_MIME[kind.mime]
-    if kind.mime in OOXML_MIME or kind.mime == "application/zip":
-        return _validate_ooxml(upload, refused)
-    raise refused
-
-
-def _validate_ooxml(upload, refused: ValidationError) -> tuple[str, str]:
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as error:
-        raise refused from error
-    finally:
-        upload.seek(0)
-    if "[Content_Types].xml" not in names:
-        raise refused
-    for mime, ext in OOXML_MIME.items():
-        prefix = OOXML_PART_PREFIX[ext]
-        if any(name.startswith(prefix) for name in names):
-            return mime, ext
-    raise refused
 
 
 def _clean_visibility(partner_types, partner_roles) -> tuple[list[str], list[str]]:
@@ -224,7 +160,8 @@ def asset_version_add(
         uploaded_by=actor.user,
     )
     if file is not None:
-        mime, ext = validate_upload(file)
+        sniffed = sniff_upload(file, allowed=DOCUMENT_KINDS, max_bytes=MAX_UPLOAD_BYTES)
+        mime, ext = sniffed.mime, sniffed.ext
         version.content_type = mime
         version.size = file.size
         version.original_name = (getattr(file, "name", "") or f"file.{ext}").rsplit("/", 1)[-1][

@@ -7,13 +7,14 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors, require_tenant
 
 from . import selectors, services
@@ -67,9 +68,7 @@ def portal_asset_detail(request, asset_uuid):
 
 def _download_actor(request):
     actor = require_tenant(request)
-    access.require_mfa(actor)
-    if not (actor.has(Perm.PORTAL_VIEW) or actor.has(Perm.PROGRAM_VIEW)):
-        raise PermissionDenied(_("Your role does not allow this."))
+    access.require_file_reader(actor)
     return actor
 
 
@@ -79,18 +78,11 @@ def _serve(actor, asset, version):
     services.asset_event_record(actor=actor, asset=asset, kind=EventKind.DOWNLOAD, version=version)
     if not version.file:
         return redirect(version.url)
-    try:
-        handle = version.file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    return stored_file_response(
+        version.file,
         filename=version.original_name or version.file.name.rsplit("/", 1)[-1],
         content_type=version.content_type or "application/octet-stream",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.scoping import TenantOwnedModel
+from tenancy.uploads import tenant_path, unique_name
 
 
 def default_reminder_offsets() -> list[int]:
@@ -94,7 +95,15 @@ class CertificationExam(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "quiz"], name="certexam_quiz")]
 
 
+def certificate_upload_to(award: CertificationAward, filename: str) -> str:
+    # A new name per rendering: a renewed certificate never reuses the old file's name.
+    return tenant_path("certificates", award.tenant_id, unique_name(str(award.uuid), "pdf"))
+
+
 class CertificationAward(TenantOwnedModel):
+    """A person's certification. Its PDF certificate is rendered once when awarded (again when
+    renewed: new dates) and kept with its SHA-256; downloads serve those bytes."""
+
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="awards"
     )
@@ -115,6 +124,8 @@ class CertificationAward(TenantOwnedModel):
     renewed_count = models.PositiveSmallIntegerField(default=0)
     # Set by the sweep once an expiry has been counted (tier re-evaluation ran for it).
     expiry_processed_at = models.DateTimeField(null=True, blank=True)
+    certificate_file = models.FileField(upload_to=certificate_upload_to, blank=True, max_length=200)
+    certificate_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -32,6 +32,7 @@ from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 from tenancy.roles import PARTNER_ROLES
+from tenancy.uploads import forget_document, store_document_once
 
 from .models import (
     Certification,
@@ -200,6 +201,9 @@ def _renew(award: CertificationAward, *, now: datetime, reason: str) -> Certific
     award.renewed_count += 1
     award.expiry_processed_at = None
     award.save(update_fields=["expires_at", "renewed_count", "expiry_processed_at"])
+    # The renewed certificate carries the new dates: render it again, once.
+    forget_document(award, file_field="certificate_file", sha_field="certificate_sha256")
+    _store_certificate_now(award)
     audit_record(
         actor=SYSTEM,
         action="certification.renewed",
@@ -284,6 +288,7 @@ def award_for_passed_quiz(*, attempt, now: datetime | None = None) -> list[Certi
                 continue  # awarded concurrently: nothing to do
             held[cert.pk] = award
             changed.append(award)
+            _store_certificate_now(award)
             progress = True
             audit_record(
                 actor=SYSTEM,
@@ -475,6 +480,7 @@ def certificate_html(award: CertificationAward) -> str:
 
 
 def certificate_pdf(award: CertificationAward) -> bytes:
+    """Render the certificate (once per award and renewal: see `certificate_store`)."""
     import weasyprint
 
     # NOTE: no base_url and only https fetches: the tenant's logo URL is the one external
@@ -483,8 +489,28 @@ def certificate_pdf(award: CertificationAward) -> bytes:
     return weasyprint.HTML(string=certificate_html(award), url_fetcher=fetcher).write_pdf()
 
 
+def certificate_store(award: CertificationAward) -> CertificationAward:
+    """Render the award's certificate once and keep it with its SHA-256 (nothing happens when it
+    is stored already). Called when awarded and renewed; an award from before stored
+    certificates (or whose rendering failed then) gets its PDF on the first download."""
+    store_document_once(
+        award,
+        file_field="certificate_file",
+        sha_field="certificate_sha256",
+        render=lambda: certificate_pdf(award),
+    )
+    return award
+
+
+def _store_certificate_now(award: CertificationAward) -> None:
+    # NOTE: a failed rendering (e.g. the logo host is down) must not undo an award.
+    try:
+        with transaction.atomic():
+            certificate_store(award)
+    except Exception:
+        logger.exception("Rendering the certificate of award %s failed", award.uuid)
+
+
 def ensure_access(actor: Actor) -> None:
     """Certification pages are for portal users and program staff."""
-    access.require_mfa(actor)
-    if not (actor.has(Perm.PORTAL_VIEW) or actor.has(Perm.PROGRAM_VIEW)):
-        raise PermissionDenied(_("Your role does not allow this."))
+    access.require_file_reader(actor)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.roles import Role
+from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors, require_tenant
 
 from . import selectors, services
@@ -39,10 +40,13 @@ def certificate_download(request, award_uuid):
     actor = require_tenant(request)
     services.ensure_access(actor)
     award = get_object_or_404(selectors.awards_for(actor), uuid=award_uuid)
-    pdf = services.certificate_pdf(award)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="certificate-{award.uuid}.pdf"'
-    return response
+    services.certificate_store(award)  # stored when awarded; older awards: now, once
+    return stored_file_response(
+        award.certificate_file,
+        filename=f"certificate-{award.uuid}.pdf",
+        content_type="application/pdf",
+        sha256=award.certificate_sha256,
+    )
 
 
 @login_required

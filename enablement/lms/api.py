@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -16,7 +17,16 @@ from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
 from . import selectors, services
-from .models import Choice, Course, CourseModule, Enrollment, Question, Quiz, QuizAttempt
+from .models import (
+    Choice,
+    Course,
+    CourseModule,
+    Enrollment,
+    ModuleKind,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
 
 # --- Serializers -------------------------------------------------------------------------------
 
@@ -24,10 +34,29 @@ from .models import Choice, Course, CourseModule, Enrollment, Question, Quiz, Qu
 class ModuleSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     quiz = serializers.UUIDField(source="quiz.uuid", read_only=True, default=None)
+    file_name = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField(
+        help_text="A file module's access-checked download (portal session), else null"
+    )
 
     class Meta:
         model = CourseModule
-        fields = ["id", "position", "title", "kind", "minutes", "video_url", "quiz"]
+        fields = [
+            "id",
+            "position",
+            "title",
+            "kind",
+            "minutes",
+            "video_url",
+            "quiz",
+            "file_name",
+            "download_url",
+        ]
+
+    def get_download_url(self, module) -> str | None:
+        if module.kind != ModuleKind.FILE or not module.file:
+            return None
+        return reverse("portal_module_file", args=[module.course.uuid, module.uuid])
 
 
 class CourseSerializer(serializers.ModelSerializer):

@@ -10,11 +10,13 @@ from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django.utils.html import escape
 
 from tenancy.access import actor_for_user
 from tenancy.context import require_current_tenant
 from tenancy.models import Membership
 from tenancy.roles import PARTNER_ROLES, Role
+from tenancy.uploads import unique_name
 
 from . import services
 from .models import (
@@ -193,6 +195,13 @@ PATHS = {
 }
 
 
+def _guide_pdf(title: str, text: str) -> bytes:
+    """The demo's downloadable guide: a real PDF, as an upload would have to be."""
+    from weasyprint import HTML
+
+    return HTML(string=f"<h1>{escape(title)}</h1><p>{escape(text)}</p>").write_pdf()
+
+
 def _course(tenant, spec) -> Course:
     course = Course.objects.filter(title=spec["title"]).first()
     if course is not None:
@@ -222,7 +231,12 @@ def _course(tenant, spec) -> Course:
         elif kind != ModuleKind.QUIZ:
             module.body = content
         if kind == ModuleKind.FILE:
-            module.file.save("program-guide.txt", ContentFile(content.encode() + b"\n"), save=False)
+            module.file_name, module.file_type = "program-guide.pdf", "application/pdf"
+            module.file.save(
+                unique_name(str(module.uuid), "pdf"),
+                ContentFile(_guide_pdf(title, content)),
+                save=False,
+            )
         module.save()
         if kind == ModuleKind.QUIZ:
             quiz = Quiz.objects.create(

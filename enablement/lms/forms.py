@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import PartnerType
@@ -38,13 +39,49 @@ class CourseForm(forms.ModelForm):
         ]
 
 
+class _StoredFile:
+    """What the file widget shows for the current file: its original name, linked to the
+    access-checked download (stored files have no public URL)."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredFileInput(forms.ClearableFileInput):
+    """The current file is shown by its original name and linked to `download_url`."""
+
+    download_url = ""
+    display_name = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.download_url and self.is_initial(value):
+            context["widget"]["value"] = _StoredFile(
+                self.display_name or str(value), self.download_url
+            )
+        return context
+
+
 class ModuleForm(forms.ModelForm):
     video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
 
     class Meta:
         model = CourseModule
         fields = ["title", "kind", "position", "body", "video_url", "file", "minutes"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+        widgets = {"body": forms.Textarea(attrs={"rows": 6}), "file": StoredFileInput}
+        help_texts = {"file": _("PDF, Office document, PNG, JPEG or MP4; at most 50 MB.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        module = self.instance
+        if module.pk and module.file:
+            url = reverse("console_learning_module_file", args=[module.course.uuid, module.uuid])
+            widget = self.fields["file"].widget
+            widget.download_url = url
+            widget.display_name = module.file_name
 
 
 class QuizForm(forms.ModelForm):

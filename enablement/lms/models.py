@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.scoping import TenantOwnedModel
+from tenancy.uploads import tenant_path
 
 
 class Audience(models.TextChoices):
@@ -54,6 +55,11 @@ class ModuleKind(models.TextChoices):
     QUIZ = "quiz", _("Quiz")
 
 
+def module_upload_to(module: CourseModule, filename: str) -> str:
+    # The service names the file (module uuid + sniffed extension); nothing of the uploader's.
+    return tenant_path("lms", module.tenant_id, filename)
+
+
 class CourseModule(TenantOwnedModel):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     position = models.PositiveSmallIntegerField(default=0)
@@ -61,7 +67,10 @@ class CourseModule(TenantOwnedModel):
     kind = models.CharField(max_length=8, choices=ModuleKind.choices)
     body = models.TextField(_("text (Markdown)"), blank=True)
     video_url = models.URLField(_("video link"), blank=True)
-    file = models.FileField(upload_to="courses/%Y/%m/", blank=True)
+    file = models.FileField(_("file"), upload_to=module_upload_to, blank=True, max_length=200)
+    # What the uploader called the file and what its content is (sniffed), for the download.
+    file_name = models.CharField(max_length=200, blank=True)
+    file_type = models.CharField(max_length=100, blank=True)
     minutes = models.PositiveSmallIntegerField(_("minutes"), default=10)
 
     class Meta:

@@ -18,6 +18,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import on_commit_in_tenant, require_current_tenant
+from tenancy.uploads import DOCUMENT_KINDS, sniff_upload, unique_name
 
 from .models import (
     Choice,
@@ -45,6 +46,7 @@ COURSE_FIELDS = [
 ]
 MODULE_FIELDS = ["title", "kind", "position", "body", "video_url", "file", "minutes"]
 QUIZ_FIELDS = ["pass_mark_pct", "attempts_allowed", "randomize"]
+MAX_MODULE_FILE_BYTES = 50 * 1024 * 1024
 
 # --- Hooks -------------------------------------------------------------------------------------
 
@@ -146,17 +148,24 @@ def module_create(*, actor: Actor, course: Course, **data: Any) -> CourseModule:
 def module_update(*, actor: Actor, module: CourseModule, **data: Any) -> CourseModule:
     _require_manage(actor)
     was_quiz = module.kind == ModuleKind.QUIZ
+    # From the row: a ModelForm has already put the new upload on `module`.
+    old_file = CourseModule.objects.filter(pk=module.pk).values_list("file", flat=True).first()
     _apply(module, data, MODULE_FIELDS)
     if was_quiz and module.kind != ModuleKind.QUIZ:
         raise ValidationError({"kind": _("A quiz module stays a quiz.")})
     _validate_module(module)
     module.save()
+    if old_file and old_file != (module.file.name if module.file else ""):
+        # The replaced file goes once the new one is committed (a rollback keeps it).
+        storage = module.file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
     if module.kind == ModuleKind.QUIZ:
         Quiz.objects.get_or_create(tenant=module.tenant, module=module)
     return module
 
 
 def _validate_module(module: CourseModule) -> None:
+    _accept_new_file(module)
     module.full_clean()
     if module.kind == ModuleKind.VIDEO and not module.video_url:
         raise ValidationError({"video_url": _("A video module needs a video link.")})
@@ -164,6 +173,22 @@ def _validate_module(module: CourseModule) -> None:
         raise ValidationError({"body": _("A text module needs some text.")})
     if module.kind == ModuleKind.FILE and not module.file:
         raise ValidationError({"file": _("A file module needs a file.")})
+
+
+def _accept_new_file(module: CourseModule) -> None:
+    """A newly uploaded file is checked by its content (never its name) and renamed to the
+    module's uuid and the sniffed extension; it is written under the tenant when the row is
+    saved."""
+    field_file = module.file
+    if not field_file:  # none, or cleared in the form (False)
+        module.file, module.file_name, module.file_type = "", "", ""
+        return
+    if getattr(field_file, "_committed", True):
+        return
+    sniffed = sniff_upload(field_file.file, allowed=DOCUMENT_KINDS, max_bytes=MAX_MODULE_FILE_BYTES)
+    module.file_name = (field_file.name or f"file.{sniffed.ext}").rsplit("/", 1)[-1][:200]
+    module.file_type = sniffed.mime
+    field_file.name = unique_name(str(module.uuid), sniffed.ext)
 
 
 @transaction.atomic

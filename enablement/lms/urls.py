@@ -22,6 +22,11 @@ urlpatterns = [
         name="portal_module",
     ),
     path(
+        "portal/learning/courses/<uuid:course_uuid>/modules/<uuid:module_uuid>/file/",
+        views.portal_module_file,
+        name="portal_module_file",
+    ),
+    path(
         "portal/learning/courses/<uuid:course_uuid>/modules/<uuid:module_uuid>/complete/",
         views.portal_module_complete,
         name="portal_module_complete",
@@ -53,5 +58,10 @@ urlpatterns = [
         "console/learning/courses/<uuid:course_uuid>/modules/<uuid:module_uuid>/",
         views.console_module,
         name="console_learning_module",
+    ),
+    path(
+        "console/learning/courses/<uuid:course_uuid>/modules/<uuid:module_uuid>/file/",
+        views.console_module_file,
+        name="console_learning_module_file",
     ),
 ]

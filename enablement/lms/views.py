@@ -7,13 +7,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.views import apply_errors
+from tenancy.uploads import stored_file_response
+from tenancy.views import apply_errors, require_console, require_tenant
 
 from . import selectors, services
 from .forms import CourseForm, ModuleForm, PathForm, QuestionForm, QuizForm
@@ -84,6 +86,34 @@ def portal_module(request, course_uuid, module_uuid):
             open_attempt=next((a for a in attempts if a.submitted_at is None), None),
         )
     return render(request, "enablement/lms/portal_module.html", context)
+
+
+def _module_file_response(module):
+    if module.kind != ModuleKind.FILE:
+        raise Http404
+    return stored_file_response(
+        module.file,
+        filename=module.file_name or module.file.name.rsplit("/", 1)[-1],
+        content_type=module.file_type or "application/octet-stream",
+    )
+
+
+@login_required
+@require_GET
+def portal_module_file(request, course_uuid, module_uuid):
+    """A file module's file, for whoever may open the module (portal users of a visible,
+    published course; program staff)."""
+    actor = require_tenant(request)
+    access.require_file_reader(actor)
+    return _module_file_response(selectors.module_for_learner(actor, course_uuid, module_uuid))
+
+
+@login_required
+@require_GET
+def console_module_file(request, course_uuid, module_uuid):
+    """The same file from the console, also of draft and retired courses."""
+    actor = require_console(request, Perm.PROGRAM_VIEW)
+    return _module_file_response(selectors.console_module(actor, course_uuid, module_uuid))
 
 
 @login_required

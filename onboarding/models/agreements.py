@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import PartnerType
 from tenancy.scoping import TenantOwnedModel
+from tenancy.uploads import tenant_path
 
 
 class AgreementTemplate(TenantOwnedModel):
@@ -56,13 +57,19 @@ class SignatureMethod(models.TextChoices):
 
 
 def contract_upload_to(signature: AgreementSignature, filename: str) -> str:
-    return f"agreements/{signature.tenant_id}/{signature.uuid}.pdf"
+    return tenant_path("agreements", signature.tenant_id, f"{signature.uuid}.pdf")
+
+
+def signed_pdf_upload_to(signature: AgreementSignature, filename: str) -> str:
+    return tenant_path("agreements", signature.tenant_id, f"{signature.uuid}-signed.pdf")
 
 
 class AgreementSignature(TenantOwnedModel):
     """A partner's signature of one agreement version. Written once by a service, never updated:
     it keeps the exact text signed and its SHA-256, who signed (typed name and title), when and
-    from where; an offline signature keeps the uploaded contract and who recorded it."""
+    from where; an offline signature keeps the uploaded contract and who recorded it. The signed
+    agreement's PDF is rendered once, when it is signed, and kept with its SHA-256: downloads
+    serve those bytes, whatever the templates say later."""
 
     partner = models.ForeignKey(
         "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="agreements"
@@ -90,6 +97,8 @@ class AgreementSignature(TenantOwnedModel):
     contract_file = models.FileField(upload_to=contract_upload_to, blank=True, max_length=200)
     contract_sha256 = models.CharField(max_length=64, blank=True)
     contract_filename = models.CharField(max_length=200, blank=True)
+    pdf_file = models.FileField(upload_to=signed_pdf_upload_to, blank=True, max_length=200)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 
-import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -26,10 +26,13 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
+from tenancy.uploads import sniff_upload, store_document_once
 
 from ..models import AgreementSignature, AgreementTemplate, SignatureMethod
 from ..selectors.agreements import AGREEMENT, templates_applying_to
 from .workflow import onboarding_start
+
+logger = logging.getLogger(__name__)
 
 # Lifecycle states in which a partner may sign (it was approved into the program).
 SIGNABLE_STATES = frozenset(
@@ -167,6 +170,7 @@ def agreement_sign(
                 user_agent=(meta.get("user_agent") or "")[:300],
             )
         )
+        _store_pdf_at_signing(signature)
         audit_record(
             actor=actor,
             action="agreement.signed",
@@ -188,22 +192,13 @@ def agreement_sign(
 
 def validate_contract(upload) -> None:
     """The offline contract must be a PDF (sniffed from its content, never its name), ≤ 10 MB."""
-    size = getattr(upload, "size", None) or 0
-    if size == 0:
-        raise ValidationError({"contract": _("The file is empty.")})
-    if size > MAX_CONTRACT_BYTES:
-        raise ValidationError(
-            {
-                "contract": _("The file is larger than %(mb)d MB.")
-                % {"mb": MAX_CONTRACT_BYTES // 2**20}
-            }
-        )
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime != "application/pdf":
-        raise ValidationError({"contract": _("Upload the signed contract as a PDF file.")})
+    sniff_upload(
+        upload,
+        allowed={"pdf"},
+        max_bytes=MAX_CONTRACT_BYTES,
+        field="contract",
+        message=_("Upload the signed contract as a PDF file."),
+    )
 
 
 def _file_sha256(upload) -> str:
@@ -283,6 +278,7 @@ def agreement_record_offline(
     except ValidationError:
         signature.contract_file.storage.delete(stored_name)
         raise
+    _store_pdf_at_signing(signature)
     audit_record(
         actor=actor,
         action="agreement.recorded_offline",
@@ -310,9 +306,32 @@ def signature_html(signature: AgreementSignature) -> str:
 
 
 def signature_pdf(signature: AgreementSignature) -> bytes:
+    """Render the signed agreement (used once per signature: see `signature_pdf_store`)."""
     import weasyprint
 
     # NOTE: no base_url and only https fetches: nothing in the agreement may read local files
     # (file://) or plain http; the sanitised Markdown keeps no images anyway.
     fetcher = weasyprint.URLFetcher(timeout=5, allowed_protocols=("https",))
     return weasyprint.HTML(string=signature_html(signature), url_fetcher=fetcher).write_pdf()
+
+
+def signature_pdf_store(signature: AgreementSignature) -> AgreementSignature:
+    """Render the signed agreement's PDF once and keep it with its SHA-256; a signature that
+    already has its PDF is left alone. Called at signing; a signature from before stored PDFs
+    (or whose rendering failed at signing) gets its PDF on the first download."""
+    store_document_once(
+        signature,
+        file_field="pdf_file",
+        sha_field="pdf_sha256",
+        render=lambda: signature_pdf(signature),
+    )
+    return signature
+
+
+def _store_pdf_at_signing(signature: AgreementSignature) -> None:
+    # NOTE: a failed rendering must not undo a signature; the first download renders it then.
+    try:
+        with transaction.atomic():  # a savepoint: a failure leaves the signing transaction usable
+            signature_pdf_store(signature)
+    except Exception:
+        logger.exception("Rendering the PDF of signature %s failed", signature.uuid)

@@ -16,15 +16,11 @@ from onboarding.models import AgreementSignature, AgreementTemplate, OnboardingR
 from onboarding.tests.factories import AgreementSignatureFactory, AgreementTemplateFactory
 from partners.models import LifecycleState, PartnerType
 from partners.tests.factories import PartnerOrganizationFactory
+from tenancy.tests.files import renamed_exe, stored_files
 
 from .test_agreements_services import PDF_BYTES, approve, publish, record_offline, sign
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def detail_url(template):
@@ -231,18 +227,19 @@ def test_channel_manager_records_an_offline_signature(acme, in_tenant):
     assert signature.recorded_by == acme.manager
 
 
-def test_offline_non_pdf_shows_a_field_error(acme, in_tenant):
+def test_offline_non_pdf_shows_a_field_error(acme, in_tenant, settings):
     approve(acme.partner)
     template = publish(acme)
-    fake = SimpleUploadedFile(
-        "contract.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
-    )
     response = acme.client(acme.admin).post(
-        partner_url(acme.partner), offline_data(template, contract=fake)
+        partner_url(acme.partner), offline_data(template, contract=renamed_exe("contract.pdf"))
     )
-    assert response.status_code == 400 and response.context["form"].errors["contract"]
+    assert response.status_code == 400
+    assert response.context["form"].errors["contract"] == [
+        "Upload the signed contract as a PDF file."
+    ]
     with in_tenant(acme.tenant):
         assert not AgreementSignature.objects.exists()
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
 def test_offline_signature_refused_for_wrong_roles_and_other_tenants(acme, globex, in_tenant):
@@ -275,15 +272,17 @@ def test_signature_pdf_has_the_signed_text_signer_and_hash(acme):
     url = reverse("portal_signature_pdf", kwargs={"signature_uuid": signature.uuid})
     response = acme.client(acme.partner_sales).get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
-    text = pdf_text(response.content)
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF")
+    text = pdf_text(content)
     assert "Patricia Signwell" in text and "Chief Executive" in text
     assert signature.text_sha256 in text.replace("\n", "").replace(" ", "")
     assert "Master partner agreement" in text and "Pay on time." in text
     assert acme.tenant.name in text
     console_url = reverse("console_signature_pdf", kwargs={"signature_uuid": signature.uuid})
     response = acme.client(acme.manager).get(console_url)
-    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content  # the one stored document
 
 
 def test_signature_pdf_trio(acme, globex):

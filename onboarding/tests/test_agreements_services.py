@@ -19,6 +19,7 @@ from partners.models import LifecycleState, PartnerType
 from tenancy.access import actor_for_user
 from tenancy.context import request_meta_context, tenant_context
 from tenancy.models import AuditEvent
+from tenancy.tests.files import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -236,10 +237,7 @@ def test_onboarding_starts_once_across_versions(acme, in_tenant):
 # --- Offline signatures -------------------------------------------------------------------------
 
 
-def test_offline_signature_keeps_contract_and_starts_onboarding(
-    acme, in_tenant, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_signature_keeps_contract_and_starts_onboarding(acme, in_tenant):
     approve(acme.partner)
     template = publish(acme, body="Paper terms")
     signature = record_offline(acme, template, user=acme.manager)
@@ -253,8 +251,7 @@ def test_offline_signature_keeps_contract_and_starts_onboarding(
         assert AuditEvent.objects.filter(action="agreement.recorded_offline").count() == 1
 
 
-def test_offline_signature_may_be_an_older_version_with_a_past_date(acme, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_signature_may_be_an_older_version_with_a_past_date(acme):
     approve(acme.partner)
     old = publish(acme)
     publish(acme)
@@ -263,8 +260,7 @@ def test_offline_signature_may_be_an_older_version_with_a_past_date(acme, settin
     assert signature.signed_at == dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
 
 
-def test_offline_non_pdf_is_refused(acme, in_tenant, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_non_pdf_is_refused(acme, in_tenant, tmp_path):
     approve(acme.partner)
     template = publish(acme)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -277,8 +273,7 @@ def test_offline_non_pdf_is_refused(acme, in_tenant, settings, tmp_path):
     assert not any(tmp_path.rglob("*.pdf"))
 
 
-def test_offline_too_large_or_future_date_is_refused(acme, settings, tmp_path, monkeypatch):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_too_large_or_future_date_is_refused(acme, monkeypatch):
     approve(acme.partner)
     template = publish(acme)
     monkeypatch.setattr(services, "MAX_CONTRACT_BYTES", 100)
@@ -290,19 +285,18 @@ def test_offline_too_large_or_future_date_is_refused(acme, settings, tmp_path, m
     assert "signed_on" in error.value.message_dict
 
 
-def test_offline_already_signed_is_refused_and_file_removed(acme, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_already_signed_is_refused_and_file_removed(acme, settings):
     approve(acme.partner)
     template = publish(acme)
     sign(acme, template)
+    before = stored_files(settings.MEDIA_ROOT)  # the signed agreement's PDF
     with pytest.raises(ValidationError) as error:
         record_offline(acme, template)
     assert "template" in error.value.message_dict
-    assert not any(tmp_path.rglob("*.pdf"))
+    assert stored_files(settings.MEDIA_ROOT) == before
 
 
-def test_offline_needs_the_partners_manager_or_an_admin(acme, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_offline_needs_the_partners_manager_or_an_admin(acme):
     approve(acme.partner)
     approve(acme.other_partner)
     template = publish(acme)

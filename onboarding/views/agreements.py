@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from partners.selectors.organization import partner_for_actor
 from partners.views import documents
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors
 
 from ..forms.agreements import AgreementDraftForm, AgreementSignForm, OfflineSignatureForm
@@ -174,32 +175,27 @@ def portal_agreement(request):
 # --- Downloads ----------------------------------------------------------------------------------
 
 
-def _pdf_response(signature: AgreementSignature) -> HttpResponse:
-    pdf = services.signature_pdf(signature)
-    response = HttpResponse(pdf, content_type="application/pdf")
+def _pdf_response(signature: AgreementSignature) -> FileResponse:
+    """The PDF stored when the agreement was signed (rendered now, once, for older signatures)."""
+    services.signature_pdf_store(signature)
     name = slugify(signature.partner.name) or "partner"
-    response["Content-Disposition"] = (
-        f'attachment; filename="agreement-{name}-v{signature.template.version}.pdf"'
+    return stored_file_response(
+        signature.pdf_file,
+        filename=f"agreement-{name}-v{signature.template.version}.pdf",
+        content_type="application/pdf",
+        sha256=signature.pdf_sha256,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _contract_response(signature: AgreementSignature) -> FileResponse:
-    if signature.method != SignatureMethod.OFFLINE or not signature.contract_file:
+    if signature.method != SignatureMethod.OFFLINE:
         raise Http404
-    try:
-        handle = signature.contract_file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    return stored_file_response(
+        signature.contract_file,
         filename=signature.contract_filename or "contract.pdf",
         content_type="application/pdf",
+        sha256=signature.contract_sha256,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _portal_signature(request, signature_uuid) -> AgreementSignature:

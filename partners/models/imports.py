@@ -8,6 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.scoping import TenantOwnedModel
+from tenancy.uploads import tenant_path
+
+
+def import_upload_to(partner_import: PartnerImport, filename: str) -> str:
+    # `filename` is the service's `<uuid>.<ext>`, never the uploader's name.
+    return tenant_path("imports", partner_import.tenant_id, filename)
 
 
 class ImportStatus(models.TextChoices):
@@ -20,7 +26,7 @@ class ImportStatus(models.TextChoices):
 
 
 class PartnerImport(TenantOwnedModel):
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=import_upload_to, max_length=200)
     original_name = models.CharField(max_length=255)
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.VALIDATING

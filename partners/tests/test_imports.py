@@ -40,11 +40,6 @@ pytestmark = pytest.mark.django_db
 IMPORT_URL = "console_partner_import"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def csv_bytes(rows: list[dict], columns=COLUMNS, delimiter=",") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)

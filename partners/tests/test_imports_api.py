@@ -15,11 +15,6 @@ GOOD = b"name,website,partner_type\nApi One,api-one.example,reseller\nApi Two,,r
 BAD = b"name,website,partner_type\nApi One,htp:/x,reseller\n"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def post_file(api, data, capture, name="p.csv"):
     with capture(execute=True):
         return api.post(URL, {"file": SimpleUploadedFile(name, data)}, format="multipart")

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 EXPORT_URL = reverse("console_partner_export")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def export(world, user, query="format=csv"):
     return world.client(user).get(f"{EXPORT_URL}?{query}")
 

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from enablement.assets import services
 from enablement.assets.models import AssetEvent, AssetType
@@ -11,51 +10,7 @@ from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
 from tenancy.models import AuditEvent
 
-
-@pytest.mark.parametrize(
-    "upload, mime",
-    [
-        (f.pdf_upload, "application/pdf"),
-        (lambda: SimpleUploadedFile("x.png", f.PNG_BYTES), "image/png"),
-        (
-            lambda: f.ooxml_upload("pptx"),
-            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        ),
-        (
-            lambda: f.ooxml_upload("docx"),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),
-        (
-            lambda: f.ooxml_upload("xlsx"),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    ],
-)
-def test_allowed_types_are_recognised_by_content(upload, mime):
-    assert services.validate_upload(upload())[0] == mime
-
-
-@pytest.mark.parametrize(
-    "upload",
-    [
-        f.elf_disguised_as_pdf,
-        f.exe_disguised_as_pdf,
-        lambda: f.ooxml_upload("pptx", with_content_types=False),  # a plain zip named .pptx
-        lambda: SimpleUploadedFile("notes.pdf", b"just some text pretending"),
-        lambda: SimpleUploadedFile("empty.pdf", b""),
-        lambda: SimpleUploadedFile("a.gif", b"GIF89a" + b"\x00" * 50),
-    ],
-)
-def test_other_content_is_refused_whatever_its_name(upload):
-    with pytest.raises(ValidationError) as error:
-        services.validate_upload(upload())
-    assert "file" in error.value.message_dict
-
-
-def test_size_limit(monkeypatch):
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 100)
-    with pytest.raises(ValidationError, match="larger"):
-        services.validate_upload(f.pdf_upload())
+# The content checks themselves are tested once, in tenancy/tests/test_uploads.py.
 
 
 def test_versions_number_up_and_the_newest_is_current(acme):

@@ -8,6 +8,7 @@ from enablement.assets.models import AssetEvent, AssetType, PlaybookStageAsset
 from enablement.assets.tests import factories as f
 from tenancy.context import tenant_context
 from tenancy.roles import Role
+from tenancy.tests.files import renamed_exe, stored_files
 
 
 def file_asset(world, **kwargs):
@@ -207,11 +208,11 @@ def test_console_create_with_upload_then_new_version(acme):
     assert "v2" in page and "typo fixed" in page and "v1" in page
 
 
-def test_console_upload_of_disguised_executable_shows_form_error(acme):
+def test_console_upload_of_disguised_executable_shows_form_error(acme, settings):
     client = acme.client(acme.admin)
     response = client.post(
         "/console/assets/",
-        {"title": "Evil", "type": "datasheet", "language": "en", "file": f.exe_disguised_as_pdf()},
+        {"title": "Evil", "type": "datasheet", "language": "en", "file": renamed_exe()},
     )
     assert response.status_code == 400
     assert "This file type is not allowed" in response.content.decode()
@@ -226,6 +227,7 @@ def test_console_upload_of_disguised_executable_shows_form_error(acme):
     )
     assert response.status_code == 400
     assert "This file type is not allowed" in response.content.decode()
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
 def test_console_list_shows_download_counts_and_is_read_only_for_executives(acme, globex):

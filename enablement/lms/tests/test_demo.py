@@ -43,6 +43,13 @@ def test_demo_pages_render_for_every_module_kind(acme):
     for module in modules:
         response = client.get(reverse("portal_module", args=[course.uuid, module.uuid]))
         assert response.status_code == 200, module.kind
+        if module.kind == "file":
+            # The "Download" button answers with the file, not a 404.
+            download = reverse("portal_module_file", args=[course.uuid, module.uuid])
+            assert download in response.content.decode()
+            file = client.get(download)
+            assert file.status_code == 200 and file["Content-Type"] == "application/pdf"
+            assert b"".join(file.streaming_content).startswith(b"%PDF")
     learning = client.get(reverse("portal_learning")).content.decode()
     assert "Sales path" in learning and "Partner 101" in learning
     console = acme.client(acme.admin).get(reverse("console_learning")).content.decode()

@@ -21,6 +21,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.context import require_current_tenant
 from tenancy.tasks import enqueue
+from tenancy.uploads import sniff_upload
 
 from ...models import (
     ImportStatus,
@@ -148,6 +149,12 @@ def check_upload(*, name: str, size: int) -> None:
         )
 
 
+def _not_a(ext: str) -> str:
+    if ext == "xlsx":
+        return _("This is not a readable Excel workbook (.xlsx).")
+    return _("This is not a CSV text file. Save it from your spreadsheet as “CSV UTF-8”.")
+
+
 def check_content(*, name: str, data: bytes) -> str:
     """Refuse what is not a CSV/XLSX table of partners, whatever its name says; return the
     extension."""
@@ -176,6 +183,9 @@ def partner_import_create(*, actor: Actor, upload) -> PartnerImport:
     access.require(actor, Perm.PROGRAM_MANAGE)
     name = upload.name or ""
     check_upload(name=name, size=upload.size)  # before reading a byte of it
+    ext = file_extension(name)
+    # The content must be what the name says (the one upload check of the app, by magic bytes).
+    sniff_upload(upload, allowed={ext}, max_bytes=MAX_UPLOAD_BYTES, message=_not_a(ext))
     data = upload.read()
     ext = check_content(name=name, data=data)
     partner_import = PartnerImport(
