@@ -83,6 +83,7 @@ def worker(transactional_db, smtp):
         "DATABASE_URL": database_url(),
         "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}",
         "PRM_DATA_DIR": str(settings.DATA_DIR),
+        "PRM_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # this test's own (root conftest)
     }
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER_MAIN, queue],

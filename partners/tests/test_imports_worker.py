@@ -46,6 +46,7 @@ def worker(transactional_db):
         "DJANGO_SETTINGS_MODULE": "prm.settings.test",
         "DATABASE_URL": database_url(),
         "PRM_DATA_DIR": str(settings.DATA_DIR),
+        "PRM_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # this test's own (root conftest)
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prm", "worker", "-Q", queue]

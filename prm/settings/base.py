@@ -265,7 +265,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files and stored documents; tests point worker subprocesses at their own directory.
+MEDIA_ROOT = Path(env.str("PRM_MEDIA_ROOT", default=str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 
 # --- API -------------------------------------------------------------------------------------
