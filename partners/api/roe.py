@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
+from tenancy.network import client_ip
 
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors import roe as selectors
@@ -112,7 +113,7 @@ class RulesOfEngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def accept(self, request, id=None):
         # Lookup first: a version out of reach is 404 whatever the role; the service says 403.
         acceptance, created = services.roe_accept(
-            actor=self.actor, rules=self.get_object(), ip_address=request.META.get("REMOTE_ADDR")
+            actor=self.actor, rules=self.get_object(), ip_address=client_ip(request)
         )
         return Response(
             RoeAcceptanceSerializer(acceptance).data,
