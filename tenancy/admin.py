@@ -147,6 +147,7 @@ class UnscopedAdmin(admin.ModelAdmin):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "custom_domain", "is_active", "created_at"]
     search_fields = ["name", "slug", "custom_domain"]
 
