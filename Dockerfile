@@ -47,6 +47,7 @@ RUN SECRET_KEY=build-only-not-secret \
     DATABASE_URL=postgres://build:build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
     EMAIL_URL=consolemail:// \
+    PRM_BASE_DOMAIN=build.invalid \
     python manage.py collectstatic --noinput -v0
 
 # Non-root. /app/var holds the beat schedule (and anything else settings keep under PRM_DATA_DIR).

@@ -80,7 +80,9 @@ run: demo
 	@echo "    dev mailbox     http://localhost:$(PORT)/dev/mailbox/"
 	@echo "    health          http://localhost:$(PORT)/healthz"
 	@echo
-	$(VENV)/bin/honcho start -f Procfile.dev --port $(PORT)
+	@# exec: make's SIGTERM (make forwards it to its child) and Ctrl-C reach the process manager
+	@# itself, which stops web, worker and beat and waits for them (scripts/devstack.py).
+	exec $(PY) scripts/devstack.py start -f Procfile.dev --port $(PORT)
 
 # --- Quality ------------------------------------------------------------------------------------
 # Tests render templates that reference static/vendor, hence `frontend`.

@@ -195,6 +195,18 @@ def user_has_totp(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def is_platform_operator(request) -> bool:
+    """Platform operators: staff with TOTP enrolled, at a platform host (no tenant)."""
+    user = request.user
+    return (
+        getattr(request, "tenant", None) is None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user_has_totp(user)
+    )
+
+
 def actor_for_user(user, tenant: Tenant | None) -> Actor:
     from .models import Membership
 

@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
 
 from .models import Membership
+from .network import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,3 +22,11 @@ class AccountAdapter(DefaultAccountAdapter):
             self.send_mail("account/email/unknown_account", email, {"program": tenant.name})
             return
         super().send_password_reset_mail(user, email, context)
+
+    def get_client_ip(self, request) -> str:
+        """Login and reset rate limits count per client, not per proxy: the same rule as ours
+        (ALLAUTH_TRUSTED_PROXY_COUNT is set from the same value, for allauth code that reads it)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip

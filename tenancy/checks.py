@@ -1,7 +1,7 @@
 """System checks that keep the tenancy rules true as models are added."""
 
 from django.apps import apps
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
 
 from .scoping import TenantOwnedModel
 
@@ -35,3 +35,45 @@ def index_errors(models) -> list[Error]:
                     )
                 )
     return errors
+
+
+# The embedded defaults of prm/settings/base.py: right for `make run`, wrong for a deployment.
+DEV_SECRET_KEY_PREFIX = "dev-only-insecure-key"
+DEV_MAIL_BACKENDS = (
+    "tenancy.mail.DevMailboxBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def embedded_defaults_not_deployed(app_configs, **kwargs):
+    """`check --deploy` names every embedded default still in use (docs/operations.md)."""
+    from django.conf import settings
+
+    problems = []
+
+    def error(code: str, message: str, hint: str) -> None:
+        problems.append(Error(message, hint=hint, id=f"tenancy.E{code}"))
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        error("101", "The database is the embedded SQLite file.", "Set DATABASE_URL=postgres://…")
+    if not str(getattr(settings, "CELERY_BROKER_URL", "")).startswith(("redis://", "rediss://")):
+        error("102", "The task broker is not Redis (filesystem broker).", "Set REDIS_URL.")
+    cache_backend = settings.CACHES["default"]["BACKEND"]
+    if not cache_backend.endswith(("RedisCache", "PyMemcacheCache", "PyLibMCCache")):
+        error(
+            "103",
+            f"The cache ({cache_backend}) is not shared between hosts: rate limits and the "
+            "health heartbeat would be per machine.",
+            "Set REDIS_URL.",
+        )
+    base = settings.PRM_BASE_DOMAIN
+    if base == "localhost" or base.endswith(".localhost"):
+        error("104", f"PRM_BASE_DOMAIN is {base!r}.", "Set PRM_BASE_DOMAIN=prm.example.com.")
+    if settings.EMAIL_BACKEND in DEV_MAIL_BACKENDS:
+        error("105", "Mail is not sent (development mail backend).", "Set EMAIL_URL=smtp+tls://…")
+    if str(settings.SECRET_KEY).startswith(DEV_SECRET_KEY_PREFIX):
+        error("106", "SECRET_KEY is the published development key.", "Set SECRET_KEY.")
+    return problems

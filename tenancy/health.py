@@ -1,16 +1,41 @@
-"""What /healthz reports: database, broker, cache and the scheduler's last heartbeat."""
+"""What /healthz reports: database, broker, cache and the scheduler's last heartbeat.
+
+Everyone gets the overall status; the details (including error text, which can name hosts and
+users) only platform operators, DEBUG runs, or a request with PRM_HEALTH_TOKEN.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from prm.celery import app
 
+from .access import is_platform_operator
 from .tasks import HEARTBEAT_CACHE_KEY
+
+logger = logging.getLogger(__name__)
+
+
+def may_see_health_details(request) -> bool:
+    if settings.DEBUG:
+        return True
+    token = settings.PRM_HEALTH_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and secrets.compare_digest(given.strip(), token):
+        return True
+    return is_platform_operator(request)
+
+
+def _failed(component: str, exc: Exception) -> dict:
+    logger.warning("healthz: %s check failed: %s", component, exc)
+    return {"ok": False, "error": str(exc)[:200]}
 
 
 def _check_database() -> dict:
@@ -20,7 +45,7 @@ def _check_database() -> dict:
             cursor.fetchone()
         return {"ok": True, "vendor": connection.vendor}
     except Exception as exc:  # noqa: BLE001 - any failure means "down", reported as text
-        return {"ok": False, "error": str(exc)[:200]}
+        return _failed("database", exc)
 
 
 def _check_broker() -> dict:
@@ -29,7 +54,7 @@ def _check_broker() -> dict:
             conn.ensure_connection(max_retries=1, timeout=2)
             return {"ok": True, "transport": conn.transport_cls}
     except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "error": str(exc)[:200]}
+        return _failed("broker", exc)
 
 
 def _check_cache() -> dict:
@@ -37,7 +62,7 @@ def _check_cache() -> dict:
         cache.set("prm:healthz", "1", 10)
         return {"ok": cache.get("prm:healthz") == "1"}
     except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "error": str(exc)[:200]}
+        return _failed("cache", exc)
 
 
 def _scheduler() -> dict:

@@ -12,15 +12,11 @@ from django.utils.translation import gettext as _
 from . import access
 from .context import request_meta_context, reset_current_tenant, set_current_tenant
 from .hosts import UnknownHost, tenant_for_host
+from .network import client_ip
 from .views_errors import unknown_host_response
 
 SESSION_TENANT_KEY = "_prm_tenant"
 PLATFORM = "platform"
-
-
-def _client_ip(request) -> str | None:
-    # NOTE: behind a proxy, configure it to set REMOTE_ADDR (gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR")
 
 
 class TenantMiddleware:
@@ -34,7 +30,10 @@ class TenantMiddleware:
             return unknown_host_response(request)
         request.tenant = tenant
         token = set_current_tenant(tenant)
-        meta = {"ip": _client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+        # NOTE: behind a reverse proxy REMOTE_ADDR is the proxy's address (gunicorn's
+        # --forwarded-allow-ips changes only the scheme, never REMOTE_ADDR): set
+        # PRM_TRUSTED_PROXY_COUNT and have each proxy append to X-Forwarded-For (network.py).
+        meta = {"ip": client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
         try:
             with request_meta_context(meta):
                 return self.get_response(request)

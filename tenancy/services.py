@@ -64,6 +64,11 @@ def _membership_changed(membership: Membership) -> None:
         hook(membership=membership)
 
 
+def run_membership_changed_hooks(membership: Membership) -> None:
+    """For memberships written outside these services (the platform admin)."""
+    _membership_changed(membership)
+
+
 def _validate_role_and_org(role: str, partner_organization) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})

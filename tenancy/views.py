@@ -325,10 +325,14 @@ def audit_log(request):
 @require_GET
 @never_cache
 def healthz(request):
-    from .health import health_report
+    """Status for anyone (load balancers); what failed and why only for operators."""
+    from .health import health_report, may_see_health_details
 
     report = health_report()
-    return JsonResponse(report, status=200 if report["ok"] else 503)
+    status = 200 if report["ok"] else 503
+    if not may_see_health_details(request):
+        return JsonResponse({"ok": report["ok"]}, status=status)
+    return JsonResponse(report, status=status)
 
 
 def dev_mailbox(request):

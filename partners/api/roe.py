@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tenancy.api.views import TenantViewSet
+from tenancy.network import client_ip
 
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors import roe as selectors
@@ -85,7 +86,7 @@ class RulesOfEngagementViewSet(
     def accept(self, request, id=None):
         # Lookup first: a version out of reach is 404 whatever the role; the service says 403.
         acceptance, created = services.roe_accept(
-            actor=self.actor, rules=self.get_object(), ip_address=request.META.get("REMOTE_ADDR")
+            actor=self.actor, rules=self.get_object(), ip_address=client_ip(request)
         )
         return Response(
             RoeAcceptanceSerializer(acceptance).data,

@@ -17,6 +17,7 @@ from django_ratelimit.decorators import ratelimit
 from tenancy import access
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
+from tenancy.network import client_ip
 from tenancy.views import apply_errors
 
 from ..forms.organization import (
@@ -264,7 +265,7 @@ def portal_organization_edit(request):
 
 def _apply_rate_key(group, request) -> str:
     tenant = getattr(request, "tenant", None)
-    return f"{tenant.pk if tenant else '-'}:{request.META.get('REMOTE_ADDR', '')}"
+    return f"{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
 
 
 @ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST", block=False)
@@ -280,9 +281,7 @@ def partner_apply(request):
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                services.application_submit(
-                    **form.cleaned_data, ip_address=request.META.get("REMOTE_ADDR")
-                )
+                services.application_submit(**form.cleaned_data, ip_address=client_ip(request))
             except ValidationError as error:
                 apply_errors(form, error)
             else:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.network import client_ip
 from tenancy.views import require_tenant
 
 from ..forms.roe import RulesDraftForm
@@ -110,7 +111,7 @@ def portal_roe_accept(request, rules_uuid):
     rules = get_object_or_404(selectors.published_rules(), uuid=rules_uuid)
     try:
         _acceptance, created = services.roe_accept(
-            actor=actor, rules=rules, ip_address=request.META.get("REMOTE_ADDR")
+            actor=actor, rules=rules, ip_address=client_ip(request)
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -4,9 +4,11 @@ The environment is read here and only here (shared/STYLE.md). Every variable has
 default so `make run` works with nothing set; production.py tightens what must be explicit.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,6 +33,13 @@ PRM_PLATFORM_HOSTS = [
 PRM_URL_SCHEME = env.str("PRM_URL_SCHEME", default="http")
 PRM_URL_PORT = env.str("PRM_URL_PORT", default="8000")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[f".{PRM_BASE_DOMAIN}", "127.0.0.1", "localhost"])
+# How many reverse proxies of ours stand in front of the app, each appending the address it saw to
+# X-Forwarded-For. 0 (the default): the header is ignored and REMOTE_ADDR is the client. The one
+# reader is tenancy.network.client_ip; allauth's login limits use the same count.
+PRM_TRUSTED_PROXY_COUNT = env.int("PRM_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = PRM_TRUSTED_PROXY_COUNT
+# django-ratelimit's key="ip" reads the client IP from the same function.
+RATELIMIT_IP_META_KEY = "tenancy.network.client_ip"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -324,15 +333,53 @@ SPECTACULAR_SETTINGS = {
 PRM_MFA_REQUIRED_ROLES = env.list("PRM_MFA_REQUIRED_ROLES", default=["program_admin"])
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
 
+# --- Errors reach someone -------------------------------------------------------------------
+# ADMINS="Ops <ops@example.com>,oncall@example.com": every ERROR logged by the web processes
+# (unhandled exceptions of a request) and by workers (a task that raised) is mailed to them.
+ADMINS = [parseaddr(a) for a in env.list("ADMINS", default=[]) if parseaddr(a)[1]]
+# /healthz shows its details (errors, versions) only to platform admins or to a request carrying
+# this token (`Authorization: Bearer <token>`); anyone else gets the status alone.
+PRM_HEALTH_TOKEN = env.str("PRM_HEALTH_TOKEN", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint and fontTools narrate every PDF at INFO.
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    "root": {
+        "handlers": ["console", "mail_admins"],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
     "loggers": {
+        # Django's own handlers off: its records reach the root's console and mail_admins once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint and fontTools narrate every PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Optional error tracker, off unless SENTRY_DSN is set. sentry-sdk is an optional dependency,
+# imported only then; its Django and Celery integrations switch on by themselves.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    try:
+        import sentry_sdk
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "SENTRY_DSN is set but sentry-sdk is not installed: pip install sentry-sdk"
+        ) from error
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
 CSRF_FAILURE_VIEW = "tenancy.views_errors.csrf_failure"

@@ -1,10 +1,48 @@
-"""Production: Postgres + Redis required, HTTPS, secure cookies. `check --deploy` is clean."""
+"""Production: Postgres + Redis required, HTTPS, secure cookies. `check --deploy` is clean.
 
-from .base import *  # noqa: F403
-from .base import env
+Every variable below in REQUIRED has no default here: the embedded defaults of base.py (SQLite, a
+filesystem broker, a file cache, `localhost`, a published secret key, the dev mailbox) are what
+`make run` uses and must never be what production silently runs on. A missing one stops start-up
+with an ImproperlyConfigured error that names it.
+"""
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "PRM_BASE_DOMAIN",
+    "ALLOWED_HOSTS",
+)
+
+
+def _refuse_missing(environment: environ.Env) -> None:
+    missing = [name for name in REQUIRED if not environment.str(name, default="").strip()]
+    if missing:
+        raise ImproperlyConfigured(
+            "Production settings have no default for these environment variables; set them "
+            f"(docs/operations.md): {', '.join(missing)}"
+        )
+
+
+# Checked before base.py runs, so a missing variable never falls back to an embedded default.
+_refuse_missing(environ.Env())
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, env  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point at PostgreSQL in production (postgres://user:pass@host/db)."
+    )
+if not env.str("REDIS_URL").startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("REDIS_URL must be a redis:// or rediss:// URL in production.")
 
 DEBUG = False
-SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without one
+SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Invitations, verification and password resets depend on mail: no silent dev mailbox here.
 vars().update(env.email_url("EMAIL_URL"))

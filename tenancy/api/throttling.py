@@ -1,5 +1,6 @@
 from rest_framework.throttling import SimpleRateThrottle
 
+from ..network import client_ip
 from .authentication import ApiKeyPrincipal
 
 
@@ -7,6 +8,10 @@ class PrincipalRateThrottle(SimpleRateThrottle):
     """One budget per API key, per user, or per client IP for anonymous calls."""
 
     scope = "principal"
+
+    def get_ident(self, request) -> str:
+        # The one client-IP rule (PRM_TRUSTED_PROXY_COUNT), not DRF's NUM_PROXIES.
+        return client_ip(request) or ""
 
     def get_cache_key(self, request, view):
         user = request.user

@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Tenant, User
@@ -8,7 +8,8 @@ from tenancy.roles import Role
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys):
+def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys, settings):
+    settings.DEBUG = True  # what `make demo` runs with (prm.settings.local)
     call_command("seed_demo")
     users = User.objects.count()
     call_command("seed_demo")
@@ -21,6 +22,26 @@ def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys):
     pat = User.objects.get(email="pat@multivendor.example")
     assert Membership.objects.unscoped().filter(user=pat).count() == 2
     assert "demo-pass-2026" in capsys.readouterr().out
+
+
+def test_seed_demo_refuses_without_debug_and_creates_nothing(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--allow-published-credentials"):
+        call_command("seed_demo")
+    assert not Tenant.objects.filter(slug__in=["acme", "globex"]).exists()
+    assert not User.objects.filter(email="pat@multivendor.example").exists()
+
+
+def test_seed_demo_runs_without_debug_when_the_operator_says_so(settings, capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    from tenancy.management.commands import seed_demo as command
+
+    calls = []
+    monkeypatch.setattr(command, "seed_demo", lambda: calls.append(1) or SimpleNamespace(logins=[]))
+    settings.DEBUG = False
+    call_command("seed_demo", "--allow-published-credentials")
+    assert calls == [1] and "Demo data ready." in capsys.readouterr().out
 
 
 def test_password_reset_sends_an_email(acme, mailoutbox):
