@@ -19,6 +19,7 @@ from ..models import (
     RevenueBand,
     SalesMotion,
 )
+from ..services.organization import CHANNEL_MANAGER_REFUSED
 
 
 def plain_choice(choices, **kwargs) -> serializers.ChoiceField:
@@ -131,8 +132,8 @@ class PartnerProfileUpdateSerializer(serializers.Serializer):
         if value is None:
             return None
         user = get_user_model().objects.filter(email__iexact=value).first()
-        if user is None:
-            raise serializers.ValidationError(_("No user with this email."))
+        if user is None:  # the same words as a user who is not a manager here
+            raise serializers.ValidationError(CHANNEL_MANAGER_REFUSED)
         return user
 
 

@@ -28,7 +28,9 @@ from ..forms.organization import (
     TransitionForm,
 )
 from ..models import LifecycleState, PartnerContact, PartnerOrganization, PartnerType, Region
+from ..selectors import applications as application_selectors
 from ..selectors import organization as selectors
+from ..services import applications as application_services
 from ..services import organization as services
 
 DIRECTORY_PAGE_SIZE = 50
@@ -209,7 +211,12 @@ def _render_board(request, actor, *, error=None, error_partner=None, status=200)
         if request.htmx
         else "partners/organization/recruitment.html"
     )
-    context = {"columns": columns, "error": error, "error_partner": error_partner}
+    context = {
+        "columns": columns,
+        "error": error,
+        "error_partner": error_partner,
+        "to_review": application_selectors.applications_to_review(actor).count(),
+    }
     return render(request, template, context, status=status)
 
 
@@ -280,7 +287,8 @@ def _apply_rate_key(group, request) -> str:
 
 @ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST", block=False)
 def partner_apply(request):
-    """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit."""
+    """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit. Whether
+    the company is new or already known, the applicant sees the same thank-you page."""
     if getattr(request, "tenant", None) is None:
         raise Http404
     if request.method == "POST":
@@ -291,7 +299,7 @@ def partner_apply(request):
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                services.application_submit(
+                application_services.application_submit(
                     **form.cleaned_data, ip_address=request.META.get("REMOTE_ADDR")
                 )
             except ValidationError as error:
