@@ -12,7 +12,9 @@ from django.db.models.functions import Lower
 
 def resolve_duplicate_domains(apps, schema_editor):
     PartnerOrganization = apps.get_model("partners", "PartnerOrganization")
-    rows = PartnerOrganization.objects.exclude(domain="").order_by("tenant_id", "created_at", "id")
+    rows = PartnerOrganization._base_manager.exclude(domain="").order_by(
+        "tenant_id", "created_at", "id"
+    )
     owners: dict[tuple[int, str], str] = {}
     for partner in rows.iterator():
         domain = partner.domain.strip().lower()
@@ -26,7 +28,10 @@ def resolve_duplicate_domains(apps, schema_editor):
         else:
             owners[key] = partner.name
         if domain != partner.domain:
-            PartnerOrganization.objects.filter(pk=partner.pk).update(domain=domain)
+            PartnerOrganization._base_manager.filter(pk=partner.pk).update(domain=domain)
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        # Postgres cannot build the index below while deferred checks are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

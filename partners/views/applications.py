@@ -43,6 +43,8 @@ def _render_detail(request, actor, application, *, status=200, **forms):
     open_for_review = application.held_for_review and application.decided_at is None
     can_review = open_for_review and access.may_manage_partner(actor, application.partner)
     context = {
+        # Refusals that belong to no field (e.g. "already dealt with"), shown above everything.
+        "errors": [e for form in forms.values() for e in form.non_field_errors()],
         "application": application,
         "rows": services.merge_preview(application) if application.held_for_review else [],
         "can_review": can_review,
