@@ -1,7 +1,10 @@
 """Recruitment: the public application form (valid, duplicate, bot, flood) and the console
 pipeline board where managers approve or reject applicants."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -270,6 +273,28 @@ def test_a_flood_from_one_address_is_rate_limited_with_429(acme):
     assert b"Please wait a little" in codes[-1].content
     with tenant_context(acme.tenant):
         assert Application.objects.count() == 5
+
+
+def test_the_limit_slides_across_the_hour_boundary(acme):
+    """5/hour per address is any 60 minutes, not a clock hour: five applications just before
+    11:00 still block a sixth just after it, until the first one is an hour old."""
+    client = anonymous(acme)
+
+    def apply(i):
+        data = form_data(company_name=f"Slide {i}", website=f"https://slide{i}.example")
+        return post_form(client, data).status_code
+
+    start = datetime(2026, 3, 2, 10, 50, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        for i in range(5):
+            assert apply(i) == 302
+            traveller.shift(timedelta(minutes=2))  # 10:50 ... 10:58
+        traveller.move_to(start.replace(hour=11, minute=5))
+        assert apply(5) == 429
+        traveller.move_to(start + timedelta(hours=1, seconds=1))
+        assert apply(6) == 302
+    with tenant_context(acme.tenant):
+        assert Application.objects.count() == 6
 
 
 def test_the_rate_limit_is_per_tenant(acme, globex):

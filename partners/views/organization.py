@@ -12,11 +12,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from tenancy import access
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
+from tenancy.ratelimit import ratelimit
 from tenancy.views import apply_errors, require_tenant
 
 from ..forms.organization import (
@@ -34,7 +34,7 @@ from ..services import applications as application_services
 from ..services import organization as services
 
 DIRECTORY_PAGE_SIZE = 50
-# Public application form: at most this many submissions per IP and tenant.
+# Public application form: at most this many submissions per IP and tenant in any sliding hour.
 APPLY_RATE = "5/h"
 # Labels for the profile card's list fields (stored as codes).
 PROFILE_LABELS = {"region_choices": Region.choices, "type_choices": PartnerType.choices}
@@ -285,7 +285,7 @@ def _apply_rate_key(group, request) -> str:
     return f"{tenant.pk if tenant else '-'}:{request.META.get('REMOTE_ADDR', '')}"
 
 
-@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST", block=False)
+@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST")
 def partner_apply(request):
     """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit. Whether
     the company is new or already known, the applicant sees the same thank-you page."""
