@@ -18,6 +18,7 @@ from partners.models import (
 )
 from tenancy.context import tenant_context
 from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,6 +100,6 @@ def test_prospect_applies_admin_approves_and_partner_is_in_the_directory_with_it
 
     # Filtering the directory (htmx) keeps it there.
     page.select_option("select[name=state]", "approved")
-    page.wait_for_function("window.location.search.includes('state=approved')")
+    wait_until(page, "window.location.search.includes('state=approved')")
     page.locator(f"#partner-table tr[data-partner='{partner.uuid}']").wait_for()
     assert page.locator("#partner-table tbody tr").count() == 1
