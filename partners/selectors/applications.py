@@ -23,12 +23,17 @@ def applications_to_review(actor: Actor) -> QuerySet[Application]:
     )
 
 
-def application_for_actor(actor: Actor, application_uuid) -> Application:
-    """One application on a partner the actor may see. DoesNotExist → 404."""
+def applications_for(actor: Actor) -> QuerySet[Application]:
+    """Every application on partners the actor may see, newest first."""
     return (
         Application.objects.filter(
             partner__in=partner_organizations_for(actor).order_by().values("pk")
         )
         .select_related("partner", "partner__channel_manager", "decided_by")
-        .get(uuid=application_uuid)
+        .order_by("-submitted_at")
     )
+
+
+def application_for_actor(actor: Actor, application_uuid) -> Application:
+    """One application on a partner the actor may see. DoesNotExist → 404."""
+    return applications_for(actor).get(uuid=application_uuid)

@@ -368,3 +368,70 @@ def test_the_migration_resolves_existing_duplicates_keeping_the_oldest(acme):
     assert older.domain == "partner-x.example"
     assert newer.domain == "" and newer.website  # the website is kept
     assert elsewhere.domain == "mixed.example"
+
+
+# --- The same review over the API ---------------------------------------------------------------
+
+API = "/api/v1/partner-applications/"
+
+
+def api_url(application, action=""):
+    return f"{API}{application.uuid}/{action + '/' if action else ''}"
+
+
+def test_api_lists_applications_to_review_in_the_callers_scope(acme):
+    mine = held_application(acme)
+    held_application(acme, partner=acme.other_partner, company_name="Other Co")
+    held_application(acme, held_for_review=False, company_name="Normal Co")
+    admin = acme.api(acme.admin).get(API, {"to_review": "true"})
+    assert admin.status_code == 200
+    assert {row["company_name"] for row in admin.json()["results"]} == {
+        "Bluefin Cloud Partners",
+        "Other Co",
+    }
+    manager = acme.api(acme.manager).get(API, {"to_review": "true"}).json()["results"]
+    assert [row["id"] for row in manager] == [str(mine.uuid)]
+    assert manager[0]["partner"] == str(acme.partner.uuid) and manager[0]["held_for_review"]
+    assert manager[0]["regions"] == ["EMEA", "NA"] and manager[0]["hq_country"] == "DE"
+
+
+def test_api_merge_create_and_reject(acme, django_capture_on_commit_callbacks):
+    merged = held_application(acme)
+    response = acme.api(acme.admin).post(
+        api_url(merged, "merge"), {"fields_to_take": ["employee_band"], "contact_role": ""}
+    )
+    assert response.status_code == 200 and response.json()["decision"] == "merged"
+    acme.partner.refresh_from_db()
+    assert acme.partner.employee_band == "51"
+
+    other = held_application(acme, website="", domain="", company_name="Bluefin Two")
+    response = acme.api(acme.admin).post(
+        api_url(other, "create-prospect"), {"name": "Bluefin Two", "website": ""}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["held_for_review"] and body["partner_name"] == "Bluefin Two"
+
+    rejected = held_application(acme, company_name="Bluefin Three")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = acme.api(acme.manager).post(api_url(rejected, "reject"), {"reason": "No."})
+    assert response.status_code == 200 and response.json()["decision"] == "rejected"
+    assert mail.outbox[-1].to == ["jana@bluefin.example"]
+
+
+def test_api_refuses_bad_input_wrong_roles_and_other_tenants(acme, globex):
+    application = held_application(acme)
+    admin = acme.api(acme.admin)
+    bad = admin.post(api_url(application, "merge"), {"fields_to_take": ["state"]})
+    assert bad.status_code == 400 and "fields_to_take" in bad.json()
+    assert acme.api(acme.marketing).post(api_url(application, "reject")).status_code == 403
+    assert acme.api(acme.partner_admin).get(API).status_code == 403
+    foreign = held_application(globex)
+    assert admin.get(api_url(foreign)).status_code == 404
+    assert admin.post(api_url(foreign, "reject")).status_code == 404
+    application.refresh_from_db()
+    assert application.decided_at is None
+    twice = admin.post(api_url(application, "reject"))
+    assert twice.status_code == 200
+    again = admin.post(api_url(application, "merge"), {"fields_to_take": []})
+    assert again.status_code == 400 and "already been dealt with" in str(again.json())
