@@ -65,7 +65,7 @@ class PartnerApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         description="The application is another company: it becomes a new prospect in "
         "“applied” under the given name and website, decided later like any application.",
     )
-    @action(detail=True, methods=["post"], url_path="create-prospect")
+    @action(detail=True, methods=["post"], url_path="create-prospect", url_name="create_prospect")
     def create_prospect(self, request, id=None):
         application = self.get_object()
         payload = s.ApplicationCreateProspectSerializer(data=request.data)
