@@ -1,5 +1,5 @@
 """Writes for partner organisations: profile, lifecycle (one transitions table), contacts, and the
-public application form that turns a company into a prospect."""
+decision email of an application (the public form itself: services/applications.py)."""
 
 from __future__ import annotations
 
