@@ -128,7 +128,12 @@ def partner_program_objects(world) -> dict:
         tenant=tenant, partner=partner, name="N", email="n@x.test"
     )
     application = pm.Application.objects.create(
-        tenant=tenant, partner=partner, contact_name="N", contact_email="n@x.test"
+        tenant=tenant,
+        partner=partner,
+        contact_name="N",
+        contact_email="n@x.test",
+        held_for_review=True,
+        partner_types=["reseller"],
     )
     rate = pm.ExchangeRate.objects.create(tenant=tenant, currency="EUR", rate="1.08")
     return {
@@ -160,6 +165,7 @@ def partner_program_objects(world) -> dict:
         "partner-contact": contact.uuid,
         "application_uuid": application.uuid,
         "application": application.uuid,
+        "partner-application": application.uuid,
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 from onboarding.models import TourState
 from tenancy.context import tenant_context
 from tenancy.tests.factories import PASSWORD
+from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,8 @@ def advance_to(page, title: str) -> None:
         if current == title:
             return
         page.click(".driver-popover-next-btn")
-        page.wait_for_function(
+        wait_until(
+            page,
             "(t) => document.querySelector('.driver-popover-title')?.textContent.trim() !== t",
             arg=current,
         )
@@ -47,9 +49,10 @@ def test_tour_shows_once_then_replays_from_the_help_menu(live_server, page, acme
     assert "Welcome to the partner portal" in popover.inner_text()
     # Next, next...: the Learning stop highlights the navbar's Learning menu (data-tour-group).
     advance_to(page, "Learning")
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('.driver-active-element')]"
-        ".some((e) => (e.dataset.tourGroup || '').split(' ').includes('portal_learning'))"
+        ".some((e) => (e.dataset.tourGroup || '').split(' ').includes('portal_learning'))",
     )
     page.wait_for_timeout(500)  # let the popover settle on its new target
 
@@ -78,9 +81,10 @@ def test_tour_shows_once_then_replays_from_the_help_menu(live_server, page, acme
     # Through to the last stop: the Help menu.
     advance_to(page, "Help")
     assert page.locator(".driver-popover-next-btn").inner_text().strip() == "Done"
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('.driver-active-element')]"
-        ".some((e) => e.dataset.tour === 'help')"
+        ".some((e) => e.dataset.tour === 'help')",
     )
     page.click(".driver-popover-next-btn")
     popover.wait_for(state="detached")

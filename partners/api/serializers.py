@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import (
+    Application,
     ContactRole,
     EmployeeBand,
     LifecycleEvent,
@@ -19,6 +20,8 @@ from ..models import (
     RevenueBand,
     SalesMotion,
 )
+from ..services.applications import MERGEABLE_FIELDS
+from ..services.organization import CHANNEL_MANAGER_REFUSED
 
 
 def plain_choice(choices, **kwargs) -> serializers.ChoiceField:
@@ -131,8 +134,8 @@ class PartnerProfileUpdateSerializer(serializers.Serializer):
         if value is None:
             return None
         user = get_user_model().objects.filter(email__iexact=value).first()
-        if user is None:
-            raise serializers.ValidationError(_("No user with this email."))
+        if user is None:  # the same words as a user who is not a manager here
+            raise serializers.ValidationError(CHANNEL_MANAGER_REFUSED)
         return user
 
 
@@ -197,3 +200,65 @@ class PartnerDirectoryQuerySerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=0, max_value=100
     )
     sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, default="name")
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    """An application: what was submitted, the partner it created or matched, the decision."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    partner = serializers.UUIDField(source="partner.uuid", read_only=True)
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    hq_country = serializers.CharField(source="hq_country.code", read_only=True, default="")
+    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "partner",
+            "partner_name",
+            "held_for_review",
+            "company_name",
+            "website",
+            "domain",
+            "hq_country",
+            "regions",
+            "employee_band",
+            "partner_types",
+            "skills",
+            "contact_name",
+            "contact_email",
+            "contact_title",
+            "message",
+            "submitted_at",
+            "decision",
+            "decision_reason",
+            "decided_at",
+            "decided_by",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationMergeSerializer(serializers.Serializer):
+    fields_to_take = serializers.ListField(
+        child=plain_choice([(f, f) for f in MERGEABLE_FIELDS]),
+        required=False,
+        default=list,
+        help_text=_("The submitted values to take into the partner."),
+    )
+    contact_role = plain_choice(
+        ContactRole.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Add the applicant as a contact with this role (blank: do not)."),
+    )
+
+
+class ApplicationCreateProspectSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    website = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+class ApplicationRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -426,10 +426,51 @@ def _contact(partner, rng, role=ContactRole.PRIMARY) -> PartnerContact:
     return contact
 
 
+def _submitted(partner) -> dict:
+    """What the form received: the profile the applicant typed (the partner was made from it)."""
+    return {
+        "company_name": partner.name,
+        "website": partner.website,
+        "domain": partner.domain,
+        "hq_country": partner.hq_country,
+        "regions": partner.regions,
+        "employee_band": partner.employee_band,
+        "partner_types": partner.partner_types,
+        "skills": partner.skills,
+    }
+
+
+def _held_application(rng) -> None:
+    """One submission naming a prospect staff already entered, waiting at /console/applications/
+    (the form changed nothing of the prospect)."""
+    if Application.objects.filter(held_for_review=True).exists():
+        return
+    prospect = PartnerOrganization.objects.filter(state=S.PROSPECT).order_by("name").first()
+    if prospect is None:
+        return
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    Application.objects.create(
+        partner=prospect,
+        held_for_review=True,
+        **{
+            **_submitted(prospect),
+            "company_name": f"{prospect.name} Group",
+            "employee_band": "51",
+            "skills": [*prospect.skills[:1], "Managed services"],
+        },
+        contact_name=f"{first} {last}",
+        contact_email=f"{first.lower()}.{last.lower()}@{prospect.domain}",
+        contact_title="Head of partnerships",
+        message=rng.choice(MESSAGES),
+        submitted_at=timezone.now() - timedelta(days=2),
+    )
+
+
 def _application(partner, contact, rng, *, submitted, state: str) -> None:
     decided = {S.APPLIED: "", S.RETIRED: "rejected"}.get(state, "approved")
     Application.objects.create(
         partner=partner,
+        **_submitted(partner),
         contact_name=contact.name,
         contact_email=contact.email,
         contact_title=contact.title,
@@ -515,3 +556,4 @@ def seed(tenant, *, staff) -> None:
             rng=row_rng,
             started=started,
         )
+    _held_application(random.Random(f"held-{tenant.slug}"))

@@ -3,6 +3,7 @@ from .imports import ImportStatus, PartnerImport
 from .ipp import CriterionField, CriterionGroup, IdealPartnerProfile, IppCriterion, Operator
 from .organization import (
     Application,
+    ApplicationDecision,
     ContactRole,
     EmployeeBand,
     LifecycleEvent,
@@ -22,6 +23,7 @@ from .tiers import LeadPriority, ProgramSettings, ProposalStatus, Tier, TierChan
 
 __all__ = [
     "Application",
+    "ApplicationDecision",
     "ContactRole",
     "CriterionField",
     "CriterionGroup",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -142,6 +144,13 @@ class PartnerOrganization(TenantOwnedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="partnerorg_unique_name"),
+            # One partner per website domain in a tenant: the public form and imports match on it.
+            models.UniqueConstraint(
+                "tenant",
+                Lower("domain"),
+                condition=~Q(domain=""),
+                name="partnerorg_unique_domain",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "channel_manager"], name="partnerorg_manager"),
@@ -212,12 +221,36 @@ class LifecycleEvent(TenantOwnedModel):
         return f"{self.partner}: {self.from_state or '∅'} → {self.to_state}"
 
 
+class ApplicationDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    MERGED = "merged", _("Merged into the existing partner")
+
+
 class Application(TenantOwnedModel):
-    """A submission of the public application form, linked to the prospect it created or updated."""
+    """A submission of the public application form, with what the applicant typed.
+
+    A company nobody knew becomes a prospect in "applied" (`partner` is that prospect). A
+    submission whose website domain or company name matches an existing partner changes nothing:
+    it is held beside that partner (`held_for_review`) until staff merge it, create a new prospect
+    from it or reject it — an anonymous form never edits a record staff keep.
+    """
 
     partner = models.ForeignKey(
         PartnerOrganization, on_delete=models.CASCADE, related_name="applications"
     )
+    held_for_review = models.BooleanField(default=False)
+    # What was submitted (the partner's own fields are staff's; these stay as typed).
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    domain = models.CharField(_("domain"), max_length=253, blank=True)
+    hq_country = CountryField(_("HQ country"), blank=True)
+    regions = models.JSONField(_("regions served"), default=list, blank=True)
+    employee_band = models.CharField(
+        _("employees"), max_length=8, choices=EmployeeBand.choices, blank=True
+    )
+    partner_types = models.JSONField(_("partner types"), default=list, blank=True)
+    skills = models.JSONField(_("specialisations / skills"), default=list, blank=True)
     contact_name = models.CharField(max_length=200)
     contact_email = models.EmailField()
     contact_title = models.CharField(max_length=120, blank=True)
@@ -225,12 +258,15 @@ class Application(TenantOwnedModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision = models.CharField(max_length=16, blank=True)  # "approved" / "rejected"
+    decision = models.CharField(max_length=16, choices=ApplicationDecision.choices, blank=True)
     decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["tenant", "-submitted_at"], name="application_recent")]
 
     def __str__(self) -> str:
-        return f"Application of {self.partner}"
+        return f"Application of {self.company_name or self.partner}"

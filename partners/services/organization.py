@@ -1,5 +1,5 @@
 """Writes for partner organisations: profile, lifecycle (one transitions table), contacts, and the
-public application form that turns a company into a prospect."""
+decision email of an application (the public form itself: services/applications.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,7 +142,9 @@ def partner_transition(
 def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved: bool, reason):
     application = (
         Application.objects.select_for_update()
-        .filter(partner=partner, decided_at__isnull=True)
+        # Held applications (they matched this partner; nothing was changed) are decided on
+        # their own review page, never by the partner's lifecycle.
+        .filter(partner=partner, decided_at__isnull=True, held_for_review=False)
         .order_by("-submitted_at")
         .first()
     )
@@ -180,6 +182,10 @@ def application_decision_email_send(*, application_id: int) -> None:
     context = {
         "application": application,
         "partner": application.partner,
+        # A held application matched someone else's record: its name for the company is theirs.
+        "company": application.company_name
+        if application.held_for_review
+        else application.partner.name,
         "tenant": tenant,
         "manager": application.partner.channel_manager,
     }
@@ -292,6 +298,23 @@ def _check_unique(partner: PartnerOrganization) -> None:
         )
 
 
+def _save_unique(partner: PartnerOrganization, **save_kwargs: Any) -> None:
+    """Save after `_check_unique`; when a concurrent save took the same name or domain first (the
+    database's unique constraints), answer the same field error, not a database error."""
+    _check_unique(partner)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            partner.save(**save_kwargs)
+    except IntegrityError:
+        _check_unique(partner)
+        raise
+
+
+# One answer whether the email is unknown, another tenant's or not a manager here: the field must
+# not tell anyone which people have accounts.
+CHANNEL_MANAGER_REFUSED = gettext_lazy("Choose a channel manager or program admin of this program.")
+
+
 def _check_channel_manager(user) -> None:
     from tenancy.models import Membership
     from tenancy.roles import Role
@@ -301,9 +324,7 @@ def _check_channel_manager(user) -> None:
     if not Membership.objects.filter(
         user=user, is_active=True, role__in=(Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
     ).exists():
-        raise ValidationError(
-            {"channel_manager": _("Choose a channel manager or program admin of this program.")}
-        )
+        raise ValidationError({"channel_manager": CHANNEL_MANAGER_REFUSED})
 
 
 def may_edit_profile(actor: Actor, partner: PartnerOrganization) -> bool:
@@ -351,8 +372,7 @@ def partner_update_profile(
     if not changed:
         return partner
     partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
-    _check_unique(partner)
-    partner.save()
+    _save_unique(partner)
     audit_record(
         actor=actor,
         action="partner.profile_updated",
@@ -416,8 +436,7 @@ def partner_organization_create(
     )
     _check_channel_manager(channel_manager)
     partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
-    _check_unique(partner)
-    partner.save()
+    _save_unique(partner)
     _write_event(
         partner,
         from_state="",
@@ -485,127 +504,3 @@ def partner_contact_remove(*, actor: Actor, contact: PartnerContact) -> None:
     audit_record(
         actor=actor, action="partner.contact_removed", target=partner, changes={"email": email}
     )
-
-
-# --- The public application form ---------------------------------------------------------------
-
-
-def _applicant_label(contact_email: str) -> str:
-    return _("%(email)s (application form)") % {"email": contact_email}
-
-
-@transaction.atomic
-def application_submit(
-    *,
-    company_name: str,
-    website: str,
-    contact_name: str,
-    contact_email: str,
-    partner_types: list[str],
-    country: str = "",
-    regions: list[str] | None = None,
-    employee_band: str = "",
-    skills: list[str] | None = None,
-    contact_title: str = "",
-    message: str = "",
-    ip_address: str | None = None,
-) -> Application:
-    """A company applies to the current tenant's program (anonymous: no actor).
-
-    De-duplicated by the website's domain: a known prospect is updated and moves to applied; a
-    company already further along (or refused) gets a clear message and nothing is written.
-    """
-    tenant = require_current_tenant()
-    contact_email = contact_email.strip().lower()
-    domain = normalize_domain(website)
-    if not domain or not _DOMAIN_RE.match(domain):
-        raise ValidationError({"website": _("Enter your company's website, e.g. example.com.")})
-    partner_types = _clean_list(partner_types, choices=PartnerType.values)
-    if not partner_types:
-        raise ValidationError({"partner_types": _("Choose at least one way to partner with us.")})
-    profile = {
-        "website": website,
-        "hq_country": country,
-        "regions": regions or [],
-        "employee_band": employee_band,
-        "partner_types": partner_types,
-        "partner_type": partner_types[0],
-    }
-    by_label = _applicant_label(contact_email)
-    existing = PartnerOrganization.objects.select_for_update().filter(domain=domain).first()
-    if existing is not None and existing.state != S.PROSPECT:
-        raise ValidationError(
-            _(
-                "%(domain)s is already known to our partner program (or has already applied). "
-                "If you work there, ask your channel manager or contact %(support)s."
-            )
-            % {"domain": domain, "support": tenant.support_email or _("our partner team")}
-        )
-    if existing is not None:
-        partner = existing
-        profile["skills"] = _clean_list([*partner.skills, *(skills or [])])
-        if partner.partner_type:  # staff chose the primary type; keep it, add the new ones
-            profile["partner_type"] = partner.partner_type
-        _apply_profile(partner, profile)
-        partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
-        partner.save()
-        _move(
-            partner,
-            to_state=S.APPLIED,
-            reason=_("Submitted the application form."),
-            by=None,
-            by_label=by_label,
-        )
-    else:
-        partner = PartnerOrganization(tenant=tenant, source=PartnerSource.APPLICATION)
-        _apply_profile(partner, {"name": company_name, "skills": skills or [], **profile})
-        partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
-        if PartnerOrganization.objects.filter(name__iexact=partner.name).exists():
-            raise ValidationError(
-                {
-                    "company_name": _(
-                        "A company with this name is already in our program. If it is yours, "
-                        "use the same website address as on our records."
-                    )
-                }
-            )
-        partner.state = S.APPLIED
-        partner.save()
-        _write_event(
-            partner,
-            from_state="",
-            to_state=S.APPLIED,
-            reason=_("Submitted the application form."),
-            by=None,
-            by_label=by_label,
-        )
-    application = Application(
-        tenant=tenant,
-        partner=partner,
-        contact_name=contact_name.strip(),
-        contact_email=contact_email.strip().lower(),
-        contact_title=contact_title.strip(),
-        message=message.strip(),
-        ip_address=ip_address,
-    )
-    application.full_clean(exclude=["tenant", "uuid", "partner"])
-    application.save()
-    if not PartnerContact.objects.filter(
-        partner=partner, email__iexact=application.contact_email
-    ).exists():
-        PartnerContact.objects.create(
-            tenant=tenant,
-            partner=partner,
-            name=application.contact_name,
-            email=application.contact_email,
-            title=application.contact_title,
-            role=ContactRole.PRIMARY,
-        )
-    audit_record(
-        actor=access.Actor(tenant=tenant),
-        action="partner_application.submitted",
-        target=partner,
-        changes={"domain": domain, "merged": existing is not None, "by": by_label},
-    )
-    _rescore(partner)
-    return application

@@ -12,6 +12,7 @@ import pytest
 from partners.models import IppCriterion, PartnerOrganization
 from tenancy.context import tenant_context
 from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +29,8 @@ def refit(page, select, value):
     htmx has wired them: a choice made while the swap settles reaches no listener."""
     with page.expect_response(lambda response: "/ipp/form-fields/" in response.url):
         select.select_option(value)
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    wait_until(
+        page, "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
     )
 
 
@@ -79,9 +80,10 @@ def test_admin_builds_a_criterion_with_a_form_that_fits_the_rule(live_server, pa
     # "Willing to co-market" needs no value: the value input disappears.
     form = page.locator("#add-criterion form")
     form.locator("select[name=field]").select_option("co_marketing")
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => !document.querySelector('#add-criterion [name=value]')"
-        " && document.querySelector('#add-criterion select[name=operator]').value === 'is_true'"
+        " && document.querySelector('#add-criterion select[name=operator]').value === 'is_true'",
     )
     shot(page, "ipp-editor-saved")
 

@@ -98,6 +98,22 @@ def test_program_admin_reassigns_the_channel_manager(acme):
     assert response.status_code == 200 and response.json()["channel_manager"] == acme.manager.email
 
 
+def test_the_channel_manager_field_does_not_tell_who_has_an_account(acme, globex):
+    """An unknown email, another tenant's manager and a user here who is not a manager get the
+    same answer, so the field cannot be used to find out who is known."""
+    api = acme.api(acme.admin)
+    answers = [
+        api.patch(url(acme.other_partner), {"channel_manager": email})
+        for email in ("nobody@nowhere.example", globex.manager.email, acme.partner_admin.email)
+    ]
+    assert [r.status_code for r in answers] == [400, 400, 400]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert answers[0].json() == {
+        "channel_manager": ["Choose a channel manager or program admin of this program."]
+    }
+    assert reload(acme, acme.other_partner).channel_manager is None
+
+
 @pytest.mark.parametrize("role", ["partner_sales", "marketing", "executive"])
 def test_wrong_roles_cannot_patch(acme, role):
     response = acme.api(getattr(acme, role)).patch(url(acme.partner), {"description": "x"})

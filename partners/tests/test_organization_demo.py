@@ -79,7 +79,12 @@ def test_demo_partners_cover_every_state_and_type_and_seeding_twice_changes_noth
         for name in existing:
             seeded = PartnerOrganization.objects.get(name=name)
             assert seeded.state == LifecycleState.ACTIVE and seeded.legal_name
-        assert Application.objects.filter(decision="").count() == 6  # the applied ones
+        applied = Application.objects.filter(decision="", held_for_review=False)
+        assert applied.count() == 6  # the applied ones
+        # One submission naming a known prospect waits for review; it changed nothing of it.
+        held = Application.objects.get(held_for_review=True)
+        assert held.partner.state == LifecycleState.PROSPECT
+        assert held.company_name != held.partner.name
         assert Application.objects.filter(decision="rejected").exists()
         assert PartnerContact.objects.count() >= 40
 

@@ -1,7 +1,10 @@
 """Recruitment: the public application form (valid, duplicate, bot, flood) and the console
 pipeline board where managers approve or reject applicants."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -136,63 +139,119 @@ def test_missing_fields_are_shown_and_nothing_is_lost(acme):
         assert not PartnerOrganization.objects.filter(domain="bluefin.example").exists()
 
 
-def test_an_application_for_a_known_prospect_merges_into_it(acme):
-    prospect = PartnerOrganizationFactory(
-        tenant=acme.tenant,
-        name="Bluefin GmbH",
-        domain="bluefin.example",
-        website="https://bluefin.example",
-        partner_type="isv",
-        partner_types=["isv"],
-        skills=["Helm"],
-        channel_manager=acme.manager,
-    )
-    response = post_form(anonymous(acme), form_data())
-    assert response.status_code == 302
-    with tenant_context(acme.tenant):
-        assert PartnerOrganization.objects.filter(domain="bluefin.example").count() == 1
-        partner = PartnerOrganization.objects.get(pk=prospect.pk)
-        application = Application.objects.get()
-        events = list(LifecycleEvent.objects.filter(partner=partner))
-    assert application.partner == partner
-    assert partner.state == S.APPLIED
-    assert partner.name == "Bluefin GmbH"  # staff's name for it stays
-    assert partner.channel_manager == acme.manager
-    assert partner.partner_type == "isv" and set(partner.partner_types) == {
-        "isv",
-        "msp",
-        "reseller",
+PROFILE_FIELDS = (
+    "name",
+    "website",
+    "domain",
+    "hq_country",
+    "regions",
+    "employee_band",
+    "partner_type",
+    "partner_types",
+    "skills",
+    "state",
+    "state_changed_at",
+    "channel_manager_id",
+    "ipp_score",
+)
+
+
+def snapshot(partner) -> dict:
+    partner.refresh_from_db()
+    return {field: getattr(partner, field) for field in PROFILE_FIELDS}
+
+
+def staff_prospect(world, **overrides):
+    """A prospect staff entered, with a full profile and their own primary contact."""
+    values = {
+        "tenant": world.tenant,
+        "name": "Bluefin GmbH",
+        "domain": "bluefin.example",
+        "website": "https://bluefin.example",
+        "hq_country": "AT",
+        "regions": ["APAC"],
+        "employee_band": "1001",
+        "partner_type": "isv",
+        "partner_types": ["isv"],
+        "skills": ["Helm"],
+        "channel_manager": world.manager,
+        **overrides,
     }
-    assert partner.skills[0] == "Helm" and "Kubernetes" in partner.skills
-    assert partner.regions == ["EMEA", "NA"]
-    assert [(e.from_state, e.to_state) for e in events] == [(S.PROSPECT, S.APPLIED)]
+    partner = PartnerOrganizationFactory(**values)
+    with tenant_context(world.tenant):
+        PartnerContact.objects.create(
+            tenant=world.tenant, partner=partner, name="Staff Contact", email="cto@bluefin.example"
+        )
+    return partner
 
 
-@pytest.mark.parametrize("state", [S.APPLIED, S.ACTIVE, S.RETIRED, S.SUSPENDED])
-def test_an_application_for_a_company_further_along_is_refused_with_a_message(acme, state):
-    existing = PartnerOrganizationFactory(
-        tenant=acme.tenant, name="Bluefin AG", domain="bluefin.example", state=state
-    )
-    response = post_form(anonymous(acme), form_data(website="http://bluefin.example"))
-    assert response.status_code == 400
-    errors = " ".join(response.context["form"].non_field_errors())
-    assert "bluefin.example is already known to our partner program" in errors
+def test_an_application_for_a_known_prospect_changes_nothing_and_is_held_for_review(acme):
+    """The finding: an anonymous application with a staff prospect's domain replaced its country,
+    regions, size and website, added types and skills, moved it to applied and added the
+    applicant as PRIMARY contact. Now the record stays as staff left it."""
+    prospect = staff_prospect(acme)
+    before = snapshot(prospect)
+    response = post_form(anonymous(acme), form_data())
+    assert response.status_code == 302 and response["Location"] == reverse("partner_apply_done")
+    assert snapshot(prospect) == before
     with tenant_context(acme.tenant):
         assert PartnerOrganization.objects.filter(domain="bluefin.example").count() == 1
-        assert PartnerOrganization.objects.get(pk=existing.pk).state == state
-        assert not Application.objects.exists()
+        contacts = list(PartnerContact.objects.filter(partner=prospect).values_list("email"))
+        assert not LifecycleEvent.objects.filter(partner=prospect).exists()
+        application = Application.objects.get()
+        assert AuditEvent.objects.filter(
+            action="partner_application.held", target_id=str(prospect.uuid)
+        ).exists()
+    assert contacts == [("cto@bluefin.example",)]
+    # What was submitted is kept on the application, beside the partner it matched.
+    assert application.partner == prospect and application.held_for_review
+    assert application.decision == "" and application.decided_at is None
+    assert application.company_name == "Bluefin Cloud Partners"
+    assert application.domain == "bluefin.example"
+    assert application.hq_country.code == "DE" and application.regions == ["EMEA", "NA"]
+    assert application.partner_types == ["msp", "reseller"]
+    assert application.skills == ["Kubernetes", "Terraform"]
+    assert application.employee_band == "51"
+    assert application.contact_email == "jana@bluefin.example"
+
+
+@pytest.mark.parametrize("state", [S.PROSPECT, S.APPLIED, S.ACTIVE, S.RETIRED, S.SUSPENDED])
+def test_the_applicant_cannot_tell_a_known_company_from_a_new_one(acme, state):
+    existing = staff_prospect(acme, state=state)
+    before = snapshot(existing)
+    known = post_form(anonymous(acme), form_data(website="http://BLUEFIN.example/x"))
+    new = post_form(
+        anonymous(acme), form_data(company_name="Nobody Yet", website="https://nobody.example")
+    )
+    assert (known.status_code, known["Location"]) == (new.status_code, new["Location"])
+    assert (known.status_code, known["Location"]) == (302, reverse("partner_apply_done"))
+    assert snapshot(existing) == before
+    with tenant_context(acme.tenant):
+        held = Application.objects.get(held_for_review=True)
+        assert held.partner == existing
+        assert PartnerOrganization.objects.get(domain="nobody.example").state == S.APPLIED
 
 
 def test_the_same_domain_in_another_tenant_does_not_count(acme, globex):
     PartnerOrganizationFactory(tenant=globex.tenant, domain="bluefin.example", active=True)
     assert post_form(anonymous(acme), form_data()).status_code == 302
+    with tenant_context(acme.tenant):
+        assert PartnerOrganization.objects.get(domain="bluefin.example").state == S.APPLIED
+        assert not Application.objects.get().held_for_review
 
 
-def test_a_new_company_with_a_taken_name_is_told_so(acme):
-    PartnerOrganizationFactory(tenant=acme.tenant, name="Bluefin Cloud Partners", active=True)
-    response = post_form(anonymous(acme), form_data())
-    assert response.status_code == 400
-    assert "company_name" in response.context["form"].errors
+def test_a_new_domain_with_a_known_company_name_is_held_not_refused(acme):
+    existing = PartnerOrganizationFactory(
+        tenant=acme.tenant, name="Bluefin Cloud Partners", active=True
+    )
+    before = snapshot(existing)
+    response = post_form(anonymous(acme), form_data(company_name="bluefin  cloud partners"))
+    assert response.status_code == 302 and response["Location"] == reverse("partner_apply_done")
+    assert snapshot(existing) == before
+    with tenant_context(acme.tenant):
+        assert not PartnerOrganization.objects.filter(domain="bluefin.example").exists()
+        application = Application.objects.get()
+    assert application.held_for_review and application.partner == existing
 
 
 def test_a_bot_filling_the_honeypot_is_rejected_and_nothing_is_saved(acme):
@@ -214,6 +273,28 @@ def test_a_flood_from_one_address_is_rate_limited_with_429(acme):
     assert b"Please wait a little" in codes[-1].content
     with tenant_context(acme.tenant):
         assert Application.objects.count() == 5
+
+
+def test_the_limit_slides_across_the_hour_boundary(acme):
+    """5/hour per address is any 60 minutes, not a clock hour: five applications just before
+    11:00 still block a sixth just after it, until the first one is an hour old."""
+    client = anonymous(acme)
+
+    def apply(i):
+        data = form_data(company_name=f"Slide {i}", website=f"https://slide{i}.example")
+        return post_form(client, data).status_code
+
+    start = datetime(2026, 3, 2, 10, 50, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        for i in range(5):
+            assert apply(i) == 302
+            traveller.shift(timedelta(minutes=2))  # 10:50 ... 10:58
+        traveller.move_to(start.replace(hour=11, minute=5))
+        assert apply(5) == 429
+        traveller.move_to(start + timedelta(hours=1, seconds=1))
+        assert apply(6) == 302
+    with tenant_context(acme.tenant):
+        assert Application.objects.count() == 6
 
 
 def test_the_rate_limit_is_per_tenant(acme, globex):

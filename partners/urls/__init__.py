@@ -1,9 +1,10 @@
 """Partner-program URLs: each area keeps its own urlpatterns."""
 
-from . import imports, ipp, organization, program, roe, strategy, tiers
+from . import applications, imports, ipp, organization, program, roe, strategy, tiers
 
 urlpatterns = [
     *organization.urlpatterns,
+    *applications.urlpatterns,
     *program.urlpatterns,
     *ipp.urlpatterns,
     *tiers.urlpatterns,

@@ -12,12 +12,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from tenancy import access
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
 from tenancy.network import client_ip
+from tenancy.ratelimit import ratelimit
 from tenancy.views import apply_errors
 
 from ..forms.organization import (
@@ -29,11 +29,13 @@ from ..forms.organization import (
     TransitionForm,
 )
 from ..models import LifecycleState, PartnerContact, PartnerOrganization, PartnerType, Region
+from ..selectors import applications as application_selectors
 from ..selectors import organization as selectors
+from ..services import applications as application_services
 from ..services import organization as services
 
 DIRECTORY_PAGE_SIZE = 50
-# Public application form: at most this many submissions per IP and tenant.
+# Public application form: at most this many submissions per IP and tenant in any sliding hour.
 APPLY_RATE = "5/h"
 # Labels for the profile card's list fields (stored as codes).
 PROFILE_LABELS = {"region_choices": Region.choices, "type_choices": PartnerType.choices}
@@ -203,7 +205,12 @@ def _render_board(request, actor, *, error=None, error_partner=None, status=200)
         if request.htmx
         else "partners/organization/recruitment.html"
     )
-    context = {"columns": columns, "error": error, "error_partner": error_partner}
+    context = {
+        "columns": columns,
+        "error": error,
+        "error_partner": error_partner,
+        "to_review": application_selectors.applications_to_review(actor).count(),
+    }
     return render(request, template, context, status=status)
 
 
@@ -268,9 +275,10 @@ def _apply_rate_key(group, request) -> str:
     return f"{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
 
 
-@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST", block=False)
+@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST")
 def partner_apply(request):
-    """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit."""
+    """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit. Whether
+    the company is new or already known, the applicant sees the same thank-you page."""
     if getattr(request, "tenant", None) is None:
         raise Http404
     if request.method == "POST":
@@ -281,7 +289,9 @@ def partner_apply(request):
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                services.application_submit(**form.cleaned_data, ip_address=client_ip(request))
+                application_services.application_submit(
+                    **form.cleaned_data, ip_address=client_ip(request)
+                )
             except ValidationError as error:
                 apply_errors(form, error)
             else:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Errors under /api/ as JSON; NUL stripped from query strings and form bodies (Postgres).
     "tenancy.hardening.ApiJsonErrorsMiddleware",
@@ -277,6 +278,26 @@ STORAGES = {
 # Uploaded files and stored documents; tests point worker subprocesses at their own directory.
 MEDIA_ROOT = Path(env.str("PRM_MEDIA_ROOT", default=str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Scripts only from this site: no inline <script>, no on*= handlers, no eval (our JS lives in
+# static/js and reads data-* attributes). Styles allow inline: templates use style="" attributes
+# and htmx adds its indicator <style>. Images may come from https (tenant and partner logos are
+# URLs). form-action is left open on purpose: logins redirect between the platform and tenant
+# hosts, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -51,3 +51,21 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression (or `(arg) => ...` function) until it is truthy.
+
+    NOTE: Playwright's `page.wait_for_function` compiles its predicate with eval inside the page,
+    which our Content-Security-Policy (script-src 'self', no 'unsafe-eval') refuses; `evaluate`
+    goes through the DevTools protocol and is not subject to the policy.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(expression, arg):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        page.wait_for_timeout(50)

@@ -12,6 +12,7 @@ from django.core import mail
 from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,6 +87,6 @@ def test_console_navigation_follows_the_role(live_server, page, acme):
     rows = page.locator("#members-table tbody tr")
     assert rows.count() > 5
     page.fill("input[name=q]", acme.partner_presales.email)
-    page.wait_for_function("document.querySelectorAll('#members-table tbody tr').length === 1")
+    wait_until(page, "document.querySelectorAll('#members-table tbody tr').length === 1")
     assert acme.partner_presales.email in page.locator("#members-table").inner_text()
     assert "q=" in page.url  # the filter is in the address bar (hx-push-url)

@@ -18,6 +18,7 @@ from partners.models import (
 )
 from tenancy.context import tenant_context
 from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,6 +100,54 @@ def test_prospect_applies_admin_approves_and_partner_is_in_the_directory_with_it
 
     # Filtering the directory (htmx) keeps it there.
     page.select_option("select[name=state]", "approved")
-    page.wait_for_function("window.location.search.includes('state=approved')")
+    wait_until(page, "window.location.search.includes('state=approved')")
     page.locator(f"#partner-table tr[data-partner='{partner.uuid}']").wait_for()
     assert page.locator("#partner-table tbody tr").count() == 1
+
+
+def test_a_known_company_applies_and_its_manager_merges_only_what_is_right(live_server, page, acme):
+    """The anonymous form cannot change a prospect staff entered: the submission waits for
+    review, and the channel manager takes the values they trust into the partner."""
+    with tenant_context(acme.tenant):
+        PartnerOrganization.objects.filter(pk=acme.partner.pk).update(
+            domain="bluefin.example", website="https://bluefin.example", regions=["APAC"]
+        )
+
+    applicant = page.context.browser.new_context().new_page()
+    applicant.goto(url(live_server, acme, "/apply/"))
+    form = applicant.locator("#application-form")
+    form.locator("input[name=company_name]").fill("Bluefin Cloud Partners")
+    form.locator("input[name=website]").fill("https://www.bluefin.example/")
+    form.locator("select[name=country]").select_option("DE")
+    form.locator("input[name=regions][value=EMEA]").check()
+    form.locator("input[name=partner_types][value=msp]").check()
+    form.locator("select[name=employee_band]").select_option("51")
+    form.locator("input[name=contact_name]").fill("Jana Novak")
+    form.locator("input[name=contact_email]").fill("jana@bluefin.example")
+    form.locator("button[type=submit]").click()
+    applicant.wait_for_url(re.compile(r"/apply/thanks/$"))  # the same thank-you as anyone
+    applicant.context.close()
+    acme.partner.refresh_from_db()
+    assert acme.partner.regions == ["APAC"] and acme.partner.state == LifecycleState.PROSPECT
+
+    # The partner's channel manager (no MFA required for the role) reviews it.
+    page.goto(url(live_server, acme, "/accounts/login/"))
+    page.fill("input[name=login]", acme.manager.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/$"))
+    page.goto(url(live_server, acme, "/console/recruitment/"))
+    page.click("#applications-to-review-banner a")
+    page.wait_for_url(re.compile(r"/console/applications/$"))
+    page.click("#applications-to-review a:has-text('Bluefin Cloud Partners')")
+    page.locator("#application-comparison tr[data-field=regions].table-warning").wait_for()
+    merge = page.locator("#merge-form")
+    merge.locator("input[name=fields_to_take][value=regions]").check()
+    merge.locator("select[name=contact_role]").select_option("sales")
+    merge.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/console/partners/{acme.partner.uuid}/$"))
+    assert page.locator(".alert-success").count() == 1
+    acme.partner.refresh_from_db()
+    assert acme.partner.regions == ["APAC", "EMEA"]
+    assert acme.partner.hq_country == "" and acme.partner.state == LifecycleState.PROSPECT
+    assert "jana@bluefin.example" in page.locator("#partner-contacts").inner_text()

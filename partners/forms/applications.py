@@ -1,0 +1,59 @@
+"""Forms of the review of held applications: merge, create a new prospect, reject."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Application, ContactRole, PartnerOrganization
+from ..services.applications import MERGEABLE_FIELDS
+
+
+class ApplicationMergeForm(forms.Form):
+    fields_to_take = forms.MultipleChoiceField(
+        label=_("Take these submitted values"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Regions, partner types and skills are added to the partner's; other values "
+            "replace the partner's."
+        ),
+    )
+    contact_role = forms.ChoiceField(
+        label=_("Applicant as a contact"),
+        required=False,
+        choices=[("", _("Do not add the applicant as a contact"))] + ContactRole.choices,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields_to_take"].choices = [
+            (field, PartnerOrganization._meta.get_field(field).verbose_name.capitalize())
+            for field in MERGEABLE_FIELDS
+        ]
+
+
+class ApplicationCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name of the new prospect"), max_length=200)
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Each partner needs its own website domain."),
+    )
+
+    @classmethod
+    def for_application(cls, application: Application, data=None):
+        return cls(
+            data,
+            initial={"name": application.company_name, "website": application.website},
+        )
+
+
+class ApplicationRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (sent to the applicant)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
