@@ -98,3 +98,23 @@ def prune_processed_tasks(days: int = 30) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = ProcessedTask.objects.filter(processed_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Mail outbox (tenancy.emails) --------------------------------------------------------------
+
+
+# Not a TenantTask: the outbox row is the claim (a second delivery finds it no longer QUEUED), and
+# its steps must commit one by one around the SMTP hand-over (tenancy.outbox explains why).
+@shared_task(name="tenancy.tasks.deliver_email", acks_late=True)
+def deliver_email(*, email_id: int) -> str | None:
+    from .emails import email_deliver
+
+    return email_deliver(email_id=email_id)
+
+
+@shared_task(name="tenancy.tasks.sweep_mail_outbox")
+def sweep_mail_outbox() -> int:
+    """Beat (every minute): one query over all tenants for mail whose retry is due."""
+    from .emails import emails_sweep
+
+    return emails_sweep()

@@ -166,6 +166,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "tenancy.tasks.heartbeat", "schedule": 15.0},
     "prune-processed-tasks": {"task": "tenancy.tasks.prune_processed_tasks", "schedule": 3600.0},
+    # The mail outbox: retry failed mail when due, deliver mail whose enqueue was lost
+    # (tenancy/emails.py; one query over all tenants).
+    "mail-outbox": {"task": "tenancy.tasks.sweep_mail_outbox", "schedule": 60.0},
     # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py).
     "evaluate-tiers": {"task": "partners.tasks.tiers.evaluate_all_tenants", "schedule": 6 * 3600.0},
     # Recertification reminders before expiry, once per offset (enablement/certs/tasks.py).
@@ -306,7 +309,7 @@ SPECTACULAR_SETTINGS = {
         "DisputeOutcomeEnum": "dealreg.models.disputes.DisputeOutcome",
         "OnboardingRunStatusEnum": "onboarding.models.workflow.RunStatus",
         "OnboardingStepStatusEnum": "onboarding.models.workflow.StepStatus",
-        "OutboundEmailStatusEnum": "onboarding.models.mail.EmailStatus",
+        "OutboundEmailStatusEnum": "tenancy.outbox.DeliveryStatus",
     },
 }
 
