@@ -78,13 +78,6 @@ def enqueue(task: Task, *, tenant: Tenant, **kwargs: Any) -> None:
     transaction.on_commit(lambda: task.apply_async(kwargs=payload))
 
 
-@shared_task(base=TenantTask, bind=True, name="tenancy.tasks.send_invitation_email")
-def send_invitation_email(self, *, invitation_id: int) -> None:
-    from .services import invitation_send_email
-
-    invitation_send_email(invitation_id=invitation_id)
-
-
 @shared_task(name="tenancy.tasks.heartbeat")
 def heartbeat() -> str:
     """Fired by beat, run by a worker: /healthz shows that both are alive."""
