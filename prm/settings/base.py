@@ -176,7 +176,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enablement.certs.tasks.send_recert_reminders_all_tenants",
         "schedule": 3600.0,
     },
-    # Onboarding: re-run failed or stalled workflows and retry failed mail when due
+    # Onboarding: re-run failed or stalled workflows when due
     # (onboarding/tasks/workflow.py); send the 30-day cadence mail that is due (tasks/cadence.py).
     "onboarding-retry-due": {
         "task": "onboarding.tasks.workflow.retry_due_runs_all_tenants",
