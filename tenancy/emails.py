@@ -184,6 +184,15 @@ def email_enqueue(
     return row, True
 
 
+def emails_withdraw(*, kind: str, source_uuid: UUID, reason: str) -> int:
+    """Mail about `source_uuid` that is no longer true (e.g. a seat confirmation after the
+    cancellation): rows not yet handed to SMTP become SKIPPED, and no delivery will claim them.
+    A row already SENDING or SENT is beyond recall. Returns how many were withdrawn."""
+    return OutboundEmail.objects.filter(
+        kind=kind, source_uuid=source_uuid, status__in=outbox.PENDING_STATUSES
+    ).update(status=DeliveryStatus.SKIPPED, next_attempt_at=None, reason=reason[:300])
+
+
 def email_enqueue_message(
     message: EmailMultiAlternatives, *, kind: str, sensitive: bool = False, **fields
 ) -> list[OutboundEmail]:

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy
 from tenancy import access
 from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
-from tenancy.emails import Attachment, email_enqueue, mail_kind, person_address
+from tenancy.emails import (
+    Attachment,
+    email_enqueue,
+    emails_withdraw,
+    mail_kind,
+    person_address,
+)
 from tenancy.hosts import tenant_base_url, tenant_host
 from tenancy.models import Membership
 from tenancy.roles import VENDOR_ROLES
@@ -166,6 +172,12 @@ def registration_cancel(*, actor: Actor, registration: Registration) -> Registra
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.save(update_fields=["status", "cancelled_at"])
+    # A confirmation not yet delivered is no longer true: it is not sent.
+    emails_withdraw(
+        kind=REGISTRATION_CONFIRMED,
+        source_uuid=registration.uuid,
+        reason=_("Not sent: the registration was cancelled."),
+    )
     if not own:
         audit_record(actor=actor, action="live_registration.cancelled", target=registration)
     _fill_free_seats(session)
