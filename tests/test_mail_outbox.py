@@ -131,8 +131,8 @@ def queue_mail(world, to: str):
 
 def test_a_worker_killed_while_handing_a_mail_to_smtp_never_sends_it_twice(
     acme,
-    worker_queue,
-    stalling_smtp,  # noqa: F811
+    worker_queue,  # noqa: F811
+    stalling_smtp,
 ):
     controller, inbox = stalling_smtp
     first = spawn_worker(worker_queue, controller.port)

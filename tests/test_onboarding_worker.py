@@ -27,7 +27,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Invitation, OutboundEmail, ProcessedTask
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
-from tests.test_worker import smtp, wait_for, worker  # noqa: F401 - fixtures
+from tests.test_worker import smtp, wait_for, worker, worker_queue  # noqa: F401 - fixtures
 
 ACCEPT_URL = re.compile(r"http://acme\.localhost(?::\d+)?(/invitations/[^\s<>\"]+/)")
 
