@@ -23,8 +23,11 @@ def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys):
     assert "demo-pass-2026" in capsys.readouterr().out
 
 
-def test_password_reset_sends_an_email(acme, mailoutbox):
+def test_password_reset_sends_an_email(acme, mailoutbox, django_capture_on_commit_callbacks):
     from django.test import Client
 
-    Client(HTTP_HOST=acme.host()).post("/accounts/password/reset/", {"email": acme.manager.email})
+    with django_capture_on_commit_callbacks(execute=True):  # delivered after commit
+        Client(HTTP_HOST=acme.host()).post(
+            "/accounts/password/reset/", {"email": acme.manager.email}
+        )
     assert len(mailoutbox) == 1 and "/accounts/password/reset/key/" in mailoutbox[0].body

@@ -174,10 +174,13 @@ def test_a_queued_mail_that_was_never_enqueued_is_sent_by_the_sweep(
 
 
 def test_a_rolled_back_change_sends_nothing(acme, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            queue(acme)
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        queue(acme)
+        raise RuntimeError("the change failed")
     assert not OutboundEmail.objects.unscoped().exists() and mail.outbox == []
 
 
@@ -215,3 +218,24 @@ def test_the_sweep_does_not_pile_up_copies_while_the_worker_is_behind(acme, monk
     with time_machine.travel(later + timedelta(minutes=1), tick=False):
         assert sweep_mail_outbox.apply().get() == 0  # a minute later: not again
     assert enqueued == [{"email_id": row.pk}] and reload(row).status == EmailStatus.QUEUED
+
+
+def test_account_mail_goes_through_the_outbox_and_hides_its_link(
+    acme, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    client = Client(HTTP_HOST=acme.host())
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        response = client.post("/accounts/password/reset/", {"email": acme.manager.email})
+    assert response.status_code == 302
+    assert mail.outbox == []  # nothing leaves inside the request
+    with tenant_context(acme.tenant):
+        row = OutboundEmail.objects.get(recipient_email=acme.manager.email)
+    assert row.kind == "tenancy.account" and row.sensitive and row.status == EmailStatus.QUEUED
+    for deliver in pending:
+        deliver()
+    [message] = mail.outbox
+    assert "/accounts/password/reset/key/" in message.body
+    assert message.from_email.startswith("Acme Partner Program <")
+    assert reload(row).status == EmailStatus.SENT
