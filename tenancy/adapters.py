@@ -13,6 +13,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """Account mail (confirmation, password reset, security notices) goes through the mail
         outbox like every other mail: no SMTP in the request. Its links are credentials, so the
         mail log shows who and when, never the text."""
+        from .context import get_current_tenant
         from .emails import ACCOUNT, email_enqueue_message
 
         request = allauth_context.request
@@ -20,4 +21,6 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
         with transaction.atomic():
-            email_enqueue_message(message, kind=ACCOUNT, sensitive=True)
+            email_enqueue_message(
+                message, kind=ACCOUNT, sensitive=True, platform=get_current_tenant() is None
+            )

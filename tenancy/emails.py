@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from . import outbox
 from .access import Actor
 from .audit import audit_record
-from .context import get_current_tenant
+from .context import TenantNotSetError, get_current_tenant
 from .models import OutboundEmail, Tenant
 from .outbox import DeliveryStatus
 from .roles import Role
@@ -135,9 +135,11 @@ def email_enqueue(
     sensitive: bool = False,
     status: str = DeliveryStatus.QUEUED,
     reason: str = "",
-    tenant: Tenant | None = None,
+    platform: bool = False,
 ) -> tuple[OutboundEmail, bool]:
-    """Write one mail to one recipient in the current transaction (and tenant). A QUEUED row is
+    """Write one mail to one recipient in the current transaction and tenant (`platform=True`:
+    mail of the platform host, which has none -- e.g. a platform admin's password reset). A
+    QUEUED row is
     delivered by a worker once the transaction commits; a rolled-back change sends nothing. Any
     other status (skipped, unsubscribed; sent for a record of mail sent elsewhere, e.g. the demo) is
     only logged. With an idempotency key, a second call
@@ -146,7 +148,10 @@ def email_enqueue(
         raise ImproperlyConfigured(f"Unknown mail kind {kind!r}: declare it with mail_kind().")
     if status == DeliveryStatus.SENDING:
         raise ValueError("A new mail cannot start as SENDING.")
-    tenant = tenant or get_current_tenant()
+    tenant = get_current_tenant()
+    if tenant is None and not platform:
+        # Fail closed: mail written outside a tenant by mistake would be nobody's to see.
+        raise TenantNotSetError("email_enqueue needs the current tenant (or platform=True).")
     rows = OutboundEmail.objects.unscoped().filter(tenant=tenant)
     if idempotency_key:
         existing = rows.filter(idempotency_key=idempotency_key).first()
@@ -226,8 +231,12 @@ def _deliver_after_commit(email_id: int) -> None:
     from .tasks import deliver_email
 
     # robust: a broker that is down at commit must not turn the committed change into an error;
-    # the sweep finds the queued row later (next_attempt_at).
-    transaction.on_commit(lambda: deliver_email.delay(email_id=email_id), robust=True)
+    # the sweep finds the queued row later (next_attempt_at). Eager tasks (unit tests) deliver
+    # right here, and their errors must surface, not be logged away.
+    transaction.on_commit(
+        lambda: deliver_email.delay(email_id=email_id),
+        robust=not deliver_email.app.conf.task_always_eager,
+    )
 
 
 # --- Delivering (the worker) -------------------------------------------------------------------
@@ -282,10 +291,6 @@ def emails_sweep(*, now=None) -> int:
 
 
 # --- Reading (the mail log) --------------------------------------------------------------------
-
-
-def may_view_mail_log(actor: Actor) -> bool:
-    return actor.role in (Role.PROGRAM_ADMIN, Role.CHANNEL_MANAGER) and actor.mfa_satisfied
 
 
 def emails_for(actor: Actor) -> QuerySet[OutboundEmail]:

@@ -121,7 +121,8 @@ def outbox_claim(model: type[OutboxRow], pk: int, *, now=None):
             return None
         row.status = DeliveryStatus.SENDING
         row.attempts += 1
-        row.save(update_fields=["status", "attempts"])
+        # NOTE: an update, not save(): a delivery runs outside any tenant context.
+        model.objects.unscoped().filter(pk=pk).update(status=row.status, attempts=row.attempts)
     return row
 
 

@@ -239,3 +239,22 @@ def test_account_mail_goes_through_the_outbox_and_hides_its_link(
     assert "/accounts/password/reset/key/" in message.body
     assert message.from_email.startswith("Acme Partner Program <")
     assert reload(row).status == EmailStatus.SENT
+
+
+def test_mail_outside_a_tenant_is_refused_unless_it_is_platform_mail(
+    acme, django_capture_on_commit_callbacks
+):
+    from tenancy.context import TenantNotSetError
+    from tenancy.emails import ACCOUNT
+
+    with pytest.raises(TenantNotSetError):
+        email_enqueue(kind=ACCOUNT, to="root@prm.test", subject="S", body_text="B")
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _ = email_enqueue(
+            kind=ACCOUNT, to="root@prm.test", subject="S", body_text="B", platform=True
+        )
+    row = reload(row)
+    assert row.tenant_id is None and row.status == EmailStatus.SENT
+    assert [m.to for m in mail.outbox] == [["root@prm.test"]]
+    with tenant_context(acme.tenant):
+        assert not OutboundEmail.objects.filter(pk=row.pk).exists()  # in no tenant's log
