@@ -53,7 +53,8 @@ MAIL_KINDS: dict[str, Promise | str] = {}
 def mail_kind(key: str, label: Promise | str) -> str:
     """Declare a kind of mail (`"<app>.<what>"`) with its human label; returns the key."""
     known = MAIL_KINDS.get(key)
-    if known is not None and str(known) != str(label):
+    # NOTE: compared as objects: str() of a lazy label would translate at import time.
+    if known is not None and known is not label:
         raise ImproperlyConfigured(f"Mail kind {key!r} is declared twice with different labels.")
     MAIL_KINDS[key] = label
     return key
