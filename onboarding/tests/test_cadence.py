@@ -32,8 +32,8 @@ from onboarding.services.progress import milestone_reach
 from onboarding.tasks.cadence import send_due_cadence
 from onboarding.tests.factories import AgreementSignatureFactory
 from tenancy.access import actor_for_user
-from tenancy.models import OutboundEmail
 from tenancy.context import tenant_context
+from tenancy.models import OutboundEmail
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
 
@@ -67,9 +67,7 @@ def sweep(world, capture):
 
 def cadence_rows(world):
     with tenant_context(world.tenant):
-        return list(
-            OutboundEmail.objects.filter(kind=EmailKind.CADENCE)
-        )
+        return list(OutboundEmail.objects.filter(kind=EmailKind.CADENCE))
 
 
 def step_of(row):

@@ -14,7 +14,7 @@ from partners.tasks.roe import request_roe_acceptances
 from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
-from tenancy.models import AuditEvent, Membership
+from tenancy.models import AuditEvent
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
 

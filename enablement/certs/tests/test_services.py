@@ -96,9 +96,12 @@ def test_recertification_exam_renews_and_restarts_reminders(
     assert award.expires_at == renew_at + timedelta(days=365)
     # The new cycle's first reminder goes out again 60 days before the new expiry.
     mail.outbox.clear()
-    with at(award.expires_at - timedelta(days=59)), tenant_context(acme.tenant):
-        with django_capture_on_commit_callbacks(execute=True):  # mail goes after commit
-            assert services.send_recert_reminders() == 1
+    with (
+        at(award.expires_at - timedelta(days=59)),
+        tenant_context(acme.tenant),
+        django_capture_on_commit_callbacks(execute=True),  # mail goes after commit
+    ):
+        assert services.send_recert_reminders() == 1
     assert len(mail.outbox) == 1
 
 
@@ -116,9 +119,12 @@ def test_reminders_are_sent_once_each_at_the_offsets(acme, django_capture_on_com
     expiry = award.expires_at
 
     def sweep(days_before):
-        with at(expiry - timedelta(days=days_before)), tenant_context(acme.tenant):
-            with django_capture_on_commit_callbacks(execute=True):  # mail goes after commit
-                return services.send_recert_reminders()
+        with (
+            at(expiry - timedelta(days=days_before)),
+            tenant_context(acme.tenant),
+            django_capture_on_commit_callbacks(execute=True),  # mail goes after commit
+        ):
+            return services.send_recert_reminders()
 
     mail.outbox.clear()
     assert sweep(61) == 0
