@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class PartnersConfig(AppConfig):
     name = "partners"
+
+    def ready(self) -> None:
+        # The tenant mail log (tenancy) shows a channel manager the mail about their partners;
+        # tenancy knows no partner model, so partners tells it which those are.
+        from tenancy.emails import register_partner_scope
+
+        from .selectors.organization import managed_partner_uuids
+
+        register_partner_scope(managed_partner_uuids)

@@ -1,5 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from .models import Membership
 from .network import client_ip
@@ -30,3 +33,19 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Account mail (confirmation, password reset, security notices) goes through the mail
+        outbox like every other mail: no SMTP in the request. Its links are credentials, so the
+        mail log shows who and when, never the text."""
+        from .context import get_current_tenant
+        from .emails import ACCOUNT, email_enqueue_message
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        with transaction.atomic():
+            email_enqueue_message(
+                message, kind=ACCOUNT, sensitive=True, platform=get_current_tenant() is None
+            )

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .outbox import OutboxRow, pending_index
 from .roles import PARTNER_ROLES, Role
 from .scoping import TenantOwnedModel
 
@@ -262,3 +263,64 @@ class ProcessedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id}"
+
+
+class OutboundEmail(TenantOwnedModel, OutboxRow):
+    """Every email the system sends, of every app: written in the transaction of the change that
+    causes it, delivered by a worker (tenancy.emails), kept as the tenant's mail log.
+
+    No foreign key to any app above tenancy: the mail names what it is about by `kind` (a key
+    registered by the sending app), `partner_uuid` (the partner it concerns, for per-partner logs
+    and a channel manager's view) and `source_uuid` (the object that caused it, e.g. a cadence
+    step)."""
+
+    # None only for platform mail (no tenant: e.g. an account email on the platform host).
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, null=True, blank=True, editable=False
+    )
+    kind = models.CharField(max_length=64)
+    partner_uuid = models.UUIDField(null=True, blank=True)
+    source_uuid = models.UUIDField(null=True, blank=True)
+    recipient_email = models.CharField(max_length=254)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The message as rendered when the row was created: a retry or "send again" sends exactly
+    # this, even after what it was rendered from changed.
+    from_email = models.CharField(max_length=300, blank=True)
+    reply_to = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)  # e.g. List-Unsubscribe
+    # [{"filename", "mimetype", "content_b64"}]
+    attachments = models.JSONField(default=list, blank=True)
+    # Carries a credential (password reset, invitation or confirmation link): the mail log shows
+    # who and when, never the body.
+    sensitive = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], name="outboundemail_key_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="outboundemail_recent"),
+            models.Index(
+                fields=["tenant", "partner_uuid", "-created_at"], name="outboundemail_partner_log"
+            ),
+            models.Index(fields=["tenant", "status"], name="outboundemail_by_status"),
+            models.Index(fields=["tenant", "source_uuid"], name="outboundemail_source"),
+            pending_index("outboundemail"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_email} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        from .emails import mail_kind_label
+
+        return mail_kind_label(self.kind)

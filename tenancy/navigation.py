@@ -269,6 +269,14 @@ CONSOLE = (
         _("Keys for integrations with the REST API."),
     ),
     NavItem(
+        "console_mail_log",
+        _("Mail log"),
+        "envelope",
+        Perm.PARTNERS_MANAGE,
+        _("Every email sent: status, attempts, errors; send again."),
+        ("console_mail_detail",),
+    ),
+    NavItem(
         "console_audit_log",
         _("Audit log"),
         "journal-text",

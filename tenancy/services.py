@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -218,8 +217,6 @@ def invitation_create(
     """Invite a person into the tenant with a role. `actor` may be access.SYSTEM for automated
     provisioning (onboarding); `send_email=False` when the caller sends its own mail carrying
     the invitation link (the welcome kit)."""
-    from .tasks import enqueue, send_invitation_email
-
     is_system = actor is access.SYSTEM
     if not is_system and not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
         raise PermissionDenied(_("Your role does not allow inviting users."))
@@ -254,15 +251,13 @@ def invitation_create(
         changes={"email": email, "role": role},
     )
     if send_email:
-        enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
+        invitation_send_email(invitation=invitation)
     return invitation
 
 
 @transaction.atomic
 def invitation_create_first_admin(*, email: str) -> Invitation:
     """Bootstrap a new tenant: invite its first program admin (platform operator action)."""
-    from .tasks import enqueue, send_invitation_email
-
     tenant = require_current_tenant()
     if Membership.objects.filter(role=Role.PROGRAM_ADMIN).exists():
         raise ValidationError(_("This tenant already has a program admin."))
@@ -280,7 +275,7 @@ def invitation_create_first_admin(*, email: str) -> Invitation:
         target=invitation,
         changes={"role": Role.PROGRAM_ADMIN},
     )
-    enqueue(send_invitation_email, tenant=tenant, invitation_id=invitation.pk)
+    invitation_send_email(invitation=invitation)
     return invitation
 
 
@@ -293,14 +288,10 @@ def invitation_accept_url(invitation: Invitation) -> str:
     return tenant_base_url(invitation.tenant) + path
 
 
-def invitation_send_email(*, invitation_id: int) -> None:
-    invitation = (
-        Invitation.objects.select_related("tenant", "invited_by", "partner_organization")
-        .filter(pk=invitation_id)
-        .first()
-    )
-    if invitation is None or not invitation.is_pending:
-        return
+def invitation_send_email(*, invitation: Invitation) -> None:
+    """Write the invitation mail into the outbox, in the inviting transaction."""
+    from .emails import INVITATION, email_enqueue, person_address
+
     context = {
         "invitation": invitation,
         "tenant": invitation.tenant,
@@ -310,12 +301,17 @@ def invitation_send_email(*, invitation_id: int) -> None:
     subject = _("You are invited to %(tenant)s's partner program") % {
         "tenant": invitation.tenant.name
     }
-    send_mail(
+    organization = invitation.partner_organization
+    email_enqueue(
+        kind=INVITATION,
+        to=invitation.email,
         subject=subject,
-        message=render_to_string("emails/invitation.txt", context),
-        html_message=render_to_string("emails/invitation.html", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body_text=render_to_string("emails/invitation.txt", context),
+        body_html=render_to_string("emails/invitation.html", context),
+        reply_to=person_address(invitation.invited_by),
+        partner_uuid=organization.uuid if organization is not None else None,
+        source_uuid=invitation.uuid,
+        sensitive=True,  # the accept link is a credential
     )
 
 

@@ -78,13 +78,6 @@ def enqueue(task: Task, *, tenant: Tenant, **kwargs: Any) -> None:
     transaction.on_commit(lambda: task.apply_async(kwargs=payload))
 
 
-@shared_task(base=TenantTask, bind=True, name="tenancy.tasks.send_invitation_email")
-def send_invitation_email(self, *, invitation_id: int) -> None:
-    from .services import invitation_send_email
-
-    invitation_send_email(invitation_id=invitation_id)
-
-
 @shared_task(name="tenancy.tasks.heartbeat")
 def heartbeat() -> str:
     """Fired by beat, run by a worker: /healthz shows that both are alive."""
@@ -98,3 +91,23 @@ def prune_processed_tasks(days: int = 30) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = ProcessedTask.objects.filter(processed_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Mail outbox (tenancy.emails) --------------------------------------------------------------
+
+
+# Not a TenantTask: the outbox row is the claim (a second delivery finds it no longer QUEUED), and
+# its steps must commit one by one around the SMTP hand-over (tenancy.outbox explains why).
+@shared_task(name="tenancy.tasks.deliver_email", acks_late=True)
+def deliver_email(*, email_id: int) -> str | None:
+    from .emails import email_deliver
+
+    return email_deliver(email_id=email_id)
+
+
+@shared_task(name="tenancy.tasks.sweep_mail_outbox")
+def sweep_mail_outbox() -> int:
+    """Beat (every minute): one query over all tenants for mail whose retry is due."""
+    from .emails import emails_sweep
+
+    return emails_sweep()

@@ -8,6 +8,18 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("console/", views.console_home, name="console_home"),
     path("console/audit/", views.audit_log, name="console_audit_log"),
+    path("console/mail/", views.mail_log, name="console_mail_log"),
+    path("console/mail/<uuid:email_uuid>/", views.mail_detail, name="console_mail_detail"),
+    path(
+        "console/mail/<uuid:email_uuid>/send-again/",
+        views.mail_send_again,
+        name="console_mail_send_again",
+    ),
+    path(
+        "console/mail/<uuid:email_uuid>/mark-sent/",
+        views.mail_mark_sent,
+        name="console_mail_mark_sent",
+    ),
     path("portal/", views.portal_home, name="portal_home"),
 ]
 

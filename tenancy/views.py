@@ -1,5 +1,5 @@
 """Pages of the tenancy area: home routing, invitations, team management (console and portal),
-API keys, audit log, health check and the dev mailbox. Thin: access check, one service or
+API keys, audit log, mail log, health check and the dev mailbox. Thin: access check, one service or
 selector call, render."""
 
 from __future__ import annotations
@@ -317,6 +317,89 @@ def audit_log(request):
     actor = access.require_console(request, Perm.AUDIT_VIEW)
     page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
     return render(request, "console/audit_log.html", {"page": page})
+
+
+# --- Mail log ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def mail_log(request):
+    """Every mail of the tenant (program admins) or about one's partners (channel managers):
+    status, attempts, last error; filterable, paginated; unconfirmed and failed mail can be sent
+    again."""
+    from . import emails
+    from .outbox import DeliveryStatus
+
+    actor = require_console(request, Perm.PARTNERS_MANAGE)
+    filters = {
+        "status": request.GET.get("status", ""),
+        "kind": request.GET.get("kind", ""),
+        "q": request.GET.get("q", "")[:200],
+    }
+    if filters["status"] not in {"", "problem", *DeliveryStatus.values}:
+        filters["status"] = ""
+    rows = emails.emails_filtered(emails.emails_for(actor), **filters)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "statuses": DeliveryStatus.choices,
+        "kinds": sorted(
+            ((key, str(label)) for key, label in emails.MAIL_KINDS.items()), key=lambda k: k[1]
+        ),
+    }
+    return render(request, "console/mail_log.html", context)
+
+
+@login_required
+@require_GET
+def mail_detail(request, email_uuid):
+    from . import emails
+
+    actor = require_console(request, Perm.PARTNERS_MANAGE)
+    email = get_object_or_404(emails.emails_for(actor), uuid=email_uuid)
+    return render(request, "console/mail_detail.html", {"email": email})
+
+
+def _mail_action(request, email_uuid, service, success_message):
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from . import emails
+
+    actor = require_console(request, Perm.PARTNERS_MANAGE)
+    email = get_object_or_404(emails.emails_for(actor), uuid=email_uuid)
+    try:
+        service(actor=actor, email=email)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success_message % {"to": email.recipient_email})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("console_mail_log")
+
+
+@login_required
+@require_POST
+def mail_send_again(request, email_uuid):
+    from .emails import email_send_again
+
+    return _mail_action(
+        request, email_uuid, email_send_again, _("The email to %(to)s is queued again.")
+    )
+
+
+@login_required
+@require_POST
+def mail_mark_sent(request, email_uuid):
+    from .emails import email_mark_sent
+
+    return _mail_action(request, email_uuid, email_mark_sent, _("Email to %(to)s marked as sent."))
 
 
 # --- Platform ----------------------------------------------------------------------------------

@@ -216,9 +216,11 @@ def onboarding_objects(world) -> dict:
     signature = om.AgreementSignature.objects.get(uuid=agreements["signature_uuid"])
     run = om.OnboardingRun.objects.create(tenant=tenant, partner=partner, signature=signature)
     step = om.CadenceStep.objects.create(tenant=tenant, day_offset=1, subject="S", body="B")
-    email = om.OutboundEmail.objects.create(
+    from tenancy.models import OutboundEmail
+
+    email = OutboundEmail.objects.create(
         tenant=tenant,
-        partner=partner,
+        partner_uuid=partner.uuid,
         kind=om.EmailKind.CADENCE,
         idempotency_key="walk",
         recipient_email="x@globex.test",

@@ -1,7 +1,8 @@
 """Background work in a real Celery worker process, against the configured broker (Redis in CI).
 
-A request enqueues a task on commit; the worker restores the tenant, sends the email to a real
-SMTP server (aiosmtpd), and a message delivered twice runs once.
+A request writes a mail into the outbox; on commit its delivery is enqueued; the worker sends it
+to a real SMTP server (aiosmtpd), and a delivery delivered twice sends once. `spawn_worker` and
+the fixtures are shared with the other worker tests.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 
 from prm.celery import app as celery_app
 from tenancy.context import tenant_context
-from tenancy.models import Invitation, ProcessedTask
-from tenancy.tasks import send_invitation_email
+from tenancy.models import OutboundEmail
+from tenancy.tasks import deliver_email
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,23 +71,18 @@ WORKER_MAIN = (
 )
 
 
-@pytest.fixture
-def worker(transactional_db, smtp):
-    """A real Celery worker process on its own queue, sharing the test database and broker."""
-    controller, _ = smtp
-    queue = f"test-{uuid.uuid4().hex[:10]}"
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "task_default_queue")}
-    celery_app.conf.update(task_always_eager=False, task_default_queue=queue)
+def spawn_worker(queue: str, smtp_port: int) -> subprocess.Popen:
+    """A real Celery worker process consuming `queue`, sending mail to 127.0.0.1:smtp_port."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "prm.settings.local",
         "DEBUG": "false",
         "DATABASE_URL": database_url(),
-        "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "PRM_DATA_DIR": str(settings.DATA_DIR),
         "PRM_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # this test's own (root conftest)
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", WORKER_MAIN, queue],
         cwd=ROOT,
         env=env,
@@ -93,8 +90,9 @@ def worker(transactional_db, smtp):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield process
-    celery_app.conf.update(saved)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         output, _ = process.communicate(timeout=20)
@@ -102,6 +100,25 @@ def worker(transactional_db, smtp):
         process.kill()
         output, _ = process.communicate()
     print(output[-6000:])  # shown by pytest when a test fails
+
+
+@pytest.fixture
+def worker_queue(transactional_db):
+    """A test queue of its own: tasks sent during the test go there, not run in-process."""
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "task_default_queue")}
+    celery_app.conf.update(task_always_eager=False, task_default_queue=queue)
+    yield queue
+    celery_app.conf.update(saved)
+
+
+@pytest.fixture
+def worker(worker_queue, smtp):
+    """A real Celery worker process on its own queue, sharing the test database and broker."""
+    controller, _ = smtp
+    process = spawn_worker(worker_queue, controller.port)
+    yield process
+    stop_worker(process)
 
 
 def wait_for(predicate, timeout=45.0):
@@ -113,7 +130,7 @@ def wait_for(predicate, timeout=45.0):
     return False
 
 
-def test_task_enqueued_in_a_request_runs_in_a_real_worker_with_its_tenant(acme, worker, smtp):
+def test_mail_written_in_a_request_is_delivered_by_a_real_worker(acme, worker, smtp):
     _, inbox = smtp
     response = acme.client(acme.admin).post(
         reverse("console_team"), {"email": "worker@acme.test", "role": "marketing"}
@@ -121,40 +138,35 @@ def test_task_enqueued_in_a_request_runs_in_a_real_worker_with_its_tenant(acme, 
     assert response.status_code == 302
     assert wait_for(lambda: inbox.messages), "the worker never sent the invitation email"
     message = inbox.messages[0]
-    # Rendered in the worker: only a restored tenant gives its name and host.
     assert "Acme" in message and "acme.localhost" in message and "worker@acme.test" in message
-    assert (
-        ProcessedTask.objects.filter(
-            task_name="tenancy.tasks.send_invitation_email", tenant=acme.tenant
-        ).count()
-        == 1
-    )
+    with tenant_context(acme.tenant):
+        row = OutboundEmail.objects.get(recipient_email="worker@acme.test")
+    assert wait_for(lambda: OutboundEmail.objects.unscoped().get(pk=row.pk).status == "sent")
+    assert OutboundEmail.objects.unscoped().get(pk=row.pk).attempts == 1
 
 
-def test_a_message_delivered_twice_runs_once(acme, worker, smtp):
+def test_a_mail_delivery_delivered_twice_sends_once(acme, worker, smtp):
     _, inbox = smtp
     with tenant_context(acme.tenant):
         from tenancy import services
         from tenancy.access import actor_for_user
 
         actor = actor_for_user(acme.admin, acme.tenant)
-        celery_app.conf.task_always_eager = True  # create without sending; we send by hand below
-        first = services.invitation_create(actor=actor, email="twice@acme.test", role="marketing")
-        sentinel = services.invitation_create(
-            actor=actor, email="sentinel@acme.test", role="marketing"
-        )
+        celery_app.conf.task_always_eager = True  # write without delivering; we deliver below
+        with transaction.atomic():
+            services.invitation_create(actor=actor, email="twice@acme.test", role="marketing")
+            services.invitation_create(actor=actor, email="sentinel@acme.test", role="marketing")
         celery_app.conf.task_always_eager = False
-        first = Invitation.objects.get(pk=first.pk)
+    rows = {r.recipient_email: r for r in OutboundEmail.objects.unscoped()}
     inbox.messages.clear()
-    ProcessedTask.objects.all().delete()
+    OutboundEmail.objects.unscoped().update(status="queued", attempts=0, sent_at=None)
     task_id = str(uuid.uuid4())
-    payload = {"tenant_id": acme.tenant.pk, "invitation_id": first.pk}
-    send_invitation_email.apply_async(kwargs=payload, task_id=task_id)
-    send_invitation_email.apply_async(kwargs=payload, task_id=task_id)  # a redelivery
-    # One worker process, one task at a time, in order: the sentinel arrives after both copies.
-    send_invitation_email.apply_async(
-        kwargs={"tenant_id": acme.tenant.pk, "invitation_id": sentinel.pk}
-    )
+    payload = {"email_id": rows["twice@acme.test"].pk}
+    deliver_email.apply_async(kwargs=payload, task_id=task_id)
+    deliver_email.apply_async(kwargs=payload, task_id=task_id)  # a redelivery
+    deliver_email.apply_async(kwargs=payload)  # a duplicate enqueue
+    # One worker process, one task at a time, in order: the sentinel arrives after the copies.
+    deliver_email.apply_async(kwargs={"email_id": rows["sentinel@acme.test"].pk})
     assert wait_for(lambda: any("sentinel@acme.test" in m for m in inbox.messages))
     assert sum("twice@acme.test" in m for m in inbox.messages) == 1
-    assert ProcessedTask.objects.filter(task_id=task_id).count() == 1
+    assert OutboundEmail.objects.unscoped().get(pk=payload["email_id"]).attempts == 1

@@ -8,14 +8,11 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy import access
 from tenancy.access import Actor, Perm
-from tenancy.context import require_current_tenant
-from tenancy.tasks import enqueue
 
 from ..models import CustomerAccount, DealRegistration, DealStatus
 from ..models.registrations import PENDING_STATUSES
@@ -172,44 +169,20 @@ def deal_start_review(*, actor: Actor, registration: DealRegistration) -> DealRe
 
 
 def _email_decision(deal: DealRegistration) -> None:
-    from ..tasks import send_deal_decision_email
+    """Write the decision mail to the partner's submitter into the outbox (same transaction)."""
+    from .routing import deal_mail_queue, deal_url
 
-    enqueue(send_deal_decision_email, tenant=require_current_tenant(), registration_id=deal.pk)
-
-
-def decision_email_send(*, registration_id: int) -> None:
-    """Email the partner's submitter the decision (text + HTML, tenant-branded)."""
-    from django.core.mail import send_mail
-
-    from tenancy.hosts import tenant_base_url
-
-    deal = (
-        DealRegistration.objects.select_related("partner", "submitted_by", "tenant", "decided_by")
-        .filter(pk=registration_id)
-        .first()
-    )
-    if deal is None or deal.status not in (DealStatus.APPROVED, DealStatus.REJECTED):
-        return
     recipient = deal.submitted_by.email if deal.submitted_by else ""
     if not recipient:
         return
-    from django.urls import reverse
-
-    tenant = deal.tenant
-    context = {
-        "deal": deal,
-        "tenant": tenant,
-        "approved": deal.status == DealStatus.APPROVED,
-        "url": tenant_base_url(tenant) + reverse("portal_deal_detail", args=[deal.uuid]),
-    }
-    if context["approved"]:
+    approved = deal.status == DealStatus.APPROVED
+    if approved:
         subject = _("Deal registration approved: %(customer)s") % {"customer": deal.customer_name}
     else:
         subject = _("Deal registration rejected: %(customer)s") % {"customer": deal.customer_name}
-    send_mail(
+    deal_mail_queue(
+        template="decision",
         subject=subject,
-        message=render_to_string("emails/dealreg/decision.txt", context),
-        html_message=render_to_string("emails/dealreg/decision.html", context),
-        from_email=None,
-        recipient_list=[recipient],
+        to=[recipient],
+        context={"deal": deal, "approved": approved, "url": deal_url(deal, console=False)},
     )

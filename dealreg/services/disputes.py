@@ -5,9 +5,7 @@ admin, with the outcome's effect on the lock and the account applied here."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +24,7 @@ from ..models import (
     DisputeStatus,
 )
 from ..selectors.locks import active_lock
+from .routing import deal_mail_queue
 from .transitions import transition
 
 MAX_TEXT = 5000
@@ -212,14 +211,13 @@ def _notify(dispute: Dispute, actor: Actor, event: str, comment=None) -> None:
         "decided": _("The dispute over %(account)s is decided"),
     }
     subject = subjects[event] % {"account": dispute.account.name}
-    text = render_to_string("emails/dealreg/dispute_update.txt", context)
-    html = render_to_string("emails/dealreg/dispute_update.html", context)
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=subject,
-            message=text,
-            html_message=html,
-            from_email=None,
-            recipient_list=recipients,
-        )
+    # Written into the mail outbox with the dispute change: an SMTP failure never fails (or
+    # half-commits) the request; the worker delivers and retries.
+    deal_mail_queue(
+        template="dispute_update",
+        subject=subject,
+        to=recipients,
+        context=context,
+        registration=dispute.registration,
+        source_uuid=dispute.uuid,
     )

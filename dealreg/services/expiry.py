@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from tenancy.access import SYSTEM
 
 from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
-from .routing import deal_url, mail_after_commit, partner_emails
+from .routing import deal_mail_queue, deal_url, partner_emails
 from .rules import deal_rules
 from .transitions import event_record, transition
 
@@ -57,7 +57,7 @@ def expiry_warn(*, registration_id: int, now: datetime) -> int:
             note=_("Lock ends %(at)s.") % {"at": registration.expires_at.isoformat()},
         )
         rules = deal_rules()
-        mail_after_commit(
+        deal_mail_queue(
             template="expiry_warning",
             subject=_("Your registration for %(customer)s expires soon")
             % {"customer": registration.customer_name},
@@ -98,7 +98,7 @@ def deal_expire(*, registration_id: int, now: datetime) -> int:
         registration = DealRegistration.objects.select_related("partner", "submitted_by").get(
             pk=registration.pk
         )
-        mail_after_commit(
+        deal_mail_queue(
             template="expiry_expired",
             subject=_("Your registration for %(customer)s has expired")
             % {"customer": registration.customer_name},

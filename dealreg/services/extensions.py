@@ -20,7 +20,7 @@ from tenancy.context import require_current_tenant
 from tenancy.roles import Role
 
 from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
-from .routing import approver_emails, deal_url, mail_after_commit, partner_emails
+from .routing import approver_emails, deal_mail_queue, deal_url, partner_emails
 from .rules import deal_rules
 from .transitions import event_record
 
@@ -92,7 +92,7 @@ def extension_request(*, actor: Actor, registration: DealRegistration, reason: s
         target=registration,
         changes={"reason": reason},
     )
-    mail_after_commit(
+    deal_mail_queue(
         template="extension_requested",
         subject=_("Extension requested: deal registration for %(customer)s")
         % {"customer": registration.customer_name},
@@ -198,7 +198,7 @@ def _tell_partner(registration: DealRegistration, extension: ExtensionRequest) -
         if approved
         else _("Extension declined: your registration for %(customer)s")
     ) % {"customer": registration.customer_name}
-    mail_after_commit(
+    deal_mail_queue(
         template="extension_decided",
         subject=subject,
         to=partner_emails(registration, extension.requested_by),

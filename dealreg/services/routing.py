@@ -12,7 +12,6 @@ registration matches no rule that has value bounds (rules without bounds still a
 from __future__ import annotations
 
 import logging
-import smtplib
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partners.models import Region
 from partners.services.currency import convert
@@ -28,6 +28,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.emails import email_enqueue, mail_kind, person_address
 from tenancy.models import Membership
 from tenancy.roles import Role
 
@@ -276,30 +277,53 @@ def deal_url(registration: DealRegistration, *, console: bool) -> str:
     return tenant_base_url(require_current_tenant()) + path
 
 
-def mail_after_commit(*, template: str, subject: str, to: list[str], context: dict) -> None:
-    """Render now (inside the tenant), send each recipient their copy once the transaction
-    commits: a rolled-back claim never mails, a committed one mails at most once."""
-    from django.core.mail import EmailMultiAlternatives
+# What deal registration mails, by template (emails/dealreg/<template>.txt/.html).
+DEAL_MAIL_KINDS = {
+    template: mail_kind(f"dealreg.{template}", label)
+    for template, label in {
+        "decision": gettext_lazy("Deal registration decided"),
+        "dispute_update": gettext_lazy("Account dispute"),
+        "expiry_warning": gettext_lazy("Deal registration expires soon"),
+        "expiry_expired": gettext_lazy("Deal registration expired"),
+        "extension_requested": gettext_lazy("Extension requested"),
+        "extension_decided": gettext_lazy("Extension decided"),
+        "sla_reminder": gettext_lazy("Decision reminder"),
+        "sla_escalated": gettext_lazy("Decision overdue (escalated)"),
+    }.items()
+}
+
+
+def deal_mail_queue(
+    *,
+    template: str,
+    subject: str,
+    to: list[str],
+    context: dict,
+    registration: DealRegistration | None = None,
+    source_uuid=None,
+) -> None:
+    """Render now (inside the tenant) and write each recipient's copy into the mail outbox in
+    the current transaction: a rolled-back claim never mails, a committed one is delivered by
+    the worker, at most once, retried while SMTP refuses. Reply-To is the partner's channel
+    manager."""
     from django.template.loader import render_to_string
 
     if not to:
         return
+    registration = registration or context.get("deal")
     context = {"tenant": require_current_tenant(), **context}
     text = render_to_string(f"emails/dealreg/{template}.txt", context)
     html = render_to_string(f"emails/dealreg/{template}.html", context)
-    messages = []
-    for address in to:
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-
-    def send() -> None:
-        for message in messages:
-            try:
-                message.send(fail_silently=False)
-            except (smtplib.SMTPException, OSError) as exc:
-                # NOTE: the claim (reminded/escalated/warned) stands: a lost mail is logged, not
-                # retried, so nobody gets the same reminder twice.
-                logger.warning("Deal mail %r to %s failed: %s", subject, message.to, exc)
-
-    transaction.on_commit(send)
+    partner = registration.partner if registration is not None else None
+    manager = partner.channel_manager if partner is not None else None
+    for address in sorted(set(to)):
+        email_enqueue(
+            kind=DEAL_MAIL_KINDS[template],
+            to=address,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            reply_to=person_address(manager),
+            partner_uuid=partner.uuid if partner is not None else None,
+            source_uuid=source_uuid or (registration.uuid if registration is not None else None),
+        )

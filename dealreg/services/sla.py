@@ -216,7 +216,7 @@ def _claim(registration: DealRegistration, field: str, now: datetime) -> bool:
 
 def sla_remind(*, registration: DealRegistration, now: datetime) -> int:
 
-    from .routing import approver_emails, deal_url, mail_after_commit
+    from .routing import approver_emails, deal_mail_queue, deal_url
 
     with transaction.atomic():
         if not _claim(registration, "sla_reminded_at", now):
@@ -230,7 +230,7 @@ def sla_remind(*, registration: DealRegistration, now: datetime) -> int:
             actor=SYSTEM,
             note=_("Decision due %(due)s.") % {"due": registration.sla_due_at.isoformat()},
         )
-        mail_after_commit(
+        deal_mail_queue(
             template="sla_reminder",
             subject=_("Reminder: deal registration for %(customer)s is due for a decision")
             % {"customer": registration.customer_name},
@@ -242,7 +242,7 @@ def sla_remind(*, registration: DealRegistration, now: datetime) -> int:
 
 def sla_escalate(*, registration: DealRegistration, now: datetime) -> int:
 
-    from .routing import deal_url, mail_after_commit, program_admin_emails
+    from .routing import deal_mail_queue, deal_url, program_admin_emails
 
     with transaction.atomic():
         if not _claim(registration, "sla_escalated_at", now):
@@ -265,7 +265,7 @@ def sla_escalate(*, registration: DealRegistration, now: datetime) -> int:
                 "approver": registration.assigned_to.email if registration.assigned_to else None,
             },
         )
-        mail_after_commit(
+        deal_mail_queue(
             template="sla_escalated",
             subject=_("SLA breached: deal registration for %(customer)s has no decision")
             % {"customer": registration.customer_name},

@@ -20,17 +20,18 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.emails import email_enqueue, mail_kind, person_address
 from tenancy.roles import PARTNER_ROLES
 from tenancy.uploads import forget_document, store_document_once
 
@@ -42,6 +43,7 @@ from .models import (
     ReminderSent,
 )
 
+RECERT_REMINDER = mail_kind("certs.recert_reminder", gettext_lazy("Recertification reminder"))
 logger = logging.getLogger(__name__)
 
 MAX_OFFSET_DAYS = 365
@@ -382,6 +384,7 @@ def verification_url(award: CertificationAward) -> str:
 
 
 def _send_reminder(award: CertificationAward, *, days_left: int) -> None:
+    """Write the reminder into the outbox, in the transaction that claims it."""
     from tenancy.hosts import tenant_base_url
 
     context = {
@@ -394,11 +397,16 @@ def _send_reminder(award: CertificationAward, *, days_left: int) -> None:
         "certification": award.certification.name,
         "days": days_left,
     }
-    send_mail(
+    partner = award.partner if award.partner_id else None
+    email_enqueue(
+        kind=RECERT_REMINDER,
+        to=award.user.email,
+        recipient=award.user,
         subject=subject,
-        message=render_to_string("enablement/certs/email_reminder.txt", context),
-        from_email=None,
-        recipient_list=[award.user.email],
+        body_text=render_to_string("enablement/certs/email_reminder.txt", context),
+        reply_to=person_address(partner.channel_manager) if partner is not None else "",
+        partner_uuid=partner.uuid if partner is not None else None,
+        source_uuid=award.uuid,
     )
 
 

@@ -7,22 +7,32 @@ from datetime import UTC
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenancy import access
 from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
+from tenancy.emails import (
+    Attachment,
+    email_enqueue,
+    emails_withdraw,
+    mail_kind,
+    person_address,
+)
 from tenancy.hosts import tenant_base_url, tenant_host
 from tenancy.models import Membership
 from tenancy.roles import VENDOR_ROLES
-from tenancy.tasks import enqueue
 
 from .models import LiveSession, Registration, RegistrationStatus
+
+REGISTRATION_CONFIRMED = mail_kind(
+    "live.registration_confirmed", gettext_lazy("Live session: seat confirmed")
+)
 
 SESSION_FIELDS = (
     "title",
@@ -100,13 +110,7 @@ def _confirm(registration: Registration) -> None:
     registration.status = RegistrationStatus.CONFIRMED
     registration.confirmed_at = timezone.now()
     registration.save(update_fields=["status", "confirmed_at"])
-    from .tasks import send_registration_confirmation
-
-    enqueue(
-        send_registration_confirmation,
-        tenant=registration.session.tenant,
-        registration_id=registration.pk,
-    )
+    registration_send_confirmation(registration=registration)
 
 
 def _fill_free_seats(session: LiveSession) -> list[Registration]:
@@ -168,6 +172,12 @@ def registration_cancel(*, actor: Actor, registration: Registration) -> Registra
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.save(update_fields=["status", "cancelled_at"])
+    # A confirmation not yet delivered is no longer true: it is not sent.
+    emails_withdraw(
+        kind=REGISTRATION_CONFIRMED,
+        source_uuid=registration.uuid,
+        reason=_("Not sent: the registration was cancelled."),
+    )
     if not own:
         audit_record(actor=actor, action="live_registration.cancelled", target=registration)
     _fill_free_seats(session)
@@ -250,15 +260,9 @@ def session_ics(session: LiveSession, *, attendee_email: str | None = None) -> b
     return calendar.to_ical()
 
 
-def registration_send_confirmation(*, registration_id: int) -> bool:
-    """Email a confirmed registrant their seat with the .ics; nothing if no longer confirmed."""
-    registration = (
-        Registration.objects.select_related("session__tenant", "user")
-        .filter(pk=registration_id, status=RegistrationStatus.CONFIRMED)
-        .first()
-    )
-    if registration is None:
-        return False
+def registration_send_confirmation(*, registration: Registration) -> None:
+    """Write the confirmed registrant's mail (their seat, with the .ics) into the outbox, in
+    the confirming transaction."""
     session = registration.session
     context = {
         "tenant": session.tenant,
@@ -275,12 +279,20 @@ def registration_send_confirmation(*, registration_id: int) -> bool:
         "tenant": session.tenant.name,
         "title": session.title,
     }
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[registration.user.email])
-    message.attach_alternative(html, "text/html")
-    message.attach(
-        "invite.ics",
-        session_ics(session, attendee_email=registration.user.email),
-        "text/calendar; method=REQUEST; charset=utf-8",
+    email_enqueue(
+        kind=REGISTRATION_CONFIRMED,
+        to=registration.user.email,
+        recipient=registration.user,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        reply_to=person_address(session.instructor) if session.instructor_id else "",
+        source_uuid=registration.uuid,
+        attachments=[
+            Attachment(
+                "invite.ics",
+                session_ics(session, attendee_email=registration.user.email),
+                "text/calendar; method=REQUEST; charset=utf-8",
+            )
+        ],
     )
-    message.send()
-    return True

@@ -8,11 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
-from tenancy import access
+from tenancy import access, emails
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
+from tenancy.models import OutboundEmail
 
-from ..models import CadenceStep, OnboardingRun, OnboardingStep, OutboundEmail
+from ..models import CadenceStep, EmailKind, OnboardingRun, OnboardingStep
 from ..selectors import cadence as cadence_selectors
 from ..selectors import workflow as selectors
 from ..services import cadence as cadence_services
@@ -51,8 +52,9 @@ class OnboardingRunSerializer(serializers.ModelSerializer):
 
 class OutboundEmailSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    partner = serializers.UUIDField(source="partner.uuid", read_only=True, default=None)
-    cadence_step = serializers.UUIDField(source="cadence_step.uuid", read_only=True, default=None)
+    partner = serializers.UUIDField(source="partner_uuid", read_only=True, default=None)
+    kind = serializers.SerializerMethodField(help_text="welcome_kit or cadence.")
+    cadence_step = serializers.SerializerMethodField(help_text="The cadence step's id (UUID).")
     unconfirmed = serializers.SerializerMethodField(
         help_text="True when a worker stopped while sending: it may or may not have gone out."
     )
@@ -80,16 +82,24 @@ class OutboundEmailSerializer(serializers.ModelSerializer):
     def get_unconfirmed(self, email) -> bool:
         return email.status == "sending"
 
+    def get_kind(self, email) -> str:
+        return email.kind.removeprefix("onboarding.")
+
+    def get_cadence_step(self, email) -> uuid.UUID | None:
+        return email.source_uuid if email.kind == EmailKind.CADENCE else None
+
 
 _partner_filter = OpenApiParameter("partner", str, description="A partner's id (UUID).")
 
 
 class _PartnerFilterMixin:
+    partner_lookup = "partner__uuid"
+
     def filter_partner(self, qs):
         partner = self.request.query_params.get("partner")
         if partner:
             try:
-                qs = qs.filter(partner__uuid=uuid.UUID(partner))
+                qs = qs.filter(**{self.partner_lookup: uuid.UUID(partner)})
             except ValueError:
                 return qs.none()
         return qs
@@ -113,14 +123,19 @@ class OnboardingRunViewSet(
 class OutboundEmailViewSet(
     _PartnerFilterMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
-    """Every onboarding email (welcome kits, cadence) with its status, in the caller's scope."""
+    """Every onboarding email (welcome kits, cadence) with its status, in the caller's scope
+    (the tenant's mail log: program admins all, channel managers their partners')."""
 
     serializer_class = OutboundEmailSerializer
+    partner_lookup = "partner_uuid"
 
     def scoped_queryset(self):
         access.require(self.actor, Perm.PARTNERS_VIEW)
         access.require(self.actor, Perm.CONSOLE_VIEW)
-        return self.filter_partner(selectors.emails_for(self.actor))
+        qs = emails.emails_for(self.actor).filter(
+            kind__in=[EmailKind.WELCOME_KIT, EmailKind.CADENCE]
+        )
+        return self.filter_partner(qs)
 
 
 class CadenceStepSerializer(serializers.ModelSerializer):

@@ -28,7 +28,7 @@ from partners.models import (
 from partners.services.organization import partner_transition
 from tenancy.access import SYSTEM, actor_for_user
 from tenancy.context import require_current_tenant
-from tenancy.models import Membership
+from tenancy.models import Membership, OutboundEmail
 
 from ..models import (
     AgreementSignature,
@@ -40,7 +40,6 @@ from ..models import (
     MilestoneKey,
     OnboardingRun,
     OnboardingStep,
-    OutboundEmail,
     RunStatus,
     SignatureMethod,
     StepKey,
@@ -437,7 +436,9 @@ def seed(tenant, *, staff) -> None:
             # A cadence mail the partner's server refused: visible in the console, not retried.
             contact = _primary_contact(partner)
             if contact is not None:
-                row = OutboundEmail.objects.filter(partner=partner, kind=EmailKind.CADENCE).last()
+                row = OutboundEmail.objects.filter(
+                    partner_uuid=partner.uuid, kind=EmailKind.CADENCE
+                ).last()
                 if row is not None:
                     OutboundEmail.objects.filter(pk=row.pk).update(
                         status=EmailStatus.GAVE_UP,

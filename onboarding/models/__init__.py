@@ -3,7 +3,7 @@ it sends (welcome kit, 30-day cadence) with a log, milestones and benefit gates,
 
 from .agreements import AgreementSignature, AgreementTemplate, SignatureMethod
 from .cadence import CadenceCondition, CadenceSender, CadenceStep, EmailUnsubscribe
-from .mail import EmailKind, EmailStatus, OutboundEmail
+from .mail import EmailKind, EmailStatus
 from .progress import (
     Benefit,
     BenefitGate,
@@ -33,7 +33,6 @@ __all__ = [
     "OnboardingRun",
     "OnboardingSettings",
     "OnboardingStep",
-    "OutboundEmail",
     "RunStatus",
     "SetupWizardProgress",
     "SignatureMethod",

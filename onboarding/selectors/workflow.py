@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
-from tenancy import access
+from tenancy import access, emails
 from tenancy.access import Actor
 from tenancy.hosts import tenant_base_url
+from tenancy.models import OutboundEmail
 
-from ..models import EmailStatus, OnboardingRun, OnboardingStep, OutboundEmail, StepStatus
-
-# Mail a person has to look at: it failed, gave up, or may or may not have gone out.
-PROBLEM_EMAIL_STATUSES = (EmailStatus.FAILED, EmailStatus.GAVE_UP, EmailStatus.SENDING)
+from ..models import EmailKind, OnboardingRun, OnboardingStep, StepStatus
 
 
 def runs_for(actor: Actor) -> QuerySet[OnboardingRun]:
@@ -49,23 +47,35 @@ def detail_rows(detail: dict) -> list[tuple[str, list[str]]]:
     return rows
 
 
-def emails_for(actor: Actor) -> QuerySet[OutboundEmail]:
-    qs = OutboundEmail.objects.select_related("partner", "cadence_step").order_by(
-        "-created_at", "-id"
-    )
-    return access.scope_partner_owned(actor, qs)
-
-
 def problem_emails(actor: Actor) -> QuerySet[OutboundEmail]:
-    return emails_for(actor).filter(status__in=PROBLEM_EMAIL_STATUSES)
+    """Onboarding mail a person has to look at (failed, gave up, or maybe gone out)."""
+    return emails.problem_emails(actor).filter(kind__in=[EmailKind.WELCOME_KIT, EmailKind.CADENCE])
 
 
 def partner_emails(partner) -> QuerySet[OutboundEmail]:
-    return (
-        OutboundEmail.objects.filter(partner=partner)
-        .select_related("cadence_step")
-        .order_by("-created_at", "-id")
-    )
+    """Every mail about one partner (onboarding and any other app), newest first."""
+    return emails.partner_emails(partner.uuid)
+
+
+def with_partners(rows: list) -> list:
+    """Put `partner` (or None) on mail rows, from their partner_uuid, in one query."""
+    from partners.models import PartnerOrganization
+
+    uuids = {row.partner_uuid for row in rows if row.partner_uuid}
+    partners = {p.uuid: p for p in PartnerOrganization.objects.filter(uuid__in=uuids)}
+    for row in rows:
+        row.partner = partners.get(row.partner_uuid)
+    return rows
+
+
+def cadence_days(rows) -> None:
+    """Put `cadence_day` (the step's day offset, when it still exists) on cadence rows."""
+    from ..models import CadenceStep
+
+    uuids = {row.source_uuid for row in rows if row.source_uuid}
+    days = dict(CadenceStep.objects.filter(uuid__in=uuids).values_list("uuid", "day_offset"))
+    for row in rows:
+        row.cadence_day = days.get(row.source_uuid)
 
 
 def foundation_course():

@@ -33,6 +33,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.emails import person_address
 from tenancy.hosts import tenant_base_url
 from tenancy.roles import Role
 
@@ -44,10 +45,9 @@ from ..models import (
     EmailStatus,
     EmailUnsubscribe,
     OnboardingRun,
-    OutboundEmail,
 )
 from ..models.cadence import CadenceAudience
-from .mail import email_queue, person_from_address, program_from_address
+from .mail import email_queue
 
 GRACE_DAYS = 7
 UNSUBSCRIBE_SALT = "prm.onboarding.unsubscribe"
@@ -416,7 +416,7 @@ def _skip_reason(condition: str) -> str:
 def cadence_send_due(*, now=None) -> int:
     """Create (and send) the cadence mail that is due in the current tenant. Safe to run any
     number of times: each (step, address) gets one row. Returns how many rows were created."""
-    from tenancy.models import Membership
+    from tenancy.models import Membership, OutboundEmail
 
     from ..selectors.workflow import partner_links
     from .progress import partner_milestones
@@ -442,7 +442,7 @@ def cadence_send_due(*, now=None) -> int:
         members.setdefault(membership.partner_organization_id, []).append(membership)
     existing = set(
         OutboundEmail.objects.filter(
-            kind=EmailKind.CADENCE, partner_id__in=partner_ids
+            kind=EmailKind.CADENCE, partner_uuid__in=[run.partner.uuid for run in runs]
         ).values_list("idempotency_key", flat=True)
     )
     addresses = {m.user.email.lower() for ms in members.values() for m in ms}
@@ -492,11 +492,12 @@ def _queue_one(
     *, tenant, step, partner, user, email, key, links, condition_met, unsubscribed
 ) -> None:
     values = cadence_values(tenant=tenant, partner=partner, user=user, links=links)
+    # From is always the program's own address (SPF/DMARC); the manager is who the reader answers.
     manager = partner.channel_manager
     if step.sender == CadenceSender.CHANNEL_MANAGER and manager is not None:
-        from_email, reply_to = person_from_address(manager), manager.email
+        reply_to = person_address(manager)
     else:
-        from_email, reply_to = program_from_address(tenant), tenant.support_email or ""
+        reply_to = tenant.support_email or ""
     common = {
         "partner": partner,
         "kind": EmailKind.CADENCE,
@@ -504,7 +505,6 @@ def _queue_one(
         "to": email,
         "recipient": user,
         "cadence_step": step,
-        "from_email": from_email,
         "reply_to": reply_to,
     }
     if condition_met or unsubscribed:

@@ -342,11 +342,12 @@ def _step_invites(run: OnboardingRun) -> dict:
 
 
 def _step_welcome_kit(run: OnboardingRun) -> dict:
+    from tenancy.emails import person_address
     from tenancy.models import Invitation, Membership
     from tenancy.services import invitation_accept_url
 
     from ..selectors.workflow import partner_links
-    from .mail import email_queue, person_from_address
+    from .mail import email_queue
 
     partner = type(run.partner).objects.select_related("channel_manager").get(pk=run.partner_id)
     tenant = run.tenant
@@ -393,8 +394,10 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             subject=subject,
             body_text=render_to_string("emails/onboarding/welcome_kit.txt", context),
             body_html=render_to_string("emails/onboarding/welcome_kit.html", context),
-            reply_to=(manager.email if manager else tenant.support_email) or "",
-            from_email=person_from_address(manager) if manager else "",
+            # From is the program's address; the channel manager is who the partner answers.
+            reply_to=(person_address(manager) if manager else tenant.support_email) or "",
+            # An invitation link is a credential: the mail log does not show the body.
+            sensitive=invitation is not None,
         )
         sent.append({"email": email, "link": "invitation" if invitation else "login"})
     return {"emails": sent}

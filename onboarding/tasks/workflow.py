@@ -1,4 +1,4 @@
-"""Thin task wrappers for the onboarding workflow and its mail (services do the work)."""
+"""Thin task wrappers for the onboarding workflow (services do the work)."""
 
 from __future__ import annotations
 
@@ -15,27 +15,13 @@ def run_onboarding(self, *, run_id: int) -> None:
     onboarding_run_execute(run_id=run_id)
 
 
-# atomic=False: the SENDING mark must commit before the message is handed to SMTP, and the
-# outcome after it (services.mail explains why this never sends twice).
-@shared_task(
-    base=TenantTask,
-    bind=True,
-    atomic=False,
-    name="onboarding.tasks.workflow.send_outbound_email",
-)
-def send_outbound_email(self, *, email_id: int) -> str | None:
-    from ..services.mail import email_deliver
-
-    return email_deliver(email_id=email_id)
-
-
 @shared_task(base=TenantTask, bind=True, name="onboarding.tasks.workflow.retry_due")
 def retry_due(self) -> int:
-    """One tenant: failed runs and mail whose retry is due, runs lost by a worker."""
-    from ..services.mail import emails_retry_due
+    """One tenant: failed runs whose retry is due, runs lost by a worker (their mail is retried
+    by the tenant mail outbox's own sweep, tenancy.tasks.sweep_mail_outbox)."""
     from ..services.workflow import onboarding_runs_retry_due
 
-    return onboarding_runs_retry_due() + emails_retry_due()
+    return onboarding_runs_retry_due()
 
 
 @shared_task(name="onboarding.tasks.workflow.retry_due_runs_all_tenants")

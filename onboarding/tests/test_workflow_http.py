@@ -12,7 +12,6 @@ from onboarding.models import (
     EmailStatus,
     OnboardingRun,
     OnboardingStep,
-    OutboundEmail,
     RunStatus,
     StepKey,
     StepStatus,
@@ -20,6 +19,7 @@ from onboarding.models import (
 from onboarding.tests.factories import AgreementSignatureFactory
 from partners.tests.factories import PartnerOrganizationFactory
 from tenancy.context import tenant_context
+from tenancy.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def make_run(world, partner=None, *, failed=False):
             )
         email = OutboundEmail.objects.create(
             tenant=world.tenant,
-            partner=partner,
+            partner_uuid=partner.uuid,
             kind=EmailKind.WELCOME_KIT,
             idempotency_key=f"welcome:{run.uuid}:a@b.test",
             recipient_email="a@b.test",
@@ -162,8 +162,8 @@ def test_retry_action_trio(acme, globex, django_capture_on_commit_callbacks):
 
 def test_email_actions_trio(acme, globex, django_capture_on_commit_callbacks):
     _, email = make_run(acme)
-    mark = reverse("console_onboarding_email_mark_sent", kwargs={"email_uuid": email.uuid})
-    again = reverse("console_onboarding_email_send_again", kwargs={"email_uuid": email.uuid})
+    mark = reverse("console_mail_mark_sent", kwargs={"email_uuid": email.uuid})
+    again = reverse("console_mail_send_again", kwargs={"email_uuid": email.uuid})
     assert acme.client(acme.executive).post(mark).status_code == 403
     assert acme.client(acme.manager).post(mark).status_code == 302
     with tenant_context(acme.tenant):
@@ -173,7 +173,7 @@ def test_email_actions_trio(acme, globex, django_capture_on_commit_callbacks):
     with tenant_context(acme.tenant):
         assert OutboundEmail.objects.get(pk=email.pk).status == EmailStatus.SENT
     _, globex_email = make_run(globex)
-    other = reverse("console_onboarding_email_mark_sent", kwargs={"email_uuid": globex_email.uuid})
+    other = reverse("console_mail_mark_sent", kwargs={"email_uuid": globex_email.uuid})
     assert acme.client(acme.admin).post(other).status_code == 404
 
 
@@ -365,8 +365,8 @@ def workflow_isolation_objects(world) -> dict:
 
 MY_ROUTES = {
     "console_onboarding_run_retry": ["run_uuid"],
-    "console_onboarding_email_send_again": ["email_uuid"],
-    "console_onboarding_email_mark_sent": ["email_uuid"],
+    "console_mail_send_again": ["email_uuid"],
+    "console_mail_mark_sent": ["email_uuid"],
     "console_partner_onboarding": ["partner_uuid"],
     "console_cadence_step": ["step_uuid"],
     "console_cadence_step_delete": ["step_uuid"],

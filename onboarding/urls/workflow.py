@@ -10,16 +10,6 @@ urlpatterns = [
         name="console_onboarding_run_retry",
     ),
     path(
-        "console/onboarding/emails/<uuid:email_uuid>/send-again/",
-        views.console_onboarding_email_send_again,
-        name="console_onboarding_email_send_again",
-    ),
-    path(
-        "console/onboarding/emails/<uuid:email_uuid>/mark-sent/",
-        views.console_onboarding_email_mark_sent,
-        name="console_onboarding_email_mark_sent",
-    ),
-    path(
         "console/partners/<uuid:partner_uuid>/onboarding/",
         views.console_partner_onboarding,
         name="console_partner_onboarding",

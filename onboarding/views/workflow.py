@@ -1,12 +1,13 @@
-"""Onboarding workflow pages: the runs (console), one partner's onboarding and mail log, the
-retry actions, the 30-day cadence editor, and the public unsubscribe page."""
+"""Onboarding workflow pages: the runs (console), one partner's onboarding and mail log (its
+"send again" / "mark as sent" are the tenant mail log's, tenancy.views), the run retry, the
+30-day cadence editor, and the public unsubscribe page."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,7 +24,6 @@ from ..models import CadenceStep, EmailUnsubscribe
 from ..selectors import cadence as cadence_selectors
 from ..selectors import workflow as selectors
 from ..services import cadence as cadence_services
-from ..services import mail as mail_services
 from ..services import workflow as services
 
 
@@ -46,7 +46,7 @@ def console_onboarding_runs(request):
     context = {
         "runs": runs,
         "failed_steps": selectors.failed_steps(runs),
-        "problem_emails": list(selectors.problem_emails(actor)[:200]),
+        "problem_emails": selectors.with_partners(list(selectors.problem_emails(actor)[:200])),
         "can_manage": actor.has(Perm.PARTNERS_MANAGE),
     }
     return render(request, "onboarding/workflow/console_runs.html", context)
@@ -59,13 +59,15 @@ def console_partner_onboarding(request, partner_uuid):
     partners = access.scope_partner_organizations(actor, PartnerOrganization.objects.all())
     partner = get_object_or_404(partners, uuid=partner_uuid)
     run = selectors.runs_for(actor).filter(partner=partner).first()
+    emails = list(selectors.partner_emails(partner)[:500])
+    selectors.cadence_days(emails)
     if run is not None:
         for step in run.steps.all():
             step.detail_rows = selectors.detail_rows(step.detail)
     context = {
         "partner": partner,
         "run": run,
-        "emails": list(selectors.partner_emails(partner)[:500]),
+        "emails": emails,
         "can_manage": access.may_manage_partner(actor, partner),
     }
     return render(request, "onboarding/workflow/console_partner.html", context)
@@ -81,38 +83,6 @@ def console_onboarding_run_retry(request, run_uuid):
         request, _("The onboarding of %(partner)s runs again.") % {"partner": run.partner}
     )
     return _back(request, "console_onboarding_runs")
-
-
-def _email_action(request, email_uuid, service, success_message) -> HttpResponse:
-    """A console decision on one logged email (send again / mark as sent)."""
-    actor = access.require_console(request, Perm.PARTNERS_MANAGE)
-    email = get_object_or_404(selectors.emails_for(actor), uuid=email_uuid)
-    try:
-        service(actor=actor, email=email)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success_message % {"to": email.recipient_email})
-    return _back(request, "console_onboarding_runs")
-
-
-@login_required
-@require_POST
-def console_onboarding_email_send_again(request, email_uuid):
-    return _email_action(
-        request,
-        email_uuid,
-        mail_services.email_send_again,
-        _("The email to %(to)s is queued again."),
-    )
-
-
-@login_required
-@require_POST
-def console_onboarding_email_mark_sent(request, email_uuid):
-    return _email_action(
-        request, email_uuid, mail_services.email_mark_sent, _("Email to %(to)s marked as sent.")
-    )
 
 
 # --- Cadence ------------------------------------------------------------------------------------

@@ -166,3 +166,14 @@ def recruitment_pipeline(actor: Actor, *, per_column: int = 100) -> list[dict]:
         }
         for state in PIPELINE_STATES
     ]
+
+
+def managed_partner_uuids(actor: Actor) -> list:
+    """The partners whose records (and mail) a channel manager looks after: theirs."""
+    if actor.user is None:
+        return []
+    return list(
+        PartnerOrganization.objects.filter(channel_manager=actor.user).values_list(
+            "uuid", flat=True
+        )
+    )

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,7 +18,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
-from tenancy.tasks import enqueue
+from tenancy.emails import email_enqueue, mail_kind, person_address
 
 from ..models import (
     Application,
@@ -34,6 +33,9 @@ from ..models import (
 )
 
 S = LifecycleState
+APPLICATION_DECIDED = mail_kind(
+    "partners.application_decided", gettext_lazy("Partner application decided")
+)
 
 # --- The lifecycle -------------------------------------------------------------------------------
 
@@ -160,23 +162,13 @@ def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved:
         target=application,
         changes={"reason": reason},
     )
-    from ..tasks.organization import send_application_decision_email
-
-    enqueue(
-        send_application_decision_email,
-        tenant=require_current_tenant(),
-        application_id=application.pk,
-    )
+    application_decision_email_send(application=application)
 
 
-def application_decision_email_send(*, application_id: int) -> None:
-    """Email the applicant the decision on their application (text + HTML, tenant-branded)."""
-    application = (
-        Application.objects.select_related("partner", "partner__channel_manager", "tenant")
-        .filter(pk=application_id)
-        .first()
-    )
-    if application is None or application.decision not in ("approved", "rejected"):
+def application_decision_email_send(*, application: Application) -> None:
+    """Write the applicant's mail about the decision (text + HTML, tenant-branded) into the
+    outbox, in the deciding transaction."""
+    if application.decision not in ("approved", "rejected"):
         return
     tenant = application.tenant
     context = {
@@ -194,12 +186,15 @@ def application_decision_email_send(*, application_id: int) -> None:
     else:
         subject = _("Your application to %(tenant)s's partner program") % {"tenant": tenant.name}
     name = f"emails/partners/application_{application.decision}"
-    send_mail(
+    email_enqueue(
+        kind=APPLICATION_DECIDED,
+        to=application.contact_email,
         subject=subject,
-        message=render_to_string(f"{name}.txt", context),
-        html_message=render_to_string(f"{name}.html", context),
-        from_email=None,
-        recipient_list=[application.contact_email],
+        body_text=render_to_string(f"{name}.txt", context),
+        body_html=render_to_string(f"{name}.html", context),
+        reply_to=person_address(application.partner.channel_manager),
+        partner_uuid=application.partner.uuid,
+        source_uuid=application.uuid,
     )
 
 

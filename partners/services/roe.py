@@ -7,14 +7,16 @@ newest published version is the current one.
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenancy.access import Actor
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
+from tenancy.emails import email_enqueue, mail_kind, person_address
 from tenancy.hosts import tenant_base_url
 from tenancy.models import Membership
 from tenancy.roles import Role
@@ -23,6 +25,10 @@ from tenancy.tasks import enqueue
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors.roe import ROE, current_rules
 from . import documents
+
+ROE_ACCEPTANCE_REQUEST = mail_kind(
+    "partners.roe_acceptance_request", gettext_lazy("Rules of engagement: please accept")
+)
 
 
 def roe_draft_create(
@@ -97,22 +103,19 @@ def _partner_admins_to_ask(rules: RulesOfEngagement):
     )
 
 
+@transaction.atomic
 def roe_request_acceptances(*, rules_id: int) -> int:
-    """Fan out one email task per active partner admin who has not accepted yet."""
-    from ..tasks.roe import send_roe_acceptance_request
-
+    """Write one acceptance request per active partner admin who has not accepted yet into the
+    mail outbox (once per version and person, however often this runs). Returns how many were
+    written now."""
     rules = RulesOfEngagement.objects.filter(pk=rules_id, published_at__isnull=False).first()
     if rules is None:
         return 0
     membership_ids = list(_partner_admins_to_ask(rules).values_list("pk", flat=True))
-    for membership_id in membership_ids:
-        enqueue(
-            send_roe_acceptance_request,
-            tenant=rules.tenant,
-            rules_id=rules.pk,
-            membership_id=membership_id,
-        )
-    return len(membership_ids)
+    return sum(
+        roe_send_acceptance_request(rules_id=rules.pk, membership_id=membership_id)
+        for membership_id in membership_ids
+    )
 
 
 def roe_acceptance_url(rules: RulesOfEngagement) -> str:
@@ -120,7 +123,8 @@ def roe_acceptance_url(rules: RulesOfEngagement) -> str:
 
 
 def roe_send_acceptance_request(*, rules_id: int, membership_id: int) -> bool:
-    """Email one partner admin; skip when they accepted meanwhile or the version was superseded."""
+    """Queue the mail to one partner admin (once per version and person); skip when they
+    accepted meanwhile or the version was superseded. True when a mail was written now."""
     rules = (
         RulesOfEngagement.objects.select_related("tenant")
         .filter(pk=rules_id, published_at__isnull=False)
@@ -148,11 +152,17 @@ def roe_send_acceptance_request(*, rules_id: int, membership_id: int) -> bool:
         "tenant": rules.tenant.name,
         "version": rules.version,
     }
-    send_mail(
+    partner = membership.partner_organization
+    _row, created = email_enqueue(
+        kind=ROE_ACCEPTANCE_REQUEST,
+        to=membership.user.email,
+        recipient=membership.user,
         subject=subject,
-        message=render_to_string("emails/partners/roe_acceptance_request.txt", context),
-        html_message=render_to_string("emails/partners/roe_acceptance_request.html", context),
-        from_email=None,
-        recipient_list=[membership.user.email],
+        body_text=render_to_string("emails/partners/roe_acceptance_request.txt", context),
+        body_html=render_to_string("emails/partners/roe_acceptance_request.html", context),
+        idempotency_key=f"roe:{rules.uuid}:{membership.user_id}",
+        reply_to=person_address(partner.channel_manager) if partner is not None else "",
+        partner_uuid=partner.uuid if partner is not None else None,
+        source_uuid=rules.uuid,
     )
-    return True
+    return created

@@ -1,3 +1,3 @@
 """Partner-program tasks. Celery autodiscovers `partners.tasks`; it imports each area."""
 
-from . import imports, ipp, organization, roe, tiers  # noqa: F401
+from . import imports, ipp, roe, tiers  # noqa: F401

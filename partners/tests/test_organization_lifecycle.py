@@ -167,17 +167,20 @@ def test_rejecting_an_application_retires_the_prospect_and_emails_the_reason(
     assert "not able to accept" in mail.outbox[0].body
 
 
-def test_a_redelivered_decision_email_task_sends_nothing_twice(acme):
-    from partners.tasks.organization import send_application_decision_email
+def test_the_decision_mail_is_written_with_the_decision_and_delivered_once(
+    acme, django_capture_on_commit_callbacks
+):
+    from tenancy.models import OutboundEmail
+    from tenancy.tasks import deliver_email
 
     application = ApplicationFactory(tenant=acme.tenant, partner__tenant=acme.tenant)
-    move(acme, acme.admin, application.partner, S.APPROVED)
-    mail.outbox.clear()
-    for _ in range(2):  # the same Celery message delivered twice
-        send_application_decision_email.apply(
-            kwargs={"application_id": application.pk, "tenant_id": acme.tenant.pk},
-            task_id="same-delivery",
-        )
+    with django_capture_on_commit_callbacks(execute=True):
+        move(acme, acme.admin, application.partner, S.APPROVED)
+    with tenant_context(acme.tenant):
+        row = OutboundEmail.objects.get(source_uuid=application.uuid)
+    assert row.partner_uuid == application.partner.uuid and row.status == "sent"
+    for _ in range(2):  # the delivery task delivered again
+        deliver_email.apply(kwargs={"email_id": row.pk}, task_id="same-delivery")
     assert len(mail.outbox) == 1
 
 

@@ -179,6 +179,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "tenancy.tasks.heartbeat", "schedule": 15.0},
     "prune-processed-tasks": {"task": "tenancy.tasks.prune_processed_tasks", "schedule": 3600.0},
+    # The mail outbox: retry failed mail when due, deliver mail whose enqueue was lost
+    # (tenancy/emails.py; one query over all tenants).
+    "mail-outbox": {"task": "tenancy.tasks.sweep_mail_outbox", "schedule": 60.0},
     # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py).
     "evaluate-tiers": {"task": "partners.tasks.tiers.evaluate_all_tenants", "schedule": 6 * 3600.0},
     # Recertification reminders before expiry, once per offset (enablement/certs/tasks.py).
@@ -186,7 +189,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enablement.certs.tasks.send_recert_reminders_all_tenants",
         "schedule": 3600.0,
     },
-    # Onboarding: re-run failed or stalled workflows and retry failed mail when due
+    # Onboarding: re-run failed or stalled workflows when due
     # (onboarding/tasks/workflow.py); send the 30-day cadence mail that is due (tasks/cadence.py).
     "onboarding-retry-due": {
         "task": "onboarding.tasks.workflow.retry_due_runs_all_tenants",
@@ -345,7 +348,7 @@ SPECTACULAR_SETTINGS = {
         "DisputeOutcomeEnum": "dealreg.models.disputes.DisputeOutcome",
         "OnboardingRunStatusEnum": "onboarding.models.workflow.RunStatus",
         "OnboardingStepStatusEnum": "onboarding.models.workflow.StepStatus",
-        "OutboundEmailStatusEnum": "onboarding.models.mail.EmailStatus",
+        "OutboundEmailStatusEnum": "tenancy.outbox.DeliveryStatus",
     },
 }
 

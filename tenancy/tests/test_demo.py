@@ -44,8 +44,11 @@ def test_seed_demo_runs_without_debug_when_the_operator_says_so(settings, capsys
     assert calls == [1] and "Demo data ready." in capsys.readouterr().out
 
 
-def test_password_reset_sends_an_email(acme, mailoutbox):
+def test_password_reset_sends_an_email(acme, mailoutbox, django_capture_on_commit_callbacks):
     from django.test import Client
 
-    Client(HTTP_HOST=acme.host()).post("/accounts/password/reset/", {"email": acme.manager.email})
+    with django_capture_on_commit_callbacks(execute=True):  # delivered after commit
+        Client(HTTP_HOST=acme.host()).post(
+            "/accounts/password/reset/", {"email": acme.manager.email}
+        )
     assert len(mailoutbox) == 1 and "/accounts/password/reset/key/" in mailoutbox[0].body

@@ -318,7 +318,7 @@ DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
             "admin",
             "console",
             ["home", "partner_list", "recruitment", "partner_import", "program", *ONBOARDING]
-            + [*DEALS, *DEAL_SETUP, *ENABLEMENT, "team", "api_keys", "audit_log"],
+            + [*DEALS, *DEAL_SETUP, *ENABLEMENT, "team", "api_keys", "mail_log", "audit_log"],
         ),
         (
             "executive",
@@ -330,7 +330,7 @@ DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
             "manager",
             "console",
             ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS]
-            + [*DEAL_SETUP, *ENABLEMENT],
+            + [*DEAL_SETUP, *ENABLEMENT, "mail_log"],
         ),
         (
             "marketing",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partners", "0003_exchange_rates"),
+        ("partners", "0005_partnerorg_unique_domain"),
     ]
 
     operations = [
