@@ -27,6 +27,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.registry import Registry
 
 from ..models import (
     AgreementSignature,
@@ -42,8 +43,13 @@ from ..models import (
 
 K = MilestoneKey
 
+# fn(partner_ids) -> {partner_id: earliest datetime}, one per MilestoneKey. FIRST_LOGIN is
+# recorded at login instead (onboarding/signals.py); FIRST_DEAL is registered by dealreg.
 MilestoneSource = Callable[[list[int]], dict[int, datetime]]
-_sources: dict[str, MilestoneSource] = {}
+milestone_sources: Registry[MilestoneSource] = Registry(
+    "onboarding.milestone_sources",
+    required_keys=[key for key in K.values if key != K.FIRST_LOGIN],
+)
 
 # The partner profile fields the Ideal Partner Profile scores on: the setup wizard asks for them
 # and "profile complete" means all of them are filled.
@@ -77,14 +83,6 @@ HOW_TO: dict[str, tuple[str, str]] = {
     K.FIRST_ASSET: (gettext_lazy("Download an asset from the library."), "portal_assets"),
     K.FIRST_DEAL: (gettext_lazy("Register your first deal."), "portal_deal_register"),
 }
-
-
-def register_milestone_source(key: str, fn: MilestoneSource) -> MilestoneSource:
-    """fn(partner_ids) -> {partner_id: earliest datetime} for one MilestoneKey."""
-    if key not in K.values:
-        raise ValueError(f"Unknown milestone {key!r}")
-    _sources[key] = fn
-    return fn
 
 
 def _earliest(qs, partner_field: str, time_field: str, partner_ids: list[int]) -> dict:
@@ -152,12 +150,11 @@ def _first_asset(partner_ids: list[int]) -> dict[int, datetime]:
     )
 
 
-register_milestone_source(K.AGREEMENT_SIGNED, _agreement_signed)
-register_milestone_source(K.TEAM_INVITED, _team_invited)
-register_milestone_source(K.PROFILE_COMPLETE, _profile_complete)
-register_milestone_source(K.TRAINING_101, _training_101)
-register_milestone_source(K.FIRST_ASSET, _first_asset)
-# FIRST_LOGIN is recorded at login (apps.py); FIRST_DEAL is registered by dealreg.
+milestone_sources.register(_agreement_signed, key=K.AGREEMENT_SIGNED)
+milestone_sources.register(_team_invited, key=K.TEAM_INVITED)
+milestone_sources.register(_profile_complete, key=K.PROFILE_COMPLETE)
+milestone_sources.register(_training_101, key=K.TRAINING_101)
+milestone_sources.register(_first_asset, key=K.FIRST_ASSET)
 
 
 def profile_missing_fields(partner) -> list[str]:
@@ -187,7 +184,7 @@ def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = 
     """Bring the stored milestones of these partners up to date with their sources (all of
     them, or only `keys`)."""
     partner_ids = list(partner_ids)
-    sources = {k: fn for k, fn in _sources.items() if keys is None or k in set(keys)}
+    sources = {k: fn for k, fn in milestone_sources.items() if keys is None or k in set(keys)}
     if not partner_ids or not sources:
         return
     tenant = require_current_tenant()
