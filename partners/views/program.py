@@ -7,10 +7,12 @@ from tenancy import access, navigation
 from tenancy.access import Perm
 from tenancy.views import require_tenant
 
+from .. import navigation as partner_navigation
+
 
 @login_required
 def console_program(request):
     actor = require_tenant(request)
     access.require(actor, Perm.PROGRAM_VIEW)
-    sections = navigation.menu(actor, navigation.PROGRAM)
+    sections = navigation.menu(actor, partner_navigation.PROGRAM)
     return render(request, "partners/program.html", {"sections": sections})
