@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.spreadsheets import csv_safe
 from tenancy.views import require_tenant
 
 from ..selectors import reports as selectors
-from .pipeline import csv_safe
 
 
 @login_required

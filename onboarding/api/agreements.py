@@ -14,10 +14,10 @@ from rest_framework.response import Response
 
 from partners.api.serializers import plain_choice
 from partners.models import PartnerType
-from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
+from tenancy.common.markdown import markdown_to_safe_html
 
 from ..models import AgreementSignature, AgreementTemplate, SignatureMethod
 from ..selectors import agreements as selectors

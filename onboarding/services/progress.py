@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enablement.assets import selectors as asset_selectors
+from enablement.lms import selectors as lms_selectors
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
@@ -113,7 +115,6 @@ def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
 
 
 def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
-    from enablement.lms.models import Enrollment
     from tenancy.models import Membership
 
     members = Membership.objects.filter(partner_organization_id__in=partner_ids).values_list(
@@ -125,29 +126,15 @@ def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
     if not org_of_user:
         return {}
     result: dict[int, datetime] = {}
-    rows = (
-        Enrollment.objects.filter(
-            course__is_foundation=True, completed_at__isnull=False, user_id__in=list(org_of_user)
-        )
-        .values("user_id")
-        .annotate(first=Min("completed_at"))
-    )
-    for row in rows:
-        for org_id in org_of_user[row["user_id"]]:
-            if org_id not in result or row["first"] < result[org_id]:
-                result[org_id] = row["first"]
+    for user_id, completed_at in lms_selectors.foundation_completed_at(org_of_user).items():
+        for org_id in org_of_user[user_id]:
+            if org_id not in result or completed_at < result[org_id]:
+                result[org_id] = completed_at
     return result
 
 
 def _first_asset(partner_ids: list[int]) -> dict[int, datetime]:
-    from enablement.assets.models import AssetEvent, EventKind
-
-    return _earliest(
-        AssetEvent.objects.filter(kind=EventKind.DOWNLOAD),
-        "partner_organization_id",
-        "at",
-        partner_ids,
-    )
+    return asset_selectors.first_download_at(partner_ids)
 
 
 milestone_sources.register(_agreement_signed, key=K.AGREEMENT_SIGNED)
@@ -251,11 +238,7 @@ class GateStatus:
 
 
 def _user_completed_101(user) -> bool:
-    from enablement.lms.models import Enrollment
-
-    return Enrollment.objects.filter(
-        user=user, course__is_foundation=True, completed_at__isnull=False
-    ).exists()
+    return bool(lms_selectors.foundation_completed_at([user.pk]))
 
 
 def _missing(key: str) -> MissingStep:

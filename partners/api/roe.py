@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
+from tenancy.common.markdown import markdown_to_safe_html
 
 from ..models import RoeAcceptance, RulesOfEngagement
 from ..selectors import roe as selectors
 from ..services import roe as services
-from ..templatetags.markdown_safe import markdown_to_safe_html
 
 
 class RulesOfEngagementSerializer(serializers.ModelSerializer):
