@@ -11,8 +11,10 @@ from enablement.lms import services as lms_services
 from onboarding import signals as onboarding_signals
 from onboarding.models import MilestoneKey
 from onboarding.services.progress import milestone_sources
+from partners.models import PartnerOrganization
 from partners.services.tiers import certification_provider
 from tenancy import registry as registry_module
+from tenancy.models import member_organization
 from tenancy.registry import Registry, registration_problems
 from tenancy.services import membership_changed
 
@@ -56,12 +58,19 @@ def test_the_apps_registered_their_hooks_providers_and_sources():
         (lms_services.quiz_passed, certs_services.on_quiz_passed),
         (certification_provider, certs_services.certification_facts),
         (milestone_sources, first_deal_at),
+        (member_organization, PartnerOrganization),
     ],
-    ids=["membership_changed", "quiz_passed", "certification_provider", "milestone_sources"],
+    ids=[
+        "membership_changed",
+        "quiz_passed",
+        "certification_provider",
+        "milestone_sources",
+        "member_organization",
+    ],
 )
 def test_a_missing_registration_fails_the_system_check(registry, entry):
     saved = dict(registry._entries)
-    if registry is membership_changed or registry is lms_services.quiz_passed:
+    if registry in (membership_changed, lms_services.quiz_passed):
         registry._entries.clear()  # required: at least one
     else:
         registry.unregister(entry)
