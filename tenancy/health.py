@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+# The project's Celery app (prm/celery.py sets it as current): tenancy does not import prm.
+from celery import current_app as app
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
-
-from prm.celery import app
 
 from .tasks import HEARTBEAT_CACHE_KEY
 
