@@ -124,3 +124,31 @@ def test_tenancy_reaches_the_project_celery_app_from_any_thread():
     thread.start()
     thread.join()
     assert seen == ["prm"]
+
+
+@pytest.mark.parametrize("package", ["tenancy", "partners", "enablement", "onboarding", "dealreg"])
+def test_each_app_declares_only_its_own_menu_items(package):
+    """Menus are assembled in prm/navigation.py from each app's items; an app's navigation.py
+    names only its own pages (tenancy no longer lists every app's URLs)."""
+    from importlib import import_module
+
+    from django.urls import resolve, reverse
+
+    from prm import navigation as assembled
+    from tenancy.navigation import NavGroup, NavItem, flatten
+
+    module = import_module(f"{package}.navigation")
+    declared = [v for v in vars(module).values() if isinstance(v, NavItem | NavGroup | tuple)]
+    items = [
+        item
+        for value in declared
+        for item in flatten(value if isinstance(value, tuple) else (value,))
+        if isinstance(item, NavItem)
+    ]
+    assert items
+    for item in items:
+        view_module = resolve(reverse(item.url_name)).func.__module__
+        assert view_module.split(".")[0] == package, (item.url_name, view_module)
+    placed = {i.url_name for i in flatten(assembled.CONSOLE) + flatten(assembled.PORTAL)}
+    hub = {i.url_name for i in flatten(getattr(module, "PROGRAM", ()))}
+    assert {i.url_name for i in items} <= placed | hub
