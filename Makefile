@@ -31,7 +31,7 @@ help:
 	@echo "make demo    setup + demo tenants and users (prints the logins)"
 	@echo "make run     demo + web on 127.0.0.1:$(PORT), Celery worker and beat"
 	@echo "make test    run the test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
-	@echo "make lint    ruff check + ruff format --check;  make fmt  to fix"
+	@echo "make lint    ruff check + ruff format --check + layer contract;  make fmt  to fix"
 	@echo "make clean   remove var/ and staticfiles/"
 
 # --- Python -------------------------------------------------------------------------------------
@@ -92,6 +92,7 @@ test: venv frontend
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .

@@ -9,8 +9,8 @@ class DealregConfig(AppConfig):
         # Onboarding cannot import deal registration (we depend on it): tell it where the
         # "first deal registered" milestone comes from.
         from onboarding.models import MilestoneKey
-        from onboarding.services.progress import register_milestone_source
+        from onboarding.services.progress import milestone_sources
 
         from .selectors.registration import first_deal_at
 
-        register_milestone_source(MilestoneKey.FIRST_DEAL, first_deal_at)
+        milestone_sources.register(first_deal_at, key=MilestoneKey.FIRST_DEAL)

@@ -2,7 +2,8 @@
 direct sales, with open direct opportunities), registrations in every status with their history
 (locked accounts, won deals posted to the revenue ledger, an SLA breach, a registration under
 review, a draft), a conflict the approver sees side by side, an extension request and an open
-dispute. Runs after the onboarding demo, which registered each active partner's first deals.
+dispute. Runs after the onboarding demo, whose "first deal" milestones date each active partner's
+first registration.
 
 Idempotent: nothing is added once the tenant has customer accounts."""
 
@@ -14,6 +15,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from onboarding.models import MilestoneKey
+from onboarding.selectors.progress import milestone_reached_at
 from partners.models import LifecycleState, PartnerOrganization
 from partners.services.tiers import program_settings
 from tenancy.access import SYSTEM
@@ -100,6 +103,31 @@ def _event(deal, action, at, *, by=None, from_status="", to_status="", note=""):
         by_label=by.email if by else "system",
         note=note,
         at=at,
+    )
+
+
+def _first_deal(partner, submitted_at, rng, *, currency) -> DealRegistration:
+    """A partner's first registration, submitted when its onboarding milestone says."""
+    customer = rng.choice(
+        ["Brightline Logistics", "Helios Health", "Orbit Retail", "Quanta Bank", "Vista Energy"]
+    )
+    return DealRegistration.objects.create(
+        tenant=require_current_tenant(),
+        partner=partner,
+        submitted_by=None,
+        customer_name=f"{customer} {rng.choice(['Group', 'Inc.', 'GmbH', 'Ltd'])}",
+        customer_domain=f"{customer.split()[0].lower()}-{rng.randint(10, 99)}.example",
+        region=(partner.regions or ["NA"])[0],
+        contact_name="Jordan Buyer",
+        contact_email="jordan.buyer@example.org",
+        products=["Platform"],
+        estimated_value=Decimal(rng.randrange(15_000, 250_000, 500)),
+        currency=currency,
+        expected_close_date=(submitted_at + timedelta(days=rng.randint(30, 120))).date(),
+        partner_notes="Customer evaluating two vendors; we lead the implementation.",
+        status=S.SUBMITTED,
+        created_at=submitted_at,
+        submitted_at=submitted_at,
     )
 
 
@@ -236,9 +264,12 @@ def seed(tenant, *, staff) -> None:
         tenant=tenant, position=2, name="APAC (program queue)", region="APAC"
     )
 
-    # The onboarding demo registered partners' first deals: give them their accounts and the
-    # decisions that followed (an old one won or lost, a recent one a live lock).
-    for index, deal in enumerate(DealRegistration.objects.filter(account__isnull=True)):
+    # The onboarding demo dated partners' first deals (their "first deal" milestone): register
+    # them, with the decisions that followed (an old one won or lost, a recent one a live lock).
+    first_deals = milestone_reached_at(MilestoneKey.FIRST_DEAL)
+    partners_by_id = PartnerOrganization.objects.in_bulk(list(first_deals))
+    for index, (partner_id, submitted_at) in enumerate(sorted(first_deals.items())):
+        deal = _first_deal(partners_by_id[partner_id], submitted_at, rng, currency=currency)
         deal.account = account_for(
             name=deal.customer_name, domain=deal.customer_domain, region=deal.region
         )
@@ -248,7 +279,6 @@ def seed(tenant, *, staff) -> None:
         deal.expires_at = decided + timedelta(days=rules.lifetime_days)
         deal.assigned_to = deal.partner.channel_manager
         deal.sla_due_at = deal.submitted_at + timedelta(days=2)
-        deal.currency = currency  # the onboarding demo wrote USD; the program books in its own
         if deal.expires_at > now:
             deal.status = S.APPROVED
         else:

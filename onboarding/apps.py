@@ -13,7 +13,9 @@ class OnboardingConfig(AppConfig):
         # Keep a strong reference: the receiver lives in this module.
         user_logged_in.connect(signals.record_first_login, dispatch_uid="onboarding_first_login")
 
-        from tenancy.services import register_membership_changed_hook
+        from tenancy.services import membership_changed
+
+        from .services import progress  # noqa: F401  (declares the milestone sources registry)
 
         # Users who accept their invitation after the workflow ran join the 101 course too.
-        register_membership_changed_hook(signals.enrol_new_member_in_101)
+        membership_changed.register(signals.enrol_new_member_in_101)

@@ -10,5 +10,6 @@ class PartnersConfig(AppConfig):
         from tenancy.emails import register_partner_scope
 
         from .selectors.organization import managed_partner_uuids
+        from .services import tiers  # noqa: F401  (declares the certification provider registry)
 
         register_partner_scope(managed_partner_uuids)

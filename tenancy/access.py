@@ -332,9 +332,9 @@ def scope_partner_organizations(actor: Actor, qs: QuerySet) -> QuerySet:
 
 def scope_partner_owned(actor: Actor, qs: QuerySet, field: str = "partner") -> QuerySet:
     """Rows of a partner (revenue, proposals, contacts...): visible when the partner is."""
-    from partners.models import PartnerOrganization
+    from .models import member_organization_model
 
-    visible = scope_partner_organizations(actor, PartnerOrganization.objects.all())
+    visible = scope_partner_organizations(actor, member_organization_model().objects.all())
     return qs.filter(**{f"{field}__in": visible.values("pk")})
 
 

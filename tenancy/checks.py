@@ -3,7 +3,16 @@
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 
+from .registry import registration_problems
 from .scoping import TenantOwnedModel
+
+
+@register()
+def registries_are_filled(app_configs, **kwargs):
+    """Every cross-app hook, provider and source a lower app declares as required was registered
+    by the app above it (tenancy/registry.py): a renamed or forgotten registration fails start-up
+    instead of switching a feature off in silence."""
+    return [Error(problem, id="tenancy.E002") for problem in registration_problems()]
 
 
 @register()

@@ -1,9 +1,9 @@
-from . import access, navigation
+from . import access
 from .access import Perm
 
 
 def tenancy(request):
-    """Tenant branding, and the menus and flags the actor's role allows."""
+    """Tenant branding and the flags the actor's role allows (menus: prm.context_processors)."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or not hasattr(request, "user"):
         return {"tenant": tenant}
@@ -13,8 +13,6 @@ def tenancy(request):
         "tenant": tenant,
         "actor": actor,
         "current_url_name": match.url_name if match else None,
-        "console_menu": navigation.menu(actor, navigation.CONSOLE),
-        "portal_menu": navigation.menu(actor, navigation.PORTAL),
         "nav": {
             "console": actor.has(Perm.CONSOLE_VIEW),
             "portal": actor.has(Perm.PORTAL_VIEW),

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import access
 from .access import Actor
+from .models import member_organization_model
 from .roles import PARTNER_ROLES, Role
 
 
@@ -15,14 +16,13 @@ class _PartnerOrgChoiceMixin:
     """A partner-organisation picker for console users; partner admins use their own org."""
 
     def _setup_partner_org(self, actor: Actor) -> None:
-        from partners.selectors import organization as partner_selectors
-
         if actor.is_partner:
             del self.fields["partner_organization"]
         else:
-            self.fields[
-                "partner_organization"
-            ].queryset = partner_selectors.partner_organizations_for(actor)
+            organizations = member_organization_model().objects.order_by("name")
+            self.fields["partner_organization"].queryset = access.scope_partner_organizations(
+                actor, organizations
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -10,12 +10,12 @@ import logging
 import secrets
 from datetime import datetime
 
+# The project's Celery app (prm/celery.py sets it as current): tenancy does not import prm.
+from celery import current_app as app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
-
-from prm.celery import app
 
 from .access import is_platform_operator
 from .tasks import HEARTBEAT_CACHE_KEY

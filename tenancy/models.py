@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .outbox import OutboxRow, pending_index
+from .registry import Registry
 from .roles import PARTNER_ROLES, Role
 from .scoping import TenantOwnedModel
 
@@ -121,12 +122,10 @@ class Membership(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    partner_organization = models.ForeignKey(
-        "partners.PartnerOrganization",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="memberships",
+    # A partner role's organisation, by id. The relation `partner_organization` and the database
+    # foreign key come from the app that defines organisations (register_member_organization).
+    partner_organization_id = models.BigIntegerField(
+        _("partner organisation"), null=True, blank=True, db_index=True
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -137,14 +136,14 @@ class Membership(TenantOwnedModel):
             models.CheckConstraint(
                 name="membership_partner_role_has_org",
                 condition=(
-                    Q(role__in=sorted(PARTNER_ROLES), partner_organization__isnull=False)
-                    | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner_organization__isnull=True))
+                    Q(role__in=sorted(PARTNER_ROLES), partner_organization_id__isnull=False)
+                    | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner_organization_id__isnull=True))
                 ),
             ),
         ]
         indexes = [
             models.Index(
-                fields=["tenant", "partner_organization", "role"], name="membership_org_role"
+                fields=["tenant", "partner_organization_id", "role"], name="membership_org_role"
             ),
         ]
 
@@ -164,8 +163,8 @@ class Invitation(TenantOwnedModel):
 
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    partner_organization = models.ForeignKey(
-        "partners.PartnerOrganization", on_delete=models.CASCADE, null=True, blank=True
+    partner_organization_id = models.BigIntegerField(
+        _("partner organisation"), null=True, blank=True, db_index=True
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,8 +204,8 @@ class ApiKey(TenantOwnedModel):
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     role = models.CharField(_("acts as"), max_length=32, choices=Role.choices)
-    partner_organization = models.ForeignKey(
-        "partners.PartnerOrganization", on_delete=models.CASCADE, null=True, blank=True
+    partner_organization_id = models.BigIntegerField(
+        _("partner organisation"), null=True, blank=True, db_index=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -216,7 +215,7 @@ class ApiKey(TenantOwnedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "partner_organization"], name="apikey_org")]
+        indexes = [models.Index(fields=["tenant", "partner_organization_id"], name="apikey_org")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -324,3 +323,41 @@ class OutboundEmail(TenantOwnedModel, OutboxRow):
         from .emails import mail_kind_label
 
         return mail_kind_label(self.kind)
+
+
+# --- The organisation of partner memberships ---------------------------------------------------
+# Memberships, invitations and API keys of partner roles belong to a partner organisation, which
+# the partner program (a floor above) defines. Tenancy stores its id only, so neither its code nor
+# its migrations depend on that app; the app registers its model here, from its models module,
+# and gets the relation `partner_organization` on all three (docs/architecture.md, "Who owns a
+# user's organisation"). Its migrations add the database foreign keys.
+member_organization: Registry[type[models.Model]] = Registry(
+    "tenancy.member_organization", required=True, single=True
+)
+MEMBER_ORGANIZATION_OWNERS: tuple[type[models.Model], ...] = (Membership, Invitation, ApiKey)
+
+
+def register_member_organization(model: type[models.Model]) -> None:
+    """Make `model` the organisation of partner memberships: adds `partner_organization` to
+    Membership (reverse: `memberships`), Invitation and ApiKey — a relation over their
+    `partner_organization_id` column that reads, filters, joins, assigns and cascades like a
+    foreign key, but is no field of any migration."""
+    member_organization.register(model, key="model")
+    for owner in MEMBER_ORGANIZATION_OWNERS:
+        relation = models.ForeignObject(
+            model,
+            on_delete=models.CASCADE,
+            from_fields=["partner_organization_id"],
+            to_fields=["id"],
+            null=True,
+            blank=True,
+            editable=False,  # forms edit the id (or pick from member_organization_model())
+            related_name="memberships" if owner is Membership else "+",
+            verbose_name=_("partner organisation"),
+        )
+        relation.contribute_to_class(owner, "partner_organization", private_only=True)
+
+
+def member_organization_model() -> type[models.Model]:
+    """The registered organisation model (PartnerOrganization), for tenancy's generic uses."""
+    return member_organization.one()

@@ -25,6 +25,7 @@ from .access import Actor, Perm
 from .audit import audit_record
 from .context import require_current_tenant, tenant_context
 from .models import ApiKey, Invitation, Membership, Tenant
+from .registry import Registry
 from .roles import PARTNER_ROLES, VENDOR_ROLES, Role
 
 User = get_user_model()
@@ -49,18 +50,12 @@ def tenant_create(*, name: str, slug: str, **fields) -> Tenant:
 # Other areas react to a membership appearing or changing role (e.g. the LMS assigns the learning
 # path of the role). They register here from their AppConfig.ready(), so tenancy imports none of
 # them; hooks run inside the service's transaction and defer side effects with on_commit.
-_membership_changed_hooks: list = []
-
-
-def register_membership_changed_hook(fn) -> None:
-    """fn(membership=...) is called after a membership is created or its role changes."""
-    if fn not in _membership_changed_hooks:
-        _membership_changed_hooks.append(fn)
+# fn(membership=...) is called after a membership is created or its role changes.
+membership_changed = Registry("tenancy.membership_changed", required=True)
 
 
 def _membership_changed(membership: Membership) -> None:
-    for hook in _membership_changed_hooks:
-        hook(membership=membership)
+    membership_changed.run(membership=membership)
 
 
 def run_membership_changed_hooks(membership: Membership) -> None:

@@ -19,12 +19,12 @@ import pyotp
 import pytest
 import requests
 
+from prm.demo import PARTNERS
 from tenancy.demo import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     MULTI_VENDOR_USER,
     PARTNER_STAFF_FULL,
-    PARTNERS,
     STAFF,
 )
 

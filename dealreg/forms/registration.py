@@ -6,8 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partners.forms.organization import BLANK, CommaListField, country_choices
 from partners.models import Region
+from tenancy.common.forms import BLANK, CommaListField, country_choices
 
 
 class DealRegistrationForm(forms.Form):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.forms.organization import BLANK, CommaListField
 from partners.models import Region
+from tenancy.common.forms import BLANK, CommaListField
 
 from ..selectors.routing import approver_candidates
 

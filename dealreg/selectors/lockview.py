@@ -12,8 +12,8 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from partners.services.organization import normalize_domain
 from tenancy.access import Actor, Perm
+from tenancy.common.domains import normalize_domain
 
 from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity, Dispute
 from ..services.accounts import normalize_account_name

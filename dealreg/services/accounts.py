@@ -8,7 +8,7 @@ import unicodedata
 
 from django.db import IntegrityError, transaction
 
-from partners.services.organization import normalize_domain
+from tenancy.common.domains import normalize_domain
 from tenancy.context import require_current_tenant
 
 from ..models import CustomerAccount

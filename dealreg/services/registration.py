@@ -19,10 +19,10 @@ from onboarding.models import Benefit, MilestoneKey
 from onboarding.services.progress import milestone_reach, require_benefit
 from partners.models import LifecycleState, PartnerOrganization, Region
 from partners.services.currency import convert
-from partners.services.organization import normalize_domain
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 
 from ..models import DealRegistration, DealRules, DealStatus
@@ -47,7 +47,6 @@ FIELDS = (
     "partner_notes",
 )
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_PRODUCTS = 50
 
 
@@ -66,7 +65,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         errors["customer_name"] = _("Keep the customer name under 200 characters.")
 
     domain = normalize_domain(str(data.get("customer_domain") or ""))
-    if domain and not _DOMAIN_RE.match(domain):
+    if domain and not is_valid_domain(domain):
         errors["customer_domain"] = _("Enter a valid domain such as example.com.")
     cleaned["customer_domain"] = domain
 

@@ -8,8 +8,8 @@ import pytest
 from dealreg.models import DealRegistration, DealStatus, Dispute
 from partners.models import ExchangeRate, RevenueRecord
 from partners.services.currency import convert
+from prm.demo import seed_demo
 from tenancy.context import tenant_context
-from tenancy.demo import seed_demo
 from tenancy.models import Tenant
 
 pytestmark = pytest.mark.django_db

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.spreadsheets import csv_safe
 
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealStatus, SalesStage
@@ -41,12 +42,6 @@ CSV_COLUMNS = (
     ("submitted_at", "submitted_at"),
     ("lock_expires_at", "expires_at"),
 )
-
-
-def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _attr(obj, dotted: str):

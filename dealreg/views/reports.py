@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.spreadsheets import csv_safe
 
 from ..selectors import reports as selectors
-from .pipeline import csv_safe
 
 
 @login_required

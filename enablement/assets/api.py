@@ -7,11 +7,11 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from partners.models import PartnerType, Tier
-from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.parsers import FormParser, JSONParser, MultiPartParser
 from tenancy.api.views import TenantViewSet
+from tenancy.common.markdown import markdown_to_safe_html
 
 from . import selectors, services
 from .forms import PARTNER_ROLE_CHOICES

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from tenancy.access import Actor, Perm
 
@@ -153,3 +155,14 @@ def playbook_stages(actor: Actor) -> QuerySet[PlaybookStage]:
     return PlaybookStage.objects.order_by("position", "id").prefetch_related(
         Prefetch("stage_assets", queryset=links, to_attr="visible_links")
     )
+
+
+def first_download_at(partner_ids) -> dict[int, datetime]:
+    """{partner id: when someone of the partner first downloaded an asset} (onboarding's
+    "first asset" milestone)."""
+    rows = (
+        AssetEvent.objects.filter(kind=EventKind.DOWNLOAD, partner_organization_id__in=partner_ids)
+        .values("partner_organization_id")
+        .annotate(first=Min("at"))
+    )
+    return {row["partner_organization_id"]: row["first"] for row in rows}

@@ -7,12 +7,10 @@ class CertsConfig(AppConfig):
     verbose_name = "Certifications"
 
     def ready(self) -> None:
-        from enablement.lms import services as lms_services  # noqa: F401  (may not exist yet)
-        from partners.services.tiers import register_certification_provider
+        from enablement.lms.services import quiz_passed
+        from partners.services.tiers import certification_provider
 
         from . import services
 
-        register_certification_provider(services.certification_facts)
-        register = getattr(lms_services, "register_quiz_passed_hook", None)
-        if register is not None:
-            register(services.on_quiz_passed)
+        certification_provider.register(services.certification_facts)
+        quiz_passed.register(services.on_quiz_passed)

@@ -4,9 +4,10 @@ console's course list, portal search and training hours."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from tenancy.access import Actor, Perm
@@ -323,8 +324,37 @@ def training_hours(user_ids) -> dict[int, Decimal]:
     }
 
 
+# --- For other apps (onboarding) ---------------------------------------------------------------
+
+
+def foundation_completed_at(user_ids) -> dict[int, datetime]:
+    """{user id: when they first completed a foundation (101) course}, for those who did."""
+    rows = (
+        Enrollment.objects.filter(
+            course__is_foundation=True, completed_at__isnull=False, user_id__in=list(user_ids)
+        )
+        .values("user_id")
+        .annotate(first=Min("completed_at"))
+    )
+    return {row["user_id"]: row["first"] for row in rows}
+
+
+def foundation_course() -> tuple[Course | None, CourseModule | None]:
+    """The published 101 course and its first module (either may be None)."""
+    course = (
+        Course.objects.filter(is_foundation=True, status=CourseStatus.PUBLISHED)
+        .order_by("published_at", "pk")
+        .first()
+    )
+    if course is None:
+        return None, None
+    return course, course.modules.order_by("position", "pk").first()
+
+
 __all__ = [
     "ModuleKind",
+    "foundation_completed_at",
+    "foundation_course",
     "course_page",
     "my_learning",
     "search_courses",

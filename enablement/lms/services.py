@@ -1,6 +1,6 @@
 """LMS writes: course authoring (program admins), enrolment and progress, quiz attempts and
 scoring, learning-path assignment. Certification exams reuse `start_attempt`/`submit_attempt`
-and hear about passes through `register_quiz_passed_hook`."""
+and hear about passes through the `quiz_passed` registry."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import on_commit_in_tenant, require_current_tenant
+from tenancy.registry import Registry
 from tenancy.uploads import DOCUMENT_KINDS, sniff_upload, unique_name
 
 from .models import (
@@ -50,21 +51,14 @@ MAX_MODULE_FILE_BYTES = 50 * 1024 * 1024
 
 # --- Hooks -------------------------------------------------------------------------------------
 
+# `fn(attempt)` runs on commit after a passing attempt is saved; certifications register here
+# (enablement/certs/apps.py) and award what the quiz earns.
 QuizPassedHook = Callable[[QuizAttempt], Any]
-_quiz_passed_hooks: list[QuizPassedHook] = []
-
-
-def register_quiz_passed_hook(fn: QuizPassedHook) -> QuizPassedHook:
-    """`fn(attempt)` runs on commit after a passing attempt is saved (certifications use it).
-    Registering the same function twice has no effect. Usable as a decorator."""
-    if fn not in _quiz_passed_hooks:
-        _quiz_passed_hooks.append(fn)
-    return fn
+quiz_passed: Registry[QuizPassedHook] = Registry("lms.quiz_passed", required=True)
 
 
 def _run_quiz_passed_hooks(attempt: QuizAttempt) -> None:
-    for hook in list(_quiz_passed_hooks):
-        hook(attempt)
+    quiz_passed.run(attempt)
 
 
 # --- Authoring (console) -----------------------------------------------------------------------

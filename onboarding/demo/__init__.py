@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from enablement.lms.models import Enrollment
+from enablement.lms import selectors as lms_selectors
 from partners.models import (
     ContactRole,
     LifecycleEvent,
@@ -318,32 +317,6 @@ def _reach(partner, signed_at, days: dict[str, float]) -> dict:
     return reached
 
 
-def _deal(partner, submitted_at, rng, user=None) -> None:
-    from dealreg.models import DealRegistration, DealStatus
-
-    customer = rng.choice(
-        ["Brightline Logistics", "Helios Health", "Orbit Retail", "Quanta Bank", "Vista Energy"]
-    )
-    DealRegistration.objects.create(
-        tenant=require_current_tenant(),
-        partner=partner,
-        submitted_by=user,
-        customer_name=f"{customer} {rng.choice(['Group', 'Inc.', 'GmbH', 'Ltd'])}",
-        customer_domain=f"{customer.split()[0].lower()}-{rng.randint(10, 99)}.example",
-        region=(partner.regions or ["NA"])[0],
-        contact_name="Jordan Buyer",
-        contact_email="jordan.buyer@example.org",
-        products=["Platform"],
-        estimated_value=Decimal(rng.randrange(15_000, 250_000, 500)),
-        currency="USD",
-        expected_close_date=(submitted_at + timedelta(days=rng.randint(30, 120))).date(),
-        partner_notes="Customer evaluating two vendors; we lead the implementation.",
-        status=DealStatus.SUBMITTED,
-        created_at=submitted_at,
-        submitted_at=submitted_at,
-    )
-
-
 def seed(tenant, *, staff) -> None:
     """Inside tenant_context(tenant). staff: role name -> User (admin, manager, ...)."""
     tenant = tenant or require_current_tenant()
@@ -363,12 +336,11 @@ def seed(tenant, *, staff) -> None:
     )
     members = Membership.objects.filter(partner_organization__in=partners)
     orgs_with_users = set(members.values_list("partner_organization_id", flat=True))
+    trained_users = lms_selectors.foundation_completed_at(members.values_list("user_id", flat=True))
     orgs_trained = set(
-        members.filter(
-            user_id__in=Enrollment.objects.filter(
-                course__is_foundation=True, completed_at__isnull=False
-            ).values("user_id")
-        ).values_list("partner_organization_id", flat=True)
+        members.filter(user_id__in=list(trained_users)).values_list(
+            "partner_organization_id", flat=True
+        )
     )
     for index, partner in enumerate(partners):
         signed_at = _contracted_at(partner)
@@ -386,9 +358,8 @@ def seed(tenant, *, staff) -> None:
         if trained:
             steps[K.TRAINING_101] = rng.uniform(5, 20)
             steps[K.FIRST_DEAL] = steps[K.TRAINING_101] + rng.uniform(2, 40)
+        # The deal itself is registered by the deal-registration demo, dated by this milestone.
         reached = _reach(partner, signed_at, steps)
-        if trained:
-            _deal(partner, reached[K.FIRST_DEAL], rng)
         if index != 3:
             _mail_log(partner, run, cadence, reached=reached, until=now)
 
@@ -427,9 +398,9 @@ def seed(tenant, *, staff) -> None:
         run = _finished_run(partner, signature)
         steps = {K.TEAM_INVITED: 0.01, K.FIRST_LOGIN: 1.2}
         if position == 3:
-            steps.update({K.PROFILE_COMPLETE: 3, K.TRAINING_101: 6, K.FIRST_ASSET: 9})
-            first_deal = signed_at + timedelta(days=16)
-            _deal(partner, first_deal, rng)
+            steps.update(
+                {K.PROFILE_COMPLETE: 3, K.TRAINING_101: 6, K.FIRST_ASSET: 9, K.FIRST_DEAL: 16}
+            )
         reached = _reach(partner, signed_at, steps)
         _mail_log(partner, run, cadence, reached=reached, until=now)
         if position == 2:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
+from enablement.lms import selectors as lms_selectors
 from tenancy import access, emails
 from tenancy.access import Actor
 from tenancy.hosts import tenant_base_url
@@ -80,16 +81,7 @@ def cadence_days(rows) -> None:
 
 def foundation_course():
     """The published 101 course and its first module (either may be None)."""
-    from enablement.lms.models import Course, CourseStatus
-
-    course = (
-        Course.objects.filter(is_foundation=True, status=CourseStatus.PUBLISHED)
-        .order_by("published_at", "pk")
-        .first()
-    )
-    if course is None:
-        return None, None
-    return course, course.modules.order_by("position", "pk").first()
+    return lms_selectors.foundation_course()
 
 
 @dataclass(frozen=True)

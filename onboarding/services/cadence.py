@@ -28,10 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import LifecycleState, PartnerOrganization
-from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.markdown import markdown_to_safe_html
 from tenancy.context import require_current_tenant
 from tenancy.emails import person_address
 from tenancy.hosts import tenant_base_url

@@ -23,10 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enablement.assets import selectors as asset_selectors
+from enablement.lms import selectors as lms_selectors
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.registry import Registry
 
 from ..models import (
     AgreementSignature,
@@ -42,8 +45,13 @@ from ..models import (
 
 K = MilestoneKey
 
+# fn(partner_ids) -> {partner_id: earliest datetime}, one per MilestoneKey. FIRST_LOGIN is
+# recorded at login instead (onboarding/signals.py); FIRST_DEAL is registered by dealreg.
 MilestoneSource = Callable[[list[int]], dict[int, datetime]]
-_sources: dict[str, MilestoneSource] = {}
+milestone_sources: Registry[MilestoneSource] = Registry(
+    "onboarding.milestone_sources",
+    required_keys=[key for key in K.values if key != K.FIRST_LOGIN],
+)
 
 # The partner profile fields the Ideal Partner Profile scores on: the setup wizard asks for them
 # and "profile complete" means all of them are filled.
@@ -79,14 +87,6 @@ HOW_TO: dict[str, tuple[str, str]] = {
 }
 
 
-def register_milestone_source(key: str, fn: MilestoneSource) -> MilestoneSource:
-    """fn(partner_ids) -> {partner_id: earliest datetime} for one MilestoneKey."""
-    if key not in K.values:
-        raise ValueError(f"Unknown milestone {key!r}")
-    _sources[key] = fn
-    return fn
-
-
 def _earliest(qs, partner_field: str, time_field: str, partner_ids: list[int]) -> dict:
     rows = (
         qs.filter(**{f"{partner_field}__in": partner_ids})
@@ -115,7 +115,6 @@ def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
 
 
 def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
-    from enablement.lms.models import Enrollment
     from tenancy.models import Membership
 
     members = Membership.objects.filter(partner_organization_id__in=partner_ids).values_list(
@@ -127,37 +126,22 @@ def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
     if not org_of_user:
         return {}
     result: dict[int, datetime] = {}
-    rows = (
-        Enrollment.objects.filter(
-            course__is_foundation=True, completed_at__isnull=False, user_id__in=list(org_of_user)
-        )
-        .values("user_id")
-        .annotate(first=Min("completed_at"))
-    )
-    for row in rows:
-        for org_id in org_of_user[row["user_id"]]:
-            if org_id not in result or row["first"] < result[org_id]:
-                result[org_id] = row["first"]
+    for user_id, completed_at in lms_selectors.foundation_completed_at(org_of_user).items():
+        for org_id in org_of_user[user_id]:
+            if org_id not in result or completed_at < result[org_id]:
+                result[org_id] = completed_at
     return result
 
 
 def _first_asset(partner_ids: list[int]) -> dict[int, datetime]:
-    from enablement.assets.models import AssetEvent, EventKind
-
-    return _earliest(
-        AssetEvent.objects.filter(kind=EventKind.DOWNLOAD),
-        "partner_organization_id",
-        "at",
-        partner_ids,
-    )
+    return asset_selectors.first_download_at(partner_ids)
 
 
-register_milestone_source(K.AGREEMENT_SIGNED, _agreement_signed)
-register_milestone_source(K.TEAM_INVITED, _team_invited)
-register_milestone_source(K.PROFILE_COMPLETE, _profile_complete)
-register_milestone_source(K.TRAINING_101, _training_101)
-register_milestone_source(K.FIRST_ASSET, _first_asset)
-# FIRST_LOGIN is recorded at login (apps.py); FIRST_DEAL is registered by dealreg.
+milestone_sources.register(_agreement_signed, key=K.AGREEMENT_SIGNED)
+milestone_sources.register(_team_invited, key=K.TEAM_INVITED)
+milestone_sources.register(_profile_complete, key=K.PROFILE_COMPLETE)
+milestone_sources.register(_training_101, key=K.TRAINING_101)
+milestone_sources.register(_first_asset, key=K.FIRST_ASSET)
 
 
 def profile_missing_fields(partner) -> list[str]:
@@ -187,7 +171,7 @@ def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = 
     """Bring the stored milestones of these partners up to date with their sources (all of
     them, or only `keys`)."""
     partner_ids = list(partner_ids)
-    sources = {k: fn for k, fn in _sources.items() if keys is None or k in set(keys)}
+    sources = {k: fn for k, fn in milestone_sources.items() if keys is None or k in set(keys)}
     if not partner_ids or not sources:
         return
     tenant = require_current_tenant()
@@ -254,11 +238,7 @@ class GateStatus:
 
 
 def _user_completed_101(user) -> bool:
-    from enablement.lms.models import Enrollment
-
-    return Enrollment.objects.filter(
-        user=user, course__is_foundation=True, completed_at__isnull=False
-    ).exists()
+    return bool(lms_selectors.foundation_completed_at([user.pk]))
 
 
 def _missing(key: str) -> MissingStep:

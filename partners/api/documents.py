@@ -11,8 +11,7 @@ from rest_framework.response import Response
 
 from tenancy import access
 from tenancy.access import Perm
-
-from ..templatetags.markdown_safe import markdown_to_safe_html
+from tenancy.common.markdown import markdown_to_safe_html
 
 
 # NOTE: no docstring here: drf-spectacular would publish it as every subclass's description.

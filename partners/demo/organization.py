@@ -1,7 +1,7 @@
 """Demo partner organisations: ~40 per tenant across every lifecycle state and partner type, with
 full profiles, key contacts, a few applications and a backdated lifecycle history.
 
-The partners tenancy/demo.py creates (the ones with portal users) get full profiles and become
+The partners prm/demo.py creates (the ones with portal users) get full profiles and become
 active. Idempotent: partners are matched by name and left alone once seeded. Fit scores are left
 to the IPP demo, which runs after this one and scores every partner.
 """
@@ -485,7 +485,7 @@ def _application(partner, contact, rng, *, submitted, state: str) -> None:
 def _seed_existing(name: str, profile: dict, manager, rng) -> None:
     partner = PartnerOrganization.objects.filter(name=name).first()
     if partner is None or partner.state != S.PROSPECT:
-        return  # not created by the tenancy demo, or already seeded
+        return  # not created by the people demo, or already seeded
     for field, value in profile.items():
         setattr(partner, field, value)
     partner.domain = normalize_domain(partner.website)

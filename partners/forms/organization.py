@@ -6,10 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Actor
+from tenancy.common.forms import BLANK, CommaListField, country_choices
 from tenancy.roles import Role
 
 from ..models import (
@@ -23,41 +23,13 @@ from ..models import (
     Tier,
 )
 
-BLANK = [("", "—")]
 # The honeypot: a text input people never see (hidden by CSS, skipped by keyboard and screen
 # readers). Bots that fill every field fill it too.
 HONEYPOT_FIELD = "fax_number"
 
 
-class CommaListField(forms.CharField):
-    """A list of short strings typed as “Kubernetes, Terraform, AWS”."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 1000)
-        kwargs.setdefault("help_text", _("Separate with commas."))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(str(v) for v in value)
-        return value
-
-    def clean(self, value):
-        text = super().clean(value)
-        items: dict[str, str] = {}
-        for item in (text or "").split(","):
-            if item := " ".join(item.split())[:80]:
-                items.setdefault(item.casefold(), item)
-        return list(items.values())
-
-
 def _checkboxes(choices, **kwargs):
     return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **kwargs)
-
-
-def country_choices():
-    return BLANK + list(countries)
 
 
 class PartnerProfileForm(forms.Form):

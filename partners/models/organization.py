@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from tenancy.models import register_member_organization
 from tenancy.scoping import TenantOwnedModel
 
 
@@ -162,6 +163,12 @@ class PartnerOrganization(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Partner users' memberships, invitations to partner roles and partner API keys belong to a
+# partner organisation: tenancy stores its id, this gives them `partner_organization` (and
+# `partner.memberships`); migration 0004 adds the database foreign keys.
+register_member_organization(PartnerOrganization)
 
 
 class ContactRole(models.TextChoices):

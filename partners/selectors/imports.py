@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import translation
 
 from tenancy.access import Actor, Perm
+from tenancy.common.spreadsheets import FORMULA_PREFIXES, csv_safe  # noqa: F401 (for importer)
 from tenancy.context import require_current_tenant
 
 from ..models import (
@@ -50,10 +51,8 @@ COLUMNS = PARTNER_COLUMNS + CONTACT_COLUMNS
 REQUIRED_COLUMNS = ("name", "partner_type")
 LIST_COLUMNS = ("regions", "industries", "partner_types", "skills")
 
-# Spreadsheet apps run a cell starting with one of these as a formula ("CSV injection"). Partner
-# names come from a public form, so the export prefixes such cells with an apostrophe (the
-# spreadsheet convention for "this is text") and the import strips it again: the round trip holds.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Partner names come from a public form: the export neutralises cells a spreadsheet would run as a
+# formula (tenancy/common/spreadsheets.py) and the import strips the apostrophe again.
 
 EXPORT_CHUNK = 500
 
@@ -183,7 +182,4 @@ def join_list(values: Iterable[Any]) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return csv_safe(value)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 from tenancy.tasks import enqueue
 
@@ -33,13 +34,11 @@ from ..models import (
     Region,
 )
 from .organization import (
-    _DOMAIN_RE,
     _apply_profile,
     _clean_list,
     _rescore,
     _save_unique,
     _write_event,
-    normalize_domain,
     partner_organization_create,
 )
 
@@ -98,7 +97,7 @@ def application_submit(
     company_name = " ".join((company_name or "").split())
     contact_email = contact_email.strip().lower()
     domain = normalize_domain(website)
-    if not domain or not _DOMAIN_RE.match(domain):
+    if not domain or not is_valid_domain(domain):
         raise ValidationError({"website": _("Enter your company's website, e.g. example.com.")})
     partner_types = _clean_list(partner_types, choices=PartnerType.values)
     if not partner_types:

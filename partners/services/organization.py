@@ -3,9 +3,7 @@ decision email of an application (the public form itself: services/applications.
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -17,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind, person_address
 
@@ -221,21 +220,6 @@ PROFILE_FIELDS = (
     "planned_certified_staff",
 )
 LIST_FIELDS = ("regions", "industries", "partner_types", "skills")
-_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-
-
-def normalize_domain(value: str) -> str:
-    """“HTTPS://www.Acme.com/partners?x” → “acme.com”. Also takes a bare host or an email."""
-    value = (value or "").strip().lower()
-    if not value:
-        return ""
-    if "@" in value and "://" not in value:
-        value = value.rsplit("@", 1)[1]
-    host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
-    host = host.strip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    return host
 
 
 def _clean_list(values, *, choices: list[str] | None = None) -> list[str]:
@@ -278,7 +262,7 @@ def _apply_profile(partner: PartnerOrganization, data: dict[str, Any]) -> list[s
     if partner.website and domain != partner.domain:
         partner.domain = domain
         changed.append("domain")
-    if partner.domain and not _DOMAIN_RE.match(partner.domain):
+    if partner.domain and not is_valid_domain(partner.domain):
         raise ValidationError({"website": _("Enter a website with a valid domain name.")})
     return changed
 

@@ -4,19 +4,15 @@ changes and the tier history.
 Certifications are pluggable
 ----------------------------
 Tier requirements count "currently certified people" and "named certifications held", which the
-enablement area will know about. Until then a module-level registry answers the question::
+enablement area (a floor above) knows about. It registers the one provider from its
+AppConfig.ready() (enablement/certs/apps.py)::
 
-    from partners.services.tiers import CertificationFacts, register_certification_provider
+    from partners.services.tiers import certification_provider
 
-    def my_provider(partner) -> CertificationFacts:
-        return CertificationFacts(certified_people=3, certifications={"Cloud Architect"})
+    certification_provider.register(certification_facts)
 
-    register_certification_provider(my_provider)  # e.g. in an AppConfig.ready()
-
-A provider takes a PartnerOrganization and returns CertificationFacts. The default provider
-answers zero people and no certifications, so tiers that require certifications are out of reach
-until a real provider is registered. `register_certification_provider` returns the previous
-provider so tests can put it back.
+A provider takes a PartnerOrganization and returns CertificationFacts. Without a provider the
+system check tenancy.E002 fails start-up and `certification_facts` raises (tenancy/registry.py).
 
 Evaluation rules
 ----------------
@@ -53,6 +49,7 @@ from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.registry import Registry
 
 from ..models import (
     LifecycleState,
@@ -86,22 +83,14 @@ class CertificationFacts:
 CertificationProvider = Callable[[PartnerOrganization], CertificationFacts]
 
 
-def _no_certifications(partner: PartnerOrganization) -> CertificationFacts:
-    return CertificationFacts()
-
-
-_certification_provider: CertificationProvider = _no_certifications
-
-
-def register_certification_provider(provider: CertificationProvider) -> CertificationProvider:
-    """Make `provider` answer certification questions; returns the one it replaces."""
-    global _certification_provider
-    previous, _certification_provider = _certification_provider, provider
-    return previous
+# Enablement (certifications) registers the one provider from its AppConfig.ready().
+certification_provider: Registry[CertificationProvider] = Registry(
+    "partners.certification_provider", required=True, single=True
+)
 
 
 def certification_facts(partner: PartnerOrganization) -> CertificationFacts:
-    return _certification_provider(partner)
+    return certification_provider.one()(partner)
 
 
 # --- Program settings -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_demo_partners_cover_every_state_and_type_and_seeding_twice_changes_noth
     staff = staff_of(tenant)
     existing = list(demo.PROGRAMS[slug]["existing"])
     with tenant_context(tenant):
-        # What tenancy/demo.py creates before the partner program is seeded.
+        # What prm/demo.py creates before the partner program is seeded.
         for name in existing:
             partner_organization_create(
                 actor=SYSTEM,

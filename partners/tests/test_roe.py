@@ -11,8 +11,8 @@ from partners.models import RoeAcceptance, RulesOfEngagement
 from partners.selectors.roe import current_rules, roe_pending_for
 from partners.services.roe import roe_accept, roe_draft_create, roe_draft_update, roe_publish
 from partners.tasks.roe import request_roe_acceptances
-from partners.templatetags.markdown_safe import markdown_to_safe_html
 from tenancy.access import actor_for_user
+from tenancy.common.markdown import markdown_to_safe_html
 from tenancy.context import tenant_context
 from tenancy.models import AuditEvent
 from tenancy.roles import Role

@@ -219,18 +219,15 @@ def test_certification_requirements_use_the_registered_provider(acme):
     activate(acme, acme.partner, tier=silver)
     add_revenue(acme, acme.partner, "1500000", date(2025, 4, 1))
     with at(NOW):
-        assert evaluate(acme, acme.partner) is None  # default provider: nobody certified
+        assert evaluate(acme, acme.partner) is None  # nobody certified yet
         with tenant_context(acme.tenant):
             rows = {r.key: r for r in selectors.tier_progress(acme.partner).rows}
         assert rows["certified_people"].have == 0 and not rows["certified_people"].met
         assert not rows["certification:Cloud Architect"].met
 
         facts = services.CertificationFacts(certified_people=3, certifications={"Cloud Architect"})
-        previous = services.register_certification_provider(lambda partner: facts)
-        try:
+        with services.certification_provider.registered(lambda partner: facts):
             proposal = evaluate(acme, acme.partner)
-        finally:
-            services.register_certification_provider(previous)
     assert proposal.to_tier == gold
     keys = {r["key"]: r for r in proposal.reasons}
     assert keys["certified_people"]["have"] == 3 and keys["certified_people"]["need"] == 2

@@ -6,9 +6,11 @@ from django.shortcuts import render
 from tenancy import access, navigation
 from tenancy.access import Perm
 
+from .. import navigation as partner_navigation
+
 
 @login_required
 def console_program(request):
     actor = access.require_console(request, Perm.PROGRAM_VIEW)
-    sections = navigation.menu(actor, navigation.PROGRAM)
+    sections = navigation.menu(actor, partner_navigation.PROGRAM)
     return render(request, "partners/program.html", {"sections": sections})

@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.tenancy",
+                "prm.context_processors.menus",
             ],
         },
     },
@@ -356,6 +357,8 @@ SPECTACULAR_SETTINGS = {
 # Roles whose members must use TOTP before they may act in a tenant.
 PRM_MFA_REQUIRED_ROLES = env.list("PRM_MFA_REQUIRED_ROLES", default=["program_admin"])
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
+# What `manage.py seed_demo` runs: the demo spans every app, so the top floor assembles it.
+PRM_DEMO_SEED = "prm.demo.seed_demo"
 
 # --- Errors reach someone -------------------------------------------------------------------
 # ADMINS="Ops <ops@example.com>,oncall@example.com": every ERROR logged by the web processes

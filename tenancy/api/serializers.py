@@ -1,9 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from partners.models import PartnerOrganization
-
-from ..models import ApiKey, AuditEvent, Invitation, Membership
+from ..models import ApiKey, AuditEvent, Invitation, Membership, member_organization_model
 from ..roles import Role
 
 
@@ -17,7 +15,7 @@ class PartnerOrgField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return PartnerOrganization.objects.all()
+        return member_organization_model().objects.all()
 
 
 class MembershipSerializer(serializers.ModelSerializer):

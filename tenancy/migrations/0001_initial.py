@@ -14,7 +14,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("partners", "0001_initial"),
     ]
 
     operations = [
@@ -210,13 +209,12 @@ class Migration(migrations.Migration):
                 ("is_active", models.BooleanField(default=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
-                    "partner_organization",
-                    models.ForeignKey(
+                    "partner_organization_id",
+                    models.BigIntegerField(
                         blank=True,
+                        db_index=True,
                         null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memberships",
-                        to="partners.partnerorganization",
+                        verbose_name="partner organisation",
                     ),
                 ),
                 (
@@ -239,7 +237,7 @@ class Migration(migrations.Migration):
             options={
                 "indexes": [
                     models.Index(
-                        fields=["tenant", "partner_organization", "role"],
+                        fields=["tenant", "partner_organization_id", "role"],
                         name="membership_org_role",
                     )
                 ],
@@ -250,7 +248,7 @@ class Migration(migrations.Migration):
                     models.CheckConstraint(
                         condition=models.Q(
                             models.Q(
-                                ("partner_organization__isnull", False),
+                                ("partner_organization_id__isnull", False),
                                 (
                                     "role__in",
                                     [
@@ -274,7 +272,7 @@ class Migration(migrations.Migration):
                                     ),
                                     _negated=True,
                                 ),
-                                ("partner_organization__isnull", True),
+                                ("partner_organization_id__isnull", True),
                             ),
                             _connector="OR",
                         ),
@@ -338,12 +336,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
-                    "partner_organization",
-                    models.ForeignKey(
+                    "partner_organization_id",
+                    models.BigIntegerField(
                         blank=True,
+                        db_index=True,
                         null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="partners.partnerorganization",
+                        verbose_name="partner organisation",
                     ),
                 ),
                 (
@@ -454,12 +452,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
-                    "partner_organization",
-                    models.ForeignKey(
+                    "partner_organization_id",
+                    models.BigIntegerField(
                         blank=True,
+                        db_index=True,
                         null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="partners.partnerorganization",
+                        verbose_name="partner organisation",
                     ),
                 ),
                 (
@@ -473,7 +471,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(fields=["tenant", "partner_organization"], name="apikey_org")
+                    models.Index(fields=["tenant", "partner_organization_id"], name="apikey_org")
                 ],
             },
         ),

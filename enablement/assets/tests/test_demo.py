@@ -4,9 +4,10 @@ import pytest
 
 from enablement.assets import demo, selectors
 from enablement.assets.models import Asset, AssetEvent, AssetVersion, PlaybookStage
+from prm.demo import seed_demo
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
-from tenancy.demo import STAFF, seed_demo
+from tenancy.demo import STAFF
 from tenancy.models import Membership, Tenant, User
 from tenancy.roles import Role
 

@@ -266,7 +266,7 @@ def test_certificate_is_a_real_pdf_with_holder_and_code(acme):
 
 
 def test_lms_hook_is_registered():
-    assert services.on_quiz_passed in lms_services._quiz_passed_hooks
+    assert services.on_quiz_passed in lms_services.quiz_passed
 
 
 def test_submitting_a_passing_attempt_in_the_lms_awards_through_the_hook(

@@ -126,28 +126,25 @@ def test_passing_completes_course_runs_hook_and_counts_hours(
     acme, django_capture_on_commit_callbacks
 ):
     seen = []
-    hook = services.register_quiz_passed_hook(lambda attempt: seen.append(attempt.pk))
-    try:
-        with tenant_context(acme.tenant):
-            course = make_course(acme.tenant, modules=1)
-            quiz = quiz_of(course)
-            actor = _actor(acme, acme.partner_sales)
-            module = course.modules.get(position=1)
-            services.module_complete(actor=actor, module=module)
-            services.module_complete(actor=actor, module=module)  # twice counts once
-            with django_capture_on_commit_callbacks(execute=True):
-                failed = _submit(acme, acme.partner_sales, quiz, {})
-            assert seen == []
-            with django_capture_on_commit_callbacks(execute=True):
-                attempt = _submit(acme, acme.partner_sales, quiz, answers_for(quiz))
-            assert seen == [attempt.pk] and failed.pk != attempt.pk
-            enrollment = Enrollment.objects.get(user=acme.partner_sales, course=course)
-            assert enrollment.completed_at is not None
-            hours = selectors.training_hours([acme.partner_sales.pk, acme.partner_presales.pk])
-            assert hours[acme.partner_sales.pk] >= Decimal("0.25")
-            assert acme.partner_presales.pk not in hours
-    finally:
-        services._quiz_passed_hooks.remove(hook)
+    hook = services.quiz_passed.registered(lambda attempt: seen.append(attempt.pk))
+    with hook, tenant_context(acme.tenant):
+        course = make_course(acme.tenant, modules=1)
+        quiz = quiz_of(course)
+        actor = _actor(acme, acme.partner_sales)
+        module = course.modules.get(position=1)
+        services.module_complete(actor=actor, module=module)
+        services.module_complete(actor=actor, module=module)  # twice counts once
+        with django_capture_on_commit_callbacks(execute=True):
+            failed = _submit(acme, acme.partner_sales, quiz, {})
+        assert seen == []
+        with django_capture_on_commit_callbacks(execute=True):
+            attempt = _submit(acme, acme.partner_sales, quiz, answers_for(quiz))
+        assert seen == [attempt.pk] and failed.pk != attempt.pk
+        enrollment = Enrollment.objects.get(user=acme.partner_sales, course=course)
+        assert enrollment.completed_at is not None
+        hours = selectors.training_hours([acme.partner_sales.pk, acme.partner_presales.pk])
+        assert hours[acme.partner_sales.pk] >= Decimal("0.25")
+        assert acme.partner_presales.pk not in hours
 
 
 def test_visibility_by_status_audience_and_partner_type(acme):

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.models import Membership
 from tenancy.roles import Role
 
@@ -42,7 +43,6 @@ from ...selectors.imports import (
     PARTNER_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from ..organization import normalize_domain
 from .progress import PROGRESS_EVERY, clear_progress, report_progress
 from .read import ImportFileError, file_extension, normalise_header, read_table
 
@@ -177,7 +177,6 @@ def normalise_website(text: str) -> str:
 
 
 # The same rule as the profile form's (partners.services.organization): a dotted host name.
-_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 def _max_length(model, name: str) -> int:
@@ -340,7 +339,7 @@ class _Validator:
             raise ValueError(
                 _("%(value)s is not a valid web address.") % {"value": _quote(text)}
             ) from None
-        if not _DOMAIN_RE.match(normalize_domain(url)):
+        if not is_valid_domain(normalize_domain(url)):
             raise ValueError(_("%(value)s is not a valid web address.") % {"value": _quote(text)})
         if len(url) > _max_length(PartnerOrganization, "website"):
             raise ValueError(

@@ -1,20 +1,16 @@
 """Markdown rendered safely: `markdown` turns text into HTML, then `nh3` keeps only an allow-list.
 
-Rules-of-engagement bodies are written by vendor staff but shown to partners and to the public, so
-the rendered HTML is always sanitised: raw <script>, event handlers (onerror=...) and
-javascript: links never survive.
-
-    {% load markdown_safe %}{{ rules.body|markdown_safe }}
+Rules of engagement, agreements, cadence mails and playbook guidance are written by vendor staff
+but shown to partners and to the public, so the rendered HTML is always sanitised: raw <script>,
+event handlers (onerror=...) and javascript: links never survive. In templates:
+`{% load markdown_safe %}{{ rules.body|markdown_safe }}` (tenancy/templatetags/markdown_safe.py).
 """
 
 from __future__ import annotations
 
 import markdown as markdown_lib
 import nh3
-from django import template
 from django.utils.safestring import SafeString, mark_safe
-
-register = template.Library()
 
 ALLOWED_TAGS = {
     *(f"h{level}" for level in range(1, 7)),
@@ -52,8 +48,3 @@ def markdown_to_safe_html(text: str) -> SafeString:
         link_rel="noopener noreferrer",
     )
     return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above
-
-
-@register.filter(name="markdown_safe")
-def markdown_safe(text: str) -> SafeString:
-    return markdown_to_safe_html(text)
