@@ -48,8 +48,6 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_countries",
-    "import_export",
-    "guardian",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -201,7 +199,6 @@ AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -226,9 +223,6 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PRM")
-# No anonymous-user row: object grants are for real users only.
-ANONYMOUS_USER_NAME = None
-GUARDIAN_RAISE_403 = False
 
 # Sessions are host-scoped: no cookie domain, so acme.<base> and globex.<base> never share one.
 SESSION_COOKIE_DOMAIN = None
