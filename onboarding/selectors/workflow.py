@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from tenancy import access
 from tenancy.access import Actor
 from tenancy.hosts import tenant_base_url
+from tenancy.models import Tenant
 
-from ..models import EmailStatus, OnboardingRun, OnboardingStep, OutboundEmail, StepStatus
+from ..models import (
+    EmailStatus,
+    OnboardingRun,
+    OnboardingStep,
+    OutboundEmail,
+    RunStatus,
+    StepStatus,
+)
 
 # Mail a person has to look at: it failed, gave up, or may or may not have gone out.
 PROBLEM_EMAIL_STATUSES = (EmailStatus.FAILED, EmailStatus.GAVE_UP, EmailStatus.SENDING)
@@ -107,4 +116,42 @@ def partner_links(tenant) -> PartnerLinks:
         course_101_url=course_url,
         course_101_title=course.title if course is not None else "",
         roe_url=base + reverse("public_roe"),
+    )
+
+
+# --- Beat: which tenants have due work (platform-wide, hence unscoped) ------------------------
+
+
+def tenants_with_retry_due(now=None) -> set[int]:
+    """Active tenants with a failed run or mail whose retry is due, or a run or mail left waiting
+    too long (a lost worker): exactly what `retry_due` re-enqueues. One query, an EXISTS probe
+    per tenant on the tenant-first status indexes."""
+    from ..services.mail import QUEUED_STALE_AFTER
+    from ..services.workflow import RUN_STALE_AFTER
+
+    now = now or timezone.now()
+    runs = OnboardingRun.objects.unscoped().filter(tenant=OuterRef("pk"))
+    emails = OutboundEmail.objects.unscoped().filter(tenant=OuterRef("pk"))
+    return set(
+        Tenant.objects.filter(is_active=True)
+        .filter(
+            Q(Exists(runs.filter(status=RunStatus.FAILED, next_attempt_at__lte=now)))
+            | Q(
+                Exists(
+                    runs.filter(
+                        status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+                        updated_at__lt=now - RUN_STALE_AFTER,
+                    )
+                )
+            )
+            | Q(Exists(emails.filter(status=EmailStatus.FAILED, next_attempt_at__lte=now)))
+            | Q(
+                Exists(
+                    emails.filter(
+                        status=EmailStatus.QUEUED, created_at__lt=now - QUEUED_STALE_AFTER
+                    )
+                )
+            )
+        )
+        .values_list("pk", flat=True)
     )

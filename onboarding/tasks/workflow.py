@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenancy.models import Tenant
-from tenancy.tasks import TenantTask
+from tenancy.tasks import SweepTask, TenantTask, fan_out
 
 
 @shared_task(base=TenantTask, bind=True, name="onboarding.tasks.workflow.run_onboarding")
@@ -29,9 +28,10 @@ def send_outbound_email(self, *, email_id: int) -> str | None:
     return email_deliver(email_id=email_id)
 
 
-@shared_task(base=TenantTask, bind=True, name="onboarding.tasks.workflow.retry_due")
+@shared_task(base=SweepTask, bind=True, name="onboarding.tasks.workflow.retry_due")
 def retry_due(self) -> int:
-    """One tenant: failed runs and mail whose retry is due, runs lost by a worker."""
+    """One tenant: failed runs and mail whose retry is due, runs lost by a worker. A sweep (no
+    claim): what it enqueues is due by the rows' state, and a run or mail never goes twice."""
     from ..services.mail import emails_retry_due
     from ..services.workflow import onboarding_runs_retry_due
 
@@ -40,9 +40,7 @@ def retry_due(self) -> int:
 
 @shared_task(name="onboarding.tasks.workflow.retry_due_runs_all_tenants")
 def retry_due_runs_all_tenants() -> int:
-    """Beat (every minute): one retry sweep per active tenant."""
-    count = 0
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        retry_due.apply_async(kwargs={"tenant_id": tenant_id})
-        count += 1
-    return count
+    """Beat (every minute): a retry sweep for each tenant with a retry due (most have none)."""
+    from ..selectors.workflow import tenants_with_retry_due
+
+    return fan_out(retry_due, tenants_with_retry_due())
