@@ -31,9 +31,11 @@ def tenants_with_cadence_due(now=None) -> set[int]:
 
     now = now or timezone.now()
     offsets: dict[int, set[int]] = {}
-    for tenant_id, day_offset in CadenceStep.objects.unscoped().filter(
-        is_active=True, tenant__is_active=True
-    ).values_list("tenant_id", "day_offset"):
+    for tenant_id, day_offset in (
+        CadenceStep.objects.unscoped()
+        .filter(is_active=True, tenant__is_active=True)
+        .values_list("tenant_id", "day_offset")
+    ):
         offsets.setdefault(tenant_id, set()).add(day_offset)
     if not offsets:
         return set()
