@@ -48,7 +48,7 @@ def main() -> None:
 
     django.setup()
     # The eager tasks' per-task log lines are not the numbers asked for.
-    for name in ("celery", "tenancy.tasks", "tenancy.hosts"):
+    for name in ("celery", "kombu", "tenancy.tasks", "tenancy.hosts"):
         logging.getLogger(name).setLevel(logging.WARNING)
     from django.db import connection
 
