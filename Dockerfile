@@ -33,10 +33,10 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# Dependencies first so code changes reuse this layer. pyproject.toml lists no packages (the
-# code runs from /app), so it installs on its own.
-COPY pyproject.toml ./
-RUN pip install .
+# Dependencies first so code changes reuse this layer: exactly the runtime lock (every package
+# pinned with its hashes by `make lock`; no dev tools). The code itself runs from /app.
+COPY requirements/main.txt requirements/main.txt
+RUN pip install --require-hashes --no-deps -r requirements/main.txt
 
 COPY . .
 COPY --from=frontend /app/static/vendor/ static/vendor/

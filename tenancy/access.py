@@ -45,7 +45,6 @@ class Perm(StrEnum):
     ROE_ACCEPT = "roe.accept"  # accept the rules of engagement for one's organisation
     API_KEYS_MANAGE = "api_keys.manage"
     AUDIT_VIEW = "audit.view"
-    OBJECT_GRANTS_MANAGE = "object_grants.manage"
     AGREEMENT_SIGN = "agreement.sign"  # sign the partner agreement for one's organisation
     DEALS_VIEW = "deals.view"  # see deal registrations (vendor: in scope; partner: their own)
     DEALS_REGISTER = "deals.register"  # register deals for one's organisation
@@ -74,7 +73,6 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.TIERS_DECIDE,
             Perm.API_KEYS_MANAGE,
             Perm.AUDIT_VIEW,
-            Perm.OBJECT_GRANTS_MANAGE,
             Perm.DEALS_DECIDE,
             Perm.DISPUTES_RAISE,
             Perm.DISPUTES_DECIDE,
@@ -317,17 +315,16 @@ def may_own_api_key(owner: Actor, key: ApiKey) -> bool:
 
 def scope_partner_organizations(actor: Actor, qs: QuerySet) -> QuerySet:
     """Program admins, executives and marketing see every partner; a channel manager sees the
-    partners assigned to them; a partner user sees their own organisation. Exceptional per-object
-    grants (django-guardian) add to what the role gives."""
+    partners assigned to them; a partner user sees their own organisation; anyone else none.
+    The role alone decides: no per-object grants (docs/architecture.md, "Access")."""
     role = actor.role
     if role in (Role.PROGRAM_ADMIN, Role.EXECUTIVE, Role.MARKETING):
         return qs
     if role in PARTNER_ROLES:
         return qs.filter(pk=actor.partner_organization_id)
-    condition = Q(pk__in=_guardian_granted_ids(actor, "partners.view_partnerorganization", qs))
     if role == Role.CHANNEL_MANAGER and actor.user is not None:
-        condition |= Q(channel_manager=actor.user)
-    return qs.filter(condition) if role is not None else qs.none()
+        return qs.filter(channel_manager=actor.user)
+    return qs.none()
 
 
 def scope_partner_owned(actor: Actor, qs: QuerySet, field: str = "partner") -> QuerySet:
@@ -389,14 +386,3 @@ def may_manage_membership(actor: Actor, membership: Membership) -> bool:
         and membership.partner_organization_id is not None
         and membership.partner_organization_id == actor.partner_organization_id
     )
-
-
-def _guardian_granted_ids(actor: Actor, perm: str, qs: QuerySet):
-    """Primary keys of rows granted to this user by an exceptional per-object permission."""
-    from guardian.shortcuts import get_objects_for_user
-
-    if actor.user is None:
-        return qs.none().values("pk")
-    return get_objects_for_user(
-        actor.user, perm, klass=qs, accept_global_perms=False, with_superuser=False
-    ).values("pk")

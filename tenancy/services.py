@@ -460,36 +460,3 @@ def api_key_owner_in_good_standing(key: ApiKey) -> bool:
         return False
     owner = Actor(tenant=key.tenant, user=creator, membership=membership)
     return access.may_own_api_key(owner, key)
-
-
-# --- Exceptional per-object grants (django-guardian) --------------------------------------------
-
-
-@transaction.atomic
-def object_permission_grant(*, actor: Actor, user, perm: str, obj) -> None:
-    from guardian.shortcuts import assign_perm
-
-    access.require(actor, Perm.OBJECT_GRANTS_MANAGE)
-    if not Membership.objects.filter(user=user, is_active=True).exists():
-        raise ValidationError(_("Only members of this tenant can be granted access."))
-    assign_perm(perm, user, obj)
-    audit_record(
-        actor=actor,
-        action="object_permission.granted",
-        target=obj,
-        changes={"user": user.email, "perm": perm},
-    )
-
-
-@transaction.atomic
-def object_permission_revoke(*, actor: Actor, user, perm: str, obj) -> None:
-    from guardian.shortcuts import remove_perm
-
-    access.require(actor, Perm.OBJECT_GRANTS_MANAGE)
-    remove_perm(perm, user, obj)
-    audit_record(
-        actor=actor,
-        action="object_permission.revoked",
-        target=obj,
-        changes={"user": user.email, "perm": perm},
-    )

@@ -9,6 +9,7 @@ nothing; a failed run rolls its claim back and may be retried.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,9 @@ class TenantTask(Task):
     # (sending mail): the claim then commits first and the body manages its own transactions.
     # Such a body must be safe to lose half-way (its own state rows say what is done).
     atomic = True
+    # False for a periodic sweep (SweepTask): it is idempotent by its own rows' state, so a
+    # redelivery is harmless and no ProcessedTask claim is written for it.
+    claim = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tenant_id = kwargs.pop("tenant_id", None)
@@ -47,6 +51,11 @@ class TenantTask(Task):
         with tenant_context(tenant):
             if task_id is None:  # called in-process (e.g. a sweep calling another task's body)
                 return self.run(*args, **kwargs)
+            if not self.claim:
+                if not self.atomic:
+                    return self.run(*args, **kwargs)
+                with transaction.atomic():
+                    return self.run(*args, **kwargs)
             if not self.atomic:
                 if not self._claim(task_id, tenant):
                     return None
@@ -70,6 +79,28 @@ class TenantTask(Task):
             logger.info("Task %s[%s] already processed; skipping", self.name, task_id)
             return False
         return True
+
+
+class SweepTask(TenantTask):
+    """Base of a periodic sweep over one tenant's due rows ("send the reminders that are due").
+
+    Such a sweep must be safe to run any number of times (each row's own state says what is
+    done), so it writes no ProcessedTask claim. Beat never starts it for every tenant: the
+    area's `*_all_tenants` task asks one query which tenants have due rows and `fan_out`s to
+    those only (docs/architecture.md, "Background work")."""
+
+    claim = False
+
+
+def fan_out(task: Task, tenant_ids: Iterable[int]) -> int:
+    """Send `task` once for each of `tenant_ids` (a beat task's fan-out, outside any transaction).
+    The ids come from the area's "which tenants have due work" query, which only returns active
+    tenants; the worker checks again (TenantTask). Returns how many were sent."""
+    ids = sorted(set(tenant_ids))
+    for tenant_id in ids:
+        task.apply_async(kwargs={"tenant_id": tenant_id})
+    logger.info("%s sent for %s tenant(s) with due work", task.name, len(ids))
+    return len(ids)
 
 
 def enqueue(task: Task, *, tenant: Tenant, **kwargs: Any) -> None:

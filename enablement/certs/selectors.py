@@ -12,7 +12,13 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.roles import Role
 
-from .models import Certification, CertificationAward, CertificationExam, CertificationTrack
+from .models import (
+    Certification,
+    CertificationAward,
+    CertificationExam,
+    CertificationTrack,
+    ReminderSent,
+)
 
 EXPIRING_SOON_DAYS = 30
 
@@ -111,3 +117,67 @@ def award_by_code(code: str) -> CertificationAward | None:
         .filter(verification_code=code)
         .first()
     )
+
+
+# --- Beat: which tenants have due work (platform-wide, hence unscoped) ------------------------
+
+
+def tenants_with_recert_due(now: datetime | None = None) -> set[int]:
+    """Active tenants where `services.send_recert_reminders` has something to do: an award that
+    expired and was not processed yet (tier re-evaluation), or a valid award that reached one of
+    its certification's reminder offsets not yet sent for this expiry cycle. A few small queries
+    in all (offsets, expired awards, the awards within the longest offset, their claims), never
+    one per tenant."""
+    from .services import MAX_OFFSET_DAYS
+
+    now = now or timezone.now()
+    due = set(
+        CertificationAward.objects.unscoped()
+        .filter(
+            tenant__is_active=True,
+            revoked_at__isnull=True,
+            expires_at__lte=now,
+            expiry_processed_at__isnull=True,
+        )
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    )
+    offsets = {
+        pk: {int(o) for o in (values or [])}
+        for pk, values in Certification.objects.unscoped()
+        .filter(tenant__is_active=True)
+        .values_list("pk", "reminder_offsets_days")
+    }
+    reach = min(max((max(o) for o in offsets.values() if o), default=0), MAX_OFFSET_DAYS)
+    if not reach:
+        return due
+    reached: dict[int, tuple[int, datetime, set[int]]] = {}
+    for pk, tenant_id, certification_id, expires_at in (
+        CertificationAward.objects.unscoped()
+        .filter(
+            tenant__is_active=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=reach),
+        )
+        .exclude(tenant__in=due)
+        .values_list("pk", "tenant_id", "certification_id", "expires_at")
+    ):
+        left = expires_at - now
+        hits = {o for o in offsets.get(certification_id, ()) if left <= timedelta(days=o)}
+        if hits:
+            reached[pk] = (tenant_id, expires_at, hits)
+    if not reached:
+        return due
+    claimed: dict[int, set[int]] = {}
+    for award_id, offset, cycle in (
+        ReminderSent.objects.unscoped()
+        .filter(award_id__in=list(reached))
+        .values_list("award_id", "offset_days", "cycle_expires_at")
+    ):
+        if cycle == reached[award_id][1]:
+            claimed.setdefault(award_id, set()).add(offset)
+    for pk, (tenant_id, _expires_at, hits) in reached.items():
+        if hits - claimed.get(pk, set()):
+            due.add(tenant_id)
+    return due

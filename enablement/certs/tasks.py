@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenancy.models import Tenant
-from tenancy.tasks import TenantTask
+from tenancy.tasks import SweepTask, TenantTask, fan_out
 
 
 @shared_task(base=TenantTask, bind=True, name="enablement.certs.tasks.reevaluate_partner_tier")
@@ -15,7 +14,8 @@ def reevaluate_partner_tier(self, *, partner_id: int) -> None:
     evaluate(partner_id=partner_id)
 
 
-@shared_task(base=TenantTask, bind=True, name="enablement.certs.tasks.send_recert_reminders")
+# A sweep: each reminder is claimed once per expiry cycle, each expiry processed once.
+@shared_task(base=SweepTask, bind=True, name="enablement.certs.tasks.send_recert_reminders")
 def send_recert_reminders(self) -> int:
     from .services import send_recert_reminders as sweep
 
@@ -24,9 +24,7 @@ def send_recert_reminders(self) -> int:
 
 @shared_task(name="enablement.certs.tasks.send_recert_reminders_all_tenants")
 def send_recert_reminders_all_tenants() -> int:
-    """Beat (hourly): one sweep task per active tenant."""
-    count = 0
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        send_recert_reminders.apply_async(kwargs={"tenant_id": tenant_id})
-        count += 1
-    return count
+    """Beat (hourly): a sweep for each tenant with a reminder or an expiry due."""
+    from .selectors import tenants_with_recert_due
+
+    return fan_out(send_recert_reminders, tenants_with_recert_due())

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from enablement.lms import selectors as lms_selectors
 from tenancy import access, emails
 from tenancy.access import Actor
 from tenancy.hosts import tenant_base_url
-from tenancy.models import OutboundEmail
+from tenancy.models import OutboundEmail, Tenant
 
-from ..models import EmailKind, OnboardingRun, OnboardingStep, StepStatus
+from ..models import EmailKind, OnboardingRun, OnboardingStep, RunStatus, StepStatus
 
 
 def runs_for(actor: Actor) -> QuerySet[OnboardingRun]:
@@ -109,4 +110,33 @@ def partner_links(tenant) -> PartnerLinks:
         course_101_url=course_url,
         course_101_title=course.title if course is not None else "",
         roe_url=base + reverse("public_roe"),
+    )
+
+
+# --- Beat: which tenants have due work (platform-wide, hence unscoped) ------------------------
+
+
+def tenants_with_retry_due(now=None) -> set[int]:
+    """Active tenants with a failed run whose retry is due, or a run left waiting too long (a lost
+    worker): exactly what `retry_due` re-enqueues. One query, an EXISTS probe per tenant on the
+    tenant-first status indexes. (Mail is retried by the mail outbox's own sweep, which finds due
+    rows across tenants in one query: tenancy.tasks.sweep_mail_outbox.)"""
+    from ..services.workflow import RUN_STALE_AFTER
+
+    now = now or timezone.now()
+    runs = OnboardingRun.objects.unscoped().filter(tenant=OuterRef("pk"))
+    return set(
+        Tenant.objects.filter(is_active=True)
+        .filter(
+            Q(Exists(runs.filter(status=RunStatus.FAILED, next_attempt_at__lte=now)))
+            | Q(
+                Exists(
+                    runs.filter(
+                        status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+                        updated_at__lt=now - RUN_STALE_AFTER,
+                    )
+                )
+            )
+        )
+        .values_list("pk", flat=True)
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenancy.models import Tenant
-from tenancy.tasks import TenantTask
+from tenancy.tasks import SweepTask, fan_out
 
 
-@shared_task(base=TenantTask, bind=True, name="onboarding.tasks.cadence.send_due_cadence")
+# A sweep: each (step, address) gets one mail row, so it may run any number of times.
+@shared_task(base=SweepTask, bind=True, name="onboarding.tasks.cadence.send_due_cadence")
 def send_due_cadence(self) -> int:
     from ..services.cadence import cadence_send_due
 
@@ -17,9 +17,7 @@ def send_due_cadence(self) -> int:
 
 @shared_task(name="onboarding.tasks.cadence.send_due_cadence_all_tenants")
 def send_due_cadence_all_tenants() -> int:
-    """Beat (every 15 minutes): one cadence sweep per active tenant."""
-    count = 0
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        send_due_cadence.apply_async(kwargs={"tenant_id": tenant_id})
-        count += 1
-    return count
+    """Beat (every 15 minutes): a cadence sweep for each tenant with a partner in a step window."""
+    from ..selectors.cadence import tenants_with_cadence_due
+
+    return fan_out(send_due_cadence, tenants_with_cadence_due())

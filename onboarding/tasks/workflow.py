@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenancy.models import Tenant
-from tenancy.tasks import TenantTask
+from tenancy.tasks import SweepTask, TenantTask, fan_out
 
 
 @shared_task(base=TenantTask, bind=True, name="onboarding.tasks.workflow.run_onboarding")
@@ -15,7 +14,7 @@ def run_onboarding(self, *, run_id: int) -> None:
     onboarding_run_execute(run_id=run_id)
 
 
-@shared_task(base=TenantTask, bind=True, name="onboarding.tasks.workflow.retry_due")
+@shared_task(base=SweepTask, bind=True, name="onboarding.tasks.workflow.retry_due")
 def retry_due(self) -> int:
     """One tenant: failed runs whose retry is due, runs lost by a worker (their mail is retried
     by the tenant mail outbox's own sweep, tenancy.tasks.sweep_mail_outbox)."""
@@ -26,9 +25,7 @@ def retry_due(self) -> int:
 
 @shared_task(name="onboarding.tasks.workflow.retry_due_runs_all_tenants")
 def retry_due_runs_all_tenants() -> int:
-    """Beat (every minute): one retry sweep per active tenant."""
-    count = 0
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        retry_due.apply_async(kwargs={"tenant_id": tenant_id})
-        count += 1
-    return count
+    """Beat (every minute): a retry sweep for each tenant with a retry due (most have none)."""
+    from ..selectors.workflow import tenants_with_retry_due
+
+    return fan_out(retry_due, tenants_with_retry_due())

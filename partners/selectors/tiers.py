@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy import access
 from tenancy.access import Actor, Perm
+from tenancy.models import Tenant
 
 from ..models import (
     PartnerOrganization,
@@ -308,3 +309,26 @@ def revenue_totals(partner: PartnerOrganization) -> dict[str, Decimal]:
         .order_by()
     )
     return {row["kind"]: row["total"] for row in rows}
+
+
+# --- Beat: which tenants have due work (platform-wide, hence unscoped) ------------------------
+
+
+def tenants_with_tiers_to_evaluate() -> set[int]:
+    """Active tenants with a tier ladder and at least one contracted or active partner: those
+    `services.tiers.evaluate_tenant` has something to evaluate in. One query (two EXISTS probes
+    per tenant on tenant-first indexes)."""
+    from ..services.tiers import EVALUATED_STATES
+
+    return set(
+        Tenant.objects.filter(is_active=True)
+        .filter(
+            Exists(Tier.objects.unscoped().filter(tenant=OuterRef("pk"))),
+            Exists(
+                PartnerOrganization.objects.unscoped().filter(
+                    tenant=OuterRef("pk"), state__in=EVALUATED_STATES
+                )
+            ),
+        )
+        .values_list("pk", flat=True)
+    )

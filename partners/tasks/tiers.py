@@ -1,8 +1,9 @@
 """tiers: Celery tasks (thin: restore tenant via TenantTask, call a service).
 
 Beat fires `evaluate_all_tenants` every 6 hours (CELERY_BEAT_SCHEDULE "evaluate-tiers"); it fans
-out one `evaluate_tenant_tiers` task per active tenant. Both are safe to run twice: evaluation
-keeps a pending proposal with the same target instead of adding another.
+out one `evaluate_tenant_tiers` task to each active tenant with tiers and partners to evaluate.
+Both are safe to run twice (evaluation keeps a pending proposal with the same target instead of
+adding another), so the per-tenant task is a sweep without a ProcessedTask claim.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import logging
 
 from celery import shared_task
 
-from tenancy.models import Tenant
-from tenancy.tasks import TenantTask, enqueue
+from tenancy.tasks import SweepTask, fan_out
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=TenantTask, bind=True, name="partners.tasks.tiers.evaluate_tenant_tiers")
+@shared_task(base=SweepTask, bind=True, name="partners.tasks.tiers.evaluate_tenant_tiers")
 def evaluate_tenant_tiers(self) -> int:
     """Evaluate every contracted/active partner of the task's tenant; returns the proposals."""
     from ..services.tiers import evaluate_tenant
@@ -27,9 +27,7 @@ def evaluate_tenant_tiers(self) -> int:
 
 @shared_task(name="partners.tasks.tiers.evaluate_all_tenants")
 def evaluate_all_tenants() -> int:
-    """Fan out: one evaluation task per active tenant. Returns how many were sent."""
-    tenants = list(Tenant.objects.filter(is_active=True).order_by("pk"))
-    for tenant in tenants:
-        enqueue(evaluate_tenant_tiers, tenant=tenant)
-    logger.info("Tier evaluation queued for %s tenants", len(tenants))
-    return len(tenants)
+    """Fan out: one evaluation task per tenant with something to evaluate. Returns how many."""
+    from ..selectors.tiers import tenants_with_tiers_to_evaluate
+
+    return fan_out(evaluate_tenant_tiers, tenants_with_tiers_to_evaluate())

@@ -38,8 +38,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[f".{PRM_BASE_DOMAIN}", "127.0
 # reader is tenancy.network.client_ip; allauth's login limits use the same count.
 PRM_TRUSTED_PROXY_COUNT = env.int("PRM_TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = PRM_TRUSTED_PROXY_COUNT
-# django-ratelimit's key="ip" reads the client IP from the same function.
-RATELIMIT_IP_META_KEY = "tenancy.network.client_ip"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,8 +55,6 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_countries",
-    "import_export",
-    "guardian",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -218,7 +214,6 @@ AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -243,9 +238,6 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PRM")
-# No anonymous-user row: object grants are for real users only.
-ANONYMOUS_USER_NAME = None
-GUARDIAN_RAISE_403 = False
 
 # Sessions are host-scoped: no cookie domain, so acme.<base> and globex.<base> never share one.
 SESSION_COOKIE_DOMAIN = None
