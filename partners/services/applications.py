@@ -19,7 +19,6 @@ from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
-from tenancy.tasks import enqueue
 
 from ..models import (
     Application,
@@ -39,6 +38,7 @@ from .organization import (
     _rescore,
     _save_unique,
     _write_event,
+    application_decision_email_send,
     partner_organization_create,
 )
 
@@ -353,10 +353,4 @@ def application_reject(*, actor: Actor, application: Application, reason: str = 
         target=application.partner,
         changes={"application": str(application.uuid), "reason": application.decision_reason},
     )
-    from ..tasks.organization import send_application_decision_email
-
-    enqueue(
-        send_application_decision_email,
-        tenant=require_current_tenant(),
-        application_id=application.pk,
-    )
+    application_decision_email_send(application=application)

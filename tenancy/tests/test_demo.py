@@ -32,16 +32,22 @@ def test_seed_demo_refuses_without_debug_and_creates_nothing(settings):
     assert not User.objects.filter(email="pat@multivendor.example").exists()
 
 
-def test_seed_demo_runs_without_debug_when_the_operator_says_so(settings, capsys, monkeypatch):
+_SEED_CALLS: list[int] = []
+
+
+def _fake_seed():
     from types import SimpleNamespace
 
-    from tenancy.management.commands import seed_demo as command
+    _SEED_CALLS.append(1)
+    return SimpleNamespace(logins=[])
 
-    calls = []
-    monkeypatch.setattr(command, "seed_demo", lambda: calls.append(1) or SimpleNamespace(logins=[]))
+
+def test_seed_demo_runs_without_debug_when_the_operator_says_so(settings, capsys):
+    _SEED_CALLS.clear()
+    settings.PRM_DEMO_SEED = f"{__name__}._fake_seed"
     settings.DEBUG = False
     call_command("seed_demo", "--allow-published-credentials")
-    assert calls == [1] and "Demo data ready." in capsys.readouterr().out
+    assert _SEED_CALLS == [1] and "Demo data ready." in capsys.readouterr().out
 
 
 def test_password_reset_sends_an_email(acme, mailoutbox, django_capture_on_commit_callbacks):

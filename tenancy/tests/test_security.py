@@ -240,8 +240,12 @@ def test_dev_mailbox_is_for_platform_staff_only(acme):
 
 
 def reset(world_or_host, email):
+    from django.test import TestCase
+
     host = world_or_host if isinstance(world_or_host, str) else world_or_host.host()
-    return Client(HTTP_HOST=host).post(reverse("account_reset_password"), {"email": email})
+    # Account mail goes through the outbox: delivered once the request's transaction commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return Client(HTTP_HOST=host).post(reverse("account_reset_password"), {"email": email})
 
 
 def test_password_reset_at_a_tenant_host_only_for_its_members(acme, globex):
