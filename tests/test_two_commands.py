@@ -205,14 +205,15 @@ def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
     assert "Smoke hello" not in anonymous.text
     email = "ops@platform.example"
     subprocess.run(
-        [".venv/bin/python", "manage.py", "createsuperuser", "--noinput", "--email", email],
+        [".venv/bin/python", "manage.py", "platform_operator", email, "--password-stdin"],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
             "DJANGO_SETTINGS_MODULE": "prm.settings.local",
             "PRM_DATA_DIR": str(data_dir),
-            "DJANGO_SUPERUSER_PASSWORD": DEMO_PASSWORD,
         },
+        input=DEMO_PASSWORD + "\n",
+        text=True,
         check=True,
         capture_output=True,
     )

@@ -274,3 +274,30 @@ def test_password_reset_refused_to_a_deactivated_member(acme):
 def test_password_reset_at_the_platform_host_works_for_any_account(globex):
     assert reset("localhost", globex.admin.email).status_code == 302
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_platform_operator_command_makes_a_staff_login_that_reads_the_mailbox(db, monkeypatch):
+    import io
+
+    from allauth.account.models import EmailAddress
+    from django.core.management import call_command
+
+    from tenancy.models import User
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-passphrase-2026\n"))
+    call_command("platform_operator", "Ops@Platform.test", "--password-stdin", stdout=io.StringIO())
+    user = User.objects.get(email="ops@platform.test")
+    assert user.is_staff and user.is_superuser and user.check_password("a-long-passphrase-2026")
+    assert EmailAddress.objects.get(user=user).verified
+    client = Client(HTTP_HOST="localhost")
+    response = client.post(
+        reverse("account_login"),
+        {"login": "ops@platform.test", "password": "a-long-passphrase-2026"},
+    )
+    assert response.status_code == 302 and "confirm" not in response["Location"]
+    with override_settings(DEBUG=True):
+        from tenancy.views import dev_mailbox
+
+        request = RequestFactory().get("/dev/mailbox/")
+        request.user = user
+        assert dev_mailbox(request).status_code == 200
