@@ -3,6 +3,7 @@
 from allauth.account.decorators import secure_admin_login
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -13,7 +14,15 @@ from . import services
 from .access import Actor, is_platform_operator
 from .audit import audit_record
 from .context import tenant_context
-from .models import ApiKey, AuditEvent, Invitation, Membership, Tenant, User
+from .models import (
+    ApiKey,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Tenant,
+    User,
+    member_organization_model,
+)
 from .scoping import TenantOwnedModel
 
 # Platform operators only, only at a platform host, and only with TOTP enrolled.
@@ -167,6 +176,30 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipAdminForm(TenantOwnedAdminForm):
+    # Tenancy stores the organisation's id only (docs/architecture.md, "Who owns a user's
+    # organisation"); the choice is offered over the registered organisation model, unscoped.
+    partner_organization = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Partner organisation")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["partner_organization"]
+        tenant = self.instance.tenant if self.instance.tenant_id else None
+        queryset = member_organization_model().objects.unscoped().select_related("tenant")
+        if tenant is not None:
+            queryset = queryset.filter(tenant=tenant)
+        else:  # a new row: partners of every tenant, so say whose
+            field.label_from_instance = lambda row: f"{row} ({row.tenant})"
+        field.queryset = queryset
+        if self.instance.partner_organization_id:
+            self.initial.setdefault("partner_organization", self.instance.partner_organization_id)
+
+    def _post_clean(self):
+        organization = self.cleaned_data.get("partner_organization")
+        self.instance.partner_organization_id = organization.pk if organization else None
+        super()._post_clean()
+
     def clean(self):
         cleaned = super().clean()
         try:
@@ -181,8 +214,19 @@ class MembershipAdminForm(TenantOwnedAdminForm):
 @admin.register(Membership)
 class MembershipAdmin(UnscopedAdmin):
     form = MembershipAdminForm
+    exclude = ["partner_organization_id"]
     list_display = ["user", "tenant", "role", "partner_organization", "is_active"]
     list_filter = ["role", "is_active"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The organisation is a form field of ours, not a model field (the relation is not
+        # editable): keep its name out of the model form's fields, the form declares it.
+        fields = kwargs.get("fields")
+        if fields is None and "fields" not in kwargs:
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if name != "partner_organization"]
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
