@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import RevenueKind, RevenueRecord
+from partners.models import RevenueKind
+from partners.selectors.tiers import revenue_posted
 from partners.services.currency import convert
 from partners.services.revenue import MAX_AMOUNT, revenue_record_create
 from partners.services.tiers import program_settings
@@ -105,7 +106,7 @@ def deal_outcome(
 
 def _post_revenue(*, actor: Actor, registration: DealRegistration) -> None:
     ref = revenue_ref(registration)
-    if RevenueRecord.objects.filter(source=REVENUE_SOURCE, external_ref=ref).exists():
+    if revenue_posted(source=REVENUE_SOURCE, external_ref=ref):
         return
     program_currency = program_settings().currency
     amount = convert(registration.estimated_value, registration.currency, program_currency)

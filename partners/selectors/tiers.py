@@ -300,6 +300,12 @@ def revenue_records_for(
     return qs.order_by("-booked_on", "-id")
 
 
+def revenue_posted(*, source: str, external_ref: str) -> bool:
+    """Whether the ledger already holds the record an integration posts under `external_ref`
+    (posting is once per reference: deal registration, CRM sync, imports)."""
+    return RevenueRecord.objects.filter(source=source, external_ref=external_ref).exists()
+
+
 def revenue_totals(partner: PartnerOrganization) -> dict[str, Decimal]:
     """All-time totals per kind for the ledger page header."""
     rows = (

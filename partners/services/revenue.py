@@ -23,6 +23,7 @@ from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 
 from ..models import PartnerOrganization, RevenueKind, RevenueRecord
+from ..selectors.tiers import revenue_posted
 from .tiers import program_settings
 
 MAX_AMOUNT = Decimal("1e12")  # the ledger column holds 12 digits before the point
@@ -69,10 +70,7 @@ def revenue_record_create(
     if booked_on and booked_on > timezone.localdate():
         errors["booked_on"] = _("Revenue cannot be booked in the future.")
     external_ref = (external_ref or "").strip()
-    if (
-        external_ref
-        and RevenueRecord.objects.filter(source=source, external_ref=external_ref).exists()
-    ):
+    if external_ref and revenue_posted(source=source, external_ref=external_ref):
         errors["external_ref"] = _("This %(source)s reference is already in the ledger.") % {
             "source": source
         }
