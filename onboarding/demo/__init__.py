@@ -27,7 +27,7 @@ from partners.models import (
 from partners.services.organization import partner_transition
 from tenancy.access import SYSTEM, actor_for_user
 from tenancy.context import require_current_tenant
-from tenancy.models import Membership, OutboundEmail
+from tenancy.models import Membership, OutboundEmail, User
 
 from ..models import (
     AgreementSignature,
@@ -45,7 +45,7 @@ from ..models import (
     StepStatus,
 )
 from ..services import agreements as agreement_services
-from ..services.cadence import cadence_load_recommended
+from ..services.cadence import cadence_load_recommended, cadence_values, render_cadence
 from ..services.mail import email_queue
 from ..services.progress import milestone_reach, milestones_refresh
 
@@ -246,14 +246,28 @@ def _finished_run(partner, signature, *, failed_at: str | None = None) -> Onboar
     return run
 
 
-def _log(partner, *, kind, key, to, subject, at, status=EmailStatus.SENT, step=None, reason=""):
+def _log(
+    partner,
+    *,
+    kind,
+    key,
+    to,
+    subject,
+    at,
+    status=EmailStatus.SENT,
+    step=None,
+    reason="",
+    body_text="",
+    body_html="",
+):
     row, _ = email_queue(
         partner=partner,
         kind=kind,
         idempotency_key=key,
         to=to,
         subject=subject,
-        body_text=subject,
+        body_text=body_text or subject,
+        body_html=body_html,
         cadence_step=step,
         status=status,
         reason=reason,
@@ -280,18 +294,29 @@ def _mail_log(partner, run, cadence, *, reached: dict, until) -> None:
         subject=f"Welcome to the {partner.tenant.name} partner program",
         at=signed + timedelta(seconds=8),
     )
+    # The cadence mail as the scheduler renders it (placeholders filled in, the tenant layout).
+    values = cadence_values(tenant=partner.tenant, partner=partner)
     for step in cadence:
         due = signed + timedelta(days=step.day_offset, hours=1)
         if due > until:
             break
         condition_met = step.condition and reached.get(step.condition) is not None
         condition_met = condition_met and reached[step.condition] <= due
+        mail = render_cadence(
+            tenant=partner.tenant,
+            subject=step.subject,
+            body=step.body,
+            # Greeted as the scheduler greets a person: by first name, past any honorific.
+            values={**values, "first_name": User(full_name=contact.name).greeting_name or "there"},
+        )
         _log(
             partner,
             kind=EmailKind.CADENCE,
             key=f"cadence:{step.uuid}:{contact.email}",
             to=contact.email,
-            subject=step.subject.replace("{{ program_name }}", f"{partner.tenant.name} program"),
+            subject=mail.subject,
+            body_text=mail.body_text,
+            body_html=mail.body_html,
             at=due,
             step=step,
             status=EmailStatus.SKIPPED if condition_met else EmailStatus.SENT,

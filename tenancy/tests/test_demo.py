@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tenancy.context import tenant_context
-from tenancy.models import Membership, Tenant, User
+from tenancy.models import Membership, OutboundEmail, Tenant, User
 from tenancy.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,11 @@ def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys, s
     pat = User.objects.get(email="pat@multivendor.example")
     assert Membership.objects.unscoped().filter(user=pat).count() == 2
     assert "demo-pass-2026" in capsys.readouterr().out
+    # The mail log shows the demo's mail as people received it: placeholders filled in.
+    mail = OutboundEmail.objects.unscoped()
+    assert mail.filter(kind__startswith="onboarding.cadence").exists()
+    for field in ("subject", "body_text", "body_html"):
+        assert not mail.filter(**{f"{field}__contains": "{{"}).exists(), field
 
 
 def test_seed_demo_refuses_without_debug_and_creates_nothing(settings):
