@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.common.domains import normalize_domain
+
 from ..models import Application, ContactRole, PartnerOrganization
 from ..services.applications import MERGEABLE_FIELDS
 
@@ -44,10 +46,12 @@ class ApplicationCreateForm(forms.Form):
 
     @classmethod
     def for_application(cls, application: Application, data=None):
-        return cls(
-            data,
-            initial={"name": application.company_name, "website": application.website},
-        )
+        # The submitted website is offered only when its domain is free: a submission held for
+        # sharing the matched partner's domain needs another one for a partner of its own.
+        website = application.website
+        if normalize_domain(website) == (application.partner.domain or ""):
+            website = ""
+        return cls(data, initial={"name": application.company_name, "website": website})
 
 
 class ApplicationRejectForm(forms.Form):

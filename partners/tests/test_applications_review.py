@@ -435,3 +435,19 @@ def test_api_refuses_bad_input_wrong_roles_and_other_tenants(acme, globex):
     assert twice.status_code == 200
     again = admin.post(api_url(application, "merge"), {"fields_to_take": []})
     assert again.status_code == 400 and "already been dealt with" in str(again.json())
+
+
+def test_create_form_offers_the_submitted_website_only_when_its_domain_is_free(acme):
+    from partners.forms.applications import ApplicationCreateForm
+
+    set_profile(acme.partner, website="https://bluefin.example", domain="bluefin.example")
+    same_domain = held_application(acme)
+    with tenant_context(acme.tenant):
+        form = ApplicationCreateForm.for_application(same_domain)
+    assert form.initial == {"name": "Bluefin Cloud Partners", "website": ""}
+
+    set_profile(acme.partner, website="https://other.example", domain="other.example")
+    name_match = held_application(acme, website="https://bluefin-cloud.example/")
+    with tenant_context(acme.tenant):
+        form = ApplicationCreateForm.for_application(name_match)
+    assert form.initial["website"] == "https://bluefin-cloud.example/"
