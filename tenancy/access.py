@@ -255,7 +255,9 @@ def require(actor: Actor, perm: Perm) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
-def _page_actor(request) -> Actor:
+def require_tenant(request) -> Actor:
+    """The actor of a page on a tenant's host (else 404: nothing exists here). Pages open to
+    both surfaces check their permission next; console and portal pages use the two below."""
     if getattr(request, "tenant", None) is None:
         raise Http404  # not a tenant's host: nothing here exists
     return get_actor(request)
@@ -264,7 +266,7 @@ def _page_actor(request) -> Actor:
 def require_console(request, *perms: Perm) -> Actor:
     """The actor of a console page: a tenant host (else 404), the console and every perm in
     `perms` (else 403)."""
-    actor = _page_actor(request)
+    actor = require_tenant(request)
     for perm in (Perm.CONSOLE_VIEW, *perms):
         require(actor, perm)
     return actor
@@ -273,7 +275,7 @@ def require_console(request, *perms: Perm) -> Actor:
 def require_portal(request, *perms: Perm) -> Actor:
     """The actor of a portal page: a tenant host (else 404), the portal and every perm in `perms`
     (else 403)."""
-    actor = _page_actor(request)
+    actor = require_tenant(request)
     for perm in (Perm.PORTAL_VIEW, *perms):
         require(actor, perm)
     return actor

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import access, selectors, services
-from .access import Perm, require_console, require_portal  # noqa: F401 (used by every app)
+from .access import Perm, require_console, require_portal, require_tenant  # noqa: F401 (used by every app)
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
 from .models import Invitation, Membership
 from .roles import PARTNER_ROLES, Role
@@ -38,12 +38,6 @@ def apply_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def require_tenant(request):
-    if getattr(request, "tenant", None) is None:
-        raise Http404
-    return access.get_actor(request)
 
 
 # --- Home --------------------------------------------------------------------------------------
