@@ -45,3 +45,41 @@ def nav_flatten(items) -> list:
     from tenancy.navigation import flatten
 
     return flatten(items)
+
+
+# --- Numbers: one format everywhere (thousands separators, halves rounded up) -------------------
+
+
+def _grouped(value, places: int) -> str:
+    from django.utils.formats import number_format
+
+    from tenancy.common.numbers import round_half_up
+
+    return number_format(
+        round_half_up(value, places), decimal_pos=places, use_l10n=True, force_grouping=True
+    )
+
+
+@register.filter
+def number(value, places=0) -> str:
+    """`1027247` → "1,027,247"; `number:1` keeps one decimal. Empty stays "—"."""
+    if value is None or value == "":
+        return "—"
+    return _grouped(value, int(places))
+
+
+@register.filter
+def money(amount, currency="") -> str:
+    """`614500` with "USD" → "614,500.00 USD": two decimals, grouped, the ISO code after."""
+    if amount is None or amount == "":
+        return "—"
+    text = _grouped(amount, 2)
+    return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def hours(seconds, places=1) -> str:
+    """Seconds as hours, half up: 900 → "0.3"."""
+    from tenancy.common.numbers import hours_from_seconds
+
+    return _grouped(hours_from_seconds(seconds, int(places)), int(places))
