@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from .emails import Attachment, email_enqueue, person_address
+from .emails import Attachment, email_enqueue
 
 
 def notify(
@@ -35,7 +35,7 @@ def notify(
         return
     email_enqueue(
         kind=kind,
-        to=person_address(user) or user.email,
+        to=user.email,
         recipient=user,
         subject=subject,
         body_text=body_text,
