@@ -83,3 +83,37 @@ def hours(seconds, places=1) -> str:
     from tenancy.common.numbers import hours_from_seconds
 
     return _grouped(hours_from_seconds(seconds, int(places)), int(places))
+
+
+# --- Lists (tenancy.common.lists.list_page) -----------------------------------------------------
+
+
+@register.simple_tag
+def list_query(listing, **changes) -> str:
+    """The list's query string with `changes` applied: `{% list_query listing page=2 %}`."""
+    return listing.query(**{k: str(v) if v is not None else None for k, v in changes.items()})
+
+
+@register.simple_tag
+def sort_link(listing, key: str, label) -> str:
+    """A sortable column header: a link that sorts by `key`, then reverses; shows the direction."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    direction = listing.sort_direction(key)
+    icons = {"asc": "bi-caret-up-fill", "desc": "bi-caret-down-fill"}
+    states = {"asc": gettext("sorted ascending"), "desc": gettext("sorted descending")}
+    if not direction:
+        return format_html(
+            '<a class="link-body-emphasis text-decoration-none" href="{}">{}</a>',
+            listing.sort_query(key),
+            label,
+        )
+    return format_html(
+        '<a class="link-body-emphasis text-decoration-none" href="{}">{} '
+        '<i class="bi {}" aria-hidden="true"></i><span class="visually-hidden">({})</span></a>',
+        listing.sort_query(key),
+        label,
+        icons[direction],
+        states[direction],
+    )
