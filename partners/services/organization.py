@@ -33,7 +33,9 @@ from ..models import (
 
 S = LifecycleState
 APPLICATION_DECIDED = mail_kind(
-    "partners.application_decided", gettext_lazy("Partner application decided")
+    "partners.application_decided",
+    gettext_lazy("Partner application decided"),
+    in_app=False,  # to the applicant's address: no account yet
 )
 
 # --- The lifecycle -------------------------------------------------------------------------------

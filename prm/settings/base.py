@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.AdminMfaMiddleware",
+    "tenancy.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "prm.urls"
