@@ -60,12 +60,20 @@ def channel_for(user, kind: str) -> str:
 
 
 def _checked_url(url: str) -> str:
+    """A path on the tenant's host (an absolute link to it is kept as its path, so it works on
+    whatever port or scheme the page is served) or an http(s) URL elsewhere."""
+    from .context import require_current_tenant
+    from .hosts import tenant_base_url
+
     # WARNING: the bell links to it: a path on this host or an http(s) URL, never javascript:.
     if url and not (
         (url.startswith("/") and not url.startswith("//"))
         or url.startswith(("https://", "http://"))
     ):
         raise ValueError(f"A notification links to a path or an http(s) URL, not {url!r}.")
+    base = tenant_base_url(require_current_tenant())
+    if url.startswith(base + "/"):
+        url = url[len(base) :]
     return url
 
 
