@@ -13,11 +13,12 @@ def notification_bell(context, oob: bool = False) -> dict:
     """The signed-in member's unread count on a tenant's host: one query per page, none
     elsewhere (the platform host, anonymous visitors). `oob=True`: the bell as an htmx
     out-of-band swap, for a response that changed the count."""
+    from tenancy.context import get_current_tenant
     from tenancy.notifications import unread_count
 
     request = context.get("request")
     user = getattr(request, "user", None)
-    if getattr(request, "tenant", None) is None or user is None or not user.is_authenticated:
+    if get_current_tenant() is None or user is None or not user.is_authenticated:
         return {"show": False}
     unread = getattr(request, "_prm_unread_notifications", None)
     if unread is None:
