@@ -162,6 +162,10 @@ class TierProgressSerializer(serializers.Serializer):
     currency = serializers.CharField(source="facts.currency")
     below_tier_since = serializers.DateTimeField(allow_null=True)
     requirements = TierProgressRowSerializer(source="rows", many=True)
+    outlook = serializers.CharField(
+        source="outlook.message", help_text="What happens next, in words."
+    )
+    next_evaluation = serializers.DateTimeField(source="outlook.next_evaluation", allow_null=True)
 
 
 # --- Viewsets ---------------------------------------------------------------------------------

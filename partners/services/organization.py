@@ -137,7 +137,18 @@ def partner_transition(
     )
     if from_state == S.APPLIED:
         _decide_application(actor, partner, approved=to_state == S.APPROVED, reason=reason)
+    _place_in_tier(partner, from_state=from_state)
     return partner
+
+
+def _place_in_tier(partner: PartnerOrganization, *, from_state: str) -> None:
+    """A partner that has just entered the evaluated states (contracted, active) gets its tier now,
+    not at the next scheduled evaluation: the entry tier, or the proposal its figures call for."""
+    from .tiers import EVALUATED_STATES, evaluate_partner
+
+    if partner.state in EVALUATED_STATES and from_state not in EVALUATED_STATES:
+        evaluate_partner(partner=partner)
+        partner.refresh_from_db(fields=["tier", "tier_since", "below_tier_since"])
 
 
 def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved: bool, reason):
@@ -432,6 +443,7 @@ def partner_organization_create(
     )
     if score:
         _rescore(partner)
+    _place_in_tier(partner, from_state="")
     return partner
 
 

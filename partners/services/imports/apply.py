@@ -254,6 +254,7 @@ def partner_import_run(*, partner_import: PartnerImport, actor: Actor) -> Partne
         partner_import.updated_count = counts["updated"]
         partner_import.preview = {**(partner_import.preview or {}), "result": counts}
         _rescore_after_commit(partner_import.tenant)
+        _place_in_tiers_after_commit(partner_import.tenant)
     partner_import.finished_at = timezone.now()
     partner_import.save()
     clear_progress(partner_import)
@@ -288,3 +289,15 @@ def _rescore_after_commit(tenant) -> None:
             logger.exception("Could not schedule IPP scoring after a partner import")
 
     transaction.on_commit(rescore, robust=True)
+
+
+def _place_in_tiers_after_commit(tenant) -> None:
+    """Imported contracted/active partners get their tier once the import commits (the tenant's
+    evaluation, in the background), not at the next scheduled run."""
+    from ...services.tiers import EVALUATED_STATES
+    from ...tasks.tiers import evaluate_tenant_tiers
+
+    if PartnerOrganization.objects.filter(
+        tier__isnull=True, state__in=EVALUATED_STATES, tenant=tenant
+    ).exists():
+        enqueue(evaluate_tenant_tiers, tenant=tenant)
