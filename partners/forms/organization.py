@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from tenancy import selectors as tenancy_selectors
@@ -102,10 +103,27 @@ class PartnerProfileForm(forms.Form):
 
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=254)
     title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices)
+
+    def __init__(self, *args, partner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = None
+        if partner is not None:
+            primary = next(
+                (c for c in partner.contacts.all() if c.role == ContactRole.PRIMARY), None
+            )
+        if primary is None:
+            self.fields["role"].initial = ContactRole.PRIMARY
+        else:
+            # One primary contact per partner: suggest another role, say what "Primary" does.
+            self.fields["role"].initial = ContactRole.OTHER
+            self.fields["role"].help_text = _(
+                "%(name)s is the primary contact; choosing Primary makes this contact the "
+                "primary one instead (%(name)s becomes Other)."
+            ) % {"name": escape(primary.name)}  # help text is rendered as HTML
 
 
 class TransitionForm(forms.Form):

@@ -71,14 +71,19 @@ def console_partner_list(request):
     return render(request, "partners/console_list.html", context)
 
 
-@login_required
-def console_partner_detail(request, partner_uuid):
-    actor = access.require_console(request)
+def _detail_or_404(actor, partner_uuid) -> PartnerOrganization:
     try:
-        partner = selectors.partner_detail(actor, partner_uuid)
+        return selectors.partner_detail(actor, partner_uuid)
     except PartnerOrganization.DoesNotExist:
         raise Http404 from None
+
+
+def _render_detail(request, actor, partner, *, contact_form=None, status=200):
+    """The detail page; `contact_form` is a bound "Add a contact" form to show again (errors
+    beside the fields, typed values kept)."""
     can_manage = access.may_manage_partner(actor, partner)
+    if can_manage and contact_form is None:
+        contact_form = ContactForm(partner=partner)
     return render(
         request,
         "partners/console_detail.html",
@@ -93,10 +98,17 @@ def console_partner_detail(request, partner_uuid):
             if can_manage
             else [],
             "reason_required": services.REASON_REQUIRED,
-            "contact_form": ContactForm() if can_manage else None,
+            "contact_form": contact_form if can_manage else None,
             **PROFILE_LABELS,
         },
+        status=status,
     )
+
+
+@login_required
+def console_partner_detail(request, partner_uuid):
+    actor = access.require_console(request)
+    return _render_detail(request, actor, _detail_or_404(actor, partner_uuid))
 
 
 @login_required
@@ -159,22 +171,20 @@ def console_partner_transition(request, partner_uuid):
 @login_required
 @require_POST
 def console_partner_contact_add(request, partner_uuid):
+    """Add a contact; bad input renders the detail page again with the form open, the errors
+    beside the fields and the typed values kept (422)."""
     actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, partner=partner)
     if form.is_valid():
         try:
             services.partner_contact_add(actor=actor, partner=partner, **form.cleaned_data)
         except ValidationError as error:
             apply_errors(form, error)
     if form.errors:
-        messages.error(
-            request,
-            _("The contact was not added: %(errors)s")
-            % {"errors": "; ".join(f"{e}" for errs in form.errors.values() for e in errs)},
-        )
-    else:
-        messages.success(request, _("Contact added."))
+        partner = _detail_or_404(actor, partner_uuid)
+        return _render_detail(request, actor, partner, contact_form=form, status=422)
+    messages.success(request, _("Contact added."))
     return redirect("console_partner_detail", partner_uuid=partner.uuid)
 
 
