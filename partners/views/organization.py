@@ -8,16 +8,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tenancy import access
+from tenancy import access, ratelimit
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
 from tenancy.network import client_ip
-from tenancy.ratelimit import ratelimit
+from tenancy.ratelimit import parse_rate
 from tenancy.views import apply_errors
 
 from ..forms.organization import (
@@ -280,28 +281,44 @@ def portal_organization_edit(request):
 # --- Public: the application form ----------------------------------------------------------------
 
 
-def _apply_rate_key(group, request) -> str:
+def _apply_rate_key(request) -> str:
     tenant = getattr(request, "tenant", None)
-    return f"{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
+    return f"partners.apply:{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
 
 
-@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST")
+class _OverTheLimit(Exception):
+    pass
+
+
 def partner_apply(request):
     """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit. Whether
-    the company is new or already known, the applicant sees the same thank-you page."""
+    the company is new or already known, the applicant sees the same thank-you page.
+
+    The limit (APPLY_RATE per address and tenant) counts accepted applications and honeypot hits
+    only: a form sent back with field errors uses none of it."""
     if getattr(request, "tenant", None) is None:
         raise Http404
     if request.method == "POST":
-        if getattr(request, "limited", False):
+        limit, window = parse_rate(APPLY_RATE)
+        key = _apply_rate_key(request)
+        if not ratelimit.allowed(key, limit=limit, window=window):
             return render(request, "partners/public/apply_limited.html", status=429)
         if ApplicationForm.is_bot(request.POST):
+            ratelimit.hit(key, limit=limit, window=window)
             return render(request, "partners/public/apply_rejected.html", status=400)
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                application_services.application_submit(
-                    **form.cleaned_data, ip_address=client_ip(request)
-                )
+                with transaction.atomic():
+                    application_services.application_submit(
+                        **form.cleaned_data, ip_address=client_ip(request)
+                    )
+                    # Counted with the application, atomically: a parallel request that took
+                    # the last place rolls this one back.
+                    if not ratelimit.hit(key, limit=limit, window=window):
+                        raise _OverTheLimit
+            except _OverTheLimit:
+                return render(request, "partners/public/apply_limited.html", status=429)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
