@@ -23,6 +23,7 @@ from ..models import (
     SalesMotion,
     Tier,
 )
+from .limits import PEOPLE_MAX, PEOPLE_MESSAGE, SCORE_MESSAGE, limit
 
 # The honeypot: a text input people never see (hidden by CSS, skipped by keyboard and screen
 # readers). Bots that fill every field fill it too.
@@ -61,8 +62,11 @@ class PartnerProfileForm(forms.Form):
         label=_("Sales motion"), required=False, choices=BLANK + SalesMotion.choices
     )
     co_marketing = forms.BooleanField(label=_("Willing to co-market"), required=False)
-    planned_certified_staff = forms.IntegerField(
-        label=_("Staff they plan to certify"), min_value=0, max_value=100000, initial=0
+    planned_certified_staff = limit(
+        forms.IntegerField(label=_("Staff they plan to certify"), initial=0),
+        0,
+        PEOPLE_MAX,
+        PEOPLE_MESSAGE,
     )
 
     def __init__(
@@ -160,8 +164,8 @@ class DirectoryFilterForm(forms.Form):
         label=_("Region"), required=False, choices=[("", _("Any region"))] + Region.choices
     )
     manager = forms.TypedChoiceField(label=_("Manager"), required=False, coerce=int)
-    min_score = forms.IntegerField(
-        label=_("Min. score"), required=False, min_value=0, max_value=100
+    min_score = limit(
+        forms.IntegerField(label=_("Min. score"), required=False), 0, 100, SCORE_MESSAGE
     )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
