@@ -21,9 +21,8 @@ from ..models import (
     Region,
     RevenueBand,
     SalesMotion,
-    Tier,
 )
-from .limits import PEOPLE_MAX, PEOPLE_MESSAGE, SCORE_MESSAGE, limit
+from .limits import PEOPLE_MAX, PEOPLE_MESSAGE, limit
 
 # The honeypot: a text input people never see (hidden by CSS, skipped by keyboard and screen
 # readers). Bots that fill every field fill it too.
@@ -135,69 +134,6 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-SORT_CHOICES = [
-    ("name", _("Name (A–Z)")),
-    ("-name", _("Name (Z–A)")),
-    ("-score", _("IPP score (highest first)")),
-    ("score", _("IPP score (lowest first)")),
-    ("state", _("Lifecycle state")),
-    ("-created", _("Newest first")),
-    ("created", _("Oldest first")),
-]
-
-
-class DirectoryFilterForm(forms.Form):
-    """The directory's GET filters; `selector_kwargs()` feeds selectors.partner_directory (the
-    CSV/XLSX export can use the same form to export what the page shows)."""
-
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state"))] + LifecycleState.choices
-    )
-    tier = forms.ChoiceField(label=_("Tier"), required=False)
-    partner_type = forms.ChoiceField(
-        label=_("Type"), required=False, choices=[("", _("Any type"))] + PartnerType.choices
-    )
-    region = forms.ChoiceField(
-        label=_("Region"), required=False, choices=[("", _("Any region"))] + Region.choices
-    )
-    manager = forms.TypedChoiceField(label=_("Manager"), required=False, coerce=int)
-    min_score = limit(
-        forms.IntegerField(label=_("Min. score"), required=False), 0, 100, SCORE_MESSAGE
-    )
-    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
-
-    def __init__(self, *args, actor: Actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tier"].choices = [("", _("Any tier"))] + [
-            (str(uuid), name)
-            for uuid, name in Tier.objects.order_by("rank").values_list("uuid", "name")
-        ]
-        managers = tenancy_selectors.partner_managers(actor).filter(role=Role.CHANNEL_MANAGER)
-        self.fields["manager"].choices = [("", _("Any manager"))] + [
-            (m.user_id, m.user.full_name or m.user.email) for m in managers
-        ]
-
-    def selector_kwargs(self) -> dict:
-        """Valid filters only: a bad value in one filter does not blank the whole directory."""
-        if not self.is_bound:
-            return {"sort": "name"}
-        self.is_valid()
-        data = {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        }
-        return {
-            "q": data.get("q") or "",
-            "state": data.get("state") or "",
-            "tier": data.get("tier") or None,
-            "partner_type": data.get("partner_type") or "",
-            "region": data.get("region") or "",
-            "manager": data.get("manager") or None,
-            "min_score": data.get("min_score"),
-            "sort": data.get("sort") or "name",
-        }
 
 
 class ApplicationForm(forms.Form):

@@ -6,8 +6,9 @@ import pytest
 from django import forms
 from django.urls import reverse
 
+from partners.forms.filters import PartnerDirectoryFilter
 from partners.forms.ipp import CriterionForm
-from partners.forms.organization import DirectoryFilterForm, PartnerProfileForm
+from partners.forms.organization import PartnerProfileForm
 from partners.forms.strategy import FinancialModelForm
 from partners.forms.tiers import ProgramSettingsForm, RevenueRecordForm, TierForm
 from partners.models import Tier
@@ -21,6 +22,13 @@ HUGE = "99999999999999999999999"
 RAW = ("Ensure this value", "Ensure that there are no more than", "9223372036854775807", "32767")
 
 
+class DirectoryRequest:
+    """Enough of a request for the directory's filters: who is looking."""
+
+    def __init__(self, user, tenant):
+        self._prm_actor = actor_for_user(user, tenant)
+
+
 def every_number_form(world):
     with tenant_context(world.tenant):
         actor = actor_for_user(world.admin, world.tenant)
@@ -30,7 +38,7 @@ def every_number_form(world):
             ProgramSettingsForm(),
             RevenueRecordForm(currency="USD"),
             PartnerProfileForm(partner=partner, actor=actor, can_assign=True),
-            DirectoryFilterForm(actor=actor),
+            PartnerDirectoryFilter(request=DirectoryRequest(world.admin, world.tenant)).form,
             FinancialModelForm(tier_names=["Registered", "Gold"]),
             CriterionForm({"field": "planned_certified_staff", "operator": "gte"}),
         ]

@@ -7,25 +7,26 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from tenancy import access, ratelimit
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.network import client_ip
 from tenancy.ratelimit import parse_rate
 from tenancy.views import apply_errors
 
+from ..forms.filters import PartnerDirectoryFilter
 from ..forms.organization import (
     HONEYPOT_FIELD,
     ApplicationForm,
     ContactForm,
-    DirectoryFilterForm,
     PartnerProfileForm,
     TransitionForm,
 )
@@ -52,19 +53,56 @@ def _partner_or_404(actor, partner_uuid) -> PartnerOrganization:
 # --- Console: directory and detail ---------------------------------------------------------------
 
 
+DIRECTORY_SORTS = {
+    "name": "name",
+    "type": ("partner_type", "name"),
+    "state": ("state_order", "name"),
+    "tier": ("tier_order", "name"),
+    "score": ("score_order", "name"),
+    "manager": ("manager_order", "name"),
+    "users": ("user_count", "name"),
+    "created": ("created_at", "name"),
+}
+DIRECTORY_COLUMNS = [
+    Column(_lazy("Name"), "name"),
+    Column(_lazy("Domain"), "domain"),
+    Column(_lazy("Type"), "get_partner_type_display"),
+    Column(_lazy("State"), "get_state_display"),
+    Column(_lazy("Tier"), "tier.name"),
+    Column(_lazy("IPP score"), "ipp_score"),
+    Column(_lazy("Regions"), lambda p: [str(Region(r).label) for r in p.regions if r in Region]),
+    Column(
+        _lazy("Channel manager"),
+        lambda p: (
+            (p.channel_manager.full_name or p.channel_manager.email) if p.channel_manager else ""
+        ),
+    ),
+    Column(_lazy("Users"), "user_count"),
+    Column(_lazy("Added"), "created_at"),
+]
+
+
 @login_required
 def console_partner_list(request):
+    """The directory: filters, sortable headers, pages and CSV export (list_page); changing a
+    filter swaps the listing in place with htmx (a plain GET without JavaScript)."""
     actor = access.require_console(request, Perm.PARTNERS_VIEW)
-    filters = DirectoryFilterForm(request.GET or None, actor=actor)
-    partners = selectors.partner_directory(actor, **filters.selector_kwargs())
-    page = Paginator(partners, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = list_page(
+        request,
+        selectors.directory_rows(actor),
+        filterset_class=PartnerDirectoryFilter,
+        sorts=DIRECTORY_SORTS,
+        default_sort="name",
+        columns=DIRECTORY_COLUMNS,
+        filename="partners",
+        page_size=DIRECTORY_PAGE_SIZE,
+    )
+    if listing.export is not None:
+        return listing.export
     context = {
-        "filters": filters,
-        "page": page,
-        "partners": page.object_list,
-        "query": query.urlencode(),
+        "listing": listing,
+        "page": listing.page,
+        "partners": listing.page.object_list,
         "can_import": actor.has(Perm.PROGRAM_MANAGE),
     }
     if request.htmx:
