@@ -257,3 +257,24 @@ def test_without_tiers_a_transition_still_works(acme):
             actor=SYSTEM, partner=partner, to_state=LifecycleState.CONTRACTED
         )
         assert PartnerOrganization.objects.get(pk=partner.pk).state == LifecycleState.CONTRACTED
+
+
+def test_partners_imported_as_active_get_their_tier_once_the_import_commits(
+    acme, django_capture_on_commit_callbacks
+):
+    from partners.tests.test_imports import csv_bytes, last_import, partner_row, start, upload
+
+    registered, _silver, _gold = make_ladder(acme)
+    capture = django_capture_on_commit_callbacks
+    rows = [partner_row(1, state="active"), partner_row(2)]
+    columns = ["name", "website", "partner_type", "state"]
+    upload(acme, acme.admin, "p.csv", csv_bytes(rows, columns), capture)
+    partner_import = start(acme, acme.admin, last_import(acme), capture)
+    assert partner_import.status == "done", partner_import.errors
+    with tenant_context(acme.tenant):
+        tiers = dict(
+            PartnerOrganization.objects.filter(name__startswith="Imported").values_list(
+                "name", "tier"
+            )
+        )
+    assert tiers == {"Imported 1": registered.pk, "Imported 2": None}  # the prospect has none
