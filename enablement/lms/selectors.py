@@ -285,7 +285,12 @@ def console_courses(actor: Actor) -> QuerySet[Course]:
     return Course.objects.annotate(
         module_count=Count("modules", distinct=True),
         enrolled=Count("enrollments", distinct=True),
-        completed=Count("enrollments", filter=Q(enrollments__completed_at__isnull=False)),
+        # distinct: the join with modules repeats each enrolment once per module.
+        completed=Count(
+            "enrollments",
+            filter=Q(enrollments__completed_at__isnull=False),
+            distinct=True,
+        ),
     ).order_by("status", "title")
 
 
