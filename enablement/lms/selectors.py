@@ -1,15 +1,15 @@
 """LMS reads: which courses an actor may see, "My learning", a course page, quiz attempts, the
-console's course list, portal search and training hours."""
+console's course list and portal search. Training hours: enablement.training."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from enablement.training import user_training_seconds
 from tenancy.access import Actor, Perm
 from tenancy.roles import Role
 
@@ -125,6 +125,7 @@ class MyLearning:
     other: list[CourseProgress] = field(default_factory=list)
     next_course: CourseProgress | None = None
     next_module: CourseModule | None = None
+    # Training time (enablement.training: courses + attended live sessions); `hours` filter.
     seconds_spent: int = 0
 
     @property
@@ -132,10 +133,6 @@ class MyLearning:
         if not self.steps:
             return 0
         return round(100 * sum(1 for s in self.steps if s.completed) / len(self.steps))
-
-    @property
-    def hours(self) -> Decimal:
-        return (Decimal(self.seconds_spent) / 3600).quantize(Decimal("0.1"))
 
 
 def my_learning(actor: Actor) -> MyLearning:
@@ -151,7 +148,7 @@ def my_learning(actor: Actor) -> MyLearning:
         )
     }
     result = MyLearning(path=path)
-    result.seconds_spent = sum(e.seconds_spent for e in enrollments.values())
+    result.seconds_spent = user_training_seconds(actor.user)
 
     def progress(course: Course) -> CourseProgress:
         e = enrollments.get(course.pk)
@@ -314,21 +311,6 @@ def learning_paths() -> QuerySet[LearningPath]:
     return LearningPath.objects.prefetch_related("steps__course").order_by("role")
 
 
-# --- Training hours ----------------------------------------------------------------------------
-
-
-def training_hours(user_ids) -> dict[int, Decimal]:
-    """Hours spent on courses per user (module time recorded on completion and quiz time)."""
-    rows = (
-        Enrollment.objects.filter(user_id__in=list(user_ids))
-        .values("user_id")
-        .annotate(seconds=Sum("seconds_spent"))
-    )
-    return {
-        r["user_id"]: (Decimal(r["seconds"] or 0) / 3600).quantize(Decimal("0.01")) for r in rows
-    }
-
-
 # --- For other apps (onboarding) ---------------------------------------------------------------
 
 
@@ -363,6 +345,5 @@ __all__ = [
     "course_page",
     "my_learning",
     "search_courses",
-    "training_hours",
     "visible_courses",
 ]
