@@ -196,6 +196,12 @@ class LearningPath(TenantOwnedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def role_label(self) -> str:
+        from tenancy.roles import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else self.role
+
 
 class LearningPathStep(TenantOwnedModel):
     path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="steps")

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from enablement.training import user_training_seconds
 from tenancy.access import Actor, Perm
@@ -55,6 +56,26 @@ def course_visible_to(course: Course, *, audience: str | None, partner_type: str
     return not types or partner_type in types
 
 
+def course_hidden_from_role(course: Course, role: str) -> str | None:
+    """Why every member of a partner role cannot see `course` once it is published (None when
+    they all can): its audience leaves the role out, or it is limited to some partner types while
+    a role's learning path is for members of every type. A path never contains such a course."""
+    audience = ROLE_AUDIENCE.get(role)
+    audiences = course.audiences or []
+    if audiences and Audience.ALL not in audiences and audience not in audiences:
+        labels = ", ".join(str(Audience(a).label) for a in audiences if a in Audience.values)
+        return _("“%(course)s” is only for %(audiences)s, so this role cannot see it.") % {
+            "course": course.title,
+            "audiences": labels,
+        }
+    if course.partner_types:
+        return _(
+            "“%(course)s” is limited to some partner types; a role's path is for members of "
+            "every partner type."
+        ) % {"course": course.title}
+    return None
+
+
 def visible_courses(actor: Actor) -> QuerySet[Course]:
     """Program staff (PROGRAM_VIEW) see every course; a partner user sees the published courses
     for their audience and partner type; anyone else sees none."""
@@ -98,6 +119,8 @@ class CourseProgress:
     enrollment: Enrollment | None
     modules_total: int
     modules_done: int
+    # False for a path course the learner cannot open (a path edited before the rule existed).
+    available: bool = True
 
     @property
     def percent(self) -> int:
@@ -137,10 +160,27 @@ class MyLearning:
 
 def my_learning(actor: Actor) -> MyLearning:
     """The learner's role path with progress per course, other enrolments, and what's next.
-    A fixed number of queries whatever the number of courses, modules or enrolments."""
+    Path progress counts the path's published courses (a path never holds a course its role
+    cannot see; path_save refuses one). A fixed number of queries whatever the number of
+    courses, modules or enrolments."""
     visible = learner_courses(actor).annotate(modules_total=Count("modules"))
     courses = {c.pk: c for c in visible}
     path = LearningPath.objects.filter(role=actor.role).first() if actor.role else None
+    step_ids: list[int] = []
+    if path is not None:
+        step_ids = list(
+            LearningPathStep.objects.filter(path=path, course__status=CourseStatus.PUBLISHED)
+            .order_by("position", "id")
+            .values_list("course_id", flat=True)
+        )
+        missing = [cid for cid in step_ids if cid not in courses]
+        if missing:
+            courses.update(
+                (c.pk, c)
+                for c in Course.objects.filter(pk__in=missing).annotate(
+                    modules_total=Count("modules")
+                )
+            )
     enrollments = {
         e.course_id: e
         for e in Enrollment.objects.filter(user=actor.user, course_id__in=list(courses)).annotate(
@@ -149,6 +189,7 @@ def my_learning(actor: Actor) -> MyLearning:
     }
     result = MyLearning(path=path)
     result.seconds_spent = user_training_seconds(actor.user)
+    visible_ids = {c.pk for c in visible}
 
     def progress(course: Course) -> CourseProgress:
         e = enrollments.get(course.pk)
@@ -157,17 +198,17 @@ def my_learning(actor: Actor) -> MyLearning:
             enrollment=e,
             modules_total=course.modules_total,
             modules_done=e.modules_done if e else 0,
+            available=course.pk in visible_ids,
         )
 
-    in_path: set[int] = set()
-    if path is not None:
-        steps = LearningPathStep.objects.filter(path=path).values_list("course_id", flat=True)
-        for course_id in steps:
-            if course_id in courses:
-                in_path.add(course_id)
-                result.steps.append(progress(courses[course_id]))
-    result.other = [progress(courses[cid]) for cid in enrollments if cid not in in_path]
-    result.next_course = next((s for s in [*result.steps, *result.other] if not s.completed), None)
+    result.steps = [progress(courses[cid]) for cid in step_ids]
+    in_path = set(step_ids)
+    result.other = [
+        progress(courses[cid]) for cid in enrollments if cid not in in_path and cid in visible_ids
+    ]
+    result.next_course = next(
+        (s for s in [*result.steps, *result.other] if not s.completed and s.available), None
+    )
     if result.next_course is not None:
         result.next_module = next_module_for(result.next_course.course, result.next_course)
     return result
@@ -271,7 +312,11 @@ def my_enrollments(actor: Actor) -> QuerySet[Enrollment]:
     return (
         Enrollment.objects.filter(user=actor.user)
         .select_related("course")
-        .annotate(modules_done=Count("progress"), modules_total=Count("course__modules"))
+        .annotate(
+            # distinct: progress rows and modules are two joins that multiply each other.
+            modules_done=Count("progress", distinct=True),
+            modules_total=Count("course__modules", distinct=True),
+        )
     )
 
 

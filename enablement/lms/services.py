@@ -95,10 +95,39 @@ def course_update(*, actor: Actor, course: Course, **data: Any) -> Course:
     _require_manage(actor)
     changes = _apply(course, data, COURSE_FIELDS)
     course.full_clean()
+    _keep_visible_to_its_paths(course)
     course.save()
     if changes:
         audit_record(actor=actor, action="lms.course.updated", target=course, changes=changes)
     return course
+
+
+def _keep_visible_to_its_paths(course: Course) -> None:
+    """An audience or partner-type change may not hide a course from a path that holds it."""
+    roles = LearningPath.objects.filter(steps__course=course).values_list("role", flat=True)
+    problems = path_course_problems_for_roles(course, roles)
+    if problems:
+        field = "partner_types" if course.partner_types else "audiences"
+        raise ValidationError({field: problems})
+
+
+def path_course_problems_for_roles(course: Course, roles) -> list[str]:
+    from tenancy.roles import Role
+
+    from .selectors import course_hidden_from_role
+
+    problems = []
+    for role in sorted(set(roles)):
+        if course_hidden_from_role(course, role):
+            label = Role(role).label if role in Role.values else role
+            problems.append(
+                _(
+                    "The learning path of %(role)s holds this course: its members must be able "
+                    "to see it. Remove it from that path first."
+                )
+                % {"role": label}
+            )
+    return problems
 
 
 @transaction.atomic
@@ -415,8 +444,13 @@ def submit_attempt(
 def path_save(
     *, actor: Actor, role: str, name: str, courses: list[Course], description: str = ""
 ) -> LearningPath:
-    """Create or replace the learning path of a partner role (ordered courses)."""
+    """Create or replace the learning path of a partner role (ordered courses). Every course must
+    be one each member of the role can see (audience, partner types): refused otherwise, as a
+    field error on `courses`."""
     _require_manage(actor)
+    problems = path_course_problems(role, courses)
+    if problems:
+        raise ValidationError({"courses": problems})
     path, _created = LearningPath.objects.update_or_create(
         tenant=require_current_tenant(),
         role=role,
@@ -436,6 +470,13 @@ def path_save(
     for membership in _active_memberships(role):
         assign_path_for(membership)
     return path
+
+
+def path_course_problems(role: str, courses) -> list[str]:
+    """Why some of `courses` cannot be in the learning path of `role` (empty: they all can)."""
+    from .selectors import course_hidden_from_role
+
+    return [reason for c in courses if (reason := course_hidden_from_role(c, role))]
 
 
 def _active_memberships(role: str):

@@ -280,3 +280,73 @@ def test_console_path_save_enrols_role_users_wrong_role_403(acme, globex):
     # Another tenant's course ids are not choices there.
     response = globex.client(globex.admin).post(url, data)
     assert response.status_code == 400
+
+
+# --- Learning paths hold only courses their role can see ----------------------------------------
+
+
+def test_path_edit_refuses_a_course_the_role_cannot_see_with_a_field_error(acme):
+    with tenant_context(acme.tenant):
+        foundation = make_course(acme.tenant, title="Partner 101")
+        marketing = make_course(acme.tenant, title="Co-marketing", audiences=["marketing"])
+        isv_only = make_course(acme.tenant, title="ISV kit", partner_types=["isv"])
+    url = reverse("console_learning_path")
+    data = {
+        "path-role": Role.PARTNER_ADMIN,
+        "path-name": "Admin path",
+        "path-courses": [foundation.pk, marketing.pk, isv_only.pk],
+    }
+    response = acme.client(acme.admin).post(url, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "“Co-marketing” is only for Marketing" in body
+    assert "“ISV kit” is limited to some partner types" in body
+    assert 'value="Admin path"' in body  # typed input kept
+    with tenant_context(acme.tenant):
+        assert not LearningPath.objects.exists()  # nothing saved
+    data["path-courses"] = [foundation.pk]
+    assert acme.client(acme.admin).post(url, data).status_code == 302
+
+
+def test_course_edit_may_not_hide_it_from_a_path_that_holds_it(acme):
+    with tenant_context(acme.tenant):
+        course = make_course(acme.tenant, title="Everyone's course")
+        make_path(acme.tenant, Role.PARTNER_ADMIN, [course])
+    response = acme.client(acme.admin).post(
+        reverse("console_learning_course", args=[course.uuid]),
+        {"title": "Everyone's course", "audiences": ["sales"], "estimated_hours": "1"},
+    )
+    assert response.status_code == 400
+    assert "The learning path of Partner admin holds this course" in response.content.decode()
+    with tenant_context(acme.tenant):
+        course.refresh_from_db()
+        assert course.audiences == []
+
+
+def test_path_progress_counts_the_paths_courses(acme):
+    """Two-course path, one done: 50%, whatever the role may see of other courses. A course that
+    became hidden before the rule existed still counts (and is shown as not available)."""
+    with tenant_context(acme.tenant):
+        done = make_course(acme.tenant, title="Done course", quiz=False, modules=1)
+        todo = make_course(acme.tenant, title="Todo course", quiz=False, modules=1)
+        legacy = make_course(
+            acme.tenant, title="Legacy hidden", audiences=["marketing"], quiz=False
+        )
+        make_path(acme.tenant, Role.PARTNER_ADMIN, [done, todo])
+        actor = actor_for_user(acme.partner_admin, acme.tenant)
+        services.module_complete(actor=actor, module=done.modules.get())
+    page = acme.client(acme.partner_admin).get(reverse("portal_learning")).content.decode()
+    assert "50% complete" in page
+    with tenant_context(acme.tenant):
+        LearningPath.objects.get().steps.create(tenant=acme.tenant, course=legacy, position=3)
+    page = acme.client(acme.partner_admin).get(reverse("portal_learning")).content.decode()
+    assert "33% complete" in page and "Legacy hidden" in page
+    assert reverse("portal_course", args=[legacy.uuid]) not in page
+
+
+def test_console_learning_shows_role_names_not_codes(acme):
+    with tenant_context(acme.tenant):
+        make_path(acme.tenant, Role.PARTNER_PRESALES, [make_course(acme.tenant)])
+    body = acme.client(acme.executive).get(reverse("console_learning")).content.decode()
+    assert "(Partner pre-sales / technical)" in body
+    assert "(partner_presales)" not in body
