@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enablement import limits
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
@@ -84,7 +85,7 @@ def course_create(*, actor: Actor, **data: Any) -> Course:
     _require_manage(actor)
     course = Course(tenant=require_current_tenant())
     _apply(course, data, COURSE_FIELDS)
-    course.full_clean()
+    _validate_course(course)
     course.save()
     audit_record(actor=actor, action="lms.course.created", target=course)
     return course
@@ -94,12 +95,19 @@ def course_create(*, actor: Actor, **data: Any) -> Course:
 def course_update(*, actor: Actor, course: Course, **data: Any) -> Course:
     _require_manage(actor)
     changes = _apply(course, data, COURSE_FIELDS)
-    course.full_clean()
+    _validate_course(course)
     _keep_visible_to_its_paths(course)
     course.save()
     if changes:
         audit_record(actor=actor, action="lms.course.updated", target=course, changes=changes)
     return course
+
+
+def _validate_course(course: Course) -> None:
+    """Business limits first (their words, not the column's range), then the model's checks."""
+    if error := limits.course_hours_error(course.estimated_hours):
+        raise ValidationError({"estimated_hours": error})
+    course.full_clean()
 
 
 def _keep_visible_to_its_paths(course: Course) -> None:
@@ -188,6 +196,13 @@ def module_update(*, actor: Actor, module: CourseModule, **data: Any) -> CourseM
 
 
 def _validate_module(module: CourseModule) -> None:
+    errors = {}
+    if error := limits.module_minutes_error(module.minutes):
+        errors["minutes"] = error
+    if error := limits.position_error(module.position):
+        errors["position"] = error
+    if errors:
+        raise ValidationError(errors)
     _accept_new_file(module)
     module.full_clean()
     if module.kind == ModuleKind.VIDEO and not module.video_url:
@@ -218,11 +233,14 @@ def _accept_new_file(module: CourseModule) -> None:
 def quiz_update(*, actor: Actor, quiz: Quiz, **data: Any) -> Quiz:
     _require_manage(actor)
     _apply(quiz, data, QUIZ_FIELDS)
+    errors = {}
+    if error := limits.pass_mark_error(quiz.pass_mark_pct):
+        errors["pass_mark_pct"] = error
+    if error := limits.quiz_attempts_error(quiz.attempts_allowed):
+        errors["attempts_allowed"] = error
+    if errors:
+        raise ValidationError(errors)
     quiz.full_clean()
-    if not 0 <= quiz.pass_mark_pct <= 100:
-        raise ValidationError({"pass_mark_pct": _("Between 0 and 100.")})
-    if quiz.attempts_allowed < 1:
-        raise ValidationError({"attempts_allowed": _("At least one attempt.")})
     quiz.save()
     return quiz
 

@@ -350,3 +350,78 @@ def test_console_learning_shows_role_names_not_codes(acme):
     body = acme.client(acme.executive).get(reverse("console_learning")).content.decode()
     assert "(Partner pre-sales / technical)" in body
     assert "(partner_presales)" not in body
+
+
+# --- Limits in business terms ------------------------------------------------------------------
+
+
+def test_course_hours_must_be_positive_and_within_the_business_maximum(acme):
+    client = acme.client(acme.admin)
+    for hours, message in [
+        ("-5", "Enter more than 0 hours."),
+        ("0", "Enter more than 0 hours."),
+        ("100000", "Enter at most 500 hours."),
+        ("9223372036854775808", "Enter at most 500 hours."),
+    ]:
+        response = client.post(
+            reverse("console_learning"),
+            {"title": f"Course {hours}", "summary": "typed", "estimated_hours": hours},
+        )
+        assert response.status_code == 400
+        assert response.context["form"].errors["estimated_hours"] == [message]
+        assert f'value="{hours}"' in response.content.decode()  # typed input kept
+    with tenant_context(acme.tenant):
+        assert not Course.objects.exists()
+
+
+def test_course_hours_limit_holds_on_edit_and_in_the_service(acme):
+    from django.core.exceptions import ValidationError
+
+    with tenant_context(acme.tenant):
+        course = make_course(acme.tenant, title="Existing")
+    response = acme.client(acme.admin).post(
+        reverse("console_learning_course", args=[course.uuid]),
+        {"title": "Existing", "estimated_hours": "-5"},
+    )
+    assert response.status_code == 400
+    with tenant_context(acme.tenant):
+        course.refresh_from_db()
+        assert course.estimated_hours == 1
+        try:
+            services.course_update(
+                actor=actor_for_user(acme.admin, acme.tenant), course=course, estimated_hours=-5
+            )
+        except ValidationError as error:
+            assert error.message_dict == {"estimated_hours": ["Enter more than 0 hours."]}
+        else:
+            raise AssertionError("negative hours were saved")
+
+
+def test_module_minutes_and_quiz_settings_limits_in_business_terms(acme):
+    with tenant_context(acme.tenant):
+        course = make_course(acme.tenant, status=CourseStatus.DRAFT)
+        quiz_module = course.modules.get(kind="quiz")
+    client = acme.client(acme.admin)
+    response = client.post(
+        reverse("console_learning_course", args=[course.uuid]),
+        {
+            "module-title": "Long",
+            "module-kind": "text",
+            "module-body": "x",
+            "module-position": 99999,
+            "module-minutes": 99999999999,
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["module_form"].errors
+    assert errors["minutes"] == ["Enter at most 600 minutes."]
+    assert errors["position"] == ["Choose a position between 0 and 1,000."]
+    response = client.post(
+        reverse("console_learning_module", args=[course.uuid, quiz_module.uuid]),
+        {"action": "quiz", "quiz-pass_mark_pct": 120, "quiz-attempts_allowed": 0},
+    )
+    assert response.status_code == 400
+    errors = response.context["quiz_form"].errors
+    assert errors["pass_mark_pct"] == ["Enter a pass mark between 0% and 100%."]
+    assert errors["attempts_allowed"] == ["Allow at least 1 attempt."]
+    assert "32767" not in response.content.decode()
