@@ -3,6 +3,7 @@ console's course list and portal search. Training hours: enablement.training."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from enablement.training import user_training_seconds
 from tenancy.access import Actor, Perm
+from tenancy.registry import Registry
 from tenancy.roles import Role
 
 from .models import (
@@ -304,6 +306,39 @@ def attempt_questions(attempt: QuizAttempt) -> list[Question]:
         for q in Question.objects.filter(pk__in=attempt.question_order).prefetch_related("choices")
     }
     return [questions[pk] for pk in attempt.question_order if pk in questions]
+
+
+@dataclass
+class QuestionResult:
+    """One question of a submitted attempt: right or wrong (never which answer was right)."""
+
+    question: Question
+    correct: bool
+
+
+def attempt_review(attempt: QuizAttempt) -> list[QuestionResult]:
+    """Which questions of a submitted attempt were answered right, in the attempt's order."""
+    if attempt.submitted_at is None:
+        return []
+    answers = attempt.answers or {}
+    results = []
+    for question in attempt_questions(attempt):
+        right = {c.pk for c in question.choices.all() if c.is_correct}
+        chosen = {int(c) for c in answers.get(str(question.pk), [])}
+        results.append(QuestionResult(question=question, correct=chosen == right))
+    return results
+
+
+# What a passed attempt earned elsewhere, in words ("You earned the certification …"):
+# certifications register here (enablement/certs/apps.py); `fn(attempt) -> list[str]`.
+AttemptOutcome = Callable[[QuizAttempt], list[str]]
+attempt_outcomes: Registry[AttemptOutcome] = Registry("lms.attempt_outcomes", required=True)
+
+
+def attempt_outcome_notes(attempt: QuizAttempt) -> list[str]:
+    if not attempt.passed:
+        return []
+    return [note for notes in attempt_outcomes.run(attempt) for note in notes]
 
 
 def my_enrollments(actor: Actor) -> QuerySet[Enrollment]:

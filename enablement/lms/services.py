@@ -400,6 +400,19 @@ def score_answers(quiz: Quiz, questions: list[Question], answers: dict[int, list
     return round(100 * correct / len(questions))
 
 
+class UnansweredQuestions(ValidationError):
+    """Some questions of the attempt have no answer: nothing is scored; `question_ids` says which
+    (the page marks them; the API lists them under `answers`)."""
+
+    def __init__(self, questions: list[Question]) -> None:
+        self.question_ids = {q.pk for q in questions}
+        messages = [
+            _("Answer the question “%(q)s”.") % {"q": q.text[:80]}
+            for q in sorted(questions, key=lambda q: (q.position, q.pk))
+        ]
+        super().__init__({"answers": messages})
+
+
 @transaction.atomic
 def submit_attempt(
     *, actor: Actor, attempt: QuizAttempt, answers: dict[int, list[int]]
@@ -434,6 +447,9 @@ def submit_attempt(
             errors.append(_("Choose one answer for “%(q)s”.") % {"q": question.text[:60]})
     if errors:
         raise ValidationError({"answers": errors})
+    unanswered = [q for q in questions if not answers.get(q.pk)]
+    if unanswered:
+        raise UnansweredQuestions(unanswered)
     quiz = attempt.quiz
     attempt.answers = {str(k): v for k, v in answers.items()}
     attempt.score_pct = score_answers(quiz, questions, answers)

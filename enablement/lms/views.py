@@ -151,16 +151,29 @@ def portal_quiz_attempt(request, attempt_uuid):
     attempt = selectors.attempt_for_actor(actor, attempt_uuid)
     questions = selectors.attempt_questions(attempt)
     errors: list[str] = []
+    unanswered: set[int] = set()
+    chosen: dict[int, list[str]] = {}
     if request.method == "POST" and attempt.submitted_at is None:
-        answers = {q.pk: request.POST.getlist(f"q{q.pk}") for q in questions}
+        chosen = {q.pk: request.POST.getlist(f"q{q.pk}") for q in questions}
         try:
-            attempt = services.submit_attempt(actor=actor, attempt=attempt, answers=answers)
+            attempt = services.submit_attempt(actor=actor, attempt=attempt, answers=chosen)
+        except services.UnansweredQuestions as error:
+            unanswered = error.question_ids
         except ValidationError as error:
             errors = error.messages
         else:
             return redirect("portal_quiz_attempt", attempt_uuid=attempt.uuid)
     quiz = attempt.quiz
     used = len(selectors.attempts_for(actor, quiz))
+    # The form again with the answers typed so far, each unanswered question marked beside it.
+    rows = [
+        {
+            "question": q,
+            "chosen": {str(c) for c in chosen.get(q.pk, [])},
+            "unanswered": q.pk in unanswered,
+        }
+        for q in (questions if attempt.submitted_at is None else [])
+    ]
     return render(
         request,
         "enablement/lms/portal_attempt.html",
@@ -169,11 +182,14 @@ def portal_quiz_attempt(request, attempt_uuid):
             "quiz": quiz,
             "module": quiz.module,
             "course": quiz.module.course,
-            "questions": questions if attempt.submitted_at is None else [],
+            "rows": rows,
             "errors": errors,
+            "unanswered_count": len(unanswered),
+            "review": selectors.attempt_review(attempt),
+            "outcomes": selectors.attempt_outcome_notes(attempt),
             "attempts_left": max(0, quiz.attempts_allowed - used),
         },
-        status=400 if errors else 200,
+        status=400 if (errors or unanswered) else 200,
     )
 
 

@@ -78,6 +78,12 @@ def test_attempt_flow_never_reveals_correct_answers(acme):
     assert [e["course_title"] for e in mine] == [course.title]
 
 
+def sorted_questions(attempt):
+    # The service lists missing answers in the quiz's order: Single? (1) then Multiple? (2).
+    order = {"Single?": 1, "Multiple?": 2}
+    return sorted(attempt["questions"], key=lambda q: order[q["text"]])
+
+
 def test_attempts_exhausted_and_bad_answers_are_400(acme):
     _course_obj, quiz = _course(acme, attempts=1)
     api = acme.api(acme.partner_sales)
@@ -98,7 +104,18 @@ def test_attempts_exhausted_and_bad_answers_are_400(acme):
             f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": answers}, format="json"
         )
         assert wrong.status_code == 400 and "answers" in wrong.json(), answers
-    api.post(f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json")
+    unanswered = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json"
+    )
+    assert unanswered.status_code == 400
+    assert unanswered.json()["answers"] == [
+        f"Answer the question “{q['text']}”." for q in sorted_questions(attempt)
+    ]
+    complete = {q["id"]: [q["choices"][0]["id"]] for q in attempt["questions"]}
+    done = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": complete}, format="json"
+    )
+    assert done.status_code == 200
     refused = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
     assert refused.status_code == 400
     assert "attempts" in json.dumps(refused.json())

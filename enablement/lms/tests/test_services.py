@@ -136,7 +136,12 @@ def test_passing_completes_course_runs_hook_and_counts_hours(
         services.module_complete(actor=actor, module=module)
         services.module_complete(actor=actor, module=module)  # twice counts once
         with django_capture_on_commit_callbacks(execute=True):
-            failed = _submit(acme, acme.partner_sales, quiz, {})
+            failed = _submit(
+                acme,
+                acme.partner_sales,
+                quiz,
+                answers_for(quiz, first_right=False, second_right=False),
+            )
         assert seen == []
         with django_capture_on_commit_callbacks(execute=True):
             attempt = _submit(acme, acme.partner_sales, quiz, answers_for(quiz))
@@ -210,3 +215,21 @@ def test_authoring_publish_requires_modules_and_program_manage(acme):
         assert course.status == "published"
         with pytest.raises(PermissionDenied):
             services.course_create(actor=_actor(acme, acme.executive), title="Nope")
+
+
+def test_an_unanswered_question_is_refused_and_nothing_is_scored(acme):
+    with tenant_context(acme.tenant):
+        quiz = quiz_of(make_course(acme.tenant))
+        actor = _actor(acme, acme.partner_sales)
+        attempt = services.start_attempt(actor=actor, quiz=quiz)
+        answers = answers_for(quiz)
+        q1, q2 = list(quiz.questions.order_by("position"))
+        del answers[q2.pk]
+        with pytest.raises(services.UnansweredQuestions) as error:
+            services.submit_attempt(actor=actor, attempt=attempt, answers=answers)
+        assert error.value.question_ids == {q2.pk}
+        assert error.value.message_dict == {"answers": ["Answer the question “Multiple?”."]}
+        with pytest.raises(services.UnansweredQuestions):
+            services.submit_attempt(actor=actor, attempt=attempt, answers={q1.pk: [], q2.pk: []})
+        attempt.refresh_from_db()
+        assert attempt.submitted_at is None and attempt.score_pct is None

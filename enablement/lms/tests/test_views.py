@@ -111,7 +111,9 @@ def test_quiz_attempts_exhausted_shows_message(acme):
     module = _quiz_module(course)
     start = reverse("portal_quiz_start", args=[course.uuid, module.uuid])
     attempt_url = client.post(start).url
-    client.post(attempt_url, {})
+    with tenant_context(acme.tenant):
+        wrong = answers_for(quiz_of(course), first_right=False, second_right=False)
+    client.post(attempt_url, {f"q{q}": c for q, c in wrong.items()})
     response = client.post(start, follow=True)
     assert "used all 1 attempts" in response.content.decode()
     with tenant_context(acme.tenant):
@@ -425,3 +427,53 @@ def test_module_minutes_and_quiz_settings_limits_in_business_terms(acme):
     assert errors["pass_mark_pct"] == ["Enter a pass mark between 0% and 100%."]
     assert errors["attempts_allowed"] == ["Allow at least 1 attempt."]
     assert "32767" not in response.content.decode()
+
+
+# --- Quiz: missing answers, and which questions were wrong --------------------------------------
+
+
+def test_unanswered_question_is_a_field_error_and_the_answers_given_are_kept(acme):
+    with tenant_context(acme.tenant):
+        course = make_course(acme.tenant)
+        quiz = quiz_of(course)
+        answers = answers_for(quiz)
+        q1, q2 = list(quiz.questions.order_by("position"))
+    client = acme.client(acme.partner_sales)
+    url = client.post(
+        reverse("portal_quiz_start", args=[course.uuid, _quiz_module(course).uuid])
+    ).url
+    response = client.post(url, {f"q{q1.pk}": answers[q1.pk]})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "1 question has no answer yet" in body
+    assert f'id="q{q2.pk}-error"' in body and f'id="q{q1.pk}-error"' not in body
+    assert f'value="{answers[q1.pk][0]}" id="c{answers[q1.pk][0]}" checked' in body  # kept
+    with tenant_context(acme.tenant):
+        attempt = QuizAttempt.objects.get(user=acme.partner_sales)
+        assert attempt.submitted_at is None  # nothing scored, no attempt used up
+
+
+def test_failed_attempt_shows_which_questions_were_wrong_but_not_the_answers(acme):
+    with tenant_context(acme.tenant):
+        course = make_course(acme.tenant, pass_mark=100)
+        quiz = quiz_of(course)
+        answers = answers_for(quiz, second_right=False)
+    client = acme.client(acme.partner_sales)
+    url = client.post(
+        reverse("portal_quiz_start", args=[course.uuid, _quiz_module(course).uuid])
+    ).url
+    response = client.post(url, {f"q{q}": c for q, c in answers.items()}, follow=True)
+    body = response.content.decode()
+    assert "Not passed: you scored 50%" in body
+    review = response.context["review"]
+    assert [
+        (r.question.text, r.correct) for r in sorted(review, key=lambda r: r.question.position)
+    ] == [
+        ("Single?", True),
+        ("Multiple?", False),
+    ]
+    assert "Wrong" in body and "Right" in body
+    for choice_text in ("B1", "B2", "Wrong B", "Wrong A"):  # no answer sheet
+        assert f">{choice_text}<" not in body
+    # Somebody else's attempt stays 404; another tenant too.
+    assert acme.client(acme.partner_presales).get(url).status_code == 404
