@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -369,6 +369,16 @@ def console_courses(actor: Actor) -> QuerySet[Course]:
             distinct=True,
         ),
     ).order_by("status", "title")
+
+
+def portal_course_catalogue(actor: Actor) -> QuerySet[Course]:
+    """Every course the learner may open, with its module count and their own progress."""
+    mine = Enrollment.objects.filter(course=OuterRef("pk"), user=actor.user)
+    return learner_courses(actor).annotate(
+        modules_total=Count("modules", distinct=True),
+        my_enrolled=Exists(mine),
+        my_completed=Exists(mine.filter(completed_at__isnull=False)),
+    )
 
 
 def console_course(actor: Actor, course_uuid) -> Course:
