@@ -70,6 +70,8 @@ class PartnerFacts:
     window_months: int
     window_start: date  # first day that counts
     window_end: date  # last day that counts (today)
+    # Courses + attended live sessions of its people (enablement.training); shown, not required.
+    training_seconds: int = 0
 
 
 def revenue_window(settings: ProgramSettings, today: date) -> tuple[date, date]:
@@ -100,7 +102,7 @@ def partner_facts(
     today: date | None = None,
 ) -> PartnerFacts:
     # The certification registry lives with the services (it is configured, not read from rows).
-    from ..services.tiers import certification_facts
+    from ..services.tiers import certification_facts, training_seconds
 
     settings = settings or program_settings_or_default()
     today = today or timezone.localdate()
@@ -114,6 +116,7 @@ def partner_facts(
         window_months=settings.revenue_window_months,
         window_start=start,
         window_end=end,
+        training_seconds=training_seconds(partner),
     )
 
 

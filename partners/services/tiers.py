@@ -92,6 +92,18 @@ def certification_facts(partner: PartnerOrganization) -> CertificationFacts:
     return certification_provider.one()(partner)
 
 
+# Training time of a partner's people in seconds (courses + attended live sessions): enablement
+# registers the one provider (enablement/live/apps.py → enablement.training); missing fails loudly.
+TrainingSecondsProvider = Callable[[PartnerOrganization], int]
+training_hours_provider: Registry[TrainingSecondsProvider] = Registry(
+    "partners.training_hours_provider", required=True, single=True
+)
+
+
+def training_seconds(partner: PartnerOrganization) -> int:
+    return int(training_hours_provider.one()(partner))
+
+
 # --- Program settings -------------------------------------------------------------------------
 
 
