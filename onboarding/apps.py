@@ -11,7 +11,7 @@ class OnboardingConfig(AppConfig):
         from . import signals
 
         # Keep a strong reference: the receiver lives in this module.
-        user_logged_in.connect(signals.record_first_login, dispatch_uid="onboarding_first_login")
+        user_logged_in.connect(signals.record_portal_login, dispatch_uid="onboarding_portal_login")
 
         from tenancy.services import membership_changed
 

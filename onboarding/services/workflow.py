@@ -309,6 +309,7 @@ def _step_invites(run: OnboardingRun) -> dict:
         )
     }
     invited, skipped = [], []
+    first_invited_at = None
     for email, role, source in candidates:
         if email in members:
             skipped.append({"email": email, "reason": "already a member"})
@@ -327,6 +328,8 @@ def _step_invites(run: OnboardingRun) -> dict:
             except ValidationError as error:
                 skipped.append({"email": email, "reason": " ".join(error.messages)})
                 continue
+        if first_invited_at is None or invitation.created_at < first_invited_at:
+            first_invited_at = invitation.created_at
         invited.append(
             {
                 "email": email,
@@ -336,8 +339,9 @@ def _step_invites(run: OnboardingRun) -> dict:
                 "reused": reused,
             }
         )
-    if invited:
-        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED)
+    if first_invited_at is not None:
+        # Dated by the invitation (a reused one was sent earlier), not by this run.
+        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED, at=first_invited_at)
     return {"invited": invited, "skipped": skipped}
 
 
