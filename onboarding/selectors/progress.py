@@ -248,9 +248,3 @@ def onboarding_funnel(
         reverse=True,
     )
     return Funnel(signed=signed, steps=steps, partners=rows)
-
-
-def milestone_reached_at(key: str) -> dict[int, datetime]:
-    """{partner id: when it reached `key`} as stored (no refresh), for every partner of the
-    current tenant that reached it (the deal-registration demo dates first deals by it)."""
-    return dict(Milestone.objects.filter(key=key).values_list("partner_id", "reached_at"))
