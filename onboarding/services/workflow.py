@@ -388,7 +388,10 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             "support_email": tenant.support_email,
             "links": links,
         }
-        subject = _("Welcome to the %(tenant)s partner program") % {"tenant": tenant.name}
+        # Not "Welcome to ...": that reads like the approval mail the applicant already has.
+        subject = _("Your %(tenant)s welcome kit: portal access and first steps") % {
+            "tenant": tenant.name
+        }
         row, _created = email_queue(
             partner=partner,
             kind=EmailKind.WELCOME_KIT,

@@ -181,7 +181,9 @@ def application_decision_email_send(*, application: Application) -> None:
         "manager": application.partner.channel_manager,
     }
     if application.decision == "approved":
-        subject = _("Welcome to %(tenant)s's partner program") % {"tenant": tenant.name}
+        subject = _("Your application to %(tenant)s's partner program is approved") % {
+            "tenant": tenant.name
+        }
     else:
         subject = _("Your application to %(tenant)s's partner program") % {"tenant": tenant.name}
     name = f"emails/partners/application_{application.decision}"
