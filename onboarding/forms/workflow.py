@@ -27,6 +27,7 @@ class OnboardingRunFilter(django_filters.FilterSet):
         field_name="partner__channel_manager",
         label=_("Channel manager"),
         queryset=get_user_model().objects.none(),
+        empty_label=_("Any channel manager"),
     )
 
     class Meta:

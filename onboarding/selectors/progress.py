@@ -148,9 +148,10 @@ class FunnelStep:
 class FunnelPartner:
     uuid: str
     name: str
-    manager: str
+    manager: str  # the channel manager's e-mail address ("" without one)
     dates: dict[str, datetime]  # step key → reached_at
     out_of_order: list[str] = field(default_factory=list)  # step keys dated too early
+    manager_name: str = ""  # their name, for the page
 
     @property
     def steps(self) -> list[datetime | None]:
@@ -196,7 +197,10 @@ def onboarding_funnel(
     if manager_id is not None:
         partners_qs = partners_qs.filter(channel_manager_id=manager_id)
     partners = {
-        row["pk"]: row for row in partners_qs.values("pk", "uuid", "name", "channel_manager__email")
+        row["pk"]: row
+        for row in partners_qs.values(
+            "pk", "uuid", "name", "channel_manager__email", "channel_manager__full_name"
+        )
     }
     milestones_refresh(list(partners))
     dates: dict[int, dict[str, datetime]] = {}
@@ -241,6 +245,9 @@ def onboarding_funnel(
                 manager=partners[pid]["channel_manager__email"] or "",
                 dates=d,
                 out_of_order=_out_of_order(d),
+                manager_name=partners[pid]["channel_manager__full_name"]
+                or partners[pid]["channel_manager__email"]
+                or "",
             )
             for pid, d in cohort.items()
         ),

@@ -115,3 +115,17 @@ def test_milestone_reach_takes_the_event_time_and_never_guesses_now(acme):
         # A later event keeps the earliest.
         milestone_reach(partner=acme.partner, key=K.FIRST_LOGIN, at=timezone.now())
     assert stored(acme, acme.partner) == {K.FIRST_LOGIN: T0}
+
+
+def test_a_real_login_through_the_login_page_records_the_portal_login(acme):
+    from tenancy.tests.factories import PASSWORD
+
+    client = acme.client()
+    response = client.post(
+        "/accounts/login/", {"login": acme.partner_admin.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    with tenant_context(acme.tenant):
+        login = PortalLogin.objects.get()
+        assert login.user == acme.partner_admin and login.partner == acme.partner
+        assert Milestone.objects.get(key=K.FIRST_LOGIN).reached_at == login.logged_in_at
