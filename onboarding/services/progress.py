@@ -115,7 +115,8 @@ def _first_login(partner_ids: list[int]) -> dict[int, datetime]:
 
 def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
     # The setup wizard finished with every profile field filled (wizard_finish refuses
-    # otherwise): when that happened, not when someone first looked.
+    # otherwise): when that happened, not when someone first looked. A profile completed on the
+    # profile page is recorded when it is saved (profile_saved, the partners hook).
     return _earliest(SetupWizardProgress.objects.all(), "partner_id", "completed_at", partner_ids)
 
 
@@ -173,6 +174,13 @@ def milestone_reach(*, partner, key: str, at: datetime) -> Milestone:
             )
     except IntegrityError:  # reached concurrently: the other writer's row stands
         return Milestone.objects.get(partner=partner, key=key)
+
+
+def profile_saved(*, partner, at: datetime) -> None:
+    """partners hook: a profile was saved at `at`; when every profile field is now filled, the
+    partner reached "profile complete" then (whether through the wizard or the profile page)."""
+    if not profile_missing_fields(partner):
+        milestone_reach(partner=partner, key=K.PROFILE_COMPLETE, at=at)
 
 
 def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> None:

@@ -95,6 +95,39 @@ def test_profile_complete_is_when_the_wizard_finished_not_when_someone_looked(ac
         assert partner_milestones(acme.partner)[K.PROFILE_COMPLETE] == T0
 
 
+PROFILE = {
+    "website": "https://www.acme-partner.example/",
+    "hq_country": "DE",
+    "regions": ["EMEA"],
+    "industries": ["Retail"],
+    "employee_band": "51",
+    "revenue_band": "10",
+    "skills": ["Kubernetes"],
+    "sales_motion": "solution",
+}
+
+
+def test_profile_completed_on_the_profile_page_is_reached_when_saved(acme):
+    from partners.services.organization import partner_update_profile
+    from tenancy.access import actor_for_user
+
+    with tenant_context(acme.tenant):
+        actor = actor_for_user(acme.admin, acme.tenant)
+        for name in PROFILE:  # start from an empty profile
+            setattr(acme.partner, name, [] if isinstance(PROFILE[name], list) else "")
+        acme.partner.save()
+        partner_update_profile(actor=actor, partner=acme.partner, website=PROFILE["website"])
+        assert not Milestone.objects.filter(key=K.PROFILE_COMPLETE).exists()  # half done
+        before = timezone.now()
+        partner_update_profile(actor=actor, partner=acme.partner, **PROFILE)
+        after = timezone.now()
+        reached = Milestone.objects.get(key=K.PROFILE_COMPLETE).reached_at
+        assert before <= reached <= after
+        # A later save does not move it.
+        partner_update_profile(actor=actor, partner=acme.partner, skills=["Terraform"])
+        assert Milestone.objects.get(key=K.PROFILE_COMPLETE).reached_at == reached
+
+
 def test_an_earlier_event_found_later_moves_the_milestone_back(acme):
     with tenant_context(acme.tenant):
         milestone_reach(partner=acme.partner, key=K.FIRST_LOGIN, at=T0 + timedelta(days=3))
