@@ -7,6 +7,38 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def _earliest(model, partner_field: str, time_field: str) -> dict:
+    rows = (
+        model.objects.exclude(**{f"{partner_field}__isnull": True})
+        .values(partner_field)
+        .annotate(first=models.Min(time_field))
+    )
+    return {row[partner_field]: row["first"] for row in rows if row["first"] is not None}
+
+
+def date_milestones_by_their_events(apps, schema_editor):
+    """Stored "agreement signed" and "team invited" milestones take the time of the signature /
+    invitation behind them; those with none behind them go (they were stamped when the app
+    first noticed something, not by an event)."""
+    Milestone = apps.get_model("onboarding", "Milestone")
+    events = {
+        "agreement_signed": _earliest(
+            apps.get_model("onboarding", "AgreementSignature"), "partner_id", "signed_at"
+        ),
+        "team_invited": _earliest(
+            apps.get_model("tenancy", "Invitation"), "partner_organization_id", "created_at"
+        ),
+    }
+    for key, first in events.items():
+        for row in Milestone.objects.filter(key=key).iterator(chunk_size=1000):
+            at = first.get(row.partner_id)
+            if at is None:
+                row.delete()
+            elif at != row.reached_at:
+                row.reached_at = at
+                row.save(update_fields=["reached_at"])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("onboarding", "0005_mail_moved_to_tenancy_outbox"),
@@ -61,4 +93,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(date_milestones_by_their_events, migrations.RunPython.noop),
     ]
