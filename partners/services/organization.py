@@ -18,6 +18,7 @@ from tenancy.audit import audit_record
 from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind, person_address
+from tenancy.registry import Registry
 
 from ..models import (
     Application,
@@ -194,7 +195,9 @@ def application_decision_email_send(*, application: Application) -> None:
         "manager": application.partner.channel_manager,
     }
     if application.decision == "approved":
-        subject = _("Welcome to %(tenant)s's partner program") % {"tenant": tenant.name}
+        subject = _("Your application to %(tenant)s's partner program is approved") % {
+            "tenant": tenant.name
+        }
     else:
         subject = _("Your application to %(tenant)s's partner program") % {"tenant": tenant.name}
     name = f"emails/partners/application_{application.decision}"
@@ -336,6 +339,11 @@ def _rescore(partner: PartnerOrganization) -> None:
     score_partner(partner=partner)
 
 
+# fn(*, partner, at): a partner's profile was saved with changes at `at` (onboarding records
+# "profile complete" when it now is).
+profile_saved: Registry = Registry("partners.profile_saved", required=True)
+
+
 @transaction.atomic
 def partner_update_profile(
     *, actor: Actor, partner: PartnerOrganization, **data: Any
@@ -365,6 +373,7 @@ def partner_update_profile(
         return partner
     partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
     _save_unique(partner)
+    saved_at = timezone.now()
     audit_record(
         actor=actor,
         action="partner.profile_updated",
@@ -384,6 +393,7 @@ def partner_update_profile(
             },
         )
     _rescore(partner)
+    profile_saved.run(partner=partner, at=saved_at)
     return partner
 
 
