@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from partners.models import Tier
+from partners.models import Region, Tier
 
 from ..models import DealRules
 from ..services.rules_admin import EDITABLE, OPTIONAL_FIELDS
@@ -40,9 +41,39 @@ class DealRulesForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    country_regions = forms.CharField(
+        label=_("Regions of countries (exceptions)"),
+        required=False,
+        help_text=_(
+            "Where the program's map of countries to regions does not fit, e.g. "
+            "“PK: EMEA, MX: NA”. A customer's region follows from its country."
+        ),
+    )
+
     class Meta:
         model = DealRules
         fields = list(EDITABLE)
+
+    def clean_country_regions(self):
+        text = self.cleaned_data["country_regions"] or ""
+        pairs: dict[str, str] = {}
+        for item in text.split(","):
+            if not item.strip():
+                continue
+            country, _sep, region = (part.strip().upper() for part in item.partition(":"))
+            if country not in countries or region not in Region.values:
+                raise forms.ValidationError(
+                    _("“%(item)s”: give a country code and one of %(regions)s, e.g. PK: EMEA.")
+                    % {"item": item.strip(), "regions": ", ".join(Region.values)}
+                )
+            pairs[country] = region
+        return pairs
+
+    def clean_close_date_max_months(self):
+        months = self.cleaned_data["close_date_max_months"]
+        if months is None or not 1 <= months <= 120:
+            raise forms.ValidationError(_("Enter between 1 and 120 months (ten years)."))
+        return months
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +81,9 @@ class DealRulesForm(forms.ModelForm):
         self.fields["required_fields"].choices = [
             (name, labels[name].label if name in labels else name) for name in OPTIONAL_FIELDS
         ]
+        regions = (self.instance.country_regions or {}) if self.instance else {}
+        self.initial["country_regions"] = ", ".join(f"{c}: {r}" for c, r in regions.items())
+        self.fields["close_date_max_months"].widget.attrs.update(min=1, max=120)
         self.fields["auto_approve_tiers"].choices = [
             (tier.pk, tier.name) for tier in Tier.objects.order_by("rank")
         ]

@@ -7,10 +7,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_countries import countries
 
+from partners.models import Region
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.currencies import currency_normalize
 
 from ..models import DealRules
 from .registration import FIELDS
@@ -19,6 +22,8 @@ EDITABLE = (
     "required_fields",
     "min_value",
     "min_value_currency",
+    "close_date_max_months",
+    "country_regions",
     "lifetime_days",
     "max_extensions",
     "extension_days",
@@ -60,7 +65,22 @@ def deal_rules_save(*, actor: Actor, **data: Any) -> DealRules:
         errors["required_fields"] = _("Choose fields from the registration form.")
     data["required_fields"] = required
     if "min_value_currency" in data:
-        data["min_value_currency"] = str(data["min_value_currency"] or "").strip().upper()
+        try:
+            data["min_value_currency"] = currency_normalize(data["min_value_currency"])
+        except ValidationError as error:
+            errors["min_value_currency"] = error.messages[0]
+            data.pop("min_value_currency")
+    if "country_regions" in data:
+        overrides = data["country_regions"] or {}
+        if not isinstance(overrides, dict) or any(
+            str(c).upper() not in countries or r not in Region.values for c, r in overrides.items()
+        ):
+            errors["country_regions"] = _(
+                "Give each exception as a country code and a region, e.g. PK: EMEA."
+            )
+            data.pop("country_regions")
+        else:
+            data["country_regions"] = {str(c).upper(): r for c, r in sorted(overrides.items())}
     if "holiday_country" in data:
         data["holiday_country"] = str(data["holiday_country"] or "").strip().upper()
     before = {name: getattr(rules, name) for name in EDITABLE}

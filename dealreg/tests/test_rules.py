@@ -25,6 +25,7 @@ def form_data(**overrides) -> dict:
         "required_fields": ["contact_email"],
         "min_value": "5000",
         "min_value_currency": "usd",
+        "close_date_max_months": "24",
         "lifetime_days": "120",
         "max_extensions": "2",
         "extension_days": "30",
@@ -88,11 +89,16 @@ def test_public_rules_page_and_beside_the_registration_form(acme, globex):
             actor=actor_for_user(acme.admin, acme.tenant),
             min_value=Decimal("7777"),
             lifetime_days=75,
+            required_fields=["customer_domain", "region"],
+            close_date_max_months=18,
         )
     response = acme.client().get(reverse("deal_rules_public"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "7777" in body and "75 days" in body
+    # Human words, not field names.
+    assert "Also required: Customer domain, Region" in body and "customer_domain" not in body
+    assert "within 18 months" in body
     assert "7777" not in globex.client().get(reverse("deal_rules_public")).content.decode()
 
     ready(acme)

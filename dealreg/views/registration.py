@@ -38,7 +38,8 @@ def portal_deal_register(request):
     if not gate.unlocked:
         status = 403 if request.method == "POST" else 200
         return render(request, "dealreg/portal_locked.html", {"gate": gate}, status=status)
-    form = DealRegistrationForm(request.POST or None)
+    rules = deal_rules()
+    form = DealRegistrationForm(request.POST or None, rules=rules)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -66,7 +67,7 @@ def portal_deal_register(request):
                     messages.warning(request, summary["message"])
                 return redirect("portal_deal_detail", deal_uuid=deal.uuid)
         status = 400
-    context = {"form": form, "rules": deal_rules()}
+    context = {"form": form, "rules": rules}
     return render(request, "dealreg/portal_register.html", context, status=status)
 
 
