@@ -31,6 +31,7 @@ from tenancy.context import require_current_tenant
 from ..models import DealRegistration, DealRules, DealStatus
 from .accounts import account_find_or_create
 from .conflicts import detect_conflicts
+from .direct import direct_owner_notify
 from .transitions import event_record, transition
 
 # Partners in these states may register deals (prospects, applicants, suspended and retired
@@ -273,6 +274,8 @@ def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> Dea
                 )
         except ValidationError:
             deal.refresh_from_db()  # stays submitted: an approver decides
+    if deal.status != DealStatus.APPROVED:  # approved at once: the lock notice says it all
+        direct_owner_notify(deal=deal, event="registered")
     return deal
 
 

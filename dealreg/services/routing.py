@@ -289,6 +289,8 @@ DEAL_MAIL_KINDS = {
         "extension_decided": gettext_lazy("Extension decided"),
         "sla_reminder": gettext_lazy("Decision reminder"),
         "sla_escalated": gettext_lazy("Decision overdue (escalated)"),
+        "direct_registered": gettext_lazy("Partner registered on your account"),
+        "direct_locked": gettext_lazy("Partner holds your account (lock approved)"),
     }.items()
 }
 
