@@ -156,7 +156,5 @@ def portal_deal_submit(request, deal_uuid):
             messages.error(request, message)
     else:
         messages.success(request, _("Registration submitted."))
-        summary = partner_conflict_summary(deal)
-        if summary["possible_conflict"]:
-            messages.warning(request, summary["message"])
+        # The detail page shows the possible-conflict warning: once, not also as a flash.
     return redirect("portal_deal_detail", deal_uuid=deal.uuid)

@@ -23,7 +23,6 @@ from ..forms.filters import DealRegistrationFilter
 from ..forms.registration import DealRegistrationForm
 from ..selectors import registration as selectors
 from ..services import registration as services
-from ..services.conflicts import partner_conflict_summary
 from ..services.rules import deal_rules
 
 
@@ -58,9 +57,7 @@ def portal_deal_register(request):
                         _("Deal for %(customer)s registered. Your channel manager will review it.")
                         % {"customer": deal.customer_name},
                     )
-                summary = partner_conflict_summary(deal)
-                if summary["possible_conflict"]:
-                    messages.warning(request, summary["message"])
+                # The detail page shows the possible-conflict warning: once, not also as a flash.
                 return redirect("portal_deal_detail", deal_uuid=deal.uuid)
         status = 400
     context = {"form": form, "rules": rules}
