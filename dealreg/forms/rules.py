@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from partners.models import Region, Tier
 
 from ..models import DealRules
-from ..services.rules_admin import EDITABLE, OPTIONAL_FIELDS
+from ..services.rules_admin import (
+    AMOUNTS,
+    EDITABLE,
+    LIMITS,
+    OPTIONAL_FIELDS,
+    amount_message,
+    limit_message,
+)
 from .registration import DealRegistrationForm
 
 WEEKDAYS = [
@@ -69,12 +77,6 @@ class DealRulesForm(forms.ModelForm):
             pairs[country] = region
         return pairs
 
-    def clean_close_date_max_months(self):
-        months = self.cleaned_data["close_date_max_months"]
-        if months is None or not 1 <= months <= 120:
-            raise forms.ValidationError(_("Enter between 1 and 120 months (ten years)."))
-        return months
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         labels = DealRegistrationForm.base_fields
@@ -83,7 +85,23 @@ class DealRulesForm(forms.ModelForm):
         ]
         regions = (self.instance.country_regions or {}) if self.instance else {}
         self.initial["country_regions"] = ", ".join(f"{c}: {r}" for c, r in regions.items())
-        self.fields["close_date_max_months"].widget.attrs.update(min=1, max=120)
+        # Limits in business terms, the same the service checks (LIMITS, AMOUNTS).
+        for name, (low, high, _unit) in LIMITS.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators = [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
+            message = limit_message(name)
+            field.error_messages.update(min_value=message, max_value=message, invalid=message)
+        for name in AMOUNTS:
+            field = self.fields[name]
+            field.validators.append(MinValueValidator(0))
+            field.widget.attrs.update(min=0)
+            message = amount_message()
+            field.error_messages.update(
+                dict.fromkeys(("min_value", "max_digits", "max_whole_digits", "invalid"), message)
+            )
+            field.error_messages["max_decimal_places"] = message
         self.fields["auto_approve_tiers"].choices = [
             (tier.pk, tier.name) for tier in Tier.objects.order_by("rank")
         ]

@@ -133,7 +133,7 @@ def test_the_rules_form_takes_the_window_and_exceptions(acme):
     response = client.post(reverse("console_deal_rules"), data)
     assert response.status_code == 400
     errors = response.context["form"].errors
-    assert "between 1 and 120 months" in errors["close_date_max_months"][0]
+    assert "from 1 to 120 months" in errors["close_date_max_months"][0]
     assert "QQ: NA" in errors["country_regions"][0]
     data.update(
         close_date_max_months="12", country_regions="pk: EMEA, MX:NA", min_value_currency="usd"
