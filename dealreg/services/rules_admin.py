@@ -21,6 +21,7 @@ from tenancy.common.currencies import currency_normalize
 
 from ..models import DealRules
 from .registration import FIELDS
+from .rules import MAX_AMOUNT, amount_message
 
 EDITABLE = (
     "required_fields",
@@ -57,7 +58,6 @@ LIMITS: dict[str, tuple[int, int, Any]] = {
     "business_day_end": (1, 24, gettext_lazy("o'clock")),
 }
 AMOUNTS = ("min_value", "auto_approve_max_value")
-MAX_AMOUNT = Decimal("1e12")
 
 
 def limit_message(name: str) -> str:
@@ -66,12 +66,6 @@ def limit_message(name: str) -> str:
         "low": number_format(low, force_grouping=True),
         "high": number_format(high, force_grouping=True),
         "unit": unit,
-    }
-
-
-def amount_message() -> str:
-    return _("Enter an amount from 0 to below %(max)s, with at most two decimals.") % {
-        "max": number_format(MAX_AMOUNT, force_grouping=True)
     }
 
 
