@@ -123,6 +123,12 @@ def portal_deal_detail(request, deal_uuid):
     deal = deals_for(actor).filter(uuid=deal_uuid).first()
     if deal is None:
         raise Http404
+    return portal_detail_page(request, actor, deal)
+
+
+def portal_detail_page(request, actor, deal, *, outcome_form=None, status=200):
+    """The partner's registration page; with a bound `outcome_form` its field errors show beside
+    the fields and the typed values stay (status 400)."""
     _sla([deal])
     approved = deal.status == DealStatus.APPROVED
     context = {
@@ -131,7 +137,7 @@ def portal_deal_detail(request, deal_uuid):
         "can_submit": deal.status == DealStatus.DRAFT and actor.has(Perm.DEALS_REGISTER),
         # An approved (locked) deal: report it won or lost, or ask for more time.
         "can_close": approved and may_close(actor, deal),
-        "outcome_form": OutcomeForm(),
+        "outcome_form": outcome_form or OutcomeForm(),
         "can_extend": approved
         and actor.has(Perm.DEALS_REGISTER)
         and deal.extensions_used < deal_rules().max_extensions,
@@ -139,7 +145,7 @@ def portal_deal_detail(request, deal_uuid):
         and deal.account_id is not None
         and deal.status != DealStatus.DRAFT,
     }
-    return render(request, "dealreg/decisions/portal_detail.html", context)
+    return render(request, "dealreg/decisions/portal_detail.html", context, status=status)
 
 
 @login_required
