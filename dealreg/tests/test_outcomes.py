@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from dealreg.models import DealEvent, DealStatus
+from dealreg.models import DealEvent, DealStatus, Dispute
 from dealreg.services.outcomes import deal_outcome
 from partners.models import RevenueRecord
 from tenancy.context import tenant_context
@@ -161,3 +161,14 @@ def test_a_bad_outcome_is_a_field_error_beside_the_field_and_nothing_changes(
     assert approved.status == DealStatus.APPROVED
     api = acme.api(acme.partner_sales).post(f"{API}{approved.uuid}/outcome/", data, format="json")
     assert api.status_code == 400 and message in str(api.json())
+
+
+def test_a_dispute_without_a_reason_is_a_field_error_on_the_registration_page(acme, approved):
+    url = reverse("portal_dispute_raise", kwargs={"deal_uuid": approved.uuid})
+    response = acme.client(acme.partner_admin).post(url, {"reason": "  "})
+    assert response.status_code == 400
+    assert "reason" in response.context["dispute_form"].errors
+    html = response.content.decode()
+    assert '<details class="mt-3" id="deal-dispute" open>' in html and "invalid-feedback" in html
+    with tenant_context(acme.tenant):
+        assert not Dispute.objects.exists()

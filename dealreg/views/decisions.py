@@ -18,6 +18,7 @@ from tenancy.access import Perm
 from tenancy.views import apply_errors
 
 from ..forms.decisions import DecisionForm
+from ..forms.disputes import DisputeRaiseForm
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealRegistration, DealStatus
 from ..selectors import queue as selectors
@@ -58,7 +59,7 @@ def _console_deal(actor, deal_uuid) -> DealRegistration:
         raise Http404 from missing
 
 
-def _render_console_detail(request, actor, deal, form=None, status=200):
+def _render_console_detail(request, actor, deal, form=None, status=200, pipeline_form=None):
     _sla([deal])
     can_decide = services.may_decide(actor, deal)
     context = {
@@ -68,7 +69,8 @@ def _render_console_detail(request, actor, deal, form=None, status=200):
         "can_decide": can_decide,
         "form": form or DecisionForm(),
         # The manager keeps the partner's pipeline current (stage, next step, notes).
-        "pipeline_form": PipelineForm(
+        "pipeline_form": pipeline_form
+        or PipelineForm(
             initial={
                 "sales_stage": deal.sales_stage,
                 "next_step": deal.next_step,
@@ -126,9 +128,15 @@ def portal_deal_detail(request, deal_uuid):
     return portal_detail_page(request, actor, deal)
 
 
-def portal_detail_page(request, actor, deal, *, outcome_form=None, status=200):
-    """The partner's registration page; with a bound `outcome_form` its field errors show beside
-    the fields and the typed values stay (status 400)."""
+def console_detail_page(request, actor, deal_uuid, *, pipeline_form, status=400):
+    """The registration's console page with a bound pipeline form (its errors beside its fields)."""
+    deal = _console_deal(actor, deal_uuid)
+    return _render_console_detail(request, actor, deal, status=status, pipeline_form=pipeline_form)
+
+
+def portal_detail_page(request, actor, deal, *, outcome_form=None, dispute_form=None, status=200):
+    """The partner's registration page; with a bound `outcome_form` or `dispute_form` its field
+    errors show beside the fields and the typed values stay (status 400)."""
     _sla([deal])
     approved = deal.status == DealStatus.APPROVED
     context = {
@@ -144,6 +152,7 @@ def portal_detail_page(request, actor, deal, *, outcome_form=None, status=200):
         "can_dispute": actor.has(Perm.DISPUTES_RAISE)
         and deal.account_id is not None
         and deal.status != DealStatus.DRAFT,
+        "dispute_form": dispute_form or DisputeRaiseForm(),
     }
     return render(request, "dealreg/decisions/portal_detail.html", context, status=status)
 

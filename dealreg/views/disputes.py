@@ -20,6 +20,7 @@ from ..models import DisputeStatus
 from ..selectors import lockview as selectors
 from ..selectors.registration import deals_for
 from ..services import disputes as services
+from .decisions import portal_detail_page
 from .lockview import account_page, get_account
 
 CONSOLE, PORTAL = "console", "portal"
@@ -152,5 +153,5 @@ def portal_dispute_raise(request, deal_uuid):
         else:
             messages.success(request, _("Dispute raised. The program team is notified."))
             return redirect("portal_dispute_detail", dispute_uuid=dispute.uuid)
-    messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("portal_deal_detail", deal_uuid=deal_uuid)
+    # The registration's page again, the error beside the field and the typed text kept.
+    return portal_detail_page(request, actor, deal, dispute_form=form, status=400)

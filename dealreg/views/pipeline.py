@@ -26,7 +26,7 @@ from ..selectors import pipeline as selectors
 from ..selectors.registration import deals_for
 from ..services.outcomes import deal_outcome, may_close
 from ..services.pipeline import deal_pipeline_update
-from .decisions import portal_detail_page
+from .decisions import console_detail_page, portal_detail_page
 
 PAGE_SIZE = 50
 CSV_COLUMNS = (
@@ -140,11 +140,11 @@ def console_deal_pipeline(request, deal_uuid):
         try:
             deal_pipeline_update(actor=actor, registration=deal, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Pipeline updated."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            apply_errors(form, error)
+    if form.errors:
+        # The registration's page again, the errors beside the fields and the input kept.
+        return console_detail_page(request, actor, deal_uuid, pipeline_form=form)
+    messages.success(request, _("Pipeline updated."))
     # Back to the page the form sits on (the registration's console page), if it is ours.
     back = request.POST.get("next", "")
     if back.startswith("/console/") and "//" not in back:
