@@ -54,6 +54,7 @@ class DealRegistrationForm(forms.Form):
         max_length=3,
         initial="USD",
         help_text=_("ISO 4217 code, e.g. USD, EUR, GBP."),
+        widget=forms.TextInput(attrs={"list": "currency-codes", "autocomplete": "off"}),
         error_messages={"max_length": _("Enter an ISO 4217 currency code such as USD.")},
     )
     expected_close_date = forms.DateField(

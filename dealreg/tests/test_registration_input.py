@@ -53,6 +53,7 @@ def test_the_form_shows_the_error_beside_the_field_and_keeps_the_input(
     html = response.content.decode()
     assert "9223372036854775807" not in " ".join(errors[field])
     assert 'value="Initech"' in html  # the typed input is kept
+    assert 'list="currency-codes"' in html and '<option value="EUR">EUR — Euro</option>' in html
     assert saved(acme) == 0
 
 

@@ -16,6 +16,7 @@ from onboarding.models import Benefit
 from onboarding.services.progress import BenefitLocked, benefit_status
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.currencies import currency_choices
 from tenancy.common.lists import Column, list_page
 from tenancy.views import apply_errors
 
@@ -60,7 +61,7 @@ def portal_deal_register(request):
                 # The detail page shows the possible-conflict warning: once, not also as a flash.
                 return redirect("portal_deal_detail", deal_uuid=deal.uuid)
         status = 400
-    context = {"form": form, "rules": rules}
+    context = {"form": form, "rules": rules, "currencies": currency_choices()}
     return render(request, "dealreg/portal_register.html", context, status=status)
 
 
