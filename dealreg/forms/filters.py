@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from partners.models import PartnerOrganization, Region
 from tenancy import access
 
-from ..models import DealRegistration, DealStatus
+from ..models import DealRegistration, DealStatus, Dispute, DisputeOutcome, DisputeStatus
 
 
 class _DealFilterForm(forms.Form):
@@ -69,3 +69,26 @@ class DealRegistrationFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(customer_name__icontains=value) | Q(customer_domain__icontains=value)
         )
+
+
+class DisputeFilter(django_filters.FilterSet):
+    """The console's disputes: open ones unless the query asks otherwise."""
+
+    q = django_filters.CharFilter(
+        field_name="account__name", lookup_expr="icontains", label=_("Account")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=DisputeStatus.choices, label=_("Status"), empty_label=_("Any status")
+    )
+    outcome = django_filters.ChoiceFilter(
+        choices=DisputeOutcome.choices, label=_("Outcome"), empty_label=_("Any outcome")
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["q", "status", "outcome"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is None:  # the first visit: the open disputes, the ones to work on
+            data = {"status": DisputeStatus.OPEN}
+        super().__init__(data, *args, **kwargs)
