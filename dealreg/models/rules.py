@@ -134,3 +134,10 @@ class RoutingRule(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def country_names(self) -> list[str]:
+        """The rule's countries as people read them ("Germany", not DE)."""
+        from django_countries import countries
+
+        return [countries.name(code) or code for code in self.countries or []]

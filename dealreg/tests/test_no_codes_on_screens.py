@@ -126,6 +126,8 @@ def test_console_pages_show_no_internal_codes(acme, busy):
         response = client.get(url)
         assert response.status_code == 200, url
         assert codes_in(response.content.decode()) == set(), url
+    routing = visible_text(client.get(reverse("console_deal_routing")).content.decode())
+    assert "Germany" in routing and not re.search(r"\bDE\b", routing)
 
 
 def test_portal_pages_show_no_internal_codes(acme, busy):
