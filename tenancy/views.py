@@ -319,8 +319,11 @@ def api_key_revoke(request, surface: str, key_uuid):
 @login_required
 def audit_log(request):
     actor = access.require_console(request, Perm.AUDIT_VIEW)
+    from .audit import audit_describe
+
     page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
-    return render(request, "console/audit_log.html", {"page": page})
+    rows = [(event, audit_describe(event)) for event in page]
+    return render(request, "console/audit_log.html", {"page": page, "rows": rows})
 
 
 # --- Mail log ----------------------------------------------------------------------------------
