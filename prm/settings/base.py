@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.AdminMfaMiddleware",
+    # Times in the viewer's zone (tenancy.timezones), labelled by the date formats.
     "tenancy.middleware.TimeZoneMiddleware",
 ]
 
@@ -271,6 +272,11 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date and number format (prm/formats/en/formats.py): "4 Dec 2026, 14:05 UTC", "1,027,247".
+# NOTE: grouping is applied by the `number`/`money`/`hours` filters (and intcomma), not to every
+# {{ int }} (USE_THOUSAND_SEPARATOR stays off): ids, years, page numbers and values put in
+# attributes, URLs and inputs must stay plain digits.
+FORMAT_MODULE_PATH = ["prm.formats"]
 
 # --- Static ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
