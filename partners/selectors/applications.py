@@ -61,3 +61,9 @@ def application_for_actor(actor: Actor, application_uuid) -> Application:
 
 def is_unassigned(application: Application) -> bool:
     return Application.objects.filter(unassigned_q(), pk=application.pk).exists()
+
+
+def was_claimable(application_uuid) -> bool:
+    """An application of this tenant that went through the queue (not held): a claimer who
+    comes too late is told it is taken rather than that it does not exist."""
+    return Application.objects.filter(uuid=application_uuid, held_for_review=False).exists()

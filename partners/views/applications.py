@@ -96,13 +96,21 @@ def console_application_list(request):
 @require_POST
 def console_application_claim(request, application_uuid):
     actor = require_console(request, Perm.APPLICATIONS_CLAIM)
-    application = _application_or_404(actor, application_uuid)
+    queue = f"{reverse('console_application_list')}?tab=unassigned"
+    try:
+        application = selectors.application_for_actor(actor, application_uuid)
+    except Application.DoesNotExist:
+        # A manager who saw it in the queue a moment ago: someone else was quicker.
+        if not selectors.was_claimable(application_uuid):
+            raise Http404 from None
+        messages.error(request, _("Another manager has already taken this application."))
+        return redirect(queue)
     try:
         routing.application_claim(actor=actor, application=application)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return redirect(f"{reverse('console_application_list')}?tab=unassigned")
+        return redirect(queue)
     messages.success(
         request, _("The application of %s is yours to decide.") % application.company_name
     )
