@@ -410,3 +410,20 @@ def test_api_claim_and_approve(acme, globex):
     assert approved.json()["decision"] == "approved"
     mine = acme.api(other).get(API, {"queue": "mine"}).json()["results"]
     assert mine == []  # decided: no longer awaiting anyone
+
+
+def test_admin_edits_pauses_and_deletes_a_rule(acme):
+    target = rule(acme, "Everyone", 1, acme.manager)
+    client = acme.client(acme.admin)
+    url = f"{ROUTING}{target.uuid}/"
+    data = {"name": "Everyone", "position": "2", "channel_manager": acme.manager.pk}
+    assert client.post(url, {**data, "action": "save"}).status_code == 302  # "In use" unticked
+    with tenant_context(acme.tenant):
+        target.refresh_from_db()
+        assert (target.position, target.is_active) == (2, False)
+    assert assignee(acme, submit(acme, "Romeo")) is None  # a paused rule routes nothing
+    assert acme.client(acme.manager).post(url, {"action": "delete"}).status_code == 403
+    assert client.post(url, {"action": "delete"}).status_code == 302
+    with tenant_context(acme.tenant):
+        assert not ApplicationRoutingRule.objects.exists()
+        assert AuditEvent.objects.filter(action="routing_rule.deleted").exists()
