@@ -214,6 +214,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     partner_name = serializers.CharField(source="partner.name", read_only=True)
     hq_country = serializers.CharField(source="hq_country.code", read_only=True, default="")
     decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+    channel_manager = serializers.EmailField(
+        source="partner.channel_manager.email", read_only=True, default=None
+    )
 
     class Meta:
         model = Application
@@ -221,6 +224,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "id",
             "partner",
             "partner_name",
+            "channel_manager",
+            "assigned_via",
+            "assigned_at",
             "held_for_review",
             "company_name",
             "website",

@@ -13,6 +13,8 @@ from django_countries.fields import CountryField
 from tenancy.models import register_member_organization
 from tenancy.scoping import TenantOwnedModel
 
+from .routing import AssignedVia
+
 
 class PartnerType(models.TextChoices):
     RESELLER = "reseller", _("Reseller")
@@ -279,6 +281,19 @@ class Application(TenantOwnedModel):
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # How the prospect got its channel manager (partner.channel_manager is who): blank while it
+    # waits in the unassigned queue (partners/services/routing.py).
+    assigned_via = models.CharField(
+        _("assigned by"), max_length=16, choices=AssignedVia.choices, blank=True
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    routing_rule = models.ForeignKey(
+        "partners.ApplicationRoutingRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
