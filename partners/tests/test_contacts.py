@@ -159,3 +159,40 @@ def test_an_import_keeps_one_primary_contact(acme, django_capture_on_commit_call
             "bob@i1.example": "other",
         }
     assert roles(acme, acme.partner) == {"old@p1.example": "other", "new@p1.example": "primary"}
+
+
+def test_the_migration_keeps_the_earliest_primary_and_demotes_the_others(acme):
+    """The data step before the constraint, on rows that broke the rule (the constraint is
+    dropped inside this test's transaction, and comes back with its rollback)."""
+    import importlib
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    migration = importlib.import_module("partners.migrations.0008_contact_one_primary")
+    constraint = next(
+        c for c in PartnerContact._meta.constraints if c.name == "partnercontact_one_primary"
+    )
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(PartnerContact, constraint)
+    now = timezone.now()
+    for i, email in enumerate(["second@p.example", "first@p.example", "third@p.example"]):
+        PartnerContactFactory(
+            tenant=acme.tenant,
+            partner=acme.partner,
+            email=email,
+            role=ContactRole.PRIMARY,
+            created_at=now + timedelta(minutes={0: 5, 1: 1, 2: 9}[i]),
+        )
+    PartnerContactFactory(
+        tenant=acme.tenant, partner=acme.other_partner, email="only@p.example", role="primary"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(migration.DEMOTE_EXTRA_PRIMARIES)
+    assert roles(acme, acme.partner) == {
+        "first@p.example": "primary",
+        "second@p.example": "other",
+        "third@p.example": "other",
+    }
+    assert roles(acme, acme.other_partner) == {"only@p.example": "primary"}

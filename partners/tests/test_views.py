@@ -358,6 +358,7 @@ def test_directory_headers_sort_and_pages_keep_filters_and_sort(acme, directory,
     html = response.content.decode()
     assert "sort=score" in html and "sorted descending" in html  # the IPP score header reverses
     assert "Page 1 of 3" in html and "page=2" in html and "q=a" in html
+    assert "Europe, Middle East &amp; Africa" in html  # Alpha's region in words, not "EMEA"
     page2 = client.get(reverse("console_partner_list"), {"sort": "-score", "q": "a", "page": 2})
     # No score sorts below 0; equal scores by name, reversed with the column.
     assert [p.name for p in page2.context["partners"]] == ["Beta Referral", "Acme Partner Two"]

@@ -104,6 +104,7 @@ def console_partner_list(request):
         "page": listing.page,
         "partners": listing.page.object_list,
         "can_import": actor.has(Perm.PROGRAM_MANAGE),
+        "region_choices": Region.choices,  # labels, not codes, in the Regions column
     }
     if request.htmx:
         return render(request, "partners/organization/_directory_table.html", context)
