@@ -427,3 +427,12 @@ def test_admin_edits_pauses_and_deletes_a_rule(acme):
     with tenant_context(acme.tenant):
         assert not ApplicationRoutingRule.objects.exists()
         assert AuditEvent.objects.filter(action="routing_rule.deleted").exists()
+
+
+def test_read_only_staff_see_every_application_but_no_queue_to_claim_from(acme):
+    submit(acme, "Sierra")
+    response = acme.client(acme.executive).get(LIST)
+    assert response.context["tab"] == "all"
+    assert [key for key, _label in response.context["tabs"]] == ["review", "all"]
+    assert [a.company_name for a in response.context["applications"]] == ["Sierra"]
+    assert b"Claim" not in response.content
