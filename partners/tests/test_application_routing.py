@@ -436,3 +436,9 @@ def test_read_only_staff_see_every_application_but_no_queue_to_claim_from(acme):
     assert [key for key, _label in response.context["tabs"]] == ["review", "all"]
     assert [a.company_name for a in response.context["applications"]] == ["Sierra"]
     assert b"/claim/" not in response.content
+
+
+def test_the_routing_page_shows_rules_in_words(acme):
+    rule(acme, "DACH", 1, acme.manager, countries=["AT", "DE"], regions=["EMEA"])
+    html = acme.client(acme.admin).get(ROUTING).content.decode()
+    assert "Austria, Germany; Europe, Middle East &amp; Africa" in html
