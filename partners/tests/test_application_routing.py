@@ -442,3 +442,21 @@ def test_the_routing_page_shows_rules_in_words(acme):
     rule(acme, "DACH", 1, acme.manager, countries=["AT", "DE"], regions=["EMEA"])
     html = acme.client(acme.admin).get(ROUTING).content.decode()
     assert "Austria, Germany; Europe, Middle East &amp; Africa" in html
+
+
+def test_a_held_application_tells_the_matched_partners_manager_to_review_it(acme):
+    with tenant_context(acme.tenant):
+        PartnerOrganization.objects.filter(pk=acme.partner.pk).update(domain="known.example")
+        application_submit(
+            company_name="Known Again",
+            website="https://known.example",
+            contact_name="Kim",
+            contact_email="kim@known.example",
+            partner_types=["reseller"],
+        )
+    assigned = mails(acme, routing.APPLICATION_ASSIGNED)
+    assert [m.recipient_email for m in assigned] == [acme.manager.email]
+    assert "a partner you manage: review it" in assigned[0].body_text
+    # The applicant's receipt says nothing of what the program already knows.
+    ack = mails(acme, routing.APPLICATION_ACKNOWLEDGED)
+    assert len(ack) == 1 and "Acme Partner One" not in ack[0].body_text
