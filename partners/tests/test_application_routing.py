@@ -460,3 +460,14 @@ def test_a_held_application_tells_the_matched_partners_manager_to_review_it(acme
     # The applicant's receipt says nothing of what the program already knows.
     ack = mails(acme, routing.APPLICATION_ACKNOWLEDGED)
     assert len(ack) == 1 and "Acme Partner One" not in ack[0].body_text
+
+
+def test_api_reject_of_a_new_prospect_needs_a_reason(acme):
+    rule(acme, "All", 1, acme.manager)
+    application = submit(acme, "Tango")
+    url = f"{API}{application.uuid}/reject/"
+    empty = acme.api(acme.manager).post(url, {}, format="json")
+    assert empty.status_code == 400
+    assert empty.json()["reason"] == ["Say why: the partner's history keeps the reason."]
+    done = acme.api(acme.manager).post(url, {"reason": "Not a fit"}, format="json")
+    assert done.status_code == 200 and done.json()["decision"] == "rejected"
