@@ -31,6 +31,7 @@ from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind, person_address
 from tenancy.models import Membership
+from tenancy.notifications import notify
 from tenancy.roles import Role
 
 from ..models import DealRegistration, DealRules, RoutingRule
@@ -344,14 +345,26 @@ def deal_mail_queue(
     html = render_to_string(f"emails/dealreg/{template}.html", context)
     partner = registration.partner if registration is not None else None
     manager = partner.channel_manager if partner is not None else None
-    for address in sorted(set(to)):
-        email_enqueue(
-            kind=DEAL_MAIL_KINDS[template],
-            to=address,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            reply_to=person_address(manager),
-            partner_uuid=partner.uuid if partner is not None else None,
-            source_uuid=source_uuid or (registration.uuid if registration is not None else None),
-        )
+    addresses = sorted({address.lower() for address in to})
+    # Members are told through notify() (their channel: mail, in the app, or both).
+    members = {
+        m.user.email.lower(): m.user
+        for m in Membership.objects.filter(
+            user__email__in=addresses, is_active=True
+        ).select_related("user")
+    }
+    fields = {
+        "kind": DEAL_MAIL_KINDS[template],
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "reply_to": person_address(manager),
+        "partner_uuid": partner.uuid if partner is not None else None,
+        "source_uuid": source_uuid or (registration.uuid if registration is not None else None),
+    }
+    for address in addresses:
+        user = members.get(address)
+        if user is not None:
+            notify(user=user, url=context.get("url", ""), **fields)
+        else:
+            email_enqueue(to=address, **fields)
