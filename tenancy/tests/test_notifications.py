@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -30,7 +30,8 @@ from tenancy.outbox import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 
-EVENT = mail_kind("tests.event", gettext_lazy("Something happened (test)"))
+EVENT_LABEL = gettext_lazy("Something happened (test)")
+EVENT = mail_kind("tests.event", EVENT_LABEL)
 OTHER_EVENT = mail_kind("tests.other_event", gettext_lazy("Something else happened (test)"))
 SECURITY = mail_kind("tests.security", gettext_lazy("A security notice (test)"), always_mail=True)
 LIST = reverse("notifications")
@@ -156,6 +157,15 @@ def test_kinds_without_an_account_or_always_mailed_offer_no_choice():
     assert SECURITY not in keys  # always mailed
     assert "tenancy.invitation" not in keys and "tenancy.account" not in keys
     assert "partners.application_decided" not in keys  # mail to an applicant's address
+
+
+def test_a_kind_is_declared_once_with_its_flags():
+    assert mail_kind("tests.event", EVENT_LABEL) == EVENT  # the same declaration again: fine
+    with pytest.raises(ImproperlyConfigured):
+        mail_kind("tests.event", EVENT_LABEL, always_mail=True)
+    with pytest.raises(ImproperlyConfigured):
+        mail_kind("tests.event", EVENT_LABEL, in_app=False)
+    assert EVENT in {key for key, _label in notification_kinds()}
 
 
 # --- The bell ---------------------------------------------------------------------------------
