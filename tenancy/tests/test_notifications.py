@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from tenancy.context import tenant_context
 from tenancy.emails import mail_kind
 from tenancy.models import (
+    AuditEvent,
     Membership,
     Notification,
     NotificationChannel,
@@ -394,6 +395,37 @@ def test_preferences_are_ones_own(acme):
     mine = rows(acme, NotificationPreference, user=acme.partner_sales)
     theirs = rows(acme, NotificationPreference, user=acme.partner_admin)
     assert [p.channel for p in mine] == ["in_app"] and [p.channel for p in theirs] == ["mail"]
+
+
+def test_a_program_admin_sets_the_programs_time_zone_audited(acme):
+    response = acme.client(acme.admin).post(
+        PREFERENCES, {"default": "both", "time_zone": "", "program_time_zone": "America/New_York"}
+    )
+    assert response.status_code == 302
+    acme.tenant.refresh_from_db()
+    assert acme.tenant.time_zone == "America/New_York"
+    [event] = rows(acme, AuditEvent, action="program.time_zone")
+    assert event.changes == {"time_zone": ["UTC", "America/New_York"]} and event.actor == acme.admin
+
+
+def test_others_cannot_set_the_programs_time_zone(acme):
+    assert "program_time_zone" not in page(acme, acme.manager, PREFERENCES)
+    acme.client(acme.manager).post(
+        PREFERENCES, {"default": "both", "time_zone": "", "program_time_zone": "Asia/Tokyo"}
+    )
+    acme.tenant.refresh_from_db()
+    assert (
+        acme.tenant.time_zone == "UTC" and rows(acme, AuditEvent, action="program.time_zone") == []
+    )
+
+
+def test_a_bad_program_time_zone_is_a_field_error(acme):
+    response = acme.client(acme.admin).post(
+        PREFERENCES, {"default": "mail", "time_zone": "", "program_time_zone": "Atlantis/Capital"}
+    )
+    assert response.status_code == 400 and "invalid-feedback" in response.content.decode()
+    acme.tenant.refresh_from_db()
+    assert acme.tenant.time_zone == "UTC" and rows(acme, NotificationPreference) == []
 
 
 # --- Time zones -------------------------------------------------------------------------------
