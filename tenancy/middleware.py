@@ -14,7 +14,7 @@ from . import access
 from .context import request_meta_context, reset_current_tenant, set_current_tenant
 from .hosts import UnknownHost, tenant_for_host
 from .network import client_ip
-from .timezones import zone_for
+from .timezones import remember_requested_zone, zone_for
 from .views_errors import unknown_host_response
 
 SESSION_TENANT_KEY = "_prm_tenant"
@@ -88,8 +88,8 @@ class AdminMfaMiddleware:
 
 
 class TimeZoneMiddleware:
-    """Activate the viewer's time zone for the request: a member's own choice, else the
-    program's, else UTC (tenancy.timezones). The platform host and the API stay in UTC (API times
+    """Activate the viewer's time zone for the request (tenancy.timezones.zone_for: their own
+    choice, else their browser's, else the program's, else UTC). The API stays in UTC (API times
     are ISO 8601 in UTC). The member comes from the request's actor, which the pages compute
     anyway (no extra query)."""
 
@@ -97,17 +97,19 @@ class TimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
         tenant = getattr(request, "tenant", None)
-        if tenant is None or request.path.startswith("/api/"):
-            return self.get_response(request)
         membership = None
-        if request.user.is_authenticated:
+        if tenant is not None and request.user.is_authenticated:
             membership = access.get_actor(request).membership
-        timezone.activate(zone_for(membership, tenant))
+        timezone.activate(zone_for(membership, tenant, request))
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             timezone.deactivate()
+        remember_requested_zone(request, response)
+        return response
 
 
 def mark_session_host(sender, request, user, **kwargs) -> None:

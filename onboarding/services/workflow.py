@@ -310,6 +310,7 @@ def _step_invites(run: OnboardingRun) -> dict:
         )
     }
     invited, skipped = [], []
+    first_invited_at = None
     for email, role, source in candidates:
         if email in members:
             skipped.append({"email": email, "reason": "already a member"})
@@ -328,6 +329,8 @@ def _step_invites(run: OnboardingRun) -> dict:
             except ValidationError as error:
                 skipped.append({"email": email, "reason": " ".join(error.messages)})
                 continue
+        if first_invited_at is None or invitation.created_at < first_invited_at:
+            first_invited_at = invitation.created_at
         invited.append(
             {
                 "email": email,
@@ -337,8 +340,9 @@ def _step_invites(run: OnboardingRun) -> dict:
                 "reused": reused,
             }
         )
-    if invited:
-        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED)
+    if first_invited_at is not None:
+        # Dated by the invitation (a reused one was sent earlier), not by this run.
+        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED, at=first_invited_at)
     return {"invited": invited, "skipped": skipped}
 
 
@@ -385,7 +389,10 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             "support_email": tenant.support_email,
             "links": links,
         }
-        subject = _("Welcome to the %(tenant)s partner program") % {"tenant": tenant.name}
+        # Not "Welcome to ...": that reads like the approval mail the applicant already has.
+        subject = _("Your %(tenant)s welcome kit: portal access and first steps") % {
+            "tenant": tenant.name
+        }
         row, _created = email_queue(
             partner=partner,
             kind=EmailKind.WELCOME_KIT,
