@@ -353,6 +353,14 @@ def test_funnel_api_returns_the_same_numbers(acme, cohort):
     assert nobody.json()["signed"] == 0
 
 
+def test_funnel_api_refuses_an_end_before_the_start(acme, cohort):
+    response = acme.api(acme.admin).get(
+        "/api/v1/onboarding-funnel/", {"signed_from": "2026-02-01", "signed_to": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert response.json()["signed_to"] == ["The end comes before the start."]
+
+
 def test_funnel_api_roles_and_tenants(acme, globex, cohort):
     assert acme.api(acme.partner_admin).get("/api/v1/onboarding-funnel/").status_code == 403
     assert acme.api(acme.sales).get("/api/v1/onboarding-funnel/").status_code == 403
