@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -405,6 +406,7 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             reply_to=(person_address(manager) if manager else tenant.support_email) or "",
             # An invitation link is a credential: the mail log does not show the body.
             sensitive=invitation is not None,
+            url=reverse("portal_home"),
         )
         sent.append({"email": email, "link": "invitation" if invitation else "login"})
     return {"emails": sent}

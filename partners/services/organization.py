@@ -34,7 +34,9 @@ from ..models import (
 
 S = LifecycleState
 APPLICATION_DECIDED = mail_kind(
-    "partners.application_decided", gettext_lazy("Partner application decided")
+    "partners.application_decided",
+    gettext_lazy("Partner application decided"),
+    in_app=False,  # to the applicant's address: no account yet
 )
 
 # --- The lifecycle -------------------------------------------------------------------------------
@@ -138,7 +140,18 @@ def partner_transition(
     )
     if from_state == S.APPLIED:
         _decide_application(actor, partner, approved=to_state == S.APPROVED, reason=reason)
+    _place_in_tier(partner, from_state=from_state)
     return partner
+
+
+def _place_in_tier(partner: PartnerOrganization, *, from_state: str) -> None:
+    """A partner that has just entered the evaluated states (contracted, active) gets its tier now,
+    not at the next scheduled evaluation: the entry tier, or the proposal its figures call for."""
+    from .tiers import EVALUATED_STATES, evaluate_partner
+
+    if partner.state in EVALUATED_STATES and from_state not in EVALUATED_STATES:
+        evaluate_partner(partner=partner)
+        partner.refresh_from_db(fields=["tier", "tier_since", "below_tier_since"])
 
 
 def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved: bool, reason):
@@ -442,6 +455,7 @@ def partner_organization_create(
     )
     if score:
         _rescore(partner)
+    _place_in_tier(partner, from_state="")
     return partner
 
 
@@ -459,12 +473,17 @@ def partner_contact_add(
     title: str = "",
     role: str = ContactRole.PRIMARY,
 ) -> PartnerContact:
+    """Add a key contact. A new primary contact takes over: the partner's previous primary
+    contact becomes "other" (at most one primary per partner, a database constraint)."""
     access.require_mfa(actor)
     if not may_edit_profile(actor, partner):
         raise PermissionDenied(_("You may not change this partner's contacts."))
     email = email.strip().lower()
     if PartnerContact.objects.filter(partner=partner, email__iexact=email).exists():
         raise ValidationError({"email": _("This partner already has a contact with this email.")})
+    demoted = []
+    if role == ContactRole.PRIMARY:
+        demoted = contact_primary_demote(partner=partner)
     contact = PartnerContact(
         tenant=require_current_tenant(),
         partner=partner,
@@ -475,11 +494,34 @@ def partner_contact_add(
         role=role,
     )
     contact.full_clean(exclude=["tenant", "uuid"])
-    contact.save()
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:  # another primary was added at the same moment
+        raise ValidationError(
+            {"role": _("This partner already has a primary contact. Try again.")}
+        ) from None
     audit_record(
-        actor=actor, action="partner.contact_added", target=partner, changes={"email": email}
+        actor=actor,
+        action="partner.contact_added",
+        target=partner,
+        changes={"email": email, **({"no_longer_primary": demoted} if demoted else {})},
     )
     return contact
+
+
+def contact_primary_demote(*, partner: PartnerOrganization, keep=None) -> list[str]:
+    """Make the partner's current primary contact (other than `keep`) an "other" contact, before
+    another becomes primary. Locks the partner's primary rows; returns the demoted emails."""
+    current = PartnerContact.objects.select_for_update().filter(
+        partner=partner, role=ContactRole.PRIMARY
+    )
+    if keep is not None:
+        current = current.exclude(pk=keep.pk)
+    emails = list(current.values_list("email", flat=True))
+    if emails:
+        current.update(role=ContactRole.OTHER)
+    return emails
 
 
 @transaction.atomic
