@@ -20,13 +20,13 @@ from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
 from tenancy.emails import (
     Attachment,
-    email_enqueue,
     emails_withdraw,
     mail_kind,
     person_address,
 )
 from tenancy.hosts import tenant_base_url, tenant_host
 from tenancy.models import Membership
+from tenancy.notifications import notify
 from tenancy.roles import VENDOR_ROLES
 
 from .models import LiveSession, Registration, RegistrationStatus
@@ -287,13 +287,13 @@ def registration_send_confirmation(*, registration: Registration) -> None:
         "tenant": session.tenant.name,
         "title": session.title,
     }
-    email_enqueue(
+    notify(
+        user=registration.user,
         kind=REGISTRATION_CONFIRMED,
-        to=registration.user.email,
-        recipient=registration.user,
         subject=subject,
         body_text=text,
         body_html=html,
+        url=reverse("portal_sessions"),
         reply_to=person_address(session.instructor) if session.instructor_id else "",
         source_uuid=registration.uuid,
         attachments=[

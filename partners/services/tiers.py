@@ -52,7 +52,6 @@ from tenancy.context import require_current_tenant
 from tenancy.registry import Registry
 
 from ..models import (
-    LifecycleState,
     PartnerOrganization,
     ProgramSettings,
     ProposalStatus,
@@ -66,7 +65,7 @@ from ..selectors import tiers as selectors
 logger = logging.getLogger(__name__)
 
 MAX_TIERS = 3
-EVALUATED_STATES = (LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
+EVALUATED_STATES = selectors.EVALUATED_STATES
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
