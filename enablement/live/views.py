@@ -4,8 +4,6 @@ attendance). Thin: access check, one service or selector call, render in the vie
 from __future__ import annotations
 
 import zoneinfo
-from functools import lru_cache
-from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,30 +21,17 @@ from . import selectors, services
 from .forms import LiveSessionForm
 from .models import RegistrationStatus
 
-TZ_COOKIE = "tz"
-
-
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
 
 def viewer_timezone(request) -> zoneinfo.ZoneInfo:
-    """The zone to show times in: `?tz=` (remembered in a cookie), else the cookie set by the
-    page's script from the browser, else UTC. Unknown names fall back to UTC."""
-    cookie = unquote(request.COOKIES.get(TZ_COOKIE, ""))  # the script percent-encodes it
-    for name in (request.GET.get("tz"), cookie):
-        if name and name in _known_zones():
-            return zoneinfo.ZoneInfo(name)
-    return zoneinfo.ZoneInfo("UTC")
+    """The zone the request's times are shown in: tenancy's TimeZoneMiddleware already activated
+    it (the member's choice, else the browser's, else the program's, else UTC)."""
+    return timezone.get_current_timezone()
 
 
 def _render(request, template: str, context: dict, *, status: int = 200):
     zone = viewer_timezone(request)
     with timezone.override(zone):
         response = render(request, template, {**context, "viewer_tz": zone.key}, status=status)
-    if request.GET.get("tz") == zone.key:
-        response.set_cookie(TZ_COOKIE, zone.key, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
 

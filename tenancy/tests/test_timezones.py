@@ -1,0 +1,43 @@
+"""Which zone a viewer reads times in (tenancy.timezones.zone_for): first that applies."""
+
+from types import SimpleNamespace
+
+from django.test import RequestFactory
+
+from tenancy.timezones import zone_for
+
+member_in_tokyo = SimpleNamespace(time_zone="Asia/Tokyo")
+program_in_berlin = SimpleNamespace(time_zone="Europe/Berlin")
+
+
+def _request(query="", cookie=""):
+    request = RequestFactory().get("/console/" + (f"?tz={query}" if query else ""))
+    if cookie:
+        request.COOKIES["tz"] = cookie
+    return request
+
+
+def test_asking_on_the_request_wins_over_everything():
+    request = _request(query="America/New_York", cookie="Europe/Paris")
+    assert zone_for(member_in_tokyo, program_in_berlin, request).key == "America/New_York"
+
+
+def test_the_members_choice_wins_over_browser_and_program():
+    assert zone_for(member_in_tokyo, program_in_berlin, _request(cookie="Europe/Paris")).key == (
+        "Asia/Tokyo"
+    )
+
+
+def test_without_a_choice_the_browsers_zone_then_the_programs():
+    nobody = SimpleNamespace(time_zone="")
+    assert zone_for(nobody, program_in_berlin, _request(cookie="Europe%2FParis")).key == (
+        "Europe/Paris"
+    )
+    assert zone_for(nobody, program_in_berlin, _request()).key == "Europe/Berlin"
+
+
+def test_unknown_names_are_ignored_and_utc_is_the_last_resort():
+    request = _request(query="Mars/Olympus", cookie="Nowhere")
+    bogus = SimpleNamespace(time_zone="Atlantis/Capital")
+    assert zone_for(bogus, bogus, request).key == "UTC"
+    assert zone_for(None, None, None).key == "UTC"
