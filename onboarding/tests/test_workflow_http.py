@@ -127,7 +127,9 @@ def test_partner_onboarding_page_shows_steps_and_email_log(acme, django_assert_m
         response = client.get(url)
     assert response.status_code == 200
     assert response.context["run"] == run and response.context["emails"] == [email]
-    assert b"a@b.test" in response.content and b"partner_admin" in response.content
+    # The step detail in words: the role's label, never its code.
+    assert b"a@b.test" in response.content and b"Role: Partner admin" in response.content
+    assert b"partner_admin" not in response.content
     assert response.context["can_manage"] is True
 
 
