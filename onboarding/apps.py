@@ -11,11 +11,15 @@ class OnboardingConfig(AppConfig):
         from . import signals
 
         # Keep a strong reference: the receiver lives in this module.
-        user_logged_in.connect(signals.record_first_login, dispatch_uid="onboarding_first_login")
+        user_logged_in.connect(signals.record_portal_login, dispatch_uid="onboarding_portal_login")
 
+        from partners.services.organization import profile_saved
         from tenancy.services import membership_changed
 
-        from .services import progress  # noqa: F401  (declares the milestone sources registry)
+        from .services import progress
+
+        # "Profile complete" when a save fills the last profile field.
+        profile_saved.register(progress.profile_saved)
 
         # Users who accept their invitation after the workflow ran join the 101 course too.
         membership_changed.register(signals.enrol_new_member_in_101)

@@ -31,6 +31,18 @@ CONSOLE_PARTNERS = NavGroup(
             _("Prospects and applicants ranked by fit; approve or reject."),
         ),
         NavItem(
+            "console_application_list",
+            _("Applications"),
+            "inbox",
+            Perm.PARTNERS_VIEW,
+            _("New applications: yours to decide, the unassigned queue, routing rules."),
+            (
+                "console_application_detail",
+                "console_application_routing",
+                "console_application_routing_rule",
+            ),
+        ),
+        NavItem(
             "console_partner_import",
             _("Import partners"),
             "upload",

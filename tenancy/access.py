@@ -53,6 +53,8 @@ class Perm(StrEnum):
     ACCOUNTS_CLAIM = "accounts.claim"  # a direct rep claims an unlocked account
     DISPUTES_RAISE = "disputes.raise"  # raise and comment on a dispute over an account
     DISPUTES_DECIDE = "disputes.decide"  # decide a dispute (program admin)
+    APPLICATIONS_CLAIM = "applications.claim"  # take an application from the unassigned queue
+    PARTNER_USERS_INVITE = "partner_users.invite"  # invite people into partners one manages
 
 
 _ALL_VENDOR_READ = {
@@ -76,11 +78,19 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DEALS_DECIDE,
             Perm.DISPUTES_RAISE,
             Perm.DISPUTES_DECIDE,
+            Perm.APPLICATIONS_CLAIM,
         }
     ),
     Role.CHANNEL_MANAGER: frozenset(
         _ALL_VENDOR_READ
-        | {Perm.PARTNERS_MANAGE, Perm.TIERS_DECIDE, Perm.DEALS_DECIDE, Perm.DISPUTES_RAISE}
+        | {
+            Perm.PARTNERS_MANAGE,
+            Perm.TIERS_DECIDE,
+            Perm.DEALS_DECIDE,
+            Perm.DISPUTES_RAISE,
+            Perm.APPLICATIONS_CLAIM,
+            Perm.PARTNER_USERS_INVITE,
+        }
     ),
     Role.DIRECT_SALES: frozenset(
         {Perm.CONSOLE_VIEW, Perm.DEAL_LOCKS_VIEW, Perm.ACCOUNTS_CLAIM, Perm.DISPUTES_RAISE}
@@ -111,10 +121,12 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PARTNER_MARKETING: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
 }
 
-# Roles each inviter may hand out (a partner admin only into their own organisation).
+# Roles each inviter may hand out (a partner admin only into their own organisation, a channel
+# manager only into the partners they manage).
 GRANTABLE_ROLES: dict[str, frozenset[str]] = {
     Role.PROGRAM_ADMIN: frozenset(VENDOR_ROLES | PARTNER_ROLES),
     Role.PARTNER_ADMIN: frozenset(PARTNER_ROLES),
+    Role.CHANNEL_MANAGER: frozenset(PARTNER_ROLES),
 }
 
 
@@ -300,6 +312,16 @@ def may_grant_role(actor: Actor, role: str, partner_organization_id: int | None)
         return False
     if actor.role == Role.PARTNER_ADMIN:
         return partner_organization_id == actor.partner_organization_id
+    if actor.role == Role.CHANNEL_MANAGER:
+        from .models import member_organization_model
+
+        return (
+            partner_organization_id is not None
+            and actor.user is not None
+            and member_organization_model()
+            .objects.filter(pk=partner_organization_id, channel_manager=actor.user)
+            .exists()
+        )
     return True
 
 
@@ -344,6 +366,28 @@ def may_manage_partner(actor: Actor, partner) -> bool:
     if actor.role == Role.CHANNEL_MANAGER:
         return actor.user is not None and partner.channel_manager_id == actor.user.pk
     return True
+
+
+def may_decide_application(actor: Actor, partner) -> bool:
+    """Approve or reject an application: program admins any; a channel manager the applications
+    assigned to them (the applicant's prospect is theirs: by a routing rule, round robin or a
+    claim)."""
+    return may_manage_partner(actor, partner)
+
+
+def may_claim_application(actor: Actor) -> bool:
+    """Take an application from the unassigned queue (it becomes the claimer's)."""
+    return actor.user is not None and actor.has(Perm.APPLICATIONS_CLAIM)
+
+
+def may_invite_partner_users(actor: Actor, partner) -> bool:
+    """Invite people into a partner: program admins any; its channel manager (onboarding it
+    alone); a partner admin their own organisation (the portal's team page)."""
+    if actor.has(Perm.STAFF_MANAGE):
+        return True
+    if actor.has(Perm.PARTNER_USERS_INVITE):
+        return actor.user is not None and partner.channel_manager_id == actor.user.pk
+    return actor.has(Perm.PARTNER_TEAM_MANAGE) and actor.partner_organization_id == partner.pk
 
 
 def may_take_attendance(actor: Actor, session) -> bool:

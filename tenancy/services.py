@@ -213,7 +213,10 @@ def invitation_create(
     provisioning (onboarding); `send_email=False` when the caller sends its own mail carrying
     the invitation link (the welcome kit)."""
     is_system = actor is access.SYSTEM
-    if not is_system and not (actor.has(Perm.STAFF_MANAGE) or actor.has(Perm.PARTNER_TEAM_MANAGE)):
+    if not is_system and not any(
+        actor.has(perm)
+        for perm in (Perm.STAFF_MANAGE, Perm.PARTNER_TEAM_MANAGE, Perm.PARTNER_USERS_INVITE)
+    ):
         raise PermissionDenied(_("Your role does not allow inviting users."))
     if actor.role == Role.PARTNER_ADMIN and partner_organization is None:
         partner_organization = actor.membership.partner_organization if actor.membership else None

@@ -1,44 +1,74 @@
-"""The viewer's time zone: every page shows times in it, labelled ("14:05 CET").
+"""The time zone people read times in, and one middleware that activates it.
 
-The browser tells us its zone once (static/js/viewer-tz.js sets the `tz` cookie); `?tz=Europe/Paris`
-overrides it. Unknown names fall back to UTC. ViewerTimezoneMiddleware activates the zone for the
-request, so `{{ when }}`, `|date` and `{% time_span %}` all render in it.
+Where the zone comes from, first that applies: the member's own choice (Membership.time_zone, on
+the notification preferences page); else the browser's zone (static/js/viewer-tz.js remembers it
+in the `tz` cookie; `?tz=Europe/Paris` overrides and is remembered); else the program's zone
+(Tenant.time_zone); else UTC. TimeZoneMiddleware (tenancy.middleware) activates it for the
+request, so `{{ when }}`, `|date` and `{% time_span %}` render in it and formats ending in "T"
+label it ("14:05 CET"). Times are stored in UTC; the API speaks UTC.
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from functools import lru_cache
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo, available_timezones
 
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+DEFAULT_TIME_ZONE = "UTC"
 TZ_COOKIE = "tz"
-UTC = zoneinfo.ZoneInfo("UTC")
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted (the tzdata package ships them)."""
+    return tuple(sorted(available_timezones()))
 
 
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(time_zone_names())
 
 
-def viewer_timezone(request) -> zoneinfo.ZoneInfo:
-    """`?tz=` if it names a zone, else the cookie the browser's script set, else UTC."""
+def validate_time_zone(value: str) -> None:
+    if value and value not in _known_zones():
+        raise ValidationError(
+            _("Choose a time zone from the list, e.g. Europe/Berlin."), code="invalid_time_zone"
+        )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in time_zone_names()]
+
+
+def browser_zone_name(request) -> str:
+    """`?tz=` if it names a zone, else the zone the browser's script remembered, else ""."""
+    if request is None:
+        return ""
     cookie = unquote(request.COOKIES.get(TZ_COOKIE, ""))  # the script percent-encodes it
     for name in (request.GET.get("tz"), cookie):
         if name and name in _known_zones():
-            return zoneinfo.ZoneInfo(name)
-    return UTC
+            return name
+    return ""
 
 
-class ViewerTimezoneMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+def zone_for(membership=None, tenant=None, request=None) -> ZoneInfo:
+    """The zone a viewer reads times in: their own choice, else their browser's, else their
+    program's, else UTC."""
+    for name in (
+        getattr(membership, "time_zone", ""),
+        browser_zone_name(request),
+        getattr(tenant, "time_zone", ""),
+    ):
+        if name and name in _known_zones():
+            return ZoneInfo(name)
+    return ZoneInfo(DEFAULT_TIME_ZONE)
 
-    def __call__(self, request):
-        zone = viewer_timezone(request)
-        with timezone.override(zone):
-            response = self.get_response(request)
-        if request.GET.get("tz") == zone.key:
-            response.set_cookie(TZ_COOKIE, zone.key, max_age=365 * 24 * 3600, samesite="Lax")
-        return response
+
+def remember_requested_zone(request, response) -> None:
+    """`?tz=Zone` is remembered for the next pages (the cookie the browser's script also sets)."""
+    name = request.GET.get("tz")
+    if name and name in _known_zones():
+        response.set_cookie(TZ_COOKIE, name, max_age=365 * 24 * 3600, samesite="Lax")

@@ -1,6 +1,7 @@
 """Onboarding: partner agreements and signatures, the onboarding workflow and its steps, the mail
 it sends (welcome kit, 30-day cadence) with a log, milestones and benefit gates, tour and wizard."""
 
+from .agreement_sends import AgreementSend
 from .agreements import AgreementSignature, AgreementTemplate, SignatureMethod
 from .cadence import CadenceCondition, CadenceSender, CadenceStep, EmailUnsubscribe
 from .mail import EmailKind, EmailStatus
@@ -11,12 +12,14 @@ from .progress import (
     Milestone,
     MilestoneKey,
     OnboardingSettings,
+    PortalLogin,
     SetupWizardProgress,
     TourState,
 )
 from .workflow import OnboardingRun, OnboardingStep, RunStatus, StepKey, StepStatus
 
 __all__ = [
+    "AgreementSend",
     "AgreementSignature",
     "AgreementTemplate",
     "Benefit",
@@ -33,6 +36,7 @@ __all__ = [
     "OnboardingRun",
     "OnboardingSettings",
     "OnboardingStep",
+    "PortalLogin",
     "RunStatus",
     "SetupWizardProgress",
     "SignatureMethod",

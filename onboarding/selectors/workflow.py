@@ -26,8 +26,14 @@ def runs_for(actor: Actor) -> QuerySet[OnboardingRun]:
     return access.scope_partner_owned(actor, qs)
 
 
-def failed_steps(runs) -> list[OnboardingStep]:
-    return [step for run in runs for step in run.steps.all() if step.status == StepStatus.FAILED]
+def failed_steps(actor: Actor) -> QuerySet[OnboardingStep]:
+    """Failed steps of the runs the actor may see, oldest run first, with run and partner."""
+    return (
+        OnboardingStep.objects.filter(status=StepStatus.FAILED)
+        .filter(run__in=access.scope_partner_owned(actor, OnboardingRun.objects.all()))
+        .select_related("run", "run__partner")
+        .order_by("run__created_at", "id")
+    )
 
 
 def detail_rows(detail: dict) -> list[tuple[str, list[str]]]:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..views import agreement_send
 from ..views import agreements as views
 
 urlpatterns = [
@@ -35,6 +36,11 @@ urlpatterns = [
         name="console_partner_agreement",
     ),
     path("portal/agreement/", views.portal_agreement, name="portal_agreement"),
+    path(
+        "console/partners/<uuid:partner_uuid>/agreement/send/",
+        agreement_send.console_partner_agreement_send,
+        name="console_partner_agreement_send",
+    ),
     path(
         "portal/agreement/<uuid:signature_uuid>/pdf",
         views.portal_signature_pdf,

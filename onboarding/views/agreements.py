@@ -25,6 +25,7 @@ from ..forms.agreements import AgreementDraftForm, AgreementSignForm, OfflineSig
 from ..models import AgreementSignature, SignatureMethod
 from ..selectors import agreements as selectors
 from ..services import agreements as services
+from .agreement_send import send_context
 
 # --- Console: versions (the pages every versioned document shares) ----------------------------
 
@@ -118,6 +119,7 @@ def console_partner_agreement(request, partner_uuid):
         "signatures": signatures,
         "can_record": can_record,
         "form": form,
+        **send_context(actor, partner, can_send=can_record),
     }
     return render(request, "onboarding/agreements/console_partner.html", context, status=status)
 

@@ -12,6 +12,7 @@ from tenancy.api.views import TenantViewSet
 
 from ..selectors import applications as selectors
 from ..services import applications as services
+from ..services import routing
 from . import serializers as s
 
 
@@ -24,13 +25,26 @@ class PartnerApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     required_perms = (Perm.CONSOLE_VIEW, Perm.PARTNERS_VIEW)
 
     def scoped_queryset(self):
-        if self.action == "list" and self.request.query_params.get("to_review") in ("true", "1"):
-            return selectors.applications_to_review(self.actor)
+        if self.action == "list":
+            queue = self.request.query_params.get("queue", "")
+            if self.request.query_params.get("to_review") in ("true", "1") or queue == "review":
+                return selectors.applications_to_review(self.actor)
+            if queue == "mine":
+                return selectors.applications_awaiting(self.actor)
+            if queue == "unassigned":
+                return selectors.applications_unassigned(self.actor)
         return selectors.applications_for(self.actor)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("to_review", bool, description="Only applications held for review.")
+            OpenApiParameter("to_review", bool, description="Only applications held for review."),
+            OpenApiParameter(
+                "queue",
+                str,
+                enum=["mine", "unassigned", "review"],
+                description="mine: undecided and assigned to the caller; unassigned: waiting for "
+                "a manager to claim; review: held for review.",
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -85,8 +99,41 @@ class PartnerApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         application = self.get_object()
         payload = s.ApplicationRejectSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.application_reject(
-            actor=self.actor, application=application, **payload.validated_data
+        if application.held_for_review:
+            services.application_reject(
+                actor=self.actor, application=application, **payload.validated_data
+            )
+        else:
+            routing.application_decide(
+                actor=self.actor, application=application, approve=False, **payload.validated_data
+            )
+        return self._reply(application)
+
+    @extend_schema(
+        request=None,
+        responses=s.ApplicationSerializer,
+        description="Take an application from the unassigned queue: the caller becomes the "
+        "prospect's channel manager (409-free: a second claimer gets 400 with who has it).",
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, id=None):
+        application = self.get_object()
+        routing.application_claim(actor=self.actor, application=application)
+        return self._reply(application)
+
+    @extend_schema(
+        request=s.ApplicationRejectSerializer,
+        responses=s.ApplicationSerializer,
+        description="Approve a new prospect's application (the manager it is assigned to, or a "
+        "program admin); the applicant is told by email.",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, id=None):
+        application = self.get_object()
+        payload = s.ApplicationRejectSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        routing.application_decide(
+            actor=self.actor, application=application, approve=True, **payload.validated_data
         )
         return self._reply(application)
 

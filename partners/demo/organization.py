@@ -557,3 +557,37 @@ def seed(tenant, *, staff) -> None:
             started=started,
         )
     _held_application(random.Random(f"held-{tenant.slug}"))
+    _route_open_applications(tenant, managers)
+
+
+def _route_open_applications(tenant, managers) -> None:
+    """Routing rules by region, and the open applications where they put them: the matched ones
+    with their rule's manager, the others in the unassigned queue (the default fallback)."""
+    from ..models import ApplicationRoutingRule, AssignedVia
+    from ..services.routing import matching_rule
+
+    if ApplicationRoutingRule.objects.exists():
+        return
+    for position, (name, regions, manager) in enumerate(
+        [
+            ("Europe, Middle East & Africa", ["EMEA"], managers[0]),
+            ("North America", ["NA"], managers[1]),
+        ],
+        start=1,
+    ):
+        ApplicationRoutingRule.objects.create(
+            tenant=tenant, name=name, position=position, regions=regions, channel_manager=manager
+        )
+    open_applications = Application.objects.filter(
+        decided_at__isnull=True, held_for_review=False, partner__state=S.APPLIED
+    ).select_related("partner")
+    for application in open_applications:
+        rule = matching_rule(application)
+        partner = application.partner
+        partner.channel_manager = rule.channel_manager if rule else None
+        partner.save(update_fields=["channel_manager"])
+        if rule:
+            application.assigned_via = AssignedVia.RULE
+            application.assigned_at = application.submitted_at
+            application.routing_rule = rule
+            application.save(update_fields=["assigned_via", "assigned_at", "routing_rule"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.common.domains import normalize_domain
 
-from ..models import Application, ContactRole, PartnerOrganization
+from ..models import Application, AssignedVia, ContactRole, PartnerOrganization, PartnerType
 from ..services.applications import MERGEABLE_FIELDS
 
 
@@ -60,4 +62,48 @@ class ApplicationRejectForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    """The applications page's filters; `tab` only rides along (the view picks the queue)."""
+
+    tab = django_filters.CharFilter(method="_keep", widget=forms.HiddenInput)
+    q = django_filters.CharFilter(method="_search", label=_("Company, applicant or website"))
+    assigned_via = django_filters.ChoiceFilter(
+        label=_("Assigned by"), choices=AssignedVia.choices, empty_label=_("Any way")
+    )
+    partner_type = django_filters.ChoiceFilter(
+        method="_partner_type",
+        label=_("Partner type"),
+        choices=PartnerType.choices,
+        empty_label=_("Any type"),
+    )
+
+    class Meta:
+        model = Application
+        fields: list[str] = []
+
+    def _keep(self, queryset, name, value):
+        return queryset
+
+    def _search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(company_name__icontains=value)
+            | Q(contact_name__icontains=value)
+            | Q(contact_email__icontains=value)
+            | Q(domain__icontains=value)
+        )
+
+    def _partner_type(self, queryset, name, value):
+        return queryset.filter(partner_types__contains=[value])
+
+
+class ApplicationDecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Note to the applicant"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 2}),
     )

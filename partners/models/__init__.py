@@ -18,12 +18,15 @@ from .organization import (
 )
 from .revenue import RevenueKind, RevenueRecord
 from .roe import RoeAcceptance, RulesOfEngagement
+from .routing import ApplicationRoutingRule, AssignedVia, RoutingFallback
 from .strategy import FinancialModel, GtmPlay, Motion, SwotItem, SwotQuadrant
 from .tiers import LeadPriority, ProgramSettings, ProposalStatus, Tier, TierChange, TierProposal
 
 __all__ = [
     "Application",
     "ApplicationDecision",
+    "ApplicationRoutingRule",
+    "AssignedVia",
     "ContactRole",
     "CriterionField",
     "CriterionGroup",
@@ -51,6 +54,7 @@ __all__ = [
     "RevenueKind",
     "RevenueRecord",
     "RoeAcceptance",
+    "RoutingFallback",
     "RulesOfEngagement",
     "SalesMotion",
     "SwotItem",

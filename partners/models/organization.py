@@ -13,6 +13,8 @@ from django_countries.fields import CountryField
 from tenancy.models import register_member_organization
 from tenancy.scoping import TenantOwnedModel
 
+from .routing import AssignedVia
+
 
 class PartnerType(models.TextChoices):
     RESELLER = "reseller", _("Reseller")
@@ -178,10 +180,12 @@ class ContactRole(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
     BILLING = "billing", _("Billing")
     EXECUTIVE = "executive", _("Executive sponsor")
+    OTHER = "other", _("Other")
 
 
 class PartnerContact(TenantOwnedModel):
-    """A key contact at a partner (not necessarily a portal user)."""
+    """A key contact at a partner (not necessarily a portal user). At most one is the primary
+    contact (a database constraint; services.organization demotes the old primary to "other")."""
 
     partner = models.ForeignKey(
         PartnerOrganization, on_delete=models.CASCADE, related_name="contacts"
@@ -191,13 +195,21 @@ class PartnerContact(TenantOwnedModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     title = models.CharField(_("job title"), max_length=120, blank=True)
     role = models.CharField(
-        _("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.PRIMARY
+        _("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["tenant", "partner"], name="partnercontact_partner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=models.Q(role="primary"),
+                name="partnercontact_one_primary",
+                violation_error_message=_("This partner already has a primary contact."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -269,6 +281,19 @@ class Application(TenantOwnedModel):
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # How the prospect got its channel manager (partner.channel_manager is who): blank while it
+    # waits in the unassigned queue (partners/services/routing.py).
+    assigned_via = models.CharField(
+        _("assigned by"), max_length=16, choices=AssignedVia.choices, blank=True
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    routing_rule = models.ForeignKey(
+        "partners.ApplicationRoutingRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.scoping import TenantOwnedModel
 
+from .routing import RoutingFallback
+
 
 class ProgramSettings(TenantOwnedModel):
     """Program-wide rules of one tenant (one row per tenant)."""
@@ -25,6 +27,17 @@ class ProgramSettings(TenantOwnedModel):
     )
     revenue_window_months = models.PositiveSmallIntegerField(
         _("trailing revenue window (months)"), default=12
+    )
+    # Applications no routing rule matches (partners/services/routing.py).
+    application_fallback = models.CharField(
+        _("applications no rule matches"),
+        max_length=16,
+        choices=RoutingFallback.choices,
+        default=RoutingFallback.UNASSIGNED,
+    )
+    # The channel manager the last round-robin assignment went to (the next one follows them).
+    round_robin_last = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:

@@ -41,6 +41,7 @@ from .organization import (
     application_decision_email_send,
     partner_organization_create,
 )
+from .routing import application_route
 
 S = LifecycleState
 
@@ -130,7 +131,7 @@ def application_submit(
             if existing is None:
                 raise
     if partner is None:
-        return _hold(application, existing)
+        return application_route(application=_hold(application, existing))
     application.partner = partner
     application.save()
     _add_applicant_contact(application, partner, role=ContactRole.PRIMARY)
@@ -141,7 +142,7 @@ def application_submit(
         changes={"domain": domain, "by": _applicant_label(contact_email)},
     )
     _rescore(partner)
-    return application
+    return application_route(application=application)
 
 
 def _new_prospect(application: Application) -> PartnerOrganization:
@@ -197,6 +198,11 @@ def _add_applicant_contact(application: Application, partner, *, role: str) -> N
     if not PartnerContact.objects.filter(
         partner=partner, email__iexact=application.contact_email
     ).exists():
+        if (
+            role == ContactRole.PRIMARY
+            and PartnerContact.objects.filter(partner=partner, role=role).exists()
+        ):
+            role = ContactRole.OTHER  # the partner's primary contact stays (one per partner)
         PartnerContact.objects.create(
             tenant=application.tenant,
             partner=partner,

@@ -24,6 +24,7 @@ from tenancy.models import AuditEvent
 pytestmark = pytest.mark.django_db
 S = LifecycleState
 LIST = "/console/applications/"
+REVIEW = LIST + "?tab=review"
 
 
 def held_application(world, partner=None, **overrides) -> Application:
@@ -67,7 +68,7 @@ def set_profile(partner, **values):
 def test_admin_sees_held_applications_and_the_board_points_to_them(acme):
     application = held_application(acme)
     held_application(acme, partner=acme.other_partner, company_name="Other Co")
-    response = acme.client(acme.admin).get(LIST)
+    response = acme.client(acme.admin).get(REVIEW)
     assert response.status_code == 200
     assert {a.company_name for a in response.context["applications"]} == {
         "Bluefin Cloud Partners",
@@ -82,7 +83,7 @@ def test_admin_sees_held_applications_and_the_board_points_to_them(acme):
 def test_a_channel_manager_sees_only_applications_on_their_partners(acme):
     held_application(acme)  # acme.partner is acme.manager's
     other = held_application(acme, partner=acme.other_partner, company_name="Other Co")
-    response = acme.client(acme.manager).get(LIST)
+    response = acme.client(acme.manager).get(REVIEW)
     assert [a.company_name for a in response.context["applications"]] == ["Bluefin Cloud Partners"]
     assert acme.client(acme.manager).get(url(other)).status_code == 404
 
@@ -90,7 +91,7 @@ def test_a_channel_manager_sees_only_applications_on_their_partners(acme):
 def test_decided_and_ordinary_applications_are_not_listed(acme):
     held_application(acme, decision="merged", decided_at=timezone.now(), company_name="Done Co")
     held_application(acme, held_for_review=False, company_name="Normal Co")
-    response = acme.client(acme.admin).get(LIST)
+    response = acme.client(acme.admin).get(REVIEW)
     assert list(response.context["applications"]) == []
 
 

@@ -73,7 +73,20 @@ def test_demo_partners_cover_every_state_and_type_and_seeding_twice_changes_noth
         assert len(partners) == 40
         assert {p.state for p in partners} == set(LifecycleState.values)
         assert {p.partner_type for p in partners} == set(PartnerType.values)
-        assert {p.channel_manager for p in partners} == {staff["manager"], staff["manager2"]}
+        managed = {p.channel_manager for p in partners if p.state != LifecycleState.APPLIED}
+        assert managed == {staff["manager"], staff["manager2"]}
+        # Open applications sit where the demo's routing rules (by region) put them.
+        for application in Application.objects.filter(
+            decided_at__isnull=True, held_for_review=False
+        ).select_related("partner", "routing_rule"):
+            regions = set(application.regions)
+            if "EMEA" in regions or "NA" in regions:
+                assert application.assigned_via == "rule"
+                assert (
+                    application.partner.channel_manager == application.routing_rule.channel_manager
+                )
+            else:
+                assert application.partner.channel_manager is None  # the unassigned queue
         assert len({p.domain for p in partners}) == 40
         assert all(p.regions and p.industries and p.skills and p.hq_country for p in partners)
         for name in existing:

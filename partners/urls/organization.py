@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ..views import organization as views
+from ..views import partner_users
 
 urlpatterns = [
     path("console/partners/", views.console_partner_list, name="console_partner_list"),
@@ -18,6 +19,11 @@ urlpatterns = [
         "console/partners/<uuid:partner_uuid>/transition/",
         views.console_partner_transition,
         name="console_partner_transition",
+    ),
+    path(
+        "console/partners/<uuid:partner_uuid>/users/",
+        partner_users.console_partner_users,
+        name="console_partner_users",
     ),
     path(
         "console/partners/<uuid:partner_uuid>/contacts/",

@@ -8,6 +8,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -82,8 +83,6 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # Times in the viewer's zone (tenancy.timezones), labelled by the date formats.
-    "tenancy.timezones.ViewerTimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,6 +92,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.AdminMfaMiddleware",
+    # Times in the viewer's zone (tenancy.timezones), labelled by the date formats.
+    "tenancy.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "prm.urls"
@@ -174,6 +175,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Hours (UTC, on the hour) at which tiers are evaluated: the beat entry "evaluate-tiers" and the
+# "Next evaluation" the tier card shows both read this.
+TIER_EVALUATION_HOURS_UTC = (0, 6, 12, 18)
 # Periodic sweeps over due rows, never long countdowns (see docs/architecture.md).
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "tenancy.tasks.heartbeat", "schedule": 15.0},
@@ -181,8 +185,12 @@ CELERY_BEAT_SCHEDULE = {
     # The mail outbox: retry failed mail when due, deliver mail whose enqueue was lost
     # (tenancy/emails.py; one query over all tenants).
     "mail-outbox": {"task": "tenancy.tasks.sweep_mail_outbox", "schedule": 60.0},
-    # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py).
-    "evaluate-tiers": {"task": "partners.tasks.tiers.evaluate_all_tenants", "schedule": 6 * 3600.0},
+    # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py),
+    # on the hour at TIER_EVALUATION_HOURS_UTC (the tier card shows the next run from the same).
+    "evaluate-tiers": {
+        "task": "partners.tasks.tiers.evaluate_all_tenants",
+        "schedule": crontab(minute=0, hour=",".join(map(str, TIER_EVALUATION_HOURS_UTC))),
+    },
     # Recertification reminders before expiry, once per offset (enablement/certs/tasks.py).
     "recert-reminders": {
         "task": "enablement.certs.tasks.send_recert_reminders_all_tenants",
