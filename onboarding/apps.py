@@ -14,12 +14,14 @@ class OnboardingConfig(AppConfig):
         user_logged_in.connect(signals.record_portal_login, dispatch_uid="onboarding_portal_login")
 
         from partners.services.organization import profile_saved
-        from tenancy.services import membership_changed
+        from tenancy.services import invitation_created, membership_changed
 
         from .services import progress
 
-        # "Profile complete" when a save fills the last profile field.
+        # "Profile complete" when a save fills the last profile field; "team invited" when an
+        # invitation into a partner organisation is created.
         profile_saved.register(progress.profile_saved)
+        invitation_created.register(progress.invitation_created)
 
         # Users who accept their invitation after the workflow ran join the 101 course too.
         membership_changed.register(signals.enrol_new_member_in_101)

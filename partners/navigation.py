@@ -21,6 +21,7 @@ CONSOLE_PARTNERS = NavGroup(
                 "console_partner_edit",
                 "console_partner_tier",
                 "console_partner_revenue",
+                "console_partner_users",
             ),
         ),
         NavItem(

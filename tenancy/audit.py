@@ -221,6 +221,7 @@ def _register_tenancy_labels() -> None:
             "api_key.revoked": _("API key revoked"),
             "mail.send_again": _("Email sent again"),
             "mail.marked_sent": _("Email marked as sent"),
+            "program.time_zone": _("Program time zone changed"),
         },
         fields={
             "is_active": _("Active"),
@@ -231,6 +232,7 @@ def _register_tenancy_labels() -> None:
             "status": _("Status"),
             "reason": _("Reason"),
             "fields": _("Fields changed"),
+            "time_zone": _("Time zone"),
         },
         choices={"role": Role, "status": DeliveryStatus},
     )

@@ -65,11 +65,17 @@ def mail_kind(
     not be repeated in the app; it is never in the bell and has no preference."""
     known = MAIL_KINDS.get(key)
     # NOTE: compared as objects: str() of a lazy label would translate at import time.
-    if known is not None and known is not label:
-        raise ImproperlyConfigured(f"Mail kind {key!r} is declared twice with different labels.")
+    if known is not None and (
+        known is not label
+        or (key in ALWAYS_MAILED) != always_mail
+        or (key in IN_APP_KINDS) != in_app
+    ):
+        raise ImproperlyConfigured(f"Mail kind {key!r} is declared twice, differently.")
     MAIL_KINDS[key] = label
-    (ALWAYS_MAILED.add if always_mail else ALWAYS_MAILED.discard)(key)
-    (IN_APP_KINDS.add if in_app else IN_APP_KINDS.discard)(key)
+    if always_mail:
+        ALWAYS_MAILED.add(key)
+    if in_app:
+        IN_APP_KINDS.add(key)
     return key
 
 

@@ -130,7 +130,15 @@ class NotificationPreferencesForm(forms.Form):
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
 
-    def __init__(self, *args, membership, tenant, preferences: dict[str, str], **kwargs):
+    def __init__(
+        self,
+        *args,
+        membership,
+        tenant,
+        preferences: dict[str, str],
+        program_zone_editable: bool = False,
+        **kwargs,
+    ):
         from .notifications import notification_kinds
         from .timezones import time_zone_choices, zone_for
 
@@ -146,6 +154,13 @@ class NotificationPreferencesForm(forms.Form):
             ("", _("The program's (%(zone)s)") % {"zone": program_zone.replace("_", " ")}),
             *time_zone_choices(),
         ]
+        if program_zone_editable:
+            self.fields["program_time_zone"] = forms.ChoiceField(
+                label=_("The program's time zone"),
+                choices=time_zone_choices(),
+                initial=program_zone,
+                help_text=_("For every member who has not chosen their own."),
+            )
         self.kind_fields = []
         for kind, label in notification_kinds():
             name = channel_field_name(kind)

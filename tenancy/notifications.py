@@ -207,3 +207,25 @@ def notification_preferences_save(
         membership.time_zone = time_zone
         membership.full_clean(validate_unique=False, validate_constraints=False)
         membership.save(update_fields=["time_zone"])
+
+
+@transaction.atomic
+def program_time_zone_set(*, actor, tenant, time_zone: str) -> None:
+    """The program's time zone (members without their own read times in it): program
+    managers only; audited."""
+    from .access import Perm, require
+    from .audit import audit_record
+
+    require(actor, Perm.PROGRAM_MANAGE)
+    if tenant.time_zone == time_zone:
+        return
+    old = tenant.time_zone
+    tenant.time_zone = time_zone
+    tenant.full_clean(validate_unique=False, validate_constraints=False)
+    tenant.save(update_fields=["time_zone"])
+    audit_record(
+        actor=actor,
+        action="program.time_zone",
+        target=tenant,
+        changes={"time_zone": [old, time_zone]},
+    )

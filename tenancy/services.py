@@ -54,6 +54,10 @@ def tenant_create(*, name: str, slug: str, **fields) -> Tenant:
 membership_changed = Registry("tenancy.membership_changed", required=True)
 
 
+# fn(invitation=...) is called after an invitation is created (onboarding's "team invited").
+invitation_created = Registry("tenancy.invitation_created", required=True)
+
+
 def _membership_changed(membership: Membership) -> None:
     membership_changed.run(membership=membership)
 
@@ -248,6 +252,7 @@ def invitation_create(
         target=invitation,
         changes={"email": email, "role": role},
     )
+    invitation_created.run(invitation=invitation)
     if send_email:
         invitation_send_email(invitation=invitation)
     return invitation

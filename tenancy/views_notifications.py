@@ -118,6 +118,7 @@ def notification_preferences(request):
         membership=membership,
         tenant=request.tenant,
         preferences=notifications.preferences_of(request.user),
+        program_zone_editable=actor.has(Perm.PROGRAM_MANAGE),
     )
     status = 200
     if request.method == "POST":
@@ -127,6 +128,12 @@ def notification_preferences(request):
                 channels=form.channels(),
                 time_zone=form.cleaned_data["time_zone"],
             )
+            if "program_time_zone" in form.fields:
+                notifications.program_time_zone_set(
+                    actor=actor,
+                    tenant=request.tenant,
+                    time_zone=form.cleaned_data["program_time_zone"],
+                )
             messages.success(request, _("Your notification settings are saved."))
             return redirect("notification_preferences")
         status = 400

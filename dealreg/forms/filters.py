@@ -22,11 +22,10 @@ class _DealFilterForm(forms.Form):
         return data
 
 
-class DealRegistrationFilter(django_filters.FilterSet):
+class DealQueueFilter(django_filters.FilterSet):
+    """Who and where: the approval queue's filters (its order stays the most urgent first)."""
+
     q = django_filters.CharFilter(method="search", label=_("Customer"))
-    status = django_filters.ChoiceFilter(
-        choices=DealStatus.choices, label=_("Status"), empty_label=_("Any status")
-    )
     partner = django_filters.ModelChoiceFilter(
         queryset=PartnerOrganization.objects.none(),
         to_field_name="uuid",  # public identifiers in URLs, never sequential ids
@@ -35,6 +34,32 @@ class DealRegistrationFilter(django_filters.FilterSet):
     )
     region = django_filters.ChoiceFilter(
         choices=Region.choices, label=_("Region"), empty_label=_("Any region")
+    )
+
+    class Meta:
+        model = DealRegistration
+        fields = ["q", "partner", "region"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        actor = access.get_actor(request)
+        # Only the partners the viewer sees (a channel manager: theirs).
+        self.filters["partner"].queryset = access.scope_partner_organizations(
+            actor, PartnerOrganization.objects.order_by("name")
+        ).only("uuid", "name")
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(customer_name__icontains=value) | Q(customer_domain__icontains=value)
+        )
+
+
+class DealRegistrationFilter(DealQueueFilter):
+    status = django_filters.ChoiceFilter(
+        choices=DealStatus.choices, label=_("Status"), empty_label=_("Any status")
     )
     submitted_from = django_filters.DateFilter(
         field_name="submitted_at",
@@ -53,22 +78,6 @@ class DealRegistrationFilter(django_filters.FilterSet):
         model = DealRegistration
         fields = ["q", "status", "partner", "region", "submitted_from", "submitted_to"]
         form = _DealFilterForm
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        actor = access.get_actor(request)
-        # Only the partners the viewer sees (a channel manager: theirs).
-        self.filters["partner"].queryset = access.scope_partner_organizations(
-            actor, PartnerOrganization.objects.order_by("name")
-        ).only("uuid", "name")
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(customer_name__icontains=value) | Q(customer_domain__icontains=value)
-        )
 
 
 class DisputeFilter(django_filters.FilterSet):

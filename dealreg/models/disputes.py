@@ -56,6 +56,11 @@ class Dispute(TenantOwnedModel):
     def __str__(self) -> str:
         return f"Dispute over {self.account}"
 
+    @property
+    def badge_tone(self) -> str:
+        """An open dispute waits for a decision (warning); a decided one is done (secondary)."""
+        return "warning" if self.status == DisputeStatus.OPEN else "secondary"
+
 
 class DisputeComment(TenantOwnedModel):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="comments")

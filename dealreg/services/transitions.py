@@ -40,13 +40,11 @@ def _label(status: str) -> str:
 
 
 def when_text(moment: datetime, *, with_time: bool = True) -> str:
-    """A moment for a history note, as people read it ("5 December 2026, 14:00 UTC"), in the
-    project's one date format (django.utils.formats), never ISO. The note is written once, so the
-    time zone is named."""
+    """A moment for a history note, as people read it ("5 Dec 2026, 14:00 UTC"), in the project's
+    one date format (django.utils.formats, prm/formats), never ISO. The note is written once, so
+    the format names the time zone."""
     local = timezone.localtime(moment)
-    if not with_time:
-        return date_format(local, "DATE_FORMAT")
-    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    return date_format(local, "DATETIME_FORMAT" if with_time else "DATE_FORMAT")
 
 
 def event_record(

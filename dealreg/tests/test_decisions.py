@@ -368,3 +368,35 @@ def test_portal_draft_then_submit_trio(acme, globex):
     with tenant_context(acme.tenant):
         draft.refresh_from_db()
     assert draft.status == DealStatus.SUBMITTED and draft.account_id and draft.sla_due_at
+
+
+def test_queue_filters_keep_the_urgent_order_and_export(acme):
+    ready(acme)
+    mine = register(acme, acme.partner_sales, customer_name="Alpha", customer_domain="a.com")
+    other = register(
+        acme,
+        acme.other_partner_admin,
+        customer_name="Beta",
+        customer_domain="b.com",
+        customer_country="DE",
+        region="EMEA",
+    )
+    client = acme.client(acme.admin)
+    url = reverse("console_deal_queue")
+    assert [d.pk for d in client.get(url).context["deals"]] == [mine.pk, other.pk]
+    by_partner = client.get(url, {"partner": str(acme.other_partner.uuid)})
+    assert [d.pk for d in by_partner.context["deals"]] == [other.pk]
+    assert [d.pk for d in client.get(url, {"region": "EMEA"}).context["deals"]] == [other.pk]
+    assert [d.pk for d in client.get(url, {"q": "alp"}).context["deals"]] == [mine.pk]
+    ordered = client.get(url, {"sort": "-partner"}).context["deals"]
+    assert [d.partner.name for d in ordered] == sorted(
+        [acme.partner.name, acme.other_partner.name], reverse=True
+    )
+    export = client.get(url, {"region": "EMEA", "format": "csv"})
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert "Beta" in body and "Alpha" not in body and "Decision due" in body
+    # A manager's partner choices are theirs only.
+    choices = client.get(url).context["listing"].form.fields["partner"].choices
+    assert len(list(choices)) == 3  # "Any partner" and both of the admin's
+    manager = acme.client(acme.manager).get(url).context["listing"].form.fields["partner"]
+    assert [str(label) for _v, label in manager.choices][1:] == [acme.partner.name]

@@ -10,7 +10,7 @@ from django.core import mail
 from dealreg.services.decisions import deal_approve
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
-from tenancy.models import OutboundEmail
+from tenancy.models import Notification, OutboundEmail
 
 from .pipeline_data import make_account
 from .test_conflicts import ready, register
@@ -79,3 +79,16 @@ def test_an_inactive_owner_is_not_mailed(acme):
     with tenant_context(acme.tenant):
         deal_approve(actor=actor_for_user(acme.admin, acme.tenant), registration=deal)
     assert not mails(acme, REGISTERED) and not mails(acme, LOCKED)
+
+
+def test_the_rep_also_finds_both_notices_in_the_bell_with_the_account_page(acme):
+    ready(acme)
+    account = make_account(acme, name="Initech", domain="initech.com", owner=acme.sales)
+    deal = register(acme, acme.partner_sales)
+    decide(acme, acme.manager, deal, deal_approve, reason="ok")
+    with tenant_context(acme.tenant):
+        notes = list(Notification.objects.filter(recipient=acme.sales).order_by("id"))
+    assert [n.kind for n in notes] == [REGISTERED, LOCKED]
+    page = f"/console/accounts/{account.uuid}/"
+    assert all(n.url == page for n in notes)  # a path: works on any port
+    assert acme.client(acme.sales).get(page).status_code == 200  # the rep sees the lock there

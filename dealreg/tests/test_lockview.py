@@ -133,10 +133,10 @@ def test_lock_page_for_sales_with_htmx_partial(acme, locked):
     response = client.get(reverse("console_deal_locks"), {"q": "initech"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "LOCKED" in html and acme.partner.name in html and acme.manager.email in html
+    assert "Locked" in html and acme.partner.name in html and acme.manager.email in html
     partial = client.get(reverse("console_deal_locks"), {"q": "initech"}, HTTP_HX_REQUEST="true")
     assert partial.status_code == 200
-    assert "<html" not in partial.content.decode() and "LOCKED" in partial.content.decode()
+    assert "<html" not in partial.content.decode() and "Locked" in partial.content.decode()
 
 
 def test_lock_page_is_403_for_partner_users(acme):

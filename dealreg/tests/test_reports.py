@@ -185,7 +185,8 @@ def test_page_csv_and_roles(acme, data):
     page = admin.get(reverse("console_deal_reports"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="won-value-total">1000.00 USD' in html
+    assert 'id="won-value-total">1,000.00 USD' in html  # grouped, with the currency
+    assert "200.00 EUR · 1,000.00 USD" in html
     assert "Not in the total (no exchange rate): EUR" in html
     response = admin.get(reverse("console_deal_reports"), {"format": "csv"})
     assert response["Content-Type"].startswith("text/csv")

@@ -7,18 +7,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.views import apply_errors
 
 from ..forms.decisions import DecisionForm
 from ..forms.disputes import DisputeRaiseForm
+from ..forms.filters import DealQueueFilter
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealRegistration, DealStatus
 from ..selectors import queue as selectors
@@ -43,13 +45,39 @@ def _sla(deals, rules=None):
     return deals
 
 
+QUEUE_COLUMNS = [
+    Column(_l("Partner"), "partner.name"),
+    Column(_l("Customer"), "customer_name"),
+    Column(_l("Customer domain"), "customer_domain"),
+    Column(_l("Estimated value"), "estimated_value"),
+    Column(_l("Currency"), "currency"),
+    Column(_l("Status"), "get_status_display"),
+    Column(_l("Submitted"), "submitted_at"),
+    Column(_l("Decision due"), "sla_due_at"),
+    Column(_l("Approver"), lambda d: d.assigned_to.email if d.assigned_to else ""),
+    Column(_l("Conflicts"), lambda d: len(d.conflicts or [])),
+]
+
+
 @login_required
 @require_GET
 def console_deal_queue(request):
     actor = access.require_console(request, Perm.DEALS_DECIDE)
-    page = Paginator(selectors.queue_for(actor), PAGE_SIZE).get_page(request.GET.get("page"))
-    deals = _sla(list(page.object_list))
-    return render(request, "dealreg/decisions/queue.html", {"page": page, "deals": deals})
+    # No sort key by default: the queue's own order, most urgent first (its index).
+    listing = list_page(
+        request,
+        selectors.queue_for(actor),
+        filterset_class=DealQueueFilter,
+        sorts={"partner": ("partner__name", "submitted_at"), "submitted": "submitted_at"},
+        columns=QUEUE_COLUMNS,
+        filename="approval-queue",
+        page_size=PAGE_SIZE,
+    )
+    if listing.export is not None:
+        return listing.export
+    deals = _sla(list(listing.page.object_list))
+    context = {"listing": listing, "page": listing.page, "deals": deals}
+    return render(request, "dealreg/decisions/queue.html", context)
 
 
 def _console_deal(actor, deal_uuid) -> DealRegistration:

@@ -6,9 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import AssetType, PlaybookStage
-
-LANGUAGE_NAMES = {"en": _("English"), "de": _("German"), "fr": _("French"), "es": _("Spanish")}
+from .models import LANGUAGE_NAMES, AssetType, PlaybookStage
 
 
 def language_label(code: str) -> str:

@@ -23,6 +23,9 @@ from tenancy.roles import Role
 from tenancy.scoping import TenantOwnedModel
 from tenancy.uploads import tenant_path
 
+# Names of the languages assets are offered in (anything else shows its code).
+LANGUAGE_NAMES = {"en": _("English"), "de": _("German"), "fr": _("French"), "es": _("Spanish")}
+
 
 class AssetType(models.TextChoices):
     BATTLE_CARD = "battle_card", _("Battle card")
@@ -87,6 +90,10 @@ class Asset(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def language_name(self) -> str:
+        return str(LANGUAGE_NAMES.get(self.language, self.language))
 
     @property
     def partner_type_labels(self) -> list[str]:

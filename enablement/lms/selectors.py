@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from enablement.training import user_training_seconds
 from tenancy.access import Actor, Perm
+from tenancy.common.numbers import percent
 from tenancy.registry import Registry
 from tenancy.roles import Role
 
@@ -128,7 +129,7 @@ class CourseProgress:
     def percent(self) -> int:
         if not self.modules_total:
             return 0
-        return round(100 * self.modules_done / self.modules_total)
+        return int(percent(self.modules_done, self.modules_total))
 
     @property
     def completed(self) -> bool:
@@ -157,7 +158,7 @@ class MyLearning:
     def percent(self) -> int:
         if not self.steps:
             return 0
-        return round(100 * sum(1 for s in self.steps if s.completed) / len(self.steps))
+        return int(percent(sum(1 for s in self.steps if s.completed), len(self.steps)))
 
 
 def my_learning(actor: Actor) -> MyLearning:
@@ -246,7 +247,7 @@ class CoursePage:
     def percent(self) -> int:
         if not self.modules:
             return 0
-        return round(100 * len(self.done_ids) / len(self.modules))
+        return int(percent(len(self.done_ids), len(self.modules)))
 
 
 def course_for_learner(actor: Actor, course_uuid) -> Course:

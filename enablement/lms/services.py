@@ -18,6 +18,7 @@ from enablement import limits
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.numbers import percent
 from tenancy.context import on_commit_in_tenant, require_current_tenant
 from tenancy.registry import Registry
 from tenancy.uploads import DOCUMENT_KINDS, sniff_upload, unique_name
@@ -397,7 +398,7 @@ def score_answers(quiz: Quiz, questions: list[Question], answers: dict[int, list
         right = {c.pk for c in question.choices.all() if c.is_correct}
         if set(answers.get(question.pk, [])) == right:
             correct += 1
-    return round(100 * correct / len(questions))
+    return int(percent(correct, len(questions)))  # half up: 5 of 8 = 62.5 → 63
 
 
 class UnansweredQuestions(ValidationError):

@@ -31,6 +31,12 @@ class FunnelQuerySerializer(serializers.Serializer):
     signed_to = serializers.DateField(required=False)
     manager = serializers.EmailField(required=False, help_text="A channel manager's email.")
 
+    def validate(self, data):
+        start, end = data.get("signed_from"), data.get("signed_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"signed_to": [_("The end comes before the start.")]})
+        return data
+
 
 class FunnelStepSerializer(serializers.Serializer):
     key = serializers.CharField()

@@ -181,6 +181,24 @@ class Funnel:
         )
 
 
+def empty_funnel() -> Funnel:
+    """The funnel of no partner (what invalid filters show, never "everything" instead)."""
+    return Funnel(
+        signed=0,
+        steps=[
+            FunnelStep(
+                key=key,
+                label=str(K(key).label),
+                reached=0,
+                percent_of_signed=0.0,
+                median_days_from_previous=None,
+                median_days_from_signature=None,
+            )
+            for key in STEPS
+        ],
+    )
+
+
 def onboarding_funnel(
     actor: Actor,
     *,

@@ -176,6 +176,18 @@ def milestone_reach(*, partner, key: str, at: datetime) -> Milestone:
         return Milestone.objects.get(partner=partner, key=key)
 
 
+def invitation_created(*, invitation) -> None:
+    """tenancy hook: someone was invited into a partner organisation, which reached "team
+    invited" then (the invitation's time)."""
+    from partners.models import PartnerOrganization
+
+    if invitation.partner_organization_id is None:
+        return
+    partner = PartnerOrganization.objects.filter(pk=invitation.partner_organization_id).first()
+    if partner is not None:
+        milestone_reach(partner=partner, key=K.TEAM_INVITED, at=invitation.created_at)
+
+
 def profile_saved(*, partner, at: datetime) -> None:
     """partners hook: a profile was saved at `at`; when every profile field is now filled, the
     partner reached "profile complete" then (whether through the wizard or the profile page)."""

@@ -222,3 +222,24 @@ def test_from_application_to_active_with_only_the_channel_manager(
         program_admin_actions = AuditEvent.objects.filter(actor=acme.admin, pk__gt=before)
         assert AuditEvent.objects.filter(actor=acme.manager, pk__gt=before).count() >= 3
         assert not program_admin_actions.exists()
+
+
+def test_a_manager_cannot_invite_into_a_partner_they_do_not_manage_even_through_the_service(
+    acme,
+):
+    from django.core.exceptions import ValidationError
+
+    from tenancy.access import actor_for_user
+    from tenancy.services import invitation_create
+
+    with tenant_context(acme.tenant):
+        actor = actor_for_user(acme.manager, acme.tenant)
+        with pytest.raises(ValidationError) as refused:
+            invitation_create(
+                actor=actor,
+                email="sneaky@two.test",
+                role=Role.PARTNER_ADMIN,
+                partner_organization=acme.other_partner,
+            )
+        assert "You may not give this role." in str(refused.value)
+        assert not Invitation.objects.filter(email="sneaky@two.test").exists()

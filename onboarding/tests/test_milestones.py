@@ -76,6 +76,35 @@ def test_team_invited_is_the_invitations_time_and_needs_an_invitation(acme):
         assert partner_milestones(acme.partner)[K.TEAM_INVITED] == T0
 
 
+def test_an_invitation_into_the_partner_records_team_invited_at_its_time(acme):
+    from tenancy.access import actor_for_user
+    from tenancy.services import invitation_create
+
+    with tenant_context(acme.tenant):
+        invitation = invitation_create(
+            actor=actor_for_user(acme.partner_admin, acme.tenant),
+            email="colleague@partner.test",
+            role="partner_sales",
+            send_email=False,
+        )
+    # Recorded as it happened: no refresh needed.
+    assert stored(acme, acme.partner) == {K.TEAM_INVITED: invitation.created_at}
+
+
+def test_inviting_vendor_staff_records_no_partner_milestone(acme):
+    from tenancy.access import actor_for_user
+    from tenancy.services import invitation_create
+
+    with tenant_context(acme.tenant):
+        invitation_create(
+            actor=actor_for_user(acme.admin, acme.tenant),
+            email="new.manager@vendor.test",
+            role="channel_manager",
+            send_email=False,
+        )
+        assert not Milestone.objects.exists()
+
+
 def test_agreement_signed_is_the_signature_time(acme):
     with tenant_context(acme.tenant):
         AgreementSignatureFactory(partner=acme.partner, signed_at=T0)

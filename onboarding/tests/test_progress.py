@@ -265,6 +265,45 @@ def test_funnel_page_shows_the_numbers(acme, cohort):
     assert response.status_code == 200 and response.context["funnel"].signed == 2
 
 
+def test_funnel_exports_its_partner_table_as_csv(acme, cohort):
+    import csv
+    import io
+
+    late = make_partner(acme, "Backwards Ltd")
+    reach(acme, late, agreement_signed=day(50), team_invited=day(45))
+    response = acme.client(acme.admin).get(
+        reverse("console_onboarding_funnel"), {"signed_from": "2026-01-01", "format": "csv"}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == [
+        "Partner",
+        "Channel manager",
+        *[str(K(key).label) for key in K.values],
+        "Steps out of order",
+    ]
+    by_name = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert set(by_name) == {"P1", "P2", "P3", "P4", "Backwards Ltd"}
+    assert by_name["P1"]["Channel manager"] == acme.manager.email
+    assert by_name["P1"]["First deal registered"].startswith("2026-01-21")  # day 20, local time
+    assert by_name["P4"]["Team invited"] == ""
+    assert by_name["Backwards Ltd"]["Steps out of order"] == "Team invited"
+
+
+def test_funnel_with_an_invalid_filter_shows_its_error_and_no_partner(acme, cohort):
+    response = acme.client(acme.admin).get(
+        reverse("console_onboarding_funnel"),
+        {"signed_from": "2026-02-01", "signed_to": "2026-01-01"},
+    )
+    assert response.status_code == 200
+    assert response.context["filters"].errors["signed_to"]
+    funnel = response.context["funnel"]
+    assert funnel.signed == 0 and funnel.partners == []
+    assert [s.reached for s in funnel.steps] == [0] * len(K.values)
+    assert "The end comes before the start." in response.content.decode()
+
+
 def test_funnel_page_is_403_for_sales_and_partners(acme):
     for user in (acme.sales, acme.partner_admin):
         assert acme.client(user).get(reverse("console_onboarding_funnel")).status_code == 403
@@ -312,6 +351,14 @@ def test_funnel_api_returns_the_same_numbers(acme, cohort):
     assert filtered.json()["signed"] == 2
     nobody = acme.api(acme.admin).get("/api/v1/onboarding-funnel/", {"manager": "x@nowhere.test"})
     assert nobody.json()["signed"] == 0
+
+
+def test_funnel_api_refuses_an_end_before_the_start(acme, cohort):
+    response = acme.api(acme.admin).get(
+        "/api/v1/onboarding-funnel/", {"signed_from": "2026-02-01", "signed_to": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert response.json()["signed_to"] == ["The end comes before the start."]
 
 
 def test_funnel_api_roles_and_tenants(acme, globex, cohort):

@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, csv_response
 from tenancy.views import apply_errors
 
 from ..forms.progress import (
@@ -51,12 +53,32 @@ def portal_onboarding(request):
 # --- Console: funnel and gates -------------------------------------------------------------------
 
 
+def _funnel_columns(funnel) -> list[Column]:
+    """The funnel's partner table as CSV: partner, manager, the date of each step, and the
+    steps dated before an earlier one."""
+    labels = {step.key: step.label for step in funnel.steps}
+    return [
+        Column(gettext_lazy("Partner"), "name"),
+        Column(gettext_lazy("Channel manager"), "manager"),
+        *(Column(step.label, lambda p, key=step.key: p.dates.get(key)) for step in funnel.steps),
+        Column(
+            gettext_lazy("Steps out of order"),
+            lambda p: [labels[key] for key in p.out_of_order],
+        ),
+    ]
+
+
 @login_required
 @require_GET
 def console_onboarding_funnel(request):
     actor = access.require_console(request, Perm.PARTNERS_VIEW)
     filters = FunnelFilterForm(request.GET or None, actor=actor)
-    funnel = selectors.onboarding_funnel(actor, **filters.selector_kwargs())
+    if filters.is_bound and not filters.is_valid():
+        funnel = selectors.empty_funnel()  # the errors show beside the filters
+    else:
+        funnel = selectors.onboarding_funnel(actor, **filters.selector_kwargs())
+    if request.GET.get("format") == "csv":
+        return csv_response(funnel.partners, _funnel_columns(funnel), "onboarding-funnel")
     context = {
         "filters": filters,
         "funnel": funnel,

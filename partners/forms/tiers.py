@@ -11,8 +11,10 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.common.currencies import is_currency
+
 from ..models import ProgramSettings, RevenueRecord, Tier
-from ..services.tiers import CURRENCY_RE, MAX_TIERS, SETTINGS_FIELDS, TIER_FIELDS
+from ..services.tiers import MAX_TIERS, SETTINGS_FIELDS, TIER_FIELDS
 from .limits import (
     CERTIFIED_PEOPLE_MAX,
     CERTIFIED_PEOPLE_MESSAGE,
@@ -80,8 +82,10 @@ class ProgramSettingsForm(forms.ModelForm):
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
-        if not CURRENCY_RE.match(currency):  # said here too, beside the other fields' errors
-            raise forms.ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD."))
+        if not is_currency(currency):  # said here too, beside the other fields' errors
+            raise forms.ValidationError(
+                _("Enter an ISO 4217 currency code such as USD, EUR or GBP.")
+            )
         return currency
 
 

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.currencies import is_currency
 
 from ..models import ExchangeRate
-from .tiers import CURRENCY_RE, program_settings
+from .tiers import program_settings
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("1e-10")
@@ -55,8 +56,8 @@ def convert(
 def _clean(currency: str, rate) -> tuple[str, Decimal]:
     errors: dict[str, str] = {}
     currency = (currency or "").strip().upper()
-    if not CURRENCY_RE.match(currency):
-        errors["currency"] = _("Use a three-letter ISO 4217 code, e.g. EUR.")
+    if not is_currency(currency):
+        errors["currency"] = _("Enter an ISO 4217 currency code such as USD, EUR or GBP.")
     elif currency == program_settings().currency:
         errors["currency"] = _("This is the program currency: it is always worth 1.")
     try:

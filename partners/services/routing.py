@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from tenancy import access
 from tenancy.access import Actor, Perm
@@ -270,7 +271,7 @@ def routing_rule_save(
             "name": rule.name,
             "order": rule.position,
             "manager": manager.email,
-            "countries": ", ".join(rule.countries),
+            "countries": ", ".join(str(countries.name(c) or c) for c in rule.countries),
             "regions": ", ".join(str(Region(r).label) for r in rule.regions),
             "partner_types": ", ".join(str(PartnerType(t).label) for t in rule.partner_types),
             "in_use": rule.is_active,

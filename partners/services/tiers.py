@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.currencies import is_currency
 from tenancy.context import require_current_tenant
 from tenancy.registry import Registry
 
@@ -66,7 +67,6 @@ logger = logging.getLogger(__name__)
 
 MAX_TIERS = 3
 EVALUATED_STATES = selectors.EVALUATED_STATES
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -132,8 +132,8 @@ def program_settings_update(*, actor: Actor, **fields) -> ProgramSettings:
     errors: dict[str, str] = {}
     if "currency" in fields:
         fields["currency"] = (fields["currency"] or "").strip().upper()
-        if not CURRENCY_RE.match(fields["currency"]):
-            errors["currency"] = _("Use a three-letter ISO 4217 code, e.g. USD.")
+        if not is_currency(fields["currency"]):
+            errors["currency"] = _("Enter an ISO 4217 currency code such as USD, EUR or GBP.")
         elif (
             fields["currency"] != settings.currency
             and RevenueRecord.objects.exclude(currency=fields["currency"]).exists()

@@ -174,7 +174,7 @@ def test_a_manager_claims_from_the_queue_and_it_becomes_theirs(acme):
     application = submit(acme, "Hotel")
     queue = acme.client(other).get(LIST + "?tab=unassigned")
     assert [a.company_name for a in queue.context["applications"]] == ["Hotel"]
-    assert b"Claim" in queue.content
+    assert f"/console/applications/{application.uuid}/claim/".encode() in queue.content
     response = acme.client(other).post(f"{LIST}{application.uuid}/claim/")
     assert response.status_code == 302
     assert assignee(acme, application) == other
@@ -427,3 +427,47 @@ def test_admin_edits_pauses_and_deletes_a_rule(acme):
     with tenant_context(acme.tenant):
         assert not ApplicationRoutingRule.objects.exists()
         assert AuditEvent.objects.filter(action="routing_rule.deleted").exists()
+
+
+def test_read_only_staff_see_every_application_but_no_queue_to_claim_from(acme):
+    submit(acme, "Sierra")
+    response = acme.client(acme.executive).get(LIST)
+    assert response.context["tab"] == "all"
+    assert [key for key, _label in response.context["tabs"]] == ["review", "all"]
+    assert [a.company_name for a in response.context["applications"]] == ["Sierra"]
+    assert b"/claim/" not in response.content
+
+
+def test_the_routing_page_shows_rules_in_words(acme):
+    rule(acme, "DACH", 1, acme.manager, countries=["AT", "DE"], regions=["EMEA"])
+    html = acme.client(acme.admin).get(ROUTING).content.decode()
+    assert "Austria, Germany; Europe, Middle East &amp; Africa" in html
+
+
+def test_a_held_application_tells_the_matched_partners_manager_to_review_it(acme):
+    with tenant_context(acme.tenant):
+        PartnerOrganization.objects.filter(pk=acme.partner.pk).update(domain="known.example")
+        application_submit(
+            company_name="Known Again",
+            website="https://known.example",
+            contact_name="Kim",
+            contact_email="kim@known.example",
+            partner_types=["reseller"],
+        )
+    assigned = mails(acme, routing.APPLICATION_ASSIGNED)
+    assert [m.recipient_email for m in assigned] == [acme.manager.email]
+    assert "a partner you manage: review it" in assigned[0].body_text
+    # The applicant's receipt says nothing of what the program already knows.
+    ack = mails(acme, routing.APPLICATION_ACKNOWLEDGED)
+    assert len(ack) == 1 and "Acme Partner One" not in ack[0].body_text
+
+
+def test_api_reject_of_a_new_prospect_needs_a_reason(acme):
+    rule(acme, "All", 1, acme.manager)
+    application = submit(acme, "Tango")
+    url = f"{API}{application.uuid}/reject/"
+    empty = acme.api(acme.manager).post(url, {}, format="json")
+    assert empty.status_code == 400
+    assert empty.json()["reason"] == ["Say why: the partner's history keeps the reason."]
+    done = acme.api(acme.manager).post(url, {"reason": "Not a fit"}, format="json")
+    assert done.status_code == 200 and done.json()["decision"] == "rejected"

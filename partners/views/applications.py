@@ -85,7 +85,12 @@ def console_application_list(request):
         "listing": listing,
         "applications": listing.page.object_list,
         "tab": tab,
-        "tabs": [(key, label) for key, (label, _selector) in TABS.items()],
+        # Awaiting me and the queue are for the people applications are assigned to.
+        "tabs": [
+            (key, label)
+            for key, (label, _selector) in TABS.items()
+            if key in ("review", "all") or access.may_claim_application(actor)
+        ],
         "can_claim": access.may_claim_application(actor),
         "can_route": actor.has(Perm.PROGRAM_MANAGE),
     }

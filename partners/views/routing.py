@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from tenancy.access import Perm
 from tenancy.views import apply_errors, require_console
@@ -30,6 +31,7 @@ def _render(request, *, rule_form=None, fallback_form=None, status=200):
     rules = [
         {
             "rule": rule,
+            "countries": [countries.name(code) or code for code in rule.countries],
             "regions": [region_labels.get(r, r) for r in rule.regions],
             "types": [type_labels.get(t, t) for t in rule.partner_types],
         }

@@ -177,6 +177,8 @@ STATUS_TONES = {
             "done",
             "met",
             "new",
+            "on_time",
+            "decided_on_time",
             "passed",
             "published",
             "sent",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from tenancy.context import tenant_context
 from tenancy.emails import mail_kind
 from tenancy.models import (
+    AuditEvent,
     Membership,
     Notification,
     NotificationChannel,
@@ -30,7 +31,8 @@ from tenancy.outbox import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 
-EVENT = mail_kind("tests.event", gettext_lazy("Something happened (test)"))
+EVENT_LABEL = gettext_lazy("Something happened (test)")
+EVENT = mail_kind("tests.event", EVENT_LABEL)
 OTHER_EVENT = mail_kind("tests.other_event", gettext_lazy("Something else happened (test)"))
 SECURITY = mail_kind("tests.security", gettext_lazy("A security notice (test)"), always_mail=True)
 LIST = reverse("notifications")
@@ -156,6 +158,15 @@ def test_kinds_without_an_account_or_always_mailed_offer_no_choice():
     assert SECURITY not in keys  # always mailed
     assert "tenancy.invitation" not in keys and "tenancy.account" not in keys
     assert "partners.application_decided" not in keys  # mail to an applicant's address
+
+
+def test_a_kind_is_declared_once_with_its_flags():
+    assert mail_kind("tests.event", EVENT_LABEL) == EVENT  # the same declaration again: fine
+    with pytest.raises(ImproperlyConfigured):
+        mail_kind("tests.event", EVENT_LABEL, always_mail=True)
+    with pytest.raises(ImproperlyConfigured):
+        mail_kind("tests.event", EVENT_LABEL, in_app=False)
+    assert EVENT in {key for key, _label in notification_kinds()}
 
 
 # --- The bell ---------------------------------------------------------------------------------
@@ -384,6 +395,37 @@ def test_preferences_are_ones_own(acme):
     mine = rows(acme, NotificationPreference, user=acme.partner_sales)
     theirs = rows(acme, NotificationPreference, user=acme.partner_admin)
     assert [p.channel for p in mine] == ["in_app"] and [p.channel for p in theirs] == ["mail"]
+
+
+def test_a_program_admin_sets_the_programs_time_zone_audited(acme):
+    response = acme.client(acme.admin).post(
+        PREFERENCES, {"default": "both", "time_zone": "", "program_time_zone": "America/New_York"}
+    )
+    assert response.status_code == 302
+    acme.tenant.refresh_from_db()
+    assert acme.tenant.time_zone == "America/New_York"
+    [event] = rows(acme, AuditEvent, action="program.time_zone")
+    assert event.changes == {"time_zone": ["UTC", "America/New_York"]} and event.actor == acme.admin
+
+
+def test_others_cannot_set_the_programs_time_zone(acme):
+    assert "program_time_zone" not in page(acme, acme.manager, PREFERENCES)
+    acme.client(acme.manager).post(
+        PREFERENCES, {"default": "both", "time_zone": "", "program_time_zone": "Asia/Tokyo"}
+    )
+    acme.tenant.refresh_from_db()
+    assert (
+        acme.tenant.time_zone == "UTC" and rows(acme, AuditEvent, action="program.time_zone") == []
+    )
+
+
+def test_a_bad_program_time_zone_is_a_field_error(acme):
+    response = acme.client(acme.admin).post(
+        PREFERENCES, {"default": "mail", "time_zone": "", "program_time_zone": "Atlantis/Capital"}
+    )
+    assert response.status_code == 400 and "invalid-feedback" in response.content.decode()
+    acme.tenant.refresh_from_db()
+    assert acme.tenant.time_zone == "UTC" and rows(acme, NotificationPreference) == []
 
 
 # --- Time zones -------------------------------------------------------------------------------

@@ -308,6 +308,7 @@ DEALS = ["deals", "deal_queue", "deal_extensions", "deal_locks", "disputes", "de
 DEAL_SETUP = ["deal_rules", "deal_routing"]
 
 
+PARTNERS = ["partner_list", "recruitment", "application_list"]
 DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
 
 
@@ -317,26 +318,25 @@ DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
         (
             "admin",
             "console",
-            ["home", "partner_list", "recruitment", "partner_import", "program", *ONBOARDING]
+            ["home", *PARTNERS, "partner_import", "program", *ONBOARDING]
             + [*DEALS, *DEAL_SETUP, *ENABLEMENT, "team", "api_keys", "mail_log", "audit_log"],
         ),
         (
             "executive",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS_READ]
+            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ]
             + [*ENABLEMENT, "team", "audit_log"],
         ),
         (
             "manager",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS]
+            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS]
             + [*DEAL_SETUP, *ENABLEMENT, "mail_log"],
         ),
         (
             "marketing",
             "console",
-            ["home", "partner_list", "recruitment", "program", *ONBOARDING, *DEALS_READ]
-            + ENABLEMENT,
+            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ] + ENABLEMENT,
         ),
         # Direct sales: the deal-lock view and disputes.
         ("sales", "console", ["home", "deal_locks", "disputes"]),

@@ -124,5 +124,5 @@ def test_register_with_conflict_warning_approve_in_queue_and_find_the_lock(live_
     rep.keyboard.press("Enter")
     row = rep.locator("tr:has-text('Helios Health Inc.'), li:has-text('Helios Health Inc.')").first
     row.wait_for()
-    assert "LOCKED" in row.inner_text() and acme.partner.name in row.inner_text()
+    assert "Locked" in row.inner_text() and acme.partner.name in row.inner_text()
     rep.context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from enablement.lms import selectors
-from enablement.lms.models import Enrollment
+from enablement.lms.models import Course, Enrollment
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
 
@@ -35,3 +35,11 @@ def test_completed_counts_completed_enrolments_not_enrolments_times_modules(acme
     assert rows["Partner 101"].completed == 2
     assert (rows["Untouched"].enrolled, rows["Untouched"].completed) == (0, 0)
     assert other.pk == rows["Untouched"].pk
+
+
+def test_progress_percentages_round_half_up():
+    """5 of 8 modules is 62.5% → 63 (Python's round() would say 62); 1 of 8 is 12.5% → 13."""
+    course = Course(title="Eight modules")
+    assert selectors.CourseProgress(course, None, modules_total=8, modules_done=5).percent == 63
+    assert selectors.CourseProgress(course, None, modules_total=8, modules_done=1).percent == 13
+    assert selectors.CourseProgress(course, None, modules_total=0, modules_done=0).percent == 0
