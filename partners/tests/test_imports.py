@@ -278,7 +278,7 @@ def test_the_status_page_shows_live_progress_and_polls_while_running(acme):
     assert response.status_code == 200
     assert "<html" not in html  # the partial only
     assert 'hx-trigger="every 1s"' in html
-    assert "width: 42%" in html and "4200 of 10000 rows" in html
+    assert "width: 42%" in html and "4,200 of 10,000 rows" in html
 
 
 def test_imported_partners_are_ipp_scored_after_commit(acme, django_capture_on_commit_callbacks):
