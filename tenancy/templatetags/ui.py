@@ -123,6 +123,38 @@ def sort_link(listing, key: str, label) -> str:
 
 
 @register.simple_tag
+def time_range(start, end, html=True):
+    """A span of time on one day in the viewer's zone: "Fri 4 Dec 2026, 14:00–15:30 CET" (across
+    days, both ends in full). The same words as time_span, for sessions and slots; `html=False`
+    for plain-text mail."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.html import format_html
+
+    if not start or not end:
+        return time_span(start or end)
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    if start.date() == end.date():
+        text = "{} {}, {}–{} {}".format(
+            date_format(start, "D"),
+            date_format(start, "DATE_FORMAT"),
+            date_format(start, "TIME_FORMAT"),
+            date_format(end, "TIME_FORMAT"),
+            date_format(end, "T"),
+        )
+    else:
+        text = f"{date_format(start, 'DATETIME_FORMAT')} – {date_format(end, 'DATETIME_FORMAT')}"
+    if not html:  # plain-text mail
+        return text
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        start.isoformat(),
+        timezone.get_current_timezone_name(),
+        text,
+    )
+
+
+@register.simple_tag
 def time_span(value, fmt: str = "DATETIME_FORMAT"):
     """`<time>` for a datetime in the viewer's zone with its abbreviation: "4 Dec 2026, 14:05 CET"
     (prm/formats; the zone is tenancy.timezones'). The tooltip names the zone in full. A date

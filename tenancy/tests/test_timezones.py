@@ -41,3 +41,20 @@ def test_unknown_names_are_ignored_and_utc_is_the_last_resort():
     bogus = SimpleNamespace(time_zone="Atlantis/Capital")
     assert zone_for(bogus, bogus, request).key == "UTC"
     assert zone_for(None, None, None).key == "UTC"
+
+
+def test_a_time_range_reads_in_the_viewers_zone_and_names_it():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from tenancy.templatetags.ui import time_range
+
+    start = datetime(2026, 12, 4, 13, 0, tzinfo=UTC)
+    end = datetime(2026, 12, 4, 14, 30, tzinfo=UTC)
+    with timezone.override(ZoneInfo("Europe/Berlin")):
+        assert time_range(start, end, html=False) == "Fri 4 Dec 2026, 14:00–15:30 CET"
+        assert 'title="Europe/Berlin"' in time_range(start, end)
+        across = time_range(start, datetime(2026, 12, 5, 9, 0, tzinfo=UTC), html=False)
+        assert across == "4 Dec 2026, 14:00 CET – 5 Dec 2026, 10:00 CET"
