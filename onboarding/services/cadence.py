@@ -25,7 +25,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partners.models import LifecycleState, PartnerOrganization
 from tenancy import access
@@ -62,6 +64,15 @@ PLACEHOLDERS = (
     "portal_url",
     "course_101_url",
 )
+PLACEHOLDER_LABELS = {
+    "partner_name": gettext_lazy("Partner name"),
+    "first_name": gettext_lazy("First name"),
+    "manager_name": gettext_lazy("Channel manager"),
+    "manager_email": gettext_lazy("Channel manager's email"),
+    "program_name": gettext_lazy("Program name"),
+    "portal_url": gettext_lazy("Portal link"),
+    "course_101_url": gettext_lazy("Partner 101 link"),
+}
 # Ours (built from reverse() and validated addresses): inserted as they are, so links work.
 _RAW_PLACEHOLDERS = frozenset({"manager_email", "portal_url", "course_101_url"})
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
@@ -86,6 +97,28 @@ def substitute(text: str, values: dict[str, str], *, for_markdown: bool = False)
         return value
 
     return _PLACEHOLDER_RE.sub(replace, text or "")
+
+
+def merge_fields_html(text: str) -> str:
+    """`text` for a page that lists steps: escaped, each {{ placeholder }} shown as a chip with
+    its human name ("Getting started with the [Program name]"), the code in its tooltip."""
+    parts, last = [], 0
+    for match in _PLACEHOLDER_RE.finditer(text or ""):
+        name = match.group(1)
+        parts.append(text[last : match.start()])
+        label = PLACEHOLDER_LABELS.get(name)
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-light border fw-normal" title="{}">{}</span>',
+                match.group(0),
+                label,
+            )
+            if label
+            else match.group(0)
+        )
+        last = match.end()
+    parts.append((text or "")[last:])
+    return format_html_join("", "{}", ((part,) for part in parts))  # escapes the plain parts
 
 
 @dataclass(frozen=True)

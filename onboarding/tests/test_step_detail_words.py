@@ -43,3 +43,14 @@ def test_step_details_read_as_words():
         ),
         ("Enrolled", ["ana@northwind.test", "bo@northwind.test"]),
     ]
+
+
+def test_cadence_subjects_show_placeholders_by_name_and_escape_the_rest():
+    from onboarding.services.cadence import merge_fields_html
+
+    html = str(merge_fields_html("<b>Hi</b> {{ first_name }}, the {{ program_name }} & {{ x }}"))
+    assert "&lt;b&gt;Hi&lt;/b&gt;" in html
+    assert ">First name</span>" in html and ">Program name</span>" in html
+    assert 'title="{{ first_name }}"' in html
+    assert "{{ x }}" in html  # unknown: as typed (saving refuses it anyway)
+    assert "<b>" not in html
