@@ -21,15 +21,16 @@ MANAGE := $(PY) manage.py
 setup demo run: export DJANGO_SETTINGS_MODULE := prm.settings.local
 test lint: export DJANGO_SETTINGS_MODULE := prm.settings.test
 run: export PYTHONUNBUFFERED := 1
-# Links in emails sent by `make run` point at the port actually served.
-run: export PRM_URL_PORT := $(PORT)
+# Links in emails sent by `make run`, and the demo's printed addresses, use the port served
+# (`make run PORT=8101`).
+demo run: export PRM_URL_PORT := $(PORT)
 
 .PHONY: help venv lock lock-check frontend setup demo run test lint fmt clean
 
 help:
 	@echo "make setup   install Python + front-end dependencies, migrate, collectstatic"
 	@echo "make demo    setup + demo tenants and users (prints the logins)"
-	@echo "make run     demo + web on 127.0.0.1:$(PORT), Celery worker and beat"
+	@echo "make run     demo + web on 127.0.0.1:$(PORT) (make run PORT=8101: another port), Celery worker and beat"
 	@echo "make test    run the test suite (PYTEST_ARGS='$(PYTEST_ARGS)')"
 	@echo "make lint    ruff check + ruff format --check + layer contract + makemigrations --check;  make fmt  to fix"
 	@echo "make lock    re-pin requirements/*.txt (with hashes) after editing pyproject.toml"

@@ -2,8 +2,8 @@
 direct sales, with open direct opportunities), registrations in every status with their history
 (locked accounts, won deals posted to the revenue ledger, an SLA breach, a registration under
 review, a draft), a conflict the approver sees side by side, an extension request and an open
-dispute. Runs after the onboarding demo, whose "first deal" milestones date each active partner's
-first registration.
+dispute. Runs after the onboarding demo, which plans when some partners register their first
+deal (registered here; their milestone is read from these registrations).
 
 Idempotent: nothing is added once the tenant has customer accounts."""
 
@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from onboarding.models import MilestoneKey
-from onboarding.selectors.progress import milestone_reached_at
+from onboarding.demo import planned_first_deals
 from partners.models import LifecycleState, PartnerOrganization
 from partners.services.tiers import program_settings
 from tenancy.access import SYSTEM
@@ -107,7 +106,7 @@ def _event(deal, action, at, *, by=None, from_status="", to_status="", note=""):
 
 
 def _first_deal(partner, submitted_at, rng, *, currency) -> DealRegistration:
-    """A partner's first registration, submitted when its onboarding milestone says."""
+    """A partner's first registration, submitted when the onboarding demo planned it."""
     customer = rng.choice(
         ["Brightline Logistics", "Helios Health", "Orbit Retail", "Quanta Bank", "Vista Energy"]
     )
@@ -264,9 +263,9 @@ def seed(tenant, *, staff) -> None:
         tenant=tenant, position=2, name="APAC (program queue)", region="APAC"
     )
 
-    # The onboarding demo dated partners' first deals (their "first deal" milestone): register
-    # them, with the decisions that followed (an old one won or lost, a recent one a live lock).
-    first_deals = milestone_reached_at(MilestoneKey.FIRST_DEAL)
+    # The onboarding demo planned when partners register their first deal: register them, with
+    # the decisions that followed (an old one won or lost, a recent one a live lock).
+    first_deals = planned_first_deals()
     partners_by_id = PartnerOrganization.objects.in_bulk(list(first_deals))
     for index, (partner_id, submitted_at) in enumerate(sorted(first_deals.items())):
         deal = _first_deal(partners_by_id[partner_id], submitted_at, rng, currency=currency)

@@ -67,7 +67,7 @@ PORTAL_LEARNING = NavGroup(
             "mortarboard",
             Perm.PORTAL_VIEW,
             _("Your learning path, progress and what to do next."),
-            ("portal_course", "portal_module", "portal_quiz_attempt"),
+            ("portal_courses", "portal_course", "portal_module", "portal_quiz_attempt"),
         ),
         NavItem(
             "portal_sessions",

@@ -5,22 +5,16 @@ from __future__ import annotations
 from tenancy.context import get_current_tenant
 
 
-def record_first_login(sender, request, user, **kwargs) -> None:
-    """A partner user's login in a tenant: the partner reached "first portal login"."""
-    from tenancy.models import Membership
+def record_portal_login(sender, request, user, **kwargs) -> None:
+    """A login in a tenant: when the user belongs to a partner, record it (the first one per
+    partner is its "first portal login" milestone), dated now, the moment it happens."""
+    from django.utils import timezone
 
-    from .models import MilestoneKey
-    from .services.progress import milestone_reach
+    from .services.progress import portal_login_record
 
     if get_current_tenant() is None:
         return
-    membership = (
-        Membership.objects.filter(user=user, is_active=True, partner_organization__isnull=False)
-        .select_related("partner_organization")
-        .first()
-    )
-    if membership is not None:
-        milestone_reach(partner=membership.partner_organization, key=MilestoneKey.FIRST_LOGIN)
+    portal_login_record(user=user, at=timezone.now())
 
 
 def enrol_new_member_in_101(*, membership, **kwargs) -> None:

@@ -13,6 +13,7 @@ from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
 from enablement.live.demo import seed as seed_live
 from enablement.lms.demo import seed as seed_lms
+from onboarding.demo import record_milestones
 from onboarding.demo import seed as seed_onboarding
 from partners.demo import seed_tenant as seed_partner_program
 from partners.models import PartnerOrganization, PartnerType
@@ -61,9 +62,12 @@ SEEDERS = (
     # Onboarding: agreements, signatures, workflows, cadence and mail log, milestones.
     seed_onboarding,
     # Deal registration: rules, routing, accounts, registrations in every status (first deals
-    # dated by the onboarding milestones), locks, a conflict, an SLA breach, an extension
+    # when the onboarding demo planned them), locks, a conflict, an SLA breach, an extension
     # request and a dispute.
     seed_deals,
+    # Onboarding milestones, each dated by the event behind it (a signature, an invitation, a
+    # login, the wizard, a 101 completion, a download, a first registration), once all exist.
+    record_milestones,
 )
 
 

@@ -17,10 +17,7 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
     onboarding.CONSOLE_ONBOARDING,
     dealreg.CONSOLE_DEALS,
     enablement.CONSOLE_ENABLEMENT,
-    tenancy.CONSOLE_TEAM,
-    tenancy.CONSOLE_API_KEYS,
-    tenancy.CONSOLE_MAIL_LOG,
-    tenancy.CONSOLE_AUDIT_LOG,
+    tenancy.CONSOLE_ADMINISTRATION,
 )
 
 PORTAL: tuple[NavItem | NavGroup, ...] = (

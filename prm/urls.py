@@ -10,6 +10,8 @@ handler500 = "tenancy.views_errors.handler500"
 
 urlpatterns = [
     path("healthz", tenancy_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico before reading <link rel="icon">: answer, never 404.
+    path("favicon.ico", tenancy_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("prm.api_urls")),

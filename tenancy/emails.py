@@ -7,7 +7,8 @@ Sender: the program's own address (the tenant's name on the platform's sending d
 passes SPF/DMARC); a person the reader should answer (the channel manager) goes in Reply-To.
 
 Apps above tenancy register what they send and how to scope it, at import or start-up:
-- `mail_kind(key, label)`: the kinds shown and filtered in the mail log;
+- `mail_kind(key, label, always_mail=..., in_app=...)`: the kinds shown and filtered in the mail
+  log, and how tenancy.notifications treats them (a person's choice of channel, the bell);
 - `register_partner_scope(fn)`: which partners' mail a non-admin member may see and act on
   (partners registers it: tenancy knows no partner model).
 """
@@ -48,15 +49,27 @@ RETRY_ON = (smtplib.SMTPException, OSError)
 # --- Registries (filled by the apps that send) -------------------------------------------------
 
 MAIL_KINDS: dict[str, Promise | str] = {}
+# Kinds mailed whatever the reader chose (security and account mail: invitations, passwords).
+ALWAYS_MAILED: set[str] = set()
+# Kinds sent to people with an account, through notify(): in the bell, a channel to choose.
+IN_APP_KINDS: set[str] = set()
 
 
-def mail_kind(key: str, label: Promise | str) -> str:
-    """Declare a kind of mail (`"<app>.<what>"`) with its human label; returns the key."""
+def mail_kind(
+    key: str, label: Promise | str, *, always_mail: bool = False, in_app: bool = True
+) -> str:
+    """Declare a kind of mail (`"<app>.<what>"`) with its human label; returns the key.
+
+    `always_mail`: mailed whatever the reader's channel preference (security, account).
+    `in_app=False`: mail to addresses without an account (applicants, invitees) or mail that must
+    not be repeated in the app; it is never in the bell and has no preference."""
     known = MAIL_KINDS.get(key)
     # NOTE: compared as objects: str() of a lazy label would translate at import time.
     if known is not None and known is not label:
         raise ImproperlyConfigured(f"Mail kind {key!r} is declared twice with different labels.")
     MAIL_KINDS[key] = label
+    (ALWAYS_MAILED.add if always_mail else ALWAYS_MAILED.discard)(key)
+    (IN_APP_KINDS.add if in_app else IN_APP_KINDS.discard)(key)
     return key
 
 
@@ -64,8 +77,15 @@ def mail_kind_label(key: str) -> str:
     return str(MAIL_KINDS.get(key, key))
 
 
-ACCOUNT = mail_kind("tenancy.account", gettext_lazy("Account (sign-in, password)"))
-INVITATION = mail_kind("tenancy.invitation", gettext_lazy("Invitation"))
+ACCOUNT = mail_kind(
+    "tenancy.account",
+    gettext_lazy("Account (sign-in, password)"),
+    always_mail=True,
+    in_app=False,  # carries a credential or a confirmation code: mail only
+)
+INVITATION = mail_kind(
+    "tenancy.invitation", gettext_lazy("Invitation"), always_mail=True, in_app=False
+)
 
 # fn(actor) -> the UUIDs of the partners whose mail the actor may see and act on.
 _partner_scope: list[Callable[[Actor], Iterable[UUID]]] = []

@@ -1,9 +1,10 @@
+import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import access
 from .access import Actor
-from .models import member_organization_model
+from .models import Notification, NotificationChannel, member_organization_model
 from .roles import PARTNER_ROLES, Role
 
 
@@ -87,3 +88,83 @@ class AcceptInvitationForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return cleaned
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+class NotificationFilter(django_filters.FilterSet):
+    """The filters of /notifications/: read or unread, and the kind of event."""
+
+    state = django_filters.ChoiceFilter(
+        label=_("Show"),
+        empty_label=_("All"),
+        choices=[("unread", _("Unread")), ("read", _("Read"))],
+        method="filter_state",
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), empty_label=_("All kinds"), choices=[])
+
+    class Meta:
+        model = Notification
+        fields = ["state", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        from .notifications import notification_kinds
+
+        super().__init__(*args, **kwargs)
+        self.filters["kind"].extra["choices"] = notification_kinds()
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=(value == "unread"))
+
+
+def channel_field_name(kind: str) -> str:
+    return f"channel_{kind}"
+
+
+class NotificationPreferencesForm(forms.Form):
+    """A member's channel for every kind of event (or their default), and their time zone."""
+
+    default = forms.ChoiceField(
+        label=_("Unless chosen below"), choices=NotificationChannel.choices, required=False
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, membership, tenant, preferences: dict[str, str], **kwargs):
+        from .notifications import notification_kinds
+        from .timezones import time_zone_choices, zone_for
+
+        program_zone = zone_for(None, tenant).key
+        initial = {
+            "default": preferences.get("", NotificationChannel.BOTH),
+            "time_zone": membership.time_zone,
+        }
+        for kind, _label in notification_kinds():
+            initial[channel_field_name(kind)] = preferences.get(kind, "")
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", _("The program's (%(zone)s)") % {"zone": program_zone.replace("_", " ")}),
+            *time_zone_choices(),
+        ]
+        self.kind_fields = []
+        for kind, label in notification_kinds():
+            name = channel_field_name(kind)
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                choices=[("", _("As above")), *NotificationChannel.choices],
+                required=False,
+            )
+            self.kind_fields.append(name)
+
+    @property
+    def kind_bound_fields(self):
+        return [self[name] for name in self.kind_fields]
+
+    def channels(self) -> dict[str, str]:
+        """{kind or "" (the default): channel or "" (as the default)} from the cleaned data."""
+        from .notifications import notification_kinds
+
+        chosen = {"": self.cleaned_data.get("default") or NotificationChannel.BOTH}
+        for kind, _label in notification_kinds():
+            chosen[kind] = self.cleaned_data.get(channel_field_name(kind), "")
+        return chosen

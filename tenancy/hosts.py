@@ -39,3 +39,19 @@ def tenant_host(tenant: Tenant) -> str:
 def tenant_base_url(tenant: Tenant) -> str:
     port = f":{settings.PRM_URL_PORT}" if settings.PRM_URL_PORT else ""
     return f"{settings.PRM_URL_SCHEME}://{tenant_host(tenant)}{port}"
+
+
+def served_port_suffix(request) -> str:
+    """The port suffix (":8101") when the request came in on an explicit port, else "".
+
+    Read from the validated Host header, not SERVER_PORT: behind a proxy the server's own port is
+    not the one people use."""
+    host = request.get_host()
+    port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
+    return f":{port}" if port else ""
+
+
+def tenant_url_for_request(tenant: Tenant, request) -> str:
+    """The tenant's address as seen from this request: same scheme, same port (`make run` on
+    PORT=8101 links to acme.localhost:8101, not the configured default)."""
+    return f"{request.scheme}://{tenant_host(tenant)}{served_port_suffix(request)}"

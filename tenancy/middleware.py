@@ -1,5 +1,5 @@
 """Request plumbing for tenancy: resolve the tenant from the host, keep sessions on their host,
-and hold tenant admins to MFA."""
+hold tenant admins to MFA, and show times in the viewer's time zone."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import access
 from .context import request_meta_context, reset_current_tenant, set_current_tenant
 from .hosts import UnknownHost, tenant_for_host
 from .network import client_ip
+from .timezones import remember_requested_zone, zone_for
 from .views_errors import unknown_host_response
 
 SESSION_TENANT_KEY = "_prm_tenant"
@@ -83,6 +85,31 @@ class AdminMfaMiddleware:
                 )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class TimeZoneMiddleware:
+    """Activate the viewer's time zone for the request (tenancy.timezones.zone_for: their own
+    choice, else their browser's, else the program's, else UTC). The API stays in UTC (API times
+    are ISO 8601 in UTC). The member comes from the request's actor, which the pages compute
+    anyway (no extra query)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        tenant = getattr(request, "tenant", None)
+        membership = None
+        if tenant is not None and request.user.is_authenticated:
+            membership = access.get_actor(request).membership
+        timezone.activate(zone_for(membership, tenant, request))
+        try:
+            response = self.get_response(request)
+        finally:
+            timezone.deactivate()
+        remember_requested_zone(request, response)
+        return response
 
 
 def mark_session_host(sender, request, user, **kwargs) -> None:

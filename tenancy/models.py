@@ -12,6 +12,7 @@ from .outbox import OutboxRow, pending_index
 from .registry import Registry
 from .roles import PARTNER_ROLES, Role
 from .scoping import TenantOwnedModel
+from .timezones import DEFAULT_TIME_ZONE, validate_time_zone
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -45,6 +46,13 @@ class Tenant(models.Model):
     )
     logo_url = models.URLField(_("logo URL"), blank=True)
     support_email = models.EmailField(_("support email"), blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("Times are shown in it to members who have not chosen their own."),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -126,6 +134,11 @@ class Membership(TenantOwnedModel):
     # foreign key come from the app that defines organisations (register_member_organization).
     partner_organization_id = models.BigIntegerField(
         _("partner organisation"), null=True, blank=True, db_index=True
+    )
+    # An IANA name; empty: the program's (Tenant.time_zone). Activated per request
+    # (tenancy.middleware.TimeZoneMiddleware).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -323,6 +336,82 @@ class OutboundEmail(TenantOwnedModel, OutboxRow):
         from .emails import mail_kind_label
 
         return mail_kind_label(self.kind)
+
+
+class NotificationChannel(models.TextChoices):
+    """How a person wants to hear about one kind of event."""
+
+    BOTH = "both", _("Email and in the app")
+    MAIL = "mail", _("Email only")
+    IN_APP = "in_app", _("In the app only")
+
+
+class Notification(TenantOwnedModel):
+    """One event told to one person in the app (the bell): written by
+    tenancy.notifications.notify() with the mail of the same event, in the same transaction."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=64)  # a declared mail kind (tenancy.emails.mail_kind)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    # The page that shows the event: a path on the tenant's host or an absolute http(s) URL.
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["tenant", "recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def kind_label(self) -> str:
+        from .emails import mail_kind_label
+
+        return mail_kind_label(self.kind)
+
+
+class NotificationPreference(TenantOwnedModel):
+    """A person's channel for one kind of event in one program; the row with an empty kind is
+    their default for every kind without a row of its own. No row at all: both channels."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=NotificationChannel.choices,
+        default=NotificationChannel.BOTH,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "kind"], name="notificationpreference_one_per_kind"
+            ),
+            models.CheckConstraint(
+                name="notificationpreference_channel_valid",
+                condition=Q(channel__in=NotificationChannel.values),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind or 'default'} · {self.channel}"
 
 
 # --- The organisation of partner memberships ---------------------------------------------------

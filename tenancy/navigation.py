@@ -71,6 +71,13 @@ CONSOLE_AUDIT_LOG = NavItem(
     Perm.AUDIT_VIEW,
     _("Who changed what, when and from where."),
 )
+# Running the tenant's workspace (people, keys, mail, audit): one dropdown, so the console's
+# navbar fits a 1366 px window for every role.
+CONSOLE_ADMINISTRATION = NavGroup(
+    _("Administration"),
+    "gear",
+    (CONSOLE_TEAM, CONSOLE_API_KEYS, CONSOLE_MAIL_LOG, CONSOLE_AUDIT_LOG),
+)
 PORTAL_HOME = NavItem("portal_home", _("Home"), "house", Perm.PORTAL_VIEW)
 PORTAL_TEAM = NavItem(
     "portal_team",

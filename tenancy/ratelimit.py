@@ -61,6 +61,18 @@ def hit(key: str, *, limit: int, window: int) -> bool:
     return _hit_with_list(cache_key, now=now, limit=limit, window=window)
 
 
+def allowed(key: str, *, limit: int, window: int) -> bool:
+    """Whether one more attempt under `key` would be allowed now, without counting it (for
+    endpoints that count only some outcomes: check first, `hit` when the outcome counts)."""
+    now = time.time()
+    cache_key = f"ratelimit:{key}"
+    client = _redis_client()
+    if client is not None:
+        cache_key = cache.make_and_validate_key(cache_key)
+        return client.zcount(cache_key, f"({now - window}", "+inf") < limit
+    return sum(1 for t in cache.get(cache_key, []) if t > now - window) < limit
+
+
 def _hit_with_list(cache_key: str, *, now: float, limit: int, window: int) -> bool:
     lock_key = f"{cache_key}:lock"
     for _try in range(_LOCK_TRIES):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_notifications
 from .views import CONSOLE, PORTAL
 
 urlpatterns = [
@@ -21,6 +21,27 @@ urlpatterns = [
         name="console_mail_mark_sent",
     ),
     path("portal/", views.portal_home, name="portal_home"),
+    path("notifications/", views_notifications.notification_list, name="notifications"),
+    path(
+        "notifications/preferences/",
+        views_notifications.notification_preferences,
+        name="notification_preferences",
+    ),
+    path(
+        "notifications/read-all/",
+        views_notifications.notifications_read_all,
+        name="notifications_read_all",
+    ),
+    path(
+        "notifications/<uuid:notification_uuid>/read/",
+        views_notifications.notification_read,
+        name="notification_read",
+    ),
+    path(
+        "notifications/<uuid:notification_uuid>/open/",
+        views_notifications.notification_open,
+        name="notification_open",
+    ),
 ]
 
 for surface in (CONSOLE, PORTAL):

@@ -52,7 +52,17 @@ def home(request):
                 .filter(user=request.user, is_active=True)
                 .select_related("tenant")
             )
-        return render(request, "platform/home.html", {"memberships": memberships})
+        from .hosts import served_port_suffix, tenant_url_for_request
+
+        workspaces = [(m, tenant_url_for_request(m.tenant, request)) for m in memberships]
+        return render(
+            request,
+            "platform/home.html",
+            {
+                "workspaces": workspaces,
+                "tenant_host_example": f"{settings.PRM_BASE_DOMAIN}{served_port_suffix(request)}",
+            },
+        )
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
     actor = access.get_actor(request)
@@ -309,8 +319,11 @@ def api_key_revoke(request, surface: str, key_uuid):
 @login_required
 def audit_log(request):
     actor = access.require_console(request, Perm.AUDIT_VIEW)
+    from .audit import audit_describe
+
     page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
-    return render(request, "console/audit_log.html", {"page": page})
+    rows = [(event, audit_describe(event)) for event in page]
+    return render(request, "console/audit_log.html", {"page": page, "rows": rows})
 
 
 # --- Mail log ----------------------------------------------------------------------------------
@@ -401,6 +414,14 @@ def mail_mark_sent(request, email_uuid):
 
 @require_GET
 @never_cache
+def favicon(request):
+    """Browsers fetch /favicon.ico before reading the page's <link rel="icon">: send them to the
+    static file (its hashed name in production), so no first page logs a 404."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.ico"))
+
+
 def healthz(request):
     """Status for anyone (load balancers); what failed and why only for operators."""
     from .health import health_report, may_see_health_details

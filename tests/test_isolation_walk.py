@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tenancy import services
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
-from tenancy.models import AuditEvent, Invitation, Membership
+from tenancy.models import AuditEvent, Invitation, Membership, Notification
 
 SKIP_PREFIXES = ("admin/", "accounts/", "api/v1/schema", "api/v1/docs", "dev/", "healthz")
 
@@ -69,10 +69,17 @@ def victim_objects(globex):
         program = partner_program_objects(globex)
         enablement = enablement_objects(globex)
         onboarding = onboarding_objects(globex)
+        notification = Notification.objects.create(
+            tenant=globex.tenant,
+            recipient=globex.partner_admin,
+            kind="tenancy.invitation",
+            title="N",
+        )
     return {
         **program,
         **enablement,
         **onboarding,
+        "notification_uuid": notification.uuid,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
         "invitation_uuid": invitation.uuid,

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
@@ -76,17 +77,32 @@ class CustomerAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     def scoped_queryset(self):
         return selectors.accounts_for(self.actor).order_by("name", "pk")
 
-    @extend_schema(parameters=[OpenApiParameter("q", str, description="Account name or domain.")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Account name or domain."),
+            OpenApiParameter(
+                "page",
+                int,
+                description="With `q`: pages of 25, best matches first; `next` "
+                "is null on the last page (`count` is the rows of this page).",
+            ),
+        ]
+    )
     def list(self, request):
         query = request.query_params.get("q", "").strip()
         if query:
-            accounts = selectors.lock_search(self.actor, query)
+            found = selectors.lock_search_page(self.actor, query, request.query_params.get("page"))
+            url = request.build_absolute_uri()
             return Response(
                 {
-                    "count": len(accounts),
-                    "next": None,
-                    "previous": None,
-                    "results": self.get_serializer(accounts, many=True).data,
+                    "count": len(found.accounts),
+                    "next": replace_query_param(url, "page", found.number + 1)
+                    if found.has_next
+                    else None,
+                    "previous": replace_query_param(url, "page", found.number - 1)
+                    if found.has_previous
+                    else None,
+                    "results": self.get_serializer(found.accounts, many=True).data,
                 }
             )
         return super().list(request)

@@ -39,7 +39,8 @@ class PipelineSerializer(DealRegistrationSerializer):
 
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[DealStatus.WON, DealStatus.LOST])
-    value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    # Any number: the service states the limits in business terms.
+    value = serializers.DecimalField(max_digits=None, decimal_places=None, required=False)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 

@@ -110,8 +110,9 @@ class DealRegistrationCreateSerializer(serializers.Serializer):
     products = serializers.ListField(
         child=serializers.CharField(max_length=120), required=False, max_length=50
     )
-    estimated_value = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.CharField(max_length=3, required=False)
+    # Any number: the service states the limits in business terms (below a trillion, cents).
+    estimated_value = serializers.DecimalField(max_digits=None, decimal_places=None)
+    currency = serializers.CharField(max_length=8, required=False)
     expected_close_date = serializers.DateField()
     partner_notes = serializers.CharField(required=False, allow_blank=True)
 

@@ -47,6 +47,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
     approver = ApproverField(
         required=False, allow_null=True, help_text="Email; null = the program queue."
     )
+    # Any number: the service states the limits in business terms.
+    min_value = serializers.DecimalField(
+        max_digits=None, decimal_places=None, required=False, allow_null=True
+    )
+    max_value = serializers.DecimalField(
+        max_digits=None, decimal_places=None, required=False, allow_null=True
+    )
 
     class Meta:
         model = RoutingRule

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,9 +29,15 @@ class OutcomeForm(forms.Form):
         label=_("Final value"),
         max_digits=14,
         decimal_places=2,
-        min_value=0.01,
+        min_value=Decimal("0.01"),
         required=False,
         help_text=_("Won deals: empty = the estimated value."),
+        error_messages={
+            "min_value": _("Enter the final deal value (more than zero)."),
+            "max_digits": _("Enter an amount below 1,000,000,000,000."),
+            "max_whole_digits": _("Enter an amount below 1,000,000,000,000."),
+            "max_decimal_places": _("Enter the amount with at most two decimals (cents)."),
+        },
     )
     reason = forms.CharField(
         label=_("Reason / note"),

@@ -9,6 +9,7 @@ from partners.models import Region
 from tenancy.common.forms import BLANK, CommaListField
 
 from ..selectors.routing import approver_candidates
+from ..services.rules import amount_message
 
 
 class ApproverChoiceField(forms.ModelChoiceField):
@@ -54,6 +55,20 @@ class RoutingRuleForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["approver"].queryset = approver_candidates()
+        message = amount_message()
+        for name in ("min_value", "max_value"):
+            self.fields[name].error_messages.update(
+                dict.fromkeys(
+                    (
+                        "min_value",
+                        "max_digits",
+                        "max_whole_digits",
+                        "max_decimal_places",
+                        "invalid",
+                    ),
+                    message,
+                )
+            )
 
     @classmethod
     def initial_for(cls, rule) -> dict:

@@ -150,6 +150,31 @@ class DealRegistration(TenantOwnedModel):
         return f"{self.customer_name} ({self.partner})"
 
 
+# What each history action reads as (DealEvent.action holds the code).
+EVENT_LABELS = {
+    "drafted": _("Draft saved"),
+    "submitted": _("Submitted"),
+    "under_review": _("Taken under review"),
+    "approved": _("Approved"),
+    "auto_approved": _("Approved automatically"),
+    "rejected": _("Rejected"),
+    "won": _("Reported won"),
+    "lost": _("Reported lost"),
+    "expired": _("Expired"),
+    "extension_requested": _("Extension requested"),
+    "extended": _("Lock extended"),
+    "extension_rejected": _("Extension refused"),
+    "expiry_warning": _("Expiry warning sent"),
+    "lock_released": _("Lock released after a dispute"),
+    "sla_reminder": _("Approver reminded"),
+    "sla_escalated": _("Escalated: no decision in time"),
+    "revenue_converted": _("Revenue recorded"),
+    "revenue_not_posted": _("Revenue not recorded"),
+}
+# Actions whose label already says the status they lead to: no "→ status" after them.
+_STATUS_IN_LABEL = frozenset(DealStatus.values) | {"auto_approved"}
+
+
 class DealEvent(TenantOwnedModel):
     """One move of a registration (and other notable events: extension, reminder, escalation)."""
 
@@ -172,6 +197,19 @@ class DealEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.registration_id}: {self.action}"
+
+    @property
+    def label(self) -> str:
+        """The action in words ("Approved automatically"), never its code."""
+        label = EVENT_LABELS.get(self.action)
+        return str(label) if label else self.action.replace("_", " ").capitalize()
+
+    @property
+    def status_label(self) -> str:
+        """The status the event led to, when the action's label does not already say it."""
+        if not self.to_status or self.action in _STATUS_IN_LABEL:
+            return ""
+        return self.get_to_status_display()
 
 
 class ExtensionStatus(models.TextChoices):

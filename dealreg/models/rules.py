@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Region
@@ -24,6 +30,16 @@ class DealRules(TenantOwnedModel):
         _("minimum deal value"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
     min_value_currency = models.CharField(_("currency of the minimum"), max_length=3, default="USD")
+    # The expected close date lies between today and this many months ahead.
+    close_date_max_months = models.PositiveSmallIntegerField(
+        _("expected close date at most (months ahead)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    # Overrides of the default country → region map (dealreg.regions), e.g. {"PK": "EMEA"}.
+    country_regions = models.JSONField(
+        _("regions of countries (exceptions)"), default=dict, blank=True
+    )
     lifetime_days = models.PositiveSmallIntegerField(_("registration lifetime (days)"), default=90)
     max_extensions = models.PositiveSmallIntegerField(_("extensions allowed"), default=1)
     extension_days = models.PositiveSmallIntegerField(_("days per extension"), default=30)
@@ -60,6 +76,32 @@ class DealRules(TenantOwnedModel):
     def __str__(self) -> str:
         return f"Deal registration rules of {self.tenant_id}"
 
+    def region_of(self, country: str) -> str:
+        """The region a customer in `country` (ISO code) belongs to; "" when unknown."""
+        from ..regions import DEFAULT_COUNTRY_REGIONS
+
+        country = str(country or "").upper()
+        return (self.country_regions or {}).get(country) or DEFAULT_COUNTRY_REGIONS.get(country, "")
+
+    def latest_close_date(self, today: date | None = None) -> date:
+        """The last expected close date a registration may give (today + the rules' months)."""
+        today = today or timezone.localdate()
+        month = today.month - 1 + self.close_date_max_months
+        year, month = today.year + month // 12, month % 12 + 1
+        return today.replace(year=year, month=month, day=min(today.day, monthrange(year, month)[1]))
+
+    def required_field_labels(self) -> list[str]:
+        """The also-required fields as people read them ("Customer domain", not customer_domain)."""
+        from .registrations import DealRegistration
+
+        labels = []
+        for name in self.required_fields or []:
+            try:
+                labels.append(capfirst(DealRegistration._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:
+                continue
+        return labels
+
 
 class RoutingRule(TenantOwnedModel):
     """First matching rule (by position) decides who approves a registration: a channel manager,
@@ -92,3 +134,10 @@ class RoutingRule(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def country_names(self) -> list[str]:
+        """The rule's countries as people read them ("Germany", not DE)."""
+        from django_countries import countries
+
+        return [countries.name(code) or code for code in self.countries or []]

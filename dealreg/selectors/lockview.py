@@ -7,6 +7,8 @@ subquery, LIMIT) and one prefetch of their current locks with partner and channe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -50,11 +52,13 @@ def accounts_for(actor: Actor) -> QuerySet[CustomerAccount]:
     )
 
 
-def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[CustomerAccount]:
+def lock_search(
+    actor: Actor, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> list[CustomerAccount]:
     """For a domain, the account with that domain, else its subdomains. For a name, accounts
     with that exact (normalised) name first, then those holding every typed word (as typed or
     as the start of a word: "zan vor" finds "Zantel Vorpex GmbH") or a near spelling of a
-    distinctive one, most similar first (services/matching). At most `limit`."""
+    distinctive one, most similar first (services/matching). At most `limit`, after `offset`."""
     query = (query or "").strip()[:200]
     if not query:
         return []
@@ -64,18 +68,58 @@ def lock_search(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Cus
         # A domain is looked up exactly first (the (tenant, domain) unique index; "www." and
         # the scheme are normalised away); only when nothing matches, its subdomains (a suffix
         # match, which cannot use the index: the rare case pays for it).
-        exact = list(qs.filter(domain=domain).order_by("name", "pk")[:limit])
-        if exact:
-            return exact
-        return list(qs.filter(domain__endswith=f".{domain}").order_by("name", "pk")[:limit])
+        exact = qs.filter(domain=domain).order_by("name", "pk")
+        if offset == 0 and (first := list(exact[:limit])):
+            return first
+        if offset and exact.exists():
+            return list(exact[offset : offset + limit])
+        return list(
+            qs.filter(domain__endswith=f".{domain}").order_by("name", "pk")[offset : offset + limit]
+        )
     normalized = normalize_account_name(query)
     if not normalized:
         return []
     if connection.vendor != "postgresql":
         condition = Q(normalized_name__contains=normalized) | Q(name__icontains=query)
-        return list(qs.filter(condition).order_by("name", "pk")[:limit])
+        return list(qs.filter(condition).order_by("name", "pk")[offset : offset + limit])
     # Exact names are among the candidates and score 1: they come first.
-    return list(name_candidates(qs, normalized, typed=True)[:limit])
+    return list(name_candidates(qs, normalized, typed=True)[offset : offset + limit])
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a lock search: its accounts, and whether more match (never silently cut)."""
+
+    accounts: list[CustomerAccount]
+    number: int
+    has_next: bool
+    page_size: int = SEARCH_LIMIT
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.accounts else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.accounts)
+
+
+MAX_PAGE = 400  # 10,000 accounts: past that, the search needs more words, not more pages
+
+
+def lock_search_page(actor: Actor, query: str, page: object = 1) -> SearchPage:
+    """Page `page` (1-based; anything else is the first) of `lock_search`, one row more than a
+    page fetched to tell whether another page follows."""
+    try:
+        number = min(max(int(str(page)), 1), MAX_PAGE)
+    except ValueError:
+        number = 1
+    rows = lock_search(actor, query, SEARCH_LIMIT + 1, (number - 1) * SEARCH_LIMIT)
+    return SearchPage(rows[:SEARCH_LIMIT], number, len(rows) > SEARCH_LIMIT)
 
 
 def account_detail(actor: Actor, account: CustomerAccount) -> dict:

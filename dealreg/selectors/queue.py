@@ -4,6 +4,7 @@ conflicts side by side and its history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -11,10 +12,12 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from partners.models import PartnerOrganization
 from tenancy import access
 from tenancy.access import Actor, Perm
+from tenancy.common.numbers import percent
 from tenancy.roles import Role
 
-from ..models import CustomerAccount, DealEvent, DealRegistration
+from ..models import CustomerAccount, DealEvent, DealRegistration, DealStatus
 from ..models.registrations import PENDING_STATUSES
+from ..services.conflicts import CONFLICT_LABELS
 from .registration import deals_for
 
 # What a registration's page or API representation reads besides the row itself.
@@ -56,6 +59,24 @@ class ConflictRow:
     entry: dict[str, Any]
     registration: DealRegistration | None
     account: CustomerAccount | None
+
+    @property
+    def label(self) -> str:
+        kind = self.entry.get("kind", "")
+        return str(CONFLICT_LABELS.get(kind, kind.replace("_", " ").capitalize()))
+
+    @property
+    def similarity(self) -> Decimal | None:
+        """How alike the names are, in whole percent (only for similar names: the other kinds
+        are exact)."""
+        if self.entry.get("kind") != "similar_name" or self.entry.get("score") is None:
+            return None
+        return percent(self.entry["score"], 1)
+
+    @property
+    def status_label(self) -> str:
+        status = self.entry.get("status") or ""
+        return str(DealStatus(status).label) if status in DealStatus.values else status
 
 
 def deal_detail_for(actor: Actor, deal_uuid) -> DealRegistration:

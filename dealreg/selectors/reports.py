@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from partners.services.currency import convert, exchange_rates
 from partners.services.tiers import program_settings
@@ -103,26 +106,58 @@ class Stats:
         }
 
 
+# The window a report period must lie in: registrations are submitted "now", so a period far in
+# the past or future is a typing mistake (and 9999-12-31 + 1 day does not exist).
+EARLIEST = date(2000, 1, 1)
+LATEST_AHEAD_DAYS = 366
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
     end: date  # inclusive
 
     @classmethod
-    def parse(cls, start: str | None, end: str | None, today: date | None = None) -> Period:
+    def latest(cls, today: date | None = None) -> date:
+        return (today or timezone.localdate()) + timedelta(LATEST_AHEAD_DAYS)
+
+    @classmethod
+    def of(cls, start: date | None, end: date | None, today: date | None = None) -> Period:
+        """The period from `start` to `end` (defaults: the last 90 days up to today), or a
+        ValidationError per field ("from", "to") when a date lies outside the window, the start is
+        after the end or the period is longer than two years."""
         today = today or timezone.localdate()
-        try:
-            end_day = date.fromisoformat(end) if end else today
-        except ValueError:
-            end_day = today
-        try:
-            start_day = date.fromisoformat(start) if start else end_day - timedelta(DEFAULT_DAYS)
-        except ValueError:
-            start_day = end_day - timedelta(DEFAULT_DAYS)
-        if start_day > end_day:
-            start_day, end_day = end_day, start_day
-        start_day = max(start_day, end_day - timedelta(MAX_DAYS))
-        return cls(start_day, end_day)
+        latest = cls.latest(today)
+        errors: dict[str, str] = {}
+        outside = _("Enter a date between %(first)s and %(last)s.") % {
+            "first": date_format(EARLIEST),
+            "last": date_format(latest),
+        }
+        for name, day in (("from", start), ("to", end)):
+            if day is not None and not (EARLIEST <= day <= latest):
+                errors[name] = outside
+        if errors:
+            raise ValidationError(errors)
+        end = end or today
+        start = start or end - timedelta(DEFAULT_DAYS)
+        if start > end:
+            raise ValidationError({"from": _("The start date must be on or before the end date.")})
+        if (end - start).days > MAX_DAYS:
+            raise ValidationError(
+                {"from": _("A report covers at most two years: choose a later start date.")}
+            )
+        return cls(start, end)
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, today: date | None = None) -> Period:
+        """`of` for ISO date strings (a string that is not a date is a field error too)."""
+        days: dict[str, date | None] = {}
+        for name, text in (("from", start), ("to", end)):
+            try:
+                days[name] = date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ValidationError({name: _("Enter a valid date.")}) from None
+        return cls.of(days["from"], days["to"], today)
 
     def bounds(self) -> tuple[datetime, datetime]:
         tz = timezone.get_current_timezone()

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import CustomerAccount, DealRegistration, DealStatus, DirectOpportunity
 from .accounts import normalize_account_name
@@ -28,6 +29,14 @@ SIMILARITY = 0.45
 MAX_SIMILAR = 10
 LIVE_STATUSES = (DealStatus.SUBMITTED, DealStatus.UNDER_REVIEW, DealStatus.APPROVED)
 KINDS = ("same_domain", "similar_name", "approved_elsewhere", "direct_owned", "direct_opportunity")
+# What each kind reads as on the approver's screens.
+CONFLICT_LABELS = {
+    "same_domain": gettext_lazy("Same customer registered"),
+    "similar_name": gettext_lazy("Similar account name"),
+    "approved_elsewhere": gettext_lazy("Held by another partner"),
+    "direct_owned": gettext_lazy("Owned by direct sales"),
+    "direct_opportunity": gettext_lazy("Direct sales opportunity"),
+}
 
 
 def _account_info(account: CustomerAccount) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tenancy.access import Actor, Perm
 from ..models import CustomerAccount, DealRegistration, DealStatus
 from ..models.registrations import PENDING_STATUSES
 from .conflicts import conflicts_refresh
+from .direct import direct_owner_notify
 from .transitions import transition
 
 LOCKED_MESSAGE = _("This account is already locked by another registration.")
@@ -114,6 +115,7 @@ def approve_locked(
         deal.status = DealStatus.SUBMITTED
         raise AccountLocked from error
     _email_decision(deal)
+    direct_owner_notify(deal=deal, event="locked")
     return deal
 
 

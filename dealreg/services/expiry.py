@@ -16,7 +16,7 @@ from tenancy.access import SYSTEM
 from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
 from .routing import deal_mail_queue, deal_url, partner_emails
 from .rules import deal_rules
-from .transitions import event_record, transition
+from .transitions import event_record, transition, when_text
 
 
 def expiry_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -54,7 +54,7 @@ def expiry_warn(*, registration_id: int, now: datetime) -> int:
             registration=registration,
             action="expiry_warning",
             actor=SYSTEM,
-            note=_("Lock ends %(at)s.") % {"at": registration.expires_at.isoformat()},
+            note=_("Lock ends %(at)s.") % {"at": when_text(registration.expires_at)},
         )
         rules = deal_rules()
         deal_mail_queue(

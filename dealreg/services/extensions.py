@@ -22,7 +22,7 @@ from tenancy.roles import Role
 from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
 from .routing import approver_emails, deal_mail_queue, deal_url, partner_emails
 from .rules import deal_rules
-from .transitions import event_record
+from .transitions import event_record, when_text
 
 MAX_REASON = 2000
 
@@ -153,7 +153,7 @@ def extension_approve(*, actor: Actor, extension: ExtensionRequest, reason: str 
     extension.decided_at = now
     extension.decision_reason = (reason or "").strip()[:MAX_REASON]
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    note = _("Lock extended to %(at)s.") % {"at": registration.expires_at.isoformat()}
+    note = _("Lock extended to %(at)s.") % {"at": when_text(registration.expires_at)}
     event_record(registration=registration, action="extended", actor=actor, note=note)
     audit_record(
         actor=actor,

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from partners.models import RevenueKind
@@ -19,6 +20,7 @@ from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 
 from ..models import DealRegistration, DealStatus
+from .registration import MAX_VALUE
 from .transitions import event_record, transition
 
 REVENUE_SOURCE = "dealreg"
@@ -81,8 +83,15 @@ def deal_outcome(
         final = Decimal(str(value)) if value not in (None, "") else estimate
     except InvalidOperation:
         final = None
-    if final is None or not final.is_finite() or final <= 0 or final >= Decimal("1e12"):
+    if final is None or not final.is_finite() or final <= 0:
         raise ValidationError({"value": _("Enter the final deal value (more than zero).")})
+    if final >= MAX_VALUE:
+        raise ValidationError(
+            {
+                "value": _("Enter an amount below %(max)s.")
+                % {"max": number_format(MAX_VALUE, force_grouping=True)}
+            }
+        )
     final = final.quantize(Decimal("0.01"))
     # NOTE: the won value replaces the estimate (reports sum it); the estimate stays in the note.
     registration.estimated_value = final

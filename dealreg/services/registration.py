@@ -4,7 +4,6 @@ issue."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,7 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_countries import countries
 
 from onboarding.models import Benefit, MilestoneKey
 from onboarding.services.progress import milestone_reach, require_benefit
@@ -22,12 +24,14 @@ from partners.services.currency import convert
 from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.currencies import currency_normalize
 from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 
 from ..models import DealRegistration, DealRules, DealStatus
 from .accounts import account_find_or_create
 from .conflicts import detect_conflicts
+from .direct import direct_owner_notify
 from .transitions import event_record, transition
 
 # Partners in these states may register deals (prospects, applicants, suspended and retired
@@ -46,12 +50,14 @@ FIELDS = (
     "expected_close_date",
     "partner_notes",
 )
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Estimated values are below a trillion (the column holds 12 digits before the cents).
+MAX_VALUE = Decimal("1e12")
 MAX_PRODUCTS = 50
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalise the registration's fields; ValidationError per field."""
+def _clean(data: dict[str, Any], rules: DealRules) -> dict[str, Any]:
+    """Validate and normalise the registration's fields; ValidationError per field. The rules
+    say how far ahead the close date may lie and which region a country belongs to."""
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise ValidationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
@@ -69,10 +75,22 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         errors["customer_domain"] = _("Enter a valid domain such as example.com.")
     cleaned["customer_domain"] = domain
 
-    cleaned["customer_country"] = str(data.get("customer_country") or "").strip().upper()
+    country = str(data.get("customer_country") or "").strip().upper()
+    if country and country not in countries:
+        errors["customer_country"] = _("Choose a country from the list.")
+        country = ""
+    cleaned["customer_country"] = country
     region = str(data.get("region") or "").strip()
     if region and region not in Region.values:
         errors["region"] = _("Choose a region from the list.")
+    elif country and (country_region := rules.region_of(country)):
+        # The region follows from the country: derived when left empty, refused when it disagrees.
+        if region and region != country_region:
+            errors["region"] = _(
+                "%(country)s is in %(region)s under the program's rules: choose %(region)s or "
+                "leave the region empty."
+            ) % {"country": countries.name(country), "region": Region(country_region).label}
+        region = country_region
     cleaned["region"] = region
 
     email = str(data.get("contact_email") or "").strip()
@@ -106,14 +124,19 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         errors["estimated_value"] = _("Enter the estimated deal value.")
     elif value <= 0:
         errors["estimated_value"] = _("The estimated value must be more than zero.")
-    elif value.as_tuple().exponent < -2 or value >= Decimal("1e12"):
-        errors["estimated_value"] = _("Enter an amount with at most 2 decimals, under 10^12.")
+    elif value >= MAX_VALUE:
+        errors["estimated_value"] = _("Enter an amount below %(max)s.") % {
+            "max": number_format(MAX_VALUE, force_grouping=True)
+        }
+    elif value.as_tuple().exponent < -2:
+        errors["estimated_value"] = _("Enter the amount with at most two decimals (cents).")
     cleaned["estimated_value"] = value
 
-    currency = str(data.get("currency") or "USD").strip()
-    if not _CURRENCY_RE.match(currency):
-        errors["currency"] = _("Use a three-letter ISO currency code in capitals, e.g. USD.")
-    cleaned["currency"] = currency
+    try:
+        cleaned["currency"] = currency_normalize(data.get("currency") or "USD")
+    except ValidationError as error:
+        errors["currency"] = error.messages[0]
+        cleaned["currency"] = str(data.get("currency") or "")
 
     close = data.get("expected_close_date")
     if isinstance(close, str):
@@ -121,10 +144,17 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             close = date.fromisoformat(close)
         except ValueError:
             close = None
+    today = timezone.localdate()
     if not isinstance(close, date):
         errors["expected_close_date"] = _("Enter the expected close date.")
-    elif close < timezone.localdate():
+    elif close < today:
         errors["expected_close_date"] = _("The expected close date cannot be in the past.")
+    elif close > (latest := rules.latest_close_date(today)):
+        errors["expected_close_date"] = ngettext(
+            "Enter a date within %(months)s month, by %(date)s (the registration rules).",
+            "Enter a date within %(months)s months, by %(date)s (the registration rules).",
+            rules.close_date_max_months,
+        ) % {"months": rules.close_date_max_months, "date": date_format(latest)}
     cleaned["expected_close_date"] = close
 
     if errors:
@@ -244,6 +274,8 @@ def _submitted(*, actor: Actor, deal: DealRegistration, rules: DealRules) -> Dea
                 )
         except ValidationError:
             deal.refresh_from_db()  # stays submitted: an approver decides
+    if deal.status != DealStatus.APPROVED:  # approved at once: the lock notice says it all
+        direct_owner_notify(deal=deal, event="registered")
     return deal
 
 
@@ -255,8 +287,8 @@ def deal_register(*, actor: Actor, draft: bool = False, **data: Any) -> DealRegi
     draft (no rules, no routing) until `deal_submit`. Refused with BenefitLocked (403 with what
     is missing) until the onboarding steps the deal-registration benefit needs are done."""
     partner = _registering_partner(actor)
-    cleaned = _clean(data)
     rules = _rules()
+    cleaned = _clean(data, rules)
     if not draft:
         _apply_rules(cleaned, rules)
     now = timezone.now()

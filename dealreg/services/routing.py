@@ -12,7 +12,7 @@ registration matches no rule that has value bounds (rules without bounds still a
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries as django_countries
 
 from partners.models import Region
 from partners.services.currency import convert
@@ -30,10 +31,11 @@ from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind, person_address
 from tenancy.models import Membership
+from tenancy.notifications import notify
 from tenancy.roles import Role
 
 from ..models import DealRegistration, DealRules, RoutingRule
-from .rules import deal_rules
+from .rules import MAX_AMOUNT, amount_message, deal_rules
 from .sla import sla_due_at
 
 APPROVER_ROLES = (Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
@@ -120,14 +122,39 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(countries, str):
             countries = countries.replace(";", ",").split(",")
         countries = sorted({str(c).strip().upper() for c in countries if str(c).strip()})
-        if any(len(c) != 2 or not c.isalpha() for c in countries):
-            errors["countries"] = _("Use two-letter country codes, e.g. US, DE.")
+        unknown = [c for c in countries if c not in django_countries]
+        if unknown:
+            errors["countries"] = _("Not country codes: %(codes)s. Use codes such as US, DE.") % {
+                "codes": ", ".join(unknown)
+            }
+        elif cleaned.get("region") and countries:
+            # The region follows from the country (the rules' map): a rule naming a region and
+            # countries outside it could never match.
+            rules = deal_rules()
+            outside = [c for c in countries if rules.region_of(c) != cleaned["region"]]
+            if outside:
+                errors["countries"] = _(
+                    "Not in %(region)s under the program's rules: %(countries)s."
+                ) % {
+                    "region": Region(cleaned["region"]).label,
+                    "countries": ", ".join(django_countries.name(c) for c in outside),
+                }
         cleaned["countries"] = countries
     for name in ("min_value", "max_value"):
         if name in cleaned and cleaned[name] not in (None, ""):
-            cleaned[name] = Decimal(str(cleaned[name]))
-            if cleaned[name] < 0:
-                errors[name] = _("Use an amount of zero or more.")
+            try:
+                value = Decimal(str(cleaned[name]))
+            except InvalidOperation:
+                value = None
+            if (
+                value is None
+                or not value.is_finite()
+                or value < 0
+                or value >= MAX_AMOUNT
+                or value.as_tuple().exponent < -2
+            ):
+                errors[name] = amount_message()
+            cleaned[name] = value
         elif name in cleaned:
             cleaned[name] = None
     if cleaned.get("approver") is not None and not _is_approver(cleaned["approver"]):
@@ -289,6 +316,8 @@ DEAL_MAIL_KINDS = {
         "extension_decided": gettext_lazy("Extension decided"),
         "sla_reminder": gettext_lazy("Decision reminder"),
         "sla_escalated": gettext_lazy("Decision overdue (escalated)"),
+        "direct_registered": gettext_lazy("Partner registered on your account"),
+        "direct_locked": gettext_lazy("Partner holds your account (lock approved)"),
     }.items()
 }
 
@@ -316,14 +345,26 @@ def deal_mail_queue(
     html = render_to_string(f"emails/dealreg/{template}.html", context)
     partner = registration.partner if registration is not None else None
     manager = partner.channel_manager if partner is not None else None
-    for address in sorted(set(to)):
-        email_enqueue(
-            kind=DEAL_MAIL_KINDS[template],
-            to=address,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            reply_to=person_address(manager),
-            partner_uuid=partner.uuid if partner is not None else None,
-            source_uuid=source_uuid or (registration.uuid if registration is not None else None),
-        )
+    addresses = sorted({address.lower() for address in to})
+    # Members are told through notify() (their channel: mail, in the app, or both).
+    members = {
+        m.user.email.lower(): m.user
+        for m in Membership.objects.filter(
+            user__email__in=addresses, is_active=True
+        ).select_related("user")
+    }
+    fields = {
+        "kind": DEAL_MAIL_KINDS[template],
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "reply_to": person_address(manager),
+        "partner_uuid": partner.uuid if partner is not None else None,
+        "source_uuid": source_uuid or (registration.uuid if registration is not None else None),
+    }
+    for address in addresses:
+        user = members.get(address)
+        if user is not None:
+            notify(user=user, url=context.get("url", ""), **fields)
+        else:
+            email_enqueue(to=address, **fields)

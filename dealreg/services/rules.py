@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from tenancy.context import require_current_tenant
 
 from ..models import DealRules
@@ -12,3 +17,14 @@ def deal_rules() -> DealRules:
     tenant = require_current_tenant()
     rules = DealRules.objects.filter(tenant=tenant).first()
     return rules if rules is not None else DealRules(tenant=tenant)
+
+
+# Amounts in the rules (minimum, auto-approval cap, routing bounds) are below a trillion with
+# cents: what the columns hold, said in business terms.
+MAX_AMOUNT = Decimal("1e12")
+
+
+def amount_message() -> str:
+    return _("Enter an amount from 0 to below %(max)s, with at most two decimals.") % {
+        "max": number_format(MAX_AMOUNT, force_grouping=True)
+    }

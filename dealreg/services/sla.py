@@ -27,7 +27,7 @@ from tenancy.audit import audit_record
 from ..models import DealRegistration, DealRules, SlaState
 from ..models.registrations import PENDING_STATUSES
 from .rules import deal_rules
-from .transitions import event_record
+from .transitions import event_record, when_text
 
 DEFAULT_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 # A calendar with (almost) no working days must not loop forever: give up after ten years.
@@ -228,7 +228,7 @@ def sla_remind(*, registration: DealRegistration, now: datetime) -> int:
             registration=registration,
             action="sla_reminder",
             actor=SYSTEM,
-            note=_("Decision due %(due)s.") % {"due": registration.sla_due_at.isoformat()},
+            note=_("Decision due %(due)s.") % {"due": when_text(registration.sla_due_at)},
         )
         deal_mail_queue(
             template="sla_reminder",
@@ -254,7 +254,7 @@ def sla_escalate(*, registration: DealRegistration, now: datetime) -> int:
             registration=registration,
             action="sla_escalated",
             actor=SYSTEM,
-            note=_("No decision by %(due)s.") % {"due": registration.sla_due_at.isoformat()},
+            note=_("No decision by %(due)s.") % {"due": when_text(registration.sla_due_at)},
         )
         audit_record(
             actor=SYSTEM,

@@ -7,8 +7,11 @@ database constraint `deal_one_lock_per_account` holds while the status is "appro
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tenancy.access import Actor
@@ -34,6 +37,16 @@ CLOSED_STATUSES = frozenset({S.WON, S.LOST, S.EXPIRED, S.REJECTED})
 
 def _label(status: str) -> str:
     return str(S(status).label) if status in S.values else status
+
+
+def when_text(moment: datetime, *, with_time: bool = True) -> str:
+    """A moment for a history note, as people read it ("5 December 2026, 14:00 UTC"), in the
+    project's one date format (django.utils.formats), never ISO. The note is written once, so the
+    time zone is named."""
+    local = timezone.localtime(moment)
+    if not with_time:
+        return date_format(local, "DATE_FORMAT")
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 def event_record(

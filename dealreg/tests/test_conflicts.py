@@ -199,3 +199,5 @@ def test_submission_redirects_to_the_detail_with_a_warning(acme):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="deal-conflict-warning"' in body and acme.partner.name not in body
+    # Once: the detail page's panel, not also a flash message above it.
+    assert body.count("A possible conflict exists") == 1

@@ -3,6 +3,9 @@ and portal pages and the API, with the owner / wrong-role (403) / other-tenant (
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -267,3 +270,39 @@ def test_comment_and_decision_sent_with_a_key_name_the_person_behind_it(acme, lo
     with tenant_context(acme.tenant):
         in_person = dispute_comment(actor=actor(acme, acme.sales), dispute=dispute, body="Ok.")
     assert in_person.author == acme.sales and in_person.api_key is None
+
+
+def test_console_disputes_list_filters_sorts_pages_and_exports(acme, locked, globex):
+    account, _deal = locked
+    first = raise_one(acme, account)
+    decide(acme, first, "lock_upheld")
+    other = make_account(acme, "Hooli", "hooli.com")
+    raise_one(acme, other)
+    make_deal(globex, account=make_account(globex, "Umbrella", "umbrella.com"))
+    client = acme.client(acme.sales)
+    url = reverse("console_disputes")
+
+    def names(response):
+        return [d.account.name for d in response.context["listing"].page]
+
+    assert names(client.get(url)) == ["Hooli"]  # the open ones first
+    assert names(client.get(url, {"status": ""})) == ["Hooli", "Initech"]
+    assert names(client.get(url, {"status": "decided"})) == ["Initech"]
+    assert names(client.get(url, {"outcome": "lock_upheld", "status": ""})) == ["Initech"]
+    assert names(client.get(url, {"q": "hoo", "status": ""})) == ["Hooli"]
+    assert names(client.get(url, {"status": "", "sort": "account"})) == ["Hooli", "Initech"]
+    assert names(client.get(url, {"status": "", "sort": "-account"})) == ["Initech", "Hooli"]
+    bad = client.get(url, {"status": "nonsense"})
+    assert "status" in bad.context["listing"].form.errors and names(bad) == []
+    html = client.get(url).content.decode()
+    assert "Export CSV" in html and "Showing 1–1 of 1" in html
+    export = client.get(url, {"status": "", "format": "csv"})
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [r["Account"] for r in rows] == ["Hooli", "Initech"]
+    assert rows[1]["Outcome"] == "The partner keeps the lock" and rows[1]["Status"] == "Decided"
+    assert acme.client(acme.partner_sales).get(url).status_code == 403
+    assert (
+        globex.client(globex.admin).get(url, {"status": ""}).context["listing"].page.paginator.count
+        == 0
+    )

@@ -201,7 +201,7 @@ def test_api_create_is_403_benefit_locked_then_201(acme):
 def test_api_create_bad_input_is_400_with_field_errors(acme):
     unlocked(acme)
     response = acme.api(acme.partner_sales).post(
-        API, deal_data(currency="usd", customer_name=" ", estimated_value="0"), format="json"
+        API, deal_data(currency="ZZZ", customer_name=" ", estimated_value="0"), format="json"
     )
     assert response.status_code == 400
     assert {"currency", "customer_name", "estimated_value"} <= set(response.json())

@@ -245,3 +245,41 @@ def test_every_id_route_of_these_areas_is_404_for_another_tenants_objects(acme, 
         if url.endswith("/pipeline/"):
             codes.add(client.patch(url).status_code)
         assert codes <= {404, 405} and 404 in codes, (url, codes)
+
+
+def test_a_search_with_more_than_a_page_says_so_and_pages(acme):
+    for i in range(27):
+        make_account(acme, f"Contoso {i:02d}", f"contoso{i:02d}.com")
+    client = acme.client(acme.sales)
+    url = reverse("console_deal_locks")
+    first = client.get(url, {"q": "contoso"})
+    assert first.status_code == 200
+    results = first.context["results"]
+    assert (len(results.accounts), results.has_next, results.number) == (25, True, 1)
+    html = first.content.decode()
+    assert "More accounts match" in html and "Accounts 1–25" in html
+    assert "?q=contoso&amp;page=2" in html
+    second = client.get(url, {"q": "contoso", "page": "2"})
+    results = second.context["results"]
+    assert (len(results.accounts), results.has_next, results.has_previous) == (2, False, True)
+    seen = {a.pk for a in first.context["accounts"]} | {a.pk for a in results.accounts}
+    assert len(seen) == 27  # no account skipped or repeated across pages
+    html = second.content.decode()
+    assert "More accounts match" not in html and "Accounts 26–27" in html
+    assert client.get(url, {"q": "contoso", "page": "x"}).context["results"].number == 1
+    # The API pages the same way.
+    api = acme.api(acme.sales)
+    body = api.get("/api/v1/customer-accounts/", {"q": "contoso"}).json()
+    assert body["count"] == 25 and "page=2" in body["next"] and body["previous"] is None
+    body = api.get(body["next"]).json()
+    assert body["count"] == 2 and body["next"] is None and body["previous"]
+    # Wrong role and other tenant.
+    assert acme.client(acme.partner_sales).get(url, {"q": "contoso"}).status_code == 403
+
+
+def test_a_search_of_one_page_does_not_claim_more(acme):
+    for i in range(25):
+        make_account(acme, f"Contoso {i:02d}", f"contoso{i:02d}.com")
+    response = acme.client(acme.sales).get(reverse("console_deal_locks"), {"q": "contoso"})
+    assert not response.context["results"].has_next
+    assert "More accounts match" not in response.content.decode()

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from dealreg.models import DealEvent, DealStatus
+from dealreg.models import DealEvent, DealStatus, Dispute
 from dealreg.services.outcomes import deal_outcome
 from partners.models import RevenueRecord
 from tenancy.context import tenant_context
@@ -135,3 +135,40 @@ def test_api_outcome_action(acme, approved, globex):
         acme.api(acme.admin).post(f"{API}{foreign.uuid}/outcome/", {"outcome": "won"}).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"outcome": "won", "value": "10000000000000"}, "below 1,000,000,000,000"),
+        ({"outcome": "won", "value": "0"}, "more than zero"),
+        ({"outcome": "lost", "reason": ""}, "Say why the deal was lost."),
+    ],
+)
+def test_a_bad_outcome_is_a_field_error_beside_the_field_and_nothing_changes(
+    acme, approved, data, message
+):
+    url = reverse("portal_deal_outcome", kwargs={"deal_uuid": approved.uuid})
+    response = acme.client(acme.partner_sales).post(url, data)
+    assert response.status_code == 400
+    form = response.context["outcome_form"]
+    assert message in " ".join(e for errors in form.errors.values() for e in errors)
+    html = response.content.decode()
+    assert "invalid-feedback" in html
+    if data.get("value"):
+        assert f'value="{data["value"]}"' in html  # the typed value is kept
+    approved.refresh_from_db()
+    assert approved.status == DealStatus.APPROVED
+    api = acme.api(acme.partner_sales).post(f"{API}{approved.uuid}/outcome/", data, format="json")
+    assert api.status_code == 400 and message in str(api.json())
+
+
+def test_a_dispute_without_a_reason_is_a_field_error_on_the_registration_page(acme, approved):
+    url = reverse("portal_dispute_raise", kwargs={"deal_uuid": approved.uuid})
+    response = acme.client(acme.partner_admin).post(url, {"reason": "  "})
+    assert response.status_code == 400
+    assert "reason" in response.context["dispute_form"].errors
+    html = response.content.decode()
+    assert '<details class="mt-3" id="deal-dispute" open>' in html and "invalid-feedback" in html
+    with tenant_context(acme.tenant):
+        assert not Dispute.objects.exists()

@@ -156,3 +156,16 @@ def test_api_list_filters_and_pipeline_patch(acme, deals, globex):
     assert acme.api(acme.sales).get(API).status_code == 403
     foreign = make_deal(globex, customer_name="Foreign")
     assert acme.api(acme.admin).get(f"{API}{foreign.uuid}/").status_code == 404
+
+
+def test_a_bad_pipeline_edit_shows_the_error_beside_the_field_and_keeps_the_input(acme, deals):
+    deal = deals["later"]
+    url = reverse("console_deal_pipeline", kwargs={"deal_uuid": deal.uuid})
+    data = {"sales_stage": "nonsense", "next_step": "Legal review", "manager_notes": "Push"}
+    response = acme.client(acme.manager).post(url, data)
+    assert response.status_code == 400
+    assert "sales_stage" in response.context["pipeline_form"].errors
+    html = response.content.decode()
+    assert "invalid-feedback" in html and 'value="Legal review"' in html
+    deal.refresh_from_db()
+    assert deal.next_step != "Legal review"

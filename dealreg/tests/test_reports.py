@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -211,3 +212,58 @@ def test_api_gives_the_same_numbers(acme, data, globex):
     assert acme.api(acme.sales).get(API).status_code == 403
     # globex's admin sees only globex's one registration
     assert globex.api(globex.admin).get(API).json()["overall"]["volume"] == 1
+
+
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ({"from": "9999-01-01", "to": "9999-12-31"}, "to", "Enter a date between"),
+        ({"from": "1900-01-01"}, "from", "Enter a date between"),
+        ({"from": "2026-03-01", "to": "2026-02-01"}, "from", "on or before the end date"),
+        ({"from": "2020-01-01", "to": "2024-01-01"}, "from", "at most two years"),
+        ({"from": "not-a-date"}, "from", "Enter a valid date"),
+    ],
+)
+@pytest.mark.parametrize("fmt", [None, "csv"])
+def test_a_bad_period_is_a_field_error_on_the_page_and_the_csv_link(
+    acme, data, query, field, message, fmt
+):
+    params = {**query, **({"format": fmt} if fmt else {})}
+    response = acme.client(acme.admin).get(reverse("console_deal_reports"), params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    assert response.context["report"] is None  # never "everything" instead
+    html = response.content.decode()
+    assert "is-invalid" in html and "invalid-feedback" in html
+    for value in query.values():
+        assert f'value="{value}"' in html  # the typed dates are kept
+    assert 'id="report-overall"' not in html
+
+
+def test_a_bad_period_is_a_400_with_field_errors_in_the_api(acme, data):
+    response = acme.api(acme.admin).get(API, {"from": "9999-01-01", "to": "9999-12-31"})
+    assert response.status_code == 400
+    assert "Enter a date between" in response.json()["to"][0]
+    response = acme.api(acme.admin).get(API, {"from": "2026-03-01", "to": "2026-02-01"})
+    assert response.status_code == 400 and "from" in response.json()
+
+
+def test_the_period_window_edges(acme, data):
+    today = timezone.localdate()
+    with tenant_context(acme.tenant):
+        assert Period.parse(None, None, today) == Period(today - timedelta(90), today)
+        latest = today + timedelta(366)
+        assert Period.parse(None, latest.isoformat(), today).start == latest - timedelta(90)
+        with pytest.raises(ValidationError):
+            Period.parse(None, (latest + timedelta(1)).isoformat(), today)
+        # Two years exactly is allowed; a day more is not.
+        end = today
+        assert Period.of(end - timedelta(731), end, today).start == end - timedelta(731)
+        with pytest.raises(ValidationError):
+            Period.of(end - timedelta(732), end, today)
+    ok = acme.client(acme.admin).get(
+        reverse("console_deal_reports"), {"from": (today - timedelta(400)).isoformat()}
+    )
+    assert ok.status_code == 200 and ok.context["report"]["overall"]["volume"] == 8

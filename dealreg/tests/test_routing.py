@@ -218,3 +218,28 @@ def test_console_list_queries_do_not_grow_with_rules(acme):
     with CaptureQueriesContext(connection) as five:
         client.get("/console/deals/routing/")
     assert len(five) == len(one)
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"countries": "US, QQ"}, "countries", "Not country codes: QQ"),
+        ({"region": "NA", "countries": "US, AF"}, "countries", "Not in North America"),
+        ({"min_value": "100000000000000000000"}, "min_value", "below 1,000,000,000,000"),
+        ({"max_value": "10.001"}, "max_value", "at most two decimals"),
+    ],
+)
+def test_bad_rule_input_is_a_field_error_in_business_terms(acme, change, field, message):
+    data = {"name": "Rule", "is_active": "on", **change}
+    response = acme.client(acme.admin).post("/console/deals/routing/", data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors[field]
+    assert message in " ".join(errors), errors
+    api_data = {**change, "name": "Rule"}
+    if "countries" in api_data:
+        api_data["countries"] = [c.strip() for c in api_data["countries"].split(",")]
+    response = acme.api(acme.admin).post(API, api_data, format="json")
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field]), response.json()
+    with tenant_context(acme.tenant):
+        assert not RoutingRule.objects.exists()

@@ -25,6 +25,7 @@ def form_data(**overrides) -> dict:
         "required_fields": ["contact_email"],
         "min_value": "5000",
         "min_value_currency": "usd",
+        "close_date_max_months": "24",
         "lifetime_days": "120",
         "max_extensions": "2",
         "extension_days": "30",
@@ -88,14 +89,51 @@ def test_public_rules_page_and_beside_the_registration_form(acme, globex):
             actor=actor_for_user(acme.admin, acme.tenant),
             min_value=Decimal("7777"),
             lifetime_days=75,
+            required_fields=["customer_domain", "region"],
+            close_date_max_months=18,
         )
     response = acme.client().get(reverse("deal_rules_public"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "7777" in body and "75 days" in body
+    # Human words, not field names.
+    assert "Also required: Customer domain, Region" in body and "customer_domain" not in body
+    assert "within 18 months" in body
     assert "7777" not in globex.client().get(reverse("deal_rules_public")).content.decode()
 
     ready(acme)
     response = acme.client(acme.partner_sales).get(reverse("portal_deal_register"))
     assert response.status_code == 200 and 'id="deal-rules"' in response.content.decode()
     assert "7777" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"lifetime_days": "99999"}, "lifetime_days", "from 1 to 3,650 days"),
+        ({"max_extensions": "-1"}, "max_extensions", "from 0 to 20 extensions"),
+        ({"sla_hours": "70000"}, "sla_hours", "from 1 to 2,000 business hours"),
+        ({"min_value": "1e20"}, "min_value", "below 1,000,000,000,000"),
+        ({"auto_approve_max_value": "-5"}, "auto_approve_max_value", "from 0 to below"),
+        ({"min_value_currency": "ZZZ"}, "min_value_currency", "ISO 4217"),
+        ({"holiday_country": "QQ"}, "holiday_country", "country code such as US"),
+        ({"business_timezone": "Mars/Base"}, "business_timezone", "Europe/Berlin"),
+    ],
+)
+def test_rules_limits_are_in_business_terms_and_nothing_is_saved(acme, change, field, message):
+    response = acme.client(acme.admin).post(reverse("console_deal_rules"), form_data(**change))
+    assert response.status_code == 400
+    errors = response.context["form"].errors[field]
+    assert message in errors[0], errors
+    assert "32767" not in errors[0] and "digits in total" not in errors[0]
+    with tenant_context(acme.tenant):
+        assert not DealRules.objects.exists()
+
+
+def test_the_service_checks_the_same_limits(acme):
+    with tenant_context(acme.tenant):
+        admin = actor_for_user(acme.admin, acme.tenant)
+        with pytest.raises(ValidationError) as error:
+            deal_rules_save(actor=admin, lifetime_days=40000, business_timezone="Nowhere")
+        assert set(error.value.message_dict) == {"lifetime_days", "business_timezone"}
+        assert not DealRules.objects.exists()

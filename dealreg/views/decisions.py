@@ -18,6 +18,7 @@ from tenancy.access import Perm
 from tenancy.views import apply_errors
 
 from ..forms.decisions import DecisionForm
+from ..forms.disputes import DisputeRaiseForm
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealRegistration, DealStatus
 from ..selectors import queue as selectors
@@ -58,7 +59,7 @@ def _console_deal(actor, deal_uuid) -> DealRegistration:
         raise Http404 from missing
 
 
-def _render_console_detail(request, actor, deal, form=None, status=200):
+def _render_console_detail(request, actor, deal, form=None, status=200, pipeline_form=None):
     _sla([deal])
     can_decide = services.may_decide(actor, deal)
     context = {
@@ -68,7 +69,8 @@ def _render_console_detail(request, actor, deal, form=None, status=200):
         "can_decide": can_decide,
         "form": form or DecisionForm(),
         # The manager keeps the partner's pipeline current (stage, next step, notes).
-        "pipeline_form": PipelineForm(
+        "pipeline_form": pipeline_form
+        or PipelineForm(
             initial={
                 "sales_stage": deal.sales_stage,
                 "next_step": deal.next_step,
@@ -123,6 +125,18 @@ def portal_deal_detail(request, deal_uuid):
     deal = deals_for(actor).filter(uuid=deal_uuid).first()
     if deal is None:
         raise Http404
+    return portal_detail_page(request, actor, deal)
+
+
+def console_detail_page(request, actor, deal_uuid, *, pipeline_form, status=400):
+    """The registration's console page with a bound pipeline form (its errors beside its fields)."""
+    deal = _console_deal(actor, deal_uuid)
+    return _render_console_detail(request, actor, deal, status=status, pipeline_form=pipeline_form)
+
+
+def portal_detail_page(request, actor, deal, *, outcome_form=None, dispute_form=None, status=200):
+    """The partner's registration page; with a bound `outcome_form` or `dispute_form` its field
+    errors show beside the fields and the typed values stay (status 400)."""
     _sla([deal])
     approved = deal.status == DealStatus.APPROVED
     context = {
@@ -131,15 +145,16 @@ def portal_deal_detail(request, deal_uuid):
         "can_submit": deal.status == DealStatus.DRAFT and actor.has(Perm.DEALS_REGISTER),
         # An approved (locked) deal: report it won or lost, or ask for more time.
         "can_close": approved and may_close(actor, deal),
-        "outcome_form": OutcomeForm(),
+        "outcome_form": outcome_form or OutcomeForm(),
         "can_extend": approved
         and actor.has(Perm.DEALS_REGISTER)
         and deal.extensions_used < deal_rules().max_extensions,
         "can_dispute": actor.has(Perm.DISPUTES_RAISE)
         and deal.account_id is not None
         and deal.status != DealStatus.DRAFT,
+        "dispute_form": dispute_form or DisputeRaiseForm(),
     }
-    return render(request, "dealreg/decisions/portal_detail.html", context)
+    return render(request, "dealreg/decisions/portal_detail.html", context, status=status)
 
 
 @login_required
@@ -156,7 +171,5 @@ def portal_deal_submit(request, deal_uuid):
             messages.error(request, message)
     else:
         messages.success(request, _("Registration submitted."))
-        summary = partner_conflict_summary(deal)
-        if summary["possible_conflict"]:
-            messages.warning(request, summary["message"])
+        # The detail page shows the possible-conflict warning: once, not also as a flash.
     return redirect("portal_deal_detail", deal_uuid=deal.uuid)

@@ -6,39 +6,64 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.views import apply_errors
 
 from ..forms.disputes import DisputeCommentForm, DisputeDecideForm, DisputeRaiseForm
+from ..forms.filters import DisputeFilter
 from ..models import DisputeStatus
 from ..selectors import lockview as selectors
 from ..selectors.registration import deals_for
 from ..services import disputes as services
+from .decisions import portal_detail_page
 from .lockview import account_page, get_account
 
 CONSOLE, PORTAL = "console", "portal"
+
+
+DISPUTE_SORTS = {
+    "account": ("account__name", "-created_at"),
+    "raised": "created_at",
+    "status": ("status", "-created_at"),
+}
+DISPUTE_COLUMNS = [
+    Column(_l("Account"), "account.name"),
+    Column(_l("Domain"), "account.domain"),
+    Column(_l("Partner"), "registration.partner.name"),
+    Column(_l("What is in dispute"), "reason"),
+    Column(_l("Raised"), "created_at"),
+    Column(_l("Raised by"), "raised_by.email"),
+    Column(_l("Status"), "get_status_display"),
+    Column(_l("Outcome"), "get_outcome_display"),
+    Column(_l("Decided"), "decided_at"),
+    Column(_l("Decision note"), "decision_note"),
+]
 
 
 @login_required
 @require_GET
 def console_disputes(request):
     actor = access.require_console(request, Perm.DEAL_LOCKS_VIEW)
-    status = request.GET.get("status", DisputeStatus.OPEN)
-    disputes = selectors.disputes_for(actor)
-    if status in DisputeStatus.values:
-        disputes = disputes.filter(status=status)
-    page = Paginator(disputes, 50).get_page(request.GET.get("page"))
-    return render(
+    listing = list_page(
         request,
-        "dealreg/disputes/list.html",
-        {"page": page, "disputes": page.object_list, "status": status, "surface": CONSOLE},
+        selectors.disputes_for(actor),
+        filterset_class=DisputeFilter,
+        sorts=DISPUTE_SORTS,
+        default_sort="-raised",
+        columns=DISPUTE_COLUMNS,
+        filename="disputes",
     )
+    if listing.export is not None:
+        return listing.export
+    context = {"listing": listing, "disputes": listing.page.object_list, "surface": CONSOLE}
+    return render(request, "dealreg/disputes/list.html", context)
 
 
 @login_required
@@ -117,12 +142,11 @@ def console_dispute_detail(request, dispute_uuid):
 @require_GET
 def portal_disputes(request):
     actor = access.require_portal(request, Perm.DEALS_VIEW)
-    page = Paginator(selectors.disputes_for(actor), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "dealreg/disputes/list.html",
-        {"page": page, "disputes": page.object_list, "status": "", "surface": PORTAL},
+    listing = list_page(
+        request, selectors.disputes_for(actor), sorts=DISPUTE_SORTS, default_sort="-raised"
     )
+    context = {"listing": listing, "disputes": listing.page.object_list, "surface": PORTAL}
+    return render(request, "dealreg/disputes/list.html", context)
 
 
 @login_required
@@ -152,5 +176,5 @@ def portal_dispute_raise(request, deal_uuid):
         else:
             messages.success(request, _("Dispute raised. The program team is notified."))
             return redirect("portal_dispute_detail", dispute_uuid=dispute.uuid)
-    messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("portal_deal_detail", deal_uuid=deal_uuid)
+    # The registration's page again, the error beside the field and the typed text kept.
+    return portal_detail_page(request, actor, deal, dispute_form=form, status=400)

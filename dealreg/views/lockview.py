@@ -28,7 +28,8 @@ def _actor(request):
 def console_deal_locks(request):
     actor = _actor(request)
     query = request.GET.get("q", "").strip()[:200]
-    context = {"q": query, "accounts": selectors.lock_search(actor, query)}
+    results = selectors.lock_search_page(actor, query, request.GET.get("page", 1))
+    context = {"q": query, "results": results, "accounts": results.accounts}
     if request.htmx:  # typing in the search box: only the results
         return render(request, "dealreg/lockview/_results.html", context)
     return render(request, "dealreg/lockview/search.html", context)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.common.spreadsheets import csv_safe
+from tenancy.views import apply_errors
 
 from ..forms.pipeline import OutcomeForm, PipelineForm
 from ..models import DealStatus, SalesStage
@@ -25,6 +26,7 @@ from ..selectors import pipeline as selectors
 from ..selectors.registration import deals_for
 from ..services.outcomes import deal_outcome, may_close
 from ..services.pipeline import deal_pipeline_update
+from .decisions import console_detail_page, portal_detail_page
 
 PAGE_SIZE = 50
 CSV_COLUMNS = (
@@ -107,13 +109,15 @@ def portal_deal_outcome(request, deal_uuid):
     if not may_close(actor, deal):
         raise PermissionDenied(_("You may not close this registration."))
     form = OutcomeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect("portal_deal_detail", deal_uuid=deal.uuid)
-    try:
-        deal_outcome(actor=actor, registration=deal, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    if form.is_valid():
+        try:
+            deal_outcome(actor=actor, registration=deal, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+    if form.errors:
+        # Field errors beside the fields, the typed values kept; nothing saved.
+        deal = get_object_or_404(deals_for(actor), uuid=deal_uuid)  # as stored
+        return portal_detail_page(request, actor, deal, outcome_form=form, status=400)
     else:
         messages.success(
             request,
@@ -136,11 +140,11 @@ def console_deal_pipeline(request, deal_uuid):
         try:
             deal_pipeline_update(actor=actor, registration=deal, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Pipeline updated."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            apply_errors(form, error)
+    if form.errors:
+        # The registration's page again, the errors beside the fields and the input kept.
+        return console_detail_page(request, actor, deal_uuid, pipeline_form=form)
+    messages.success(request, _("Pipeline updated."))
     # Back to the page the form sits on (the registration's console page), if it is ours.
     back = request.POST.get("next", "")
     if back.startswith("/console/") and "//" not in back:

@@ -7,28 +7,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
 from onboarding.models import Benefit
 from onboarding.services.progress import BenefitLocked, benefit_status
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.currencies import currency_choices
+from tenancy.common.lists import Column, list_page
 from tenancy.views import apply_errors
 
+from ..forms.filters import DealRegistrationFilter
 from ..forms.registration import DealRegistrationForm
 from ..selectors import registration as selectors
 from ..services import registration as services
-from ..services.conflicts import partner_conflict_summary
 from ..services.rules import deal_rules
-
-PAGE_SIZE = 50
-
-
-def _page(request, deals):
-    return Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
@@ -38,7 +34,8 @@ def portal_deal_register(request):
     if not gate.unlocked:
         status = 403 if request.method == "POST" else 200
         return render(request, "dealreg/portal_locked.html", {"gate": gate}, status=status)
-    form = DealRegistrationForm(request.POST or None)
+    rules = deal_rules()
+    form = DealRegistrationForm(request.POST or None, rules=rules)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -61,18 +58,53 @@ def portal_deal_register(request):
                         _("Deal for %(customer)s registered. Your channel manager will review it.")
                         % {"customer": deal.customer_name},
                     )
-                summary = partner_conflict_summary(deal)
-                if summary["possible_conflict"]:
-                    messages.warning(request, summary["message"])
+                # The detail page shows the possible-conflict warning: once, not also as a flash.
                 return redirect("portal_deal_detail", deal_uuid=deal.uuid)
         status = 400
-    context = {"form": form, "rules": deal_rules()}
+    context = {"form": form, "rules": rules, "currencies": currency_choices()}
     return render(request, "dealreg/portal_register.html", context, status=status)
+
+
+CONSOLE_SORTS = {
+    "customer": "customer_name",
+    "partner": ("partner__name", "customer_name"),
+    "value": "estimated_value",
+    "close": "expected_close_date",
+    "status": "status",
+    "submitted": ("submitted_at", "created_at"),
+}
+CONSOLE_COLUMNS = [
+    Column(_l("Customer"), "customer_name"),
+    Column(_l("Customer domain"), "customer_domain"),
+    Column(_l("Partner"), "partner.name"),
+    Column(_l("Country"), lambda d: d.customer_country.name if d.customer_country else ""),
+    Column(_l("Region"), "get_region_display"),
+    Column(_l("Products"), "products"),
+    Column(_l("Estimated value"), "estimated_value"),
+    Column(_l("Currency"), "currency"),
+    Column(_l("Expected close date"), "expected_close_date"),
+    Column(_l("Status"), "get_status_display"),
+    Column(_l("Submitted"), "submitted_at"),
+    Column(_l("Submitted by"), "submitted_by.email"),
+    Column(_l("Approver"), lambda d: d.assigned_to.email if d.assigned_to else ""),
+    Column(_l("Lock expires"), "expires_at"),
+]
 
 
 @login_required
 @require_GET
 def console_deals(request):
     actor = access.require_console(request, Perm.DEALS_VIEW)
-    page = _page(request, selectors.deals_for(actor))
-    return render(request, "dealreg/console_list.html", {"page": page, "deals": page.object_list})
+    listing = list_page(
+        request,
+        selectors.deals_for(actor).select_related("assigned_to"),
+        filterset_class=DealRegistrationFilter,
+        sorts=CONSOLE_SORTS,
+        default_sort="-submitted",
+        columns=CONSOLE_COLUMNS,
+        filename="deal-registrations",
+    )
+    if listing.export is not None:
+        return listing.export
+    context = {"listing": listing, "page": listing.page, "deals": listing.page.object_list}
+    return render(request, "dealreg/console_list.html", context)

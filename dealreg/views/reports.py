@@ -13,6 +13,7 @@ from tenancy import access
 from tenancy.access import Perm
 from tenancy.common.spreadsheets import csv_safe
 
+from ..forms.reports import ReportPeriodForm
 from ..selectors import reports as selectors
 
 
@@ -20,7 +21,13 @@ from ..selectors import reports as selectors
 @require_GET
 def console_deal_reports(request):
     actor = access.require_console(request, Perm.DEALS_VIEW)
-    period = selectors.Period.parse(request.GET.get("from"), request.GET.get("to"))
+    form = ReportPeriodForm.for_query(request.GET)
+    if not form.ok:
+        # The period's field errors beside its fields (also for the CSV link): no figures.
+        return render(
+            request, "dealreg/reports/report.html", {"form": form, "report": None}, status=400
+        )
+    period = form.period
     report = selectors.deal_report(actor, period)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -39,5 +46,5 @@ def console_deal_reports(request):
     return render(
         request,
         "dealreg/reports/report.html",
-        {"report": report, "period": period, "sections": sections},
+        {"form": form, "report": report, "period": period, "sections": sections},
     )

@@ -1,5 +1,6 @@
-"""Demo data: ~30 assets spread over types, stages, tiers and roles (a few real PDF files, the rest
-links), some with several versions and views/downloads; a five-stage sales playbook."""
+"""Demo data: ~30 assets spread over types, stages, tiers and roles, each with a real generated file
+(decks as slides, documents, video transcripts; demo_files), some with a second version, and
+views/downloads; a five-stage sales playbook."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from partners.models import PartnerType, Tier
 from tenancy.access import actor_for_user
 from tenancy.models import Membership
 from tenancy.roles import Role
 
-from . import services
+from . import demo_files, services
 from .models import Asset, AssetEvent, AssetType, PlaybookStage
 
 STAGES = [
@@ -46,18 +49,18 @@ STAGES = [
 ]
 
 PRODUCTS = ["Cloud Suite", "Edge Gateway", "Analytics"]
-# (title, type, product index, stage index or None, language, roles, types, top tier only, file)
+# (title, type, product index, stage index or None, language, roles, types, top tier only)
 CATALOGUE = [
-    ("{p} overview deck", AssetType.DECK, 0, 2, "en", [], [], False, True),
-    ("{p} overview deck", AssetType.DECK, 1, 2, "en", [], [], False, False),
-    ("{p} overview deck (Deutsch)", AssetType.DECK, 0, 2, "de", [], [], False, False),
-    ("{p} datasheet", AssetType.DATASHEET, 0, 2, "en", [], [], False, True),
-    ("{p} datasheet", AssetType.DATASHEET, 1, 2, "en", [], [], False, True),
-    ("{p} datasheet", AssetType.DATASHEET, 2, 2, "en", [], [], False, False),
-    ("{p} fiche technique", AssetType.DATASHEET, 0, 2, "fr", [], [], False, False),
-    ("{p} vs. the incumbent", AssetType.BATTLE_CARD, 0, 3, "en", [], [], False, True),
-    ("{p} competitive battle card", AssetType.BATTLE_CARD, 1, 3, "en", [], [], False, False),
-    ("{p} objection handling", AssetType.BATTLE_CARD, 2, 3, "en", [], [], True, False),
+    ("{p} overview deck", AssetType.DECK, 0, 2, "en", [], [], False),
+    ("{p} overview deck", AssetType.DECK, 1, 2, "en", [], [], False),
+    ("{p} overview deck (Deutsch)", AssetType.DECK, 0, 2, "de", [], [], False),
+    ("{p} datasheet", AssetType.DATASHEET, 0, 2, "en", [], [], False),
+    ("{p} datasheet", AssetType.DATASHEET, 1, 2, "en", [], [], False),
+    ("{p} datasheet", AssetType.DATASHEET, 2, 2, "en", [], [], False),
+    ("{p} fiche technique", AssetType.DATASHEET, 0, 2, "fr", [], [], False),
+    ("{p} vs. the incumbent", AssetType.BATTLE_CARD, 0, 3, "en", [], [], False),
+    ("{p} competitive battle card", AssetType.BATTLE_CARD, 1, 3, "en", [], [], False),
+    ("{p} objection handling", AssetType.BATTLE_CARD, 2, 3, "en", [], [], True),
     (
         "{p} technical differentiators",
         AssetType.BATTLE_CARD,
@@ -67,15 +70,14 @@ CATALOGUE = [
         [Role.PARTNER_PRESALES, Role.PARTNER_SALES],
         [],
         False,
-        False,
     ),
-    ("Retail chain saves 30% with {p}", AssetType.CASE_STUDY, 0, 2, "en", [], [], False, True),
-    ("Hospital network on {p}", AssetType.CASE_STUDY, 1, 2, "en", [], [], False, False),
-    ("Bank modernises with {p}", AssetType.CASE_STUDY, 2, 2, "en", [], [], True, False),
-    ("{p} in manufacturing", AssetType.CASE_STUDY, 1, 2, "de", [], [], False, False),
-    ("{p} five-minute demo", AssetType.VIDEO, 0, 1, "en", [], [], False, False),
-    ("{p} architecture walkthrough", AssetType.VIDEO, 1, 1, "en", [], [], False, False),
-    ("{p} dashboards tour", AssetType.VIDEO, 2, 1, "en", [], [], False, False),
+    ("Retail chain saves 30% with {p}", AssetType.CASE_STUDY, 0, 2, "en", [], [], False),
+    ("Hospital network on {p}", AssetType.CASE_STUDY, 1, 2, "en", [], [], False),
+    ("Bank modernises with {p}", AssetType.CASE_STUDY, 2, 2, "en", [], [], True),
+    ("{p} in manufacturing", AssetType.CASE_STUDY, 1, 2, "de", [], [], False),
+    ("{p} five-minute demo", AssetType.VIDEO, 0, 1, "en", [], [], False),
+    ("{p} architecture walkthrough", AssetType.VIDEO, 1, 1, "en", [], [], False),
+    ("{p} dashboards tour", AssetType.VIDEO, 2, 1, "en", [], [], False),
     (
         "{p} installation guide",
         AssetType.OTHER,
@@ -85,11 +87,10 @@ CATALOGUE = [
         [Role.PARTNER_PRESALES, Role.PARTNER_ADMIN],
         [],
         False,
-        False,
     ),
-    ("Discovery questionnaire", AssetType.OTHER, 0, 1, "en", [], [], False, False),
-    ("Qualification checklist", AssetType.OTHER, 0, 0, "en", [], [], False, False),
-    ("Order form template", AssetType.OTHER, 0, 4, "en", [Role.PARTNER_SALES], [], False, False),
+    ("Discovery questionnaire", AssetType.OTHER, 0, 1, "en", [], [], False),
+    ("Qualification checklist", AssetType.OTHER, 0, 0, "en", [], [], False),
+    ("Order form template", AssetType.OTHER, 0, 4, "en", [Role.PARTNER_SALES], [], False),
     (
         "Co-marketing email kit",
         AssetType.OTHER,
@@ -98,7 +99,6 @@ CATALOGUE = [
         "en",
         [Role.PARTNER_MARKETING],
         [],
-        False,
         False,
     ),
     (
@@ -110,7 +110,6 @@ CATALOGUE = [
         [Role.PARTNER_MARKETING],
         [],
         False,
-        False,
     ),
     (
         "Campaign-in-a-box: {p}",
@@ -120,7 +119,6 @@ CATALOGUE = [
         "en",
         [Role.PARTNER_MARKETING],
         [],
-        False,
         False,
     ),
     (
@@ -132,9 +130,8 @@ CATALOGUE = [
         [Role.PARTNER_SALES, Role.PARTNER_ADMIN],
         [PartnerType.RESELLER],
         False,
-        False,
     ),
-    ("MSP packaging guide", AssetType.DECK, 1, 2, "en", [], [PartnerType.MSP], False, False),
+    ("MSP packaging guide", AssetType.DECK, 1, 2, "en", [], [PartnerType.MSP], False),
     (
         "ISV integration datasheet",
         AssetType.DATASHEET,
@@ -144,10 +141,9 @@ CATALOGUE = [
         [],
         [PartnerType.ISV],
         False,
-        False,
     ),
-    ("Executive briefing deck", AssetType.DECK, 0, 2, "en", [], [], True, False),
-    ("{p} roadmap (NDA)", AssetType.DECK, 0, None, "en", [], [], True, False),
+    ("Executive briefing deck", AssetType.DECK, 0, 2, "en", [], [], True),
+    ("{p} roadmap (NDA)", AssetType.DECK, 0, None, "en", [], [], True),
     (
         "{p} negotiation playbook",
         AssetType.OTHER,
@@ -157,22 +153,26 @@ CATALOGUE = [
         [Role.PARTNER_SALES],
         [],
         False,
-        False,
     ),
 ]
 
 
-def _pdf_bytes(tenant) -> bytes:
-    try:
-        from weasyprint import HTML
-
-        html = f"<h1>{tenant.name}</h1><p>Partner enablement material.</p>"
-        return HTML(string=html).write_pdf()
-    except Exception:  # noqa: BLE001 - a missing system library must not break the demo
-        return (
-            b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+def _file_for(asset_title: str, kind: str, product: str, company: str, version: int):
+    """A real file for a demo asset: a deck as 16:9 slides, everything else as a short document
+    (a video as its transcript: the recording itself is hosted by the vendor)."""
+    if kind == AssetType.DECK:
+        data = demo_files.deck_pdf(
+            title=asset_title, product=product, company=company, version=version
         )
+    else:
+        label = (
+            str(_("Video transcript")) if kind == AssetType.VIDEO else str(AssetType(kind).label)
+        )
+        data = demo_files.asset_pdf(
+            title=asset_title, kind_label=label, product=product, company=company, version=version
+        )
+    name = f"{slugify(asset_title) or 'asset'}-v{version}.pdf"
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
 
 
 def seed(tenant, *, staff) -> None:
@@ -186,12 +186,11 @@ def seed(tenant, *, staff) -> None:
         for i, (name, guidance) in enumerate(STAGES)
     ]
     top_tiers = list(Tier.objects.order_by("-rank")[:2])
-    pdf = _pdf_bytes(tenant)
-    slug_base = f"https://example.com/{tenant.slug}/assets"
     assets = []
-    for n, (title, kind, product, stage, lang, roles, types, top, has_file) in enumerate(CATALOGUE):
+    for n, (title, kind, product, stage, lang, roles, types, top) in enumerate(CATALOGUE):
         name = title.format(p=PRODUCTS[product])
-        upload = SimpleUploadedFile(f"{kind}-{n}.pdf", pdf) if has_file else None
+        # Every asset ships a real file, stored through the same upload path as the console's.
+        upload = _file_for(name, kind, PRODUCTS[product], tenant.name, 1)
         asset = services.asset_create(
             actor=actor,
             title=name,
@@ -205,12 +204,15 @@ def seed(tenant, *, staff) -> None:
             partner_roles=roles,
             is_published=n % 13 != 12,  # a couple of drafts
             file=upload,
-            url="" if has_file else f"{slug_base}/{n}",
+            url="",
             notes="Initial release.",
         )
         if n % 5 == 0:  # a few assets have been revised
             services.asset_version_add(
-                actor=actor, asset=asset, url=f"{slug_base}/{n}/v2", notes="Updated figures."
+                actor=actor,
+                asset=asset,
+                file=_file_for(name, kind, PRODUCTS[product], tenant.name, 2),
+                notes="Updated figures.",
             )
         assets.append(asset)
     for stage in stages:
@@ -230,7 +232,7 @@ def seed(tenant, *, staff) -> None:
     now = timezone.now()
     events = []
     for asset in assets:
-        for _ in range(rng.randint(0, 8)):
+        for _event in range(rng.randint(0, 8)):
             member = rng.choice(members)
             events.append(
                 AssetEvent(

@@ -88,6 +88,16 @@ class Asset(TenantOwnedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def partner_type_labels(self) -> list[str]:
+        from partners.models import PartnerType
+
+        return [str(PartnerType(t).label) for t in self.partner_types if t in PartnerType.values]
+
+    @property
+    def partner_role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.partner_roles if r in Role.values]
+
 
 def version_upload_to(version: AssetVersion, filename: str) -> str:
     # The stored name never comes from the user (only the extension, already validated).

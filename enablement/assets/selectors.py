@@ -129,8 +129,11 @@ def console_assets(actor: Actor) -> QuerySet[Asset]:
         assets_visible_to(actor)
         .select_related("stage")
         .annotate(
-            download_count=Count("events", filter=Q(events__kind=EventKind.DOWNLOAD)),
-            view_count=Count("events", filter=Q(events__kind=EventKind.VIEW)),
+            # distinct: the join with versions repeats each event once per version.
+            download_count=Count(
+                "events", filter=Q(events__kind=EventKind.DOWNLOAD), distinct=True
+            ),
+            view_count=Count("events", filter=Q(events__kind=EventKind.VIEW), distinct=True),
             version_count=Count("versions", distinct=True),
         )
         .prefetch_related("tiers")

@@ -3,41 +3,64 @@ console (CRUD, versions, visibility, counts; playbook stages). Thin: access, sel
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors, require_tenant
 
 from . import selectors, services
+from .filters import AssetFilter, ConsoleAssetFilter, language_label
 from .forms import AssetCreateForm, AssetForm, AssetVersionForm, StageAssetForm, StageForm
-from .models import AssetType, EventKind, PlaybookStageAsset
+from .models import EventKind, PlaybookStageAsset
 
 
-def _library_filters(request) -> dict:
-    get = request.GET
-    filters = {
-        "q": get.get("q", "").strip()[:100],
-        "type": get.get("type", ""),
-        "product": get.get("product", "").strip()[:100],
-        "stage": get.get("stage", ""),
-        "language": get.get("language", "").strip()[:8],
-    }
-    if filters["type"] not in AssetType.values:
-        filters["type"] = ""
-    try:
-        uuid.UUID(filters["stage"])
-    except ValueError:
-        filters["stage"] = ""
-    return filters
+def _current_version(asset):
+    versions = list(asset.versions.all())  # prefetched newest first
+    return versions[0].number if versions else None
+
+
+ASSET_SORTS = {
+    "title": "title",
+    "type": ("type", "title"),
+    "product": ("product", "title"),
+    "updated": "updated_at",
+}
+PORTAL_ASSET_COLUMNS = [
+    Column(_lazy("Title"), "title"),
+    Column(_lazy("Type"), "get_type_display"),
+    Column(_lazy("Product"), "product"),
+    Column(_lazy("Sales stage"), "stage.name"),
+    Column(_lazy("Language"), lambda a: language_label(a.language)),
+    Column(_lazy("Current version"), _current_version),
+    Column(_lazy("Updated"), "updated_at"),
+]
+CONSOLE_ASSET_SORTS = {
+    **ASSET_SORTS,
+    "versions": ("version_count", "title"),
+    "views": ("view_count", "title"),
+    "downloads": ("download_count", "title"),
+    "status": ("is_published", "title"),
+}
+CONSOLE_ASSET_COLUMNS = [
+    *PORTAL_ASSET_COLUMNS[:5],
+    Column(_lazy("Tiers"), lambda a: [t.name for t in a.tiers.all()]),
+    Column(_lazy("Partner types"), "partner_type_labels"),
+    Column(_lazy("Partner roles"), "partner_role_labels"),
+    Column(_lazy("Versions"), "version_count"),
+    Column(_lazy("Views"), "view_count"),
+    Column(_lazy("Downloads"), "download_count"),
+    Column(_lazy("Published"), "is_published"),
+    Column(_lazy("Updated"), "updated_at"),
+]
 
 
 # --- Portal ----------------------------------------------------------------------------------
@@ -46,13 +69,19 @@ def _library_filters(request) -> dict:
 @login_required
 def portal_assets(request):
     actor = access.require_portal(request)
-    filters = _library_filters(request)
-    context = {
-        "assets": selectors.asset_library(actor, **filters),
-        "filters": filters,
-        "facets": selectors.library_facets(actor),
-        "types": AssetType.choices,
-    }
+    listing = list_page(
+        request,
+        selectors.asset_library(actor),
+        filterset_class=AssetFilter,
+        sorts=ASSET_SORTS,
+        default_sort="title",
+        columns=PORTAL_ASSET_COLUMNS,
+        filename="assets",
+        page_size=25,
+    )
+    if listing.export is not None:
+        return listing.export
+    context = {"listing": listing}
     if request.htmx:
         return render(request, "enablement/assets/_portal_asset_list.html", context)
     return render(request, "enablement/assets/portal_assets.html", context)
@@ -132,19 +161,18 @@ def console_assets(request):
                 messages.success(request, _("Asset created."))
                 return redirect("console_asset_detail", asset_uuid=asset.uuid)
         status = 400
-    filters = _library_filters(request)
-    assets = selectors.console_assets(actor)
-    if filters["q"]:
-        assets = assets.filter(title__icontains=filters["q"])
-    if filters["type"]:
-        assets = assets.filter(type=filters["type"])
-    context = {
-        "assets": assets,
-        "filters": filters,
-        "types": AssetType.choices,
-        "can_manage": can_manage,
-        "form": form,
-    }
+    listing = list_page(
+        request,
+        selectors.console_assets(actor),
+        filterset_class=ConsoleAssetFilter,
+        sorts=CONSOLE_ASSET_SORTS,
+        default_sort="title",
+        columns=CONSOLE_ASSET_COLUMNS,
+        filename="assets",
+    )
+    if listing.export is not None:
+        return listing.export
+    context = {"listing": listing, "can_manage": can_manage, "form": form}
     return render(request, "enablement/assets/console_assets.html", context, status=status)
 
 

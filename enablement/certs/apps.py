@@ -7,10 +7,12 @@ class CertsConfig(AppConfig):
     verbose_name = "Certifications"
 
     def ready(self) -> None:
+        from enablement.lms.selectors import attempt_outcomes
         from enablement.lms.services import quiz_passed
         from partners.services.tiers import certification_provider
 
-        from . import services
+        from . import selectors, services
 
         certification_provider.register(services.certification_facts)
         quiz_passed.register(services.on_quiz_passed)
+        attempt_outcomes.register(selectors.attempt_outcome)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from tenancy import access
 from tenancy.access import Actor, Perm
@@ -64,6 +65,8 @@ class AvailableCertification:
     passed_exam_ids: set[int]
     prerequisite_met: bool
     held: CertificationAward | None
+    # Courses whose exams the person may open (the exam links on the portal page).
+    openable_course_ids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -90,9 +93,12 @@ def portal_certifications(actor: Actor, now: datetime | None = None) -> PortalCe
         )
     )
     held = {award.certification_id: award for award in mine}
+    from enablement.lms.selectors import learner_courses
+
     passed = set(
         QuizAttempt.objects.filter(user=actor.user, passed=True).values_list("quiz_id", flat=True)
     )
+    openable = set(learner_courses(actor).values_list("pk", flat=True))
     available = []
     for cert in certifications_for(actor).filter(is_active=True):
         pre = held.get(cert.prerequisite_id) if cert.prerequisite_id else None
@@ -104,11 +110,78 @@ def portal_certifications(actor: Actor, now: datetime | None = None) -> PortalCe
                 prerequisite_met=cert.prerequisite_id is None
                 or (pre is not None and pre.is_valid(now)),
                 held=held.get(cert.pk),
+                openable_course_ids=openable,
             )
         )
     return PortalCertifications(
         mine=[(award, award_state(award, now)) for award in mine], available=available
     )
+
+
+def attempt_outcome(attempt) -> list[str]:
+    """The LMS attempt page's words after a pass: the certifications this exam counts toward —
+    earned (or renewed) now, held already, or what is still missing."""
+    from django.db.models import Q
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from enablement.lms.models import QuizAttempt
+
+    if not attempt.passed:
+        return []
+    certs = list(
+        Certification.objects.filter(is_active=True)
+        .filter(Q(exam_rows__quiz_id=attempt.quiz_id) | Q(recert_exam_id=attempt.quiz_id))
+        .distinct()
+        .select_related("prerequisite")
+        .prefetch_related("exam_rows")
+        .order_by("level", "name")
+    )
+    if not certs:
+        return []
+    now = timezone.now()
+    held = {
+        a.certification_id: a
+        for a in CertificationAward.objects.filter(user_id=attempt.user_id, certification__in=certs)
+    }
+    passed = set(
+        QuizAttempt.objects.filter(user_id=attempt.user_id, passed=True).values_list(
+            "quiz_id", flat=True
+        )
+    )
+    notes = []
+    for cert in certs:
+        award = held.get(cert.pk)
+        if award is not None and award.is_valid(now):
+            until = date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")
+            renewed_now = cert.recert_exam_id == attempt.quiz_id and award.renewed_count > 0
+            if award.issued_at >= attempt.started_at or renewed_now:
+                notes.append(
+                    _("You earned the certification “%(name)s” (valid until %(until)s).")
+                    % {"name": cert.name, "until": until}
+                )
+            else:
+                notes.append(
+                    _("You hold the certification “%(name)s” (valid until %(until)s).")
+                    % {"name": cert.name, "until": until}
+                )
+            continue
+        missing = len({row.quiz_id for row in cert.exam_rows.all()} - passed)
+        if missing:
+            notes.append(
+                ngettext(
+                    "This exam counts toward “%(name)s”: %(n)s more exam to pass.",
+                    "This exam counts toward “%(name)s”: %(n)s more exams to pass.",
+                    missing,
+                )
+                % {"name": cert.name, "n": missing}
+            )
+        elif cert.prerequisite_id is not None:
+            notes.append(
+                _("“%(name)s” is earned once you hold “%(pre)s”.")
+                % {"name": cert.name, "pre": cert.prerequisite.name}
+            )
+    return notes
 
 
 def award_by_code(code: str) -> CertificationAward | None:

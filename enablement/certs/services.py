@@ -31,7 +31,8 @@ from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
-from tenancy.emails import email_enqueue, mail_kind, person_address
+from tenancy.emails import mail_kind, person_address
+from tenancy.notifications import notify
 from tenancy.roles import PARTNER_ROLES
 from tenancy.uploads import forget_document, store_document_once
 
@@ -398,12 +399,12 @@ def _send_reminder(award: CertificationAward, *, days_left: int) -> None:
         "days": days_left,
     }
     partner = award.partner if award.partner_id else None
-    email_enqueue(
+    notify(
+        user=award.user,
         kind=RECERT_REMINDER,
-        to=award.user.email,
-        recipient=award.user,
         subject=subject,
         body_text=render_to_string("enablement/certs/email_reminder.txt", context),
+        url=reverse("portal_certifications"),
         reply_to=person_address(partner.channel_manager) if partner is not None else "",
         partner_uuid=partner.uuid if partner is not None else None,
         source_uuid=award.uuid,

@@ -76,6 +76,20 @@ class RegistrationSerializer(serializers.ModelSerializer):
         ]
 
 
+class LiveSessionWriteSerializer(serializers.Serializer):
+    """Session scheduling (program admins). Times carry their zone (ISO 8601 with an offset);
+    the window, length and capacity limits and their words are the services'."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    instructor_name = serializers.CharField(max_length=200)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    join_url = serializers.URLField(required=False, allow_blank=True)
+    capacity = serializers.IntegerField(required=False)
+
+
 def _require_reader(actor) -> None:
     access.require_mfa(actor)
     if not (actor.has(Perm.PORTAL_VIEW) or actor.has(Perm.PROGRAM_VIEW)):
@@ -103,6 +117,25 @@ class LiveSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=LiveSessionWriteSerializer, responses={201: LiveSessionSerializer})
+    def create(self, request):
+        access.require(self.actor, Perm.PROGRAM_MANAGE)
+        payload = LiveSessionWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = services.session_create(actor=self.actor, **payload.validated_data)
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(LiveSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LiveSessionWriteSerializer, responses=LiveSessionSerializer)
+    def partial_update(self, request, id=None):
+        access.require(self.actor, Perm.PROGRAM_MANAGE)
+        session = self.get_object()
+        payload = LiveSessionWriteSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        services.session_update(actor=self.actor, session=session, **payload.validated_data)
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(LiveSessionSerializer(session).data)
 
     @extend_schema(request=None, responses={201: RegistrationSerializer})
     @action(detail=True, methods=["post"])

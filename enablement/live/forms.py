@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from enablement import limits
 from enablement.lms.models import Course
 from tenancy.models import Membership, User
 from tenancy.roles import VENDOR_ROLES
@@ -28,6 +29,7 @@ class LiveSessionForm(forms.ModelForm):
     course = forms.ModelChoiceField(
         label=_("course"), queryset=Course.objects.none(), required=False
     )
+    capacity = forms.IntegerField(label=_("capacity"), initial=20)
 
     class Meta:
         model = LiveSession
@@ -62,9 +64,19 @@ class LiveSessionForm(forms.ModelForm):
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
+    def clean_capacity(self):
+        capacity = self.cleaned_data.get("capacity")
+        if capacity is not None and (error := limits.session_capacity_error(capacity)):
+            raise forms.ValidationError(error)
+        return capacity
+
     def clean(self):
         cleaned = super().clean()
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", _("The session must end after it starts."))
+        errors = limits.session_time_errors(starts_at, ends_at)
+        if self.instance.pk and starts_at == self.instance.starts_at:
+            errors.pop("starts_at", None)  # an old session stays editable while its date stays
+        for name, message in errors.items():
+            if name not in self.errors:
+                self.add_error(name, message)
         return cleaned

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
-
 from django.db.models import (
     Count,
-    DurationField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -15,7 +11,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
 from django.utils import timezone
 
@@ -101,23 +96,3 @@ def session_roster(session: LiveSession) -> dict[str, list[Registration]]:
         "confirmed": [r for r in rows if r.status == RegistrationStatus.CONFIRMED],
         "waitlisted": [r for r in rows if r.status == RegistrationStatus.WAITLISTED],
     }
-
-
-def training_hours(user_ids: Iterable[int]) -> dict[int, Decimal]:
-    """Hours of live sessions each user attended (confirmed and marked present)."""
-    ids = list(user_ids)
-    result = {user_id: Decimal("0.00") for user_id in ids}
-    duration = ExpressionWrapper(
-        F("session__ends_at") - F("session__starts_at"), output_field=DurationField()
-    )
-    rows = (
-        Registration.objects.filter(
-            user_id__in=ids, status=RegistrationStatus.CONFIRMED, attended=True
-        )
-        .values("user_id")
-        .annotate(total=Sum(duration))
-    )
-    for row in rows:
-        seconds = Decimal(row["total"].total_seconds()) if row["total"] else Decimal(0)
-        result[row["user_id"]] = (seconds / Decimal(3600)).quantize(Decimal("0.01"))
-    return result

@@ -14,18 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enablement import limits
 from tenancy import access
 from tenancy.access import Actor, Perm, require
 from tenancy.audit import audit_record
 from tenancy.emails import (
     Attachment,
-    email_enqueue,
     emails_withdraw,
     mail_kind,
     person_address,
 )
 from tenancy.hosts import tenant_base_url, tenant_host
 from tenancy.models import Membership
+from tenancy.notifications import notify
 from tenancy.roles import VENDOR_ROLES
 
 from .models import LiveSession, Registration, RegistrationStatus
@@ -60,13 +61,20 @@ def _validate_session(session: LiveSession) -> None:
         raise ValidationError({"course": _("Unknown course.")})
 
 
-def _clean_times(data: dict) -> None:
+def _clean_times(data: dict, *, previous_start=None) -> None:
+    """Aware times within enablement.limits' window (an unchanged start of an old session is
+    kept), ending after the start and within a day; capacity within its limit."""
     starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value is not None and timezone.is_naive(value):
             raise ValidationError({name: _("A time zone is required.")})
-    if starts_at and ends_at and ends_at <= starts_at:
-        raise ValidationError({"ends_at": _("The session must end after it starts.")})
+    errors = limits.session_time_errors(starts_at, ends_at)
+    if previous_start is not None and starts_at == previous_start:
+        errors.pop("starts_at", None)
+    if "capacity" in data and (error := limits.session_capacity_error(data["capacity"])):
+        errors["capacity"] = error
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -87,7 +95,7 @@ def session_update(*, actor: Actor, session: LiveSession, **fields) -> LiveSessi
     session = LiveSession.objects.select_for_update().get(pk=session.pk)
     data = {k: v for k, v in fields.items() if k in SESSION_FIELDS}
     merged = {"starts_at": session.starts_at, "ends_at": session.ends_at, **data}
-    _clean_times(merged)
+    _clean_times(merged, previous_start=session.starts_at)
     changes = {}
     for name, value in data.items():
         old = getattr(session, name)
@@ -279,13 +287,13 @@ def registration_send_confirmation(*, registration: Registration) -> None:
         "tenant": session.tenant.name,
         "title": session.title,
     }
-    email_enqueue(
+    notify(
+        user=registration.user,
         kind=REGISTRATION_CONFIRMED,
-        to=registration.user.email,
-        recipient=registration.user,
         subject=subject,
         body_text=text,
         body_html=html,
+        url=reverse("portal_sessions"),
         reply_to=person_address(session.instructor) if session.instructor_id else "",
         source_uuid=registration.uuid,
         attachments=[

@@ -12,12 +12,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from partners.models import PartnerType
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
 from . import selectors, services
 from .models import (
+    Audience,
     Choice,
     Course,
     CourseModule,
@@ -77,6 +79,22 @@ class CourseSerializer(serializers.ModelSerializer):
             "published_at",
             "modules",
         ]
+
+
+class CourseWriteSerializer(serializers.Serializer):
+    """Course authoring (program admins): the limits and their words are the services'."""
+
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    audiences = serializers.ListField(
+        child=serializers.ChoiceField(choices=Audience.choices), required=False
+    )
+    partner_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=PartnerType.choices), required=False
+    )
+    # No column range here: enablement.limits states the business limit.
+    estimated_hours = serializers.DecimalField(max_digits=None, decimal_places=None, required=False)
+    is_foundation = serializers.BooleanField(required=False)
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -189,6 +207,23 @@ def _answers_by_pk(attempt: QuizAttempt, answers: dict) -> dict[int, list[int]]:
 class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = CourseSerializer
     filterset_fields = ["status", "is_foundation"]
+
+    @extend_schema(request=CourseWriteSerializer, responses={201: CourseSerializer})
+    def create(self, request):
+        access.require(self.actor, Perm.PROGRAM_MANAGE)
+        payload = CourseWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        course = services.course_create(actor=self.actor, **payload.validated_data)
+        return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CourseWriteSerializer, responses=CourseSerializer)
+    def partial_update(self, request, id=None):
+        access.require(self.actor, Perm.PROGRAM_MANAGE)
+        course = self.get_object()
+        payload = CourseWriteSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        course = services.course_update(actor=self.actor, course=course, **payload.validated_data)
+        return Response(CourseSerializer(course).data)
 
     def scoped_queryset(self):
         actor = self.actor

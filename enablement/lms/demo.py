@@ -149,7 +149,8 @@ COURSES = [
     {
         "title": "Co-marketing essentials",
         "summary": "Campaign kits, brand rules and how to request market development funds.",
-        "audiences": ["marketing"],
+        # Marketing's and the partner admin's paths hold it: both roles must see it.
+        "audiences": [],
         "hours": "1",
         "modules": [
             (
@@ -265,6 +266,9 @@ def _paths(tenant, courses: dict[str, Course]) -> None:
             defaults={"name": name, "description": "Recommended for your role."},
         )
         if created:
+            problems = services.path_course_problems(role, [courses[t] for t in titles])
+            if problems:  # the demo keeps the rule path_save enforces
+                raise ValueError(" ".join(problems))
             LearningPathStep.objects.bulk_create(
                 LearningPathStep(tenant=tenant, path=path, course=courses[t], position=i)
                 for i, t in enumerate(titles, start=1)

@@ -6,12 +6,23 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from enablement import limits
 from partners.models import PartnerType
 
 from .models import Audience, Course, CourseModule, QuestionKind, Quiz
 
 
+def _checked(form: forms.Form, name: str, check):
+    """The cleaned value of `name`, refused beside the field with the business limit's words."""
+    value = form.cleaned_data.get(name)
+    if value is not None and (error := check(value)):
+        raise forms.ValidationError(error)
+    return value
+
+
 class CourseForm(forms.ModelForm):
+    # No column range here: the limit and its words come from enablement.limits.
+    estimated_hours = forms.DecimalField(label=_("Estimated hours"), initial=1)
     audiences = forms.MultipleChoiceField(
         label=_("Audience roles"),
         choices=Audience.choices,
@@ -37,6 +48,9 @@ class CourseForm(forms.ModelForm):
             "estimated_hours",
             "is_foundation",
         ]
+
+    def clean_estimated_hours(self):
+        return _checked(self, "estimated_hours", limits.course_hours_error)
 
 
 class _StoredFile:
@@ -67,6 +81,8 @@ class StoredFileInput(forms.ClearableFileInput):
 
 class ModuleForm(forms.ModelForm):
     video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    position = forms.IntegerField(label=_("Position"), initial=0)
+    minutes = forms.IntegerField(label=_("Minutes"), initial=10)
 
     class Meta:
         model = CourseModule
@@ -83,11 +99,26 @@ class ModuleForm(forms.ModelForm):
             widget.download_url = url
             widget.display_name = module.file_name
 
+    def clean_position(self):
+        return _checked(self, "position", limits.position_error)
+
+    def clean_minutes(self):
+        return _checked(self, "minutes", limits.module_minutes_error)
+
 
 class QuizForm(forms.ModelForm):
+    pass_mark_pct = forms.IntegerField(label=_("Pass mark %"), initial=80)
+    attempts_allowed = forms.IntegerField(label=_("Attempts allowed"), initial=3)
+
     class Meta:
         model = Quiz
         fields = ["pass_mark_pct", "attempts_allowed", "randomize"]
+
+    def clean_pass_mark_pct(self):
+        return _checked(self, "pass_mark_pct", limits.pass_mark_error)
+
+    def clean_attempts_allowed(self):
+        return _checked(self, "attempts_allowed", limits.quiz_attempts_error)
 
 
 class QuestionForm(forms.Form):

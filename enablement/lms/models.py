@@ -47,6 +47,12 @@ class Course(TenantOwnedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def audience_labels(self) -> list[str]:
+        """The audience roles by name; none chosen reads "Everyone"."""
+        labels = [str(Audience(a).label) for a in self.audiences or [] if a in Audience.values]
+        return labels or [str(Audience.ALL.label)]
+
 
 class ModuleKind(models.TextChoices):
     TEXT = "text", _("Text")
@@ -195,6 +201,12 @@ class LearningPath(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def role_label(self) -> str:
+        from tenancy.roles import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else self.role
 
 
 class LearningPathStep(TenantOwnedModel):

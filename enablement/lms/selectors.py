@@ -1,16 +1,19 @@
 """LMS reads: which courses an actor may see, "My learning", a course page, quiz attempts, the
-console's course list, portal search and training hours."""
+console's course list and portal search. Training hours: enablement.training."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
+from enablement.training import user_training_seconds
 from tenancy.access import Actor, Perm
+from tenancy.registry import Registry
 from tenancy.roles import Role
 
 from .models import (
@@ -53,6 +56,26 @@ def course_visible_to(course: Course, *, audience: str | None, partner_type: str
         return False
     types = course.partner_types or []
     return not types or partner_type in types
+
+
+def course_hidden_from_role(course: Course, role: str) -> str | None:
+    """Why every member of a partner role cannot see `course` once it is published (None when
+    they all can): its audience leaves the role out, or it is limited to some partner types while
+    a role's learning path is for members of every type. A path never contains such a course."""
+    audience = ROLE_AUDIENCE.get(role)
+    audiences = course.audiences or []
+    if audiences and Audience.ALL not in audiences and audience not in audiences:
+        labels = ", ".join(str(Audience(a).label) for a in audiences if a in Audience.values)
+        return _("“%(course)s” is only for %(audiences)s, so this role cannot see it.") % {
+            "course": course.title,
+            "audiences": labels,
+        }
+    if course.partner_types:
+        return _(
+            "“%(course)s” is limited to some partner types; a role's path is for members of "
+            "every partner type."
+        ) % {"course": course.title}
+    return None
 
 
 def visible_courses(actor: Actor) -> QuerySet[Course]:
@@ -98,6 +121,8 @@ class CourseProgress:
     enrollment: Enrollment | None
     modules_total: int
     modules_done: int
+    # False for a path course the learner cannot open (a path edited before the rule existed).
+    available: bool = True
 
     @property
     def percent(self) -> int:
@@ -125,6 +150,7 @@ class MyLearning:
     other: list[CourseProgress] = field(default_factory=list)
     next_course: CourseProgress | None = None
     next_module: CourseModule | None = None
+    # Training time (enablement.training: courses + attended live sessions); `hours` filter.
     seconds_spent: int = 0
 
     @property
@@ -133,17 +159,30 @@ class MyLearning:
             return 0
         return round(100 * sum(1 for s in self.steps if s.completed) / len(self.steps))
 
-    @property
-    def hours(self) -> Decimal:
-        return (Decimal(self.seconds_spent) / 3600).quantize(Decimal("0.1"))
-
 
 def my_learning(actor: Actor) -> MyLearning:
     """The learner's role path with progress per course, other enrolments, and what's next.
-    A fixed number of queries whatever the number of courses, modules or enrolments."""
+    Path progress counts the path's published courses (a path never holds a course its role
+    cannot see; path_save refuses one). A fixed number of queries whatever the number of
+    courses, modules or enrolments."""
     visible = learner_courses(actor).annotate(modules_total=Count("modules"))
     courses = {c.pk: c for c in visible}
     path = LearningPath.objects.filter(role=actor.role).first() if actor.role else None
+    step_ids: list[int] = []
+    if path is not None:
+        step_ids = list(
+            LearningPathStep.objects.filter(path=path, course__status=CourseStatus.PUBLISHED)
+            .order_by("position", "id")
+            .values_list("course_id", flat=True)
+        )
+        missing = [cid for cid in step_ids if cid not in courses]
+        if missing:
+            courses.update(
+                (c.pk, c)
+                for c in Course.objects.filter(pk__in=missing).annotate(
+                    modules_total=Count("modules")
+                )
+            )
     enrollments = {
         e.course_id: e
         for e in Enrollment.objects.filter(user=actor.user, course_id__in=list(courses)).annotate(
@@ -151,7 +190,8 @@ def my_learning(actor: Actor) -> MyLearning:
         )
     }
     result = MyLearning(path=path)
-    result.seconds_spent = sum(e.seconds_spent for e in enrollments.values())
+    result.seconds_spent = user_training_seconds(actor.user)
+    visible_ids = {c.pk for c in visible}
 
     def progress(course: Course) -> CourseProgress:
         e = enrollments.get(course.pk)
@@ -160,17 +200,17 @@ def my_learning(actor: Actor) -> MyLearning:
             enrollment=e,
             modules_total=course.modules_total,
             modules_done=e.modules_done if e else 0,
+            available=course.pk in visible_ids,
         )
 
-    in_path: set[int] = set()
-    if path is not None:
-        steps = LearningPathStep.objects.filter(path=path).values_list("course_id", flat=True)
-        for course_id in steps:
-            if course_id in courses:
-                in_path.add(course_id)
-                result.steps.append(progress(courses[course_id]))
-    result.other = [progress(courses[cid]) for cid in enrollments if cid not in in_path]
-    result.next_course = next((s for s in [*result.steps, *result.other] if not s.completed), None)
+    result.steps = [progress(courses[cid]) for cid in step_ids]
+    in_path = set(step_ids)
+    result.other = [
+        progress(courses[cid]) for cid in enrollments if cid not in in_path and cid in visible_ids
+    ]
+    result.next_course = next(
+        (s for s in [*result.steps, *result.other] if not s.completed and s.available), None
+    )
     if result.next_course is not None:
         result.next_module = next_module_for(result.next_course.course, result.next_course)
     return result
@@ -268,13 +308,50 @@ def attempt_questions(attempt: QuizAttempt) -> list[Question]:
     return [questions[pk] for pk in attempt.question_order if pk in questions]
 
 
+@dataclass
+class QuestionResult:
+    """One question of a submitted attempt: right or wrong (never which answer was right)."""
+
+    question: Question
+    correct: bool
+
+
+def attempt_review(attempt: QuizAttempt) -> list[QuestionResult]:
+    """Which questions of a submitted attempt were answered right, in the attempt's order."""
+    if attempt.submitted_at is None:
+        return []
+    answers = attempt.answers or {}
+    results = []
+    for question in attempt_questions(attempt):
+        right = {c.pk for c in question.choices.all() if c.is_correct}
+        chosen = {int(c) for c in answers.get(str(question.pk), [])}
+        results.append(QuestionResult(question=question, correct=chosen == right))
+    return results
+
+
+# What a passed attempt earned elsewhere, in words ("You earned the certification …"):
+# certifications register here (enablement/certs/apps.py); `fn(attempt) -> list[str]`.
+AttemptOutcome = Callable[[QuizAttempt], list[str]]
+attempt_outcomes: Registry[AttemptOutcome] = Registry("lms.attempt_outcomes", required=True)
+
+
+def attempt_outcome_notes(attempt: QuizAttempt) -> list[str]:
+    if not attempt.passed:
+        return []
+    return [note for notes in attempt_outcomes.run(attempt) for note in notes]
+
+
 def my_enrollments(actor: Actor) -> QuerySet[Enrollment]:
     if actor.user is None:
         return Enrollment.objects.none()
     return (
         Enrollment.objects.filter(user=actor.user)
         .select_related("course")
-        .annotate(modules_done=Count("progress"), modules_total=Count("course__modules"))
+        .annotate(
+            # distinct: progress rows and modules are two joins that multiply each other.
+            modules_done=Count("progress", distinct=True),
+            modules_total=Count("course__modules", distinct=True),
+        )
     )
 
 
@@ -285,8 +362,23 @@ def console_courses(actor: Actor) -> QuerySet[Course]:
     return Course.objects.annotate(
         module_count=Count("modules", distinct=True),
         enrolled=Count("enrollments", distinct=True),
-        completed=Count("enrollments", filter=Q(enrollments__completed_at__isnull=False)),
+        # distinct: the join with modules repeats each enrolment once per module.
+        completed=Count(
+            "enrollments",
+            filter=Q(enrollments__completed_at__isnull=False),
+            distinct=True,
+        ),
     ).order_by("status", "title")
+
+
+def portal_course_catalogue(actor: Actor) -> QuerySet[Course]:
+    """Every course the learner may open, with its module count and their own progress."""
+    mine = Enrollment.objects.filter(course=OuterRef("pk"), user=actor.user)
+    return learner_courses(actor).annotate(
+        modules_total=Count("modules", distinct=True),
+        my_enrolled=Exists(mine),
+        my_completed=Exists(mine.filter(completed_at__isnull=False)),
+    )
 
 
 def console_course(actor: Actor, course_uuid) -> Course:
@@ -307,21 +399,6 @@ def quiz_questions(quiz) -> list[Question]:
 
 def learning_paths() -> QuerySet[LearningPath]:
     return LearningPath.objects.prefetch_related("steps__course").order_by("role")
-
-
-# --- Training hours ----------------------------------------------------------------------------
-
-
-def training_hours(user_ids) -> dict[int, Decimal]:
-    """Hours spent on courses per user (module time recorded on completion and quiz time)."""
-    rows = (
-        Enrollment.objects.filter(user_id__in=list(user_ids))
-        .values("user_id")
-        .annotate(seconds=Sum("seconds_spent"))
-    )
-    return {
-        r["user_id"]: (Decimal(r["seconds"] or 0) / 3600).quantize(Decimal("0.01")) for r in rows
-    }
 
 
 # --- For other apps (onboarding) ---------------------------------------------------------------
@@ -358,6 +435,5 @@ __all__ = [
     "course_page",
     "my_learning",
     "search_courses",
-    "training_hours",
     "visible_courses",
 ]

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enablement import limits
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
@@ -84,7 +85,7 @@ def course_create(*, actor: Actor, **data: Any) -> Course:
     _require_manage(actor)
     course = Course(tenant=require_current_tenant())
     _apply(course, data, COURSE_FIELDS)
-    course.full_clean()
+    _validate_course(course)
     course.save()
     audit_record(actor=actor, action="lms.course.created", target=course)
     return course
@@ -94,11 +95,47 @@ def course_create(*, actor: Actor, **data: Any) -> Course:
 def course_update(*, actor: Actor, course: Course, **data: Any) -> Course:
     _require_manage(actor)
     changes = _apply(course, data, COURSE_FIELDS)
-    course.full_clean()
+    _validate_course(course)
+    _keep_visible_to_its_paths(course)
     course.save()
     if changes:
         audit_record(actor=actor, action="lms.course.updated", target=course, changes=changes)
     return course
+
+
+def _validate_course(course: Course) -> None:
+    """Business limits first (their words, not the column's range), then the model's checks."""
+    if error := limits.course_hours_error(course.estimated_hours):
+        raise ValidationError({"estimated_hours": error})
+    course.full_clean()
+
+
+def _keep_visible_to_its_paths(course: Course) -> None:
+    """An audience or partner-type change may not hide a course from a path that holds it."""
+    roles = LearningPath.objects.filter(steps__course=course).values_list("role", flat=True)
+    problems = path_course_problems_for_roles(course, roles)
+    if problems:
+        field = "partner_types" if course.partner_types else "audiences"
+        raise ValidationError({field: problems})
+
+
+def path_course_problems_for_roles(course: Course, roles) -> list[str]:
+    from tenancy.roles import Role
+
+    from .selectors import course_hidden_from_role
+
+    problems = []
+    for role in sorted(set(roles)):
+        if course_hidden_from_role(course, role):
+            label = Role(role).label if role in Role.values else role
+            problems.append(
+                _(
+                    "The learning path of %(role)s holds this course: its members must be able "
+                    "to see it. Remove it from that path first."
+                )
+                % {"role": label}
+            )
+    return problems
 
 
 @transaction.atomic
@@ -159,6 +196,13 @@ def module_update(*, actor: Actor, module: CourseModule, **data: Any) -> CourseM
 
 
 def _validate_module(module: CourseModule) -> None:
+    errors = {}
+    if error := limits.module_minutes_error(module.minutes):
+        errors["minutes"] = error
+    if error := limits.position_error(module.position):
+        errors["position"] = error
+    if errors:
+        raise ValidationError(errors)
     _accept_new_file(module)
     module.full_clean()
     if module.kind == ModuleKind.VIDEO and not module.video_url:
@@ -189,11 +233,14 @@ def _accept_new_file(module: CourseModule) -> None:
 def quiz_update(*, actor: Actor, quiz: Quiz, **data: Any) -> Quiz:
     _require_manage(actor)
     _apply(quiz, data, QUIZ_FIELDS)
+    errors = {}
+    if error := limits.pass_mark_error(quiz.pass_mark_pct):
+        errors["pass_mark_pct"] = error
+    if error := limits.quiz_attempts_error(quiz.attempts_allowed):
+        errors["attempts_allowed"] = error
+    if errors:
+        raise ValidationError(errors)
     quiz.full_clean()
-    if not 0 <= quiz.pass_mark_pct <= 100:
-        raise ValidationError({"pass_mark_pct": _("Between 0 and 100.")})
-    if quiz.attempts_allowed < 1:
-        raise ValidationError({"attempts_allowed": _("At least one attempt.")})
     quiz.save()
     return quiz
 
@@ -353,6 +400,19 @@ def score_answers(quiz: Quiz, questions: list[Question], answers: dict[int, list
     return round(100 * correct / len(questions))
 
 
+class UnansweredQuestions(ValidationError):
+    """Some questions of the attempt have no answer: nothing is scored; `question_ids` says which
+    (the page marks them; the API lists them under `answers`)."""
+
+    def __init__(self, questions: list[Question]) -> None:
+        self.question_ids = {q.pk for q in questions}
+        messages = [
+            _("Answer the question “%(q)s”.") % {"q": q.text[:80]}
+            for q in sorted(questions, key=lambda q: (q.position, q.pk))
+        ]
+        super().__init__({"answers": messages})
+
+
 @transaction.atomic
 def submit_attempt(
     *, actor: Actor, attempt: QuizAttempt, answers: dict[int, list[int]]
@@ -387,6 +447,9 @@ def submit_attempt(
             errors.append(_("Choose one answer for “%(q)s”.") % {"q": question.text[:60]})
     if errors:
         raise ValidationError({"answers": errors})
+    unanswered = [q for q in questions if not answers.get(q.pk)]
+    if unanswered:
+        raise UnansweredQuestions(unanswered)
     quiz = attempt.quiz
     attempt.answers = {str(k): v for k, v in answers.items()}
     attempt.score_pct = score_answers(quiz, questions, answers)
@@ -415,8 +478,13 @@ def submit_attempt(
 def path_save(
     *, actor: Actor, role: str, name: str, courses: list[Course], description: str = ""
 ) -> LearningPath:
-    """Create or replace the learning path of a partner role (ordered courses)."""
+    """Create or replace the learning path of a partner role (ordered courses). Every course must
+    be one each member of the role can see (audience, partner types): refused otherwise, as a
+    field error on `courses`."""
     _require_manage(actor)
+    problems = path_course_problems(role, courses)
+    if problems:
+        raise ValidationError({"courses": problems})
     path, _created = LearningPath.objects.update_or_create(
         tenant=require_current_tenant(),
         role=role,
@@ -436,6 +504,13 @@ def path_save(
     for membership in _active_memberships(role):
         assign_path_for(membership)
     return path
+
+
+def path_course_problems(role: str, courses) -> list[str]:
+    """Why some of `courses` cannot be in the learning path of `role` (empty: they all can)."""
+    from .selectors import course_hidden_from_role
+
+    return [reason for c in courses if (reason := course_hidden_from_role(c, role))]
 
 
 def _active_memberships(role: str):

@@ -6,6 +6,7 @@ urlpatterns = [
     # Portal
     path("portal/learning/", views.portal_learning, name="portal_learning"),
     path("portal/search/", views.portal_search, name="portal_search"),
+    path("portal/learning/courses/", views.portal_courses, name="portal_courses"),
     path(
         "portal/learning/courses/<uuid:course_uuid>/",
         views.portal_course,

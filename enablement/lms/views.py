@@ -10,14 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors, require_console, require_tenant
 
 from . import selectors, services
+from .filters import ConsoleCourseFilter, PortalCourseFilter
 from .forms import CourseForm, ModuleForm, PathForm, QuestionForm, QuizForm
 from .models import CourseStatus, ModuleKind
 
@@ -31,7 +34,67 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+# --- Lists -------------------------------------------------------------------------------------
+
+
+def _my_progress(course) -> str:
+    if course.my_completed:
+        return str(_lazy("Completed"))
+    return str(_lazy("Enrolled") if course.my_enrolled else _lazy("Not started"))
+
+
+PORTAL_COURSE_SORTS = {
+    "title": "title",
+    "hours": ("estimated_hours", "title"),
+    "modules": ("modules_total", "title"),
+}
+PORTAL_COURSE_COLUMNS = [
+    Column(_lazy("Course"), "title"),
+    Column(_lazy("Estimated hours"), "estimated_hours"),
+    Column(_lazy("Modules"), "modules_total"),
+    Column(_lazy("Foundation (101)"), "is_foundation"),
+    Column(_lazy("My progress"), _my_progress),
+]
+CONSOLE_COURSE_SORTS = {
+    "title": "title",
+    "status": ("status", "title"),
+    "hours": ("estimated_hours", "title"),
+    "modules": ("module_count", "title"),
+    "enrolled": ("enrolled", "title"),
+    "completed": ("completed", "title"),
+}
+CONSOLE_COURSE_COLUMNS = [
+    Column(_lazy("Course"), "title"),
+    Column(_lazy("Status"), "get_status_display"),
+    Column(_lazy("Foundation (101)"), "is_foundation"),
+    Column(_lazy("Audience"), "audience_labels"),
+    Column(_lazy("Estimated hours"), "estimated_hours"),
+    Column(_lazy("Modules"), "module_count"),
+    Column(_lazy("Enrolled"), "enrolled"),
+    Column(_lazy("Completed"), "completed"),
+]
+
+
 # --- Portal ------------------------------------------------------------------------------------
+
+
+@login_required
+def portal_courses(request):
+    """Every course the learner may take: search, their progress, sort, pages, CSV."""
+    actor = access.require_portal(request)
+    listing = list_page(
+        request,
+        selectors.portal_course_catalogue(actor),
+        filterset_class=PortalCourseFilter,
+        sorts=PORTAL_COURSE_SORTS,
+        default_sort="title",
+        columns=PORTAL_COURSE_COLUMNS,
+        filename="courses",
+        page_size=25,
+    )
+    if listing.export is not None:
+        return listing.export
+    return render(request, "enablement/lms/portal_courses.html", {"listing": listing})
 
 
 @login_required
@@ -151,16 +214,29 @@ def portal_quiz_attempt(request, attempt_uuid):
     attempt = selectors.attempt_for_actor(actor, attempt_uuid)
     questions = selectors.attempt_questions(attempt)
     errors: list[str] = []
+    unanswered: set[int] = set()
+    chosen: dict[int, list[str]] = {}
     if request.method == "POST" and attempt.submitted_at is None:
-        answers = {q.pk: request.POST.getlist(f"q{q.pk}") for q in questions}
+        chosen = {q.pk: request.POST.getlist(f"q{q.pk}") for q in questions}
         try:
-            attempt = services.submit_attempt(actor=actor, attempt=attempt, answers=answers)
+            attempt = services.submit_attempt(actor=actor, attempt=attempt, answers=chosen)
+        except services.UnansweredQuestions as error:
+            unanswered = error.question_ids
         except ValidationError as error:
             errors = error.messages
         else:
             return redirect("portal_quiz_attempt", attempt_uuid=attempt.uuid)
     quiz = attempt.quiz
     used = len(selectors.attempts_for(actor, quiz))
+    # The form again with the answers typed so far, each unanswered question marked beside it.
+    rows = [
+        {
+            "question": q,
+            "chosen": {str(c) for c in chosen.get(q.pk, [])},
+            "unanswered": q.pk in unanswered,
+        }
+        for q in (questions if attempt.submitted_at is None else [])
+    ]
     return render(
         request,
         "enablement/lms/portal_attempt.html",
@@ -169,11 +245,14 @@ def portal_quiz_attempt(request, attempt_uuid):
             "quiz": quiz,
             "module": quiz.module,
             "course": quiz.module.course,
-            "questions": questions if attempt.submitted_at is None else [],
+            "rows": rows,
             "errors": errors,
+            "unanswered_count": len(unanswered),
+            "review": selectors.attempt_review(attempt),
+            "outcomes": selectors.attempt_outcome_notes(attempt),
             "attempts_left": max(0, quiz.attempts_allowed - used),
         },
-        status=400 if errors else 200,
+        status=400 if (errors or unanswered) else 200,
     )
 
 
@@ -195,11 +274,22 @@ def console_learning(request, path_form=None):
             else:
                 messages.success(request, _("Course created as a draft."))
                 return redirect("console_learning_course", course_uuid=course.uuid)
+    listing = list_page(
+        request,
+        selectors.console_courses(actor),
+        filterset_class=ConsoleCourseFilter,
+        sorts=CONSOLE_COURSE_SORTS,
+        default_sort="title",
+        columns=CONSOLE_COURSE_COLUMNS,
+        filename="courses",
+    )
+    if listing.export is not None:
+        return listing.export
     return render(
         request,
         "enablement/lms/console_learning.html",
         {
-            "courses": selectors.console_courses(actor),
+            "listing": listing,
             "paths": selectors.learning_paths(),
             "form": form,
             "path_form": path_form or PathForm(prefix="path"),

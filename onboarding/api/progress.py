@@ -39,6 +39,9 @@ class FunnelStepSerializer(serializers.Serializer):
     percent_of_signed = serializers.FloatField()
     median_days_from_previous = serializers.FloatField(allow_null=True)
     median_days_from_signature = serializers.FloatField(allow_null=True)
+    before_previous = serializers.IntegerField(
+        help_text="Partners who reached this step before the previous one (negative interval)."
+    )
 
 
 class FunnelPartnerSerializer(serializers.Serializer):
@@ -46,11 +49,18 @@ class FunnelPartnerSerializer(serializers.Serializer):
     name = serializers.CharField()
     channel_manager = serializers.CharField(source="manager", allow_blank=True)
     steps = serializers.DictField(source="dates", child=serializers.DateTimeField())
+    out_of_order = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Steps dated before a step that comes earlier in the funnel.",
+    )
 
 
 class FunnelSerializer(serializers.Serializer):
     signed = serializers.IntegerField()
     median_days_to_first_deal = serializers.FloatField(allow_null=True)
+    out_of_order = serializers.IntegerField(
+        source="out_of_order_count", help_text="Partners with steps out of order."
+    )
     steps = FunnelStepSerializer(many=True)
     partners = FunnelPartnerSerializer(many=True)
 

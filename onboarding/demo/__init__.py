@@ -5,16 +5,24 @@ partners spread over the onboarding steps: one still to sign, one signed today (
 for real when the worker starts), one a week in, one three weeks in with a first deal. One run
 failed at the welcome kit and one bounced mail show the console's retry views.
 
+Every milestone stands on the event that makes it true, written here or by the areas before and
+after: the signature, the invitation the workflow sent (accepted by the partner's demo users),
+their portal logins, the setup wizard they finished, the 101 completions (LMS demo), the
+downloads (assets demo) and the first deal (registered by the deal-registration demo at the time
+`planned_first_deals()` gives it). `record_milestones`, run after every area's demo, dates the
+milestones from those events.
+
 Idempotent: nothing is added once the tenant has agreement versions."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from enablement.assets import selectors as asset_selectors
 from enablement.lms import selectors as lms_selectors
 from partners.models import (
     ContactRole,
@@ -27,7 +35,7 @@ from partners.models import (
 from partners.services.organization import partner_transition
 from tenancy.access import SYSTEM, actor_for_user
 from tenancy.context import require_current_tenant
-from tenancy.models import Membership, OutboundEmail, User
+from tenancy.models import Invitation, Membership, OutboundEmail, User
 
 from ..models import (
     AgreementSignature,
@@ -39,7 +47,9 @@ from ..models import (
     MilestoneKey,
     OnboardingRun,
     OnboardingStep,
+    PortalLogin,
     RunStatus,
+    SetupWizardProgress,
     SignatureMethod,
     StepKey,
     StepStatus,
@@ -47,7 +57,11 @@ from ..models import (
 from ..services import agreements as agreement_services
 from ..services.cadence import cadence_load_recommended, cadence_values, render_cadence
 from ..services.mail import email_queue
-from ..services.progress import milestone_reach, milestones_refresh
+from ..services.progress import (
+    WIZARD_STEPS,
+    milestones_refresh,
+    profile_missing_fields,
+)
 
 K = MilestoneKey
 S = LifecycleState
@@ -208,7 +222,9 @@ def _sign(partner, template, when, rng) -> AgreementSignature:
     )
 
 
-def _finished_run(partner, signature, *, failed_at: str | None = None) -> OnboardingRun:
+def _finished_run(
+    partner, signature, *, invited: list[str], failed_at: str | None = None
+) -> OnboardingRun:
     tenant = require_current_tenant()
     at = signature.signed_at
     run = OnboardingRun.objects.create(
@@ -223,8 +239,6 @@ def _finished_run(partner, signature, *, failed_at: str | None = None) -> Onboar
         finished_at=None if failed_at else at + timedelta(seconds=9),
         updated_at=at + timedelta(hours=20 if failed_at else 0, seconds=9),
     )
-    contact = _primary_contact(partner)
-    invited = [contact.email] if contact else []
     failed = False
     for index, key in enumerate(StepKey.values):
         failed = failed or key == failed_at
@@ -291,7 +305,7 @@ def _mail_log(partner, run, cadence, *, reached: dict, until) -> None:
         kind=EmailKind.WELCOME_KIT,
         key=f"welcome:{run.uuid}:{contact.email}",
         to=contact.email,
-        subject=f"Welcome to the {partner.tenant.name} partner program",
+        subject=f"Your {partner.tenant.name} welcome kit: portal access and first steps",
         at=signed + timedelta(seconds=8),
     )
     # The cadence mail as the scheduler renders it (placeholders filled in, the tenant layout).
@@ -333,13 +347,79 @@ def _contracted_at(partner) -> object:
     return event.created_at if event else partner.created_at + timedelta(days=30)
 
 
-def _reach(partner, signed_at, days: dict[str, float]) -> dict:
-    reached = {K.AGREEMENT_SIGNED: signed_at}
-    for key, offset in days.items():
-        reached[key] = signed_at + timedelta(days=offset)
-        milestone_reach(partner=partner, key=key, at=reached[key])
-    milestone_reach(partner=partner, key=K.AGREEMENT_SIGNED, at=signed_at)
-    return reached
+# Partner id -> when its first deal is registered, per tenant id: the deal-registration demo
+# registers it then (planned_first_deals), and the "first deal" milestone is read from that deal.
+_FIRST_DEALS: dict[int, dict[int, datetime]] = {}
+
+
+def planned_first_deals() -> dict[int, datetime]:
+    """{partner id: submission time} of the first deals this demo planned for the current tenant
+    (for the deal-registration demo, which registers them)."""
+    return dict(_FIRST_DEALS.get(require_current_tenant().pk, {}))
+
+
+def _invite_and_log_in(partner, signed_at, rng, *, login_after: float | None) -> dict:
+    """The workflow's invitations, one step after the signature: to the partner's demo users
+    (accepted at their first login, `login_after` days after signing) or, for a partner without
+    users, to its primary contact (never accepted). Returns the times of the events written."""
+    tenant = require_current_tenant()
+    invited_at = signed_at + timedelta(seconds=4)
+    members = list(
+        Membership.objects.filter(partner_organization=partner, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    events: dict = {"invited": [], K.TEAM_INVITED: invited_at}
+    if not members:
+        contact = _primary_contact(partner)
+        if contact is None or not contact.email:
+            return {"invited": []}
+        Invitation.objects.create(
+            tenant=tenant,
+            email=contact.email.lower(),
+            role="partner_admin",
+            partner_organization_id=partner.pk,
+            created_at=invited_at,
+            expires_at=invited_at + timedelta(days=14),
+        )
+        events["invited"] = [contact.email.lower()]
+        return events
+    first_login = signed_at + timedelta(days=login_after or 1)
+    for position, member in enumerate(members):
+        logged_in = first_login + timedelta(hours=7 * position)
+        Invitation.objects.create(
+            tenant=tenant,
+            email=member.user.email,
+            role=member.role,
+            partner_organization_id=partner.pk,
+            created_at=invited_at,
+            expires_at=invited_at + timedelta(days=14),
+            accepted_at=logged_in - timedelta(minutes=2),
+            accepted_by=member.user,
+        )
+        # Their first login, and a later one.
+        for at in (logged_in, logged_in + timedelta(days=rng.uniform(1, 9))):
+            PortalLogin.objects.create(
+                tenant=tenant, user=member.user, partner=partner, logged_in_at=at
+            )
+        events["invited"].append(member.user.email)
+    events[K.FIRST_LOGIN] = first_login
+    return events
+
+
+def _finish_wizard(partner, at) -> datetime | None:
+    """The partner's admin went through the setup wizard `at` (only when its profile is full:
+    the wizard refuses to finish otherwise)."""
+    if profile_missing_fields(partner):
+        return None
+    SetupWizardProgress.objects.create(
+        tenant=require_current_tenant(),
+        partner=partner,
+        completed_steps=[step.slug for step in WIZARD_STEPS],
+        completed_at=at,
+        updated_at=at,
+    )
+    return at
 
 
 def seed(tenant, *, staff) -> None:
@@ -360,31 +440,47 @@ def seed(tenant, *, staff) -> None:
         ).prefetch_related("contacts")
     )
     members = Membership.objects.filter(partner_organization__in=partners)
-    orgs_with_users = set(members.values_list("partner_organization_id", flat=True))
+    users_of: dict[int, set[int]] = {}
+    for user_id, org_id in members.values_list("user_id", "partner_organization_id"):
+        users_of.setdefault(org_id, set()).add(user_id)
+    orgs_with_users = set(users_of)
     trained_users = lms_selectors.foundation_completed_at(members.values_list("user_id", flat=True))
-    orgs_trained = set(
-        members.filter(user_id__in=list(trained_users)).values_list(
-            "partner_organization_id", flat=True
-        )
-    )
+    first_deals: dict[int, datetime] = {}
     for index, partner in enumerate(partners):
         signed_at = _contracted_at(partner)
         signature = _sign(partner, _template_at(partner, signed_at, templates), signed_at, rng)
-        run = _finished_run(
-            partner, signature, failed_at=StepKey.WELCOME_KIT if index == 3 else None
-        )
-        steps = {K.TEAM_INVITED: 0.01, K.FIRST_LOGIN: rng.uniform(0.5, 4), K.PROFILE_COMPLETE: 6}
-        # Partners with demo logins follow their users' learning (seeded by the LMS demo), so
-        # Tailspin (acme) and Umbrella (globex), whose users have not finished the 101, show deal
-        # registration locked. Of the others, most did the 101 in their first weeks (which
-        # unlocked deal registration) and registered a first deal soon after; a third never did.
         has_users = partner.pk in orgs_with_users
-        trained = partner.pk in orgs_trained if has_users else index % 3 != 2
-        if trained:
-            steps[K.TRAINING_101] = rng.uniform(5, 20)
-            steps[K.FIRST_DEAL] = steps[K.TRAINING_101] + rng.uniform(2, 40)
-        # The deal itself is registered by the deal-registration demo, dated by this milestone.
-        reached = _reach(partner, signed_at, steps)
+        events = _invite_and_log_in(partner, signed_at, rng, login_after=rng.uniform(0.5, 4))
+        run = _finished_run(
+            partner,
+            signature,
+            invited=events.pop("invited"),
+            failed_at=StepKey.WELCOME_KIT if index == 3 else None,
+        )
+        reached = {K.AGREEMENT_SIGNED: signed_at, **events}
+        if has_users:
+            # The partner admin finished the setup wizard a few days after their first login.
+            done = _finish_wizard(partner, reached[K.FIRST_LOGIN] + timedelta(days=5))
+            if done:
+                reached[K.PROFILE_COMPLETE] = done
+            # Their learning is the LMS demo's (Tailspin (acme) and Umbrella (globex), whose
+            # users have not finished the 101, show deal registration locked); their deals are
+            # the deal-registration demo's.
+            trained = [
+                at for uid, at in trained_users.items() if uid in users_of.get(partner.pk, ())
+            ]
+            if trained:
+                reached[K.TRAINING_101] = min(trained)
+            downloaded = asset_selectors.first_download_at([partner.pk]).get(partner.pk)
+            if downloaded:
+                reached[K.FIRST_ASSET] = downloaded
+        elif index % 3 != 2:
+            # Partners without portal users register through their channel manager: most did
+            # within two months of signing; a third never did.
+            planned = signed_at + timedelta(days=rng.uniform(7, 60))
+            if planned < now - timedelta(days=1):
+                first_deals[partner.pk] = planned
+                reached[K.FIRST_DEAL] = planned
         if index != 3:
             _mail_log(partner, run, cadence, reached=reached, until=now)
 
@@ -420,13 +516,11 @@ def seed(tenant, *, staff) -> None:
         signature = _sign(partner, _template_at(partner, signed_at, templates), signed_at, rng)
         partner_transition(actor=SYSTEM, partner=partner, to_state=S.CONTRACTED)
         partner_transition(actor=SYSTEM, partner=partner, to_state=S.ACTIVE)
-        run = _finished_run(partner, signature)
-        steps = {K.TEAM_INVITED: 0.01, K.FIRST_LOGIN: 1.2}
+        events = _invite_and_log_in(partner, signed_at, rng, login_after=1.2)
+        run = _finished_run(partner, signature, invited=events.pop("invited"))
+        reached = {K.AGREEMENT_SIGNED: signed_at, **events}
         if position == 3:
-            steps.update(
-                {K.PROFILE_COMPLETE: 3, K.TRAINING_101: 6, K.FIRST_ASSET: 9, K.FIRST_DEAL: 16}
-            )
-        reached = _reach(partner, signed_at, steps)
+            first_deals[partner.pk] = reached[K.FIRST_DEAL] = signed_at + timedelta(days=16)
         _mail_log(partner, run, cadence, reached=reached, until=now)
         if position == 2:
             # A cadence mail the partner's server refused: visible in the console, not retried.
@@ -443,4 +537,10 @@ def seed(tenant, *, staff) -> None:
                         last_error="550 5.1.1 Recipient address rejected: user unknown",
                         reason="Bounced",
                     )
-    milestones_refresh([p.pk for p in partners] + [p.pk for p in fresh])
+    _FIRST_DEALS[tenant.pk] = first_deals
+
+
+def record_milestones(tenant, *, staff) -> None:
+    """After every area's demo: date each partner's milestones from the events the demos wrote
+    (the first deals are registered by the deal-registration demo, after this one)."""
+    milestones_refresh(PartnerOrganization.objects.values_list("pk", flat=True))

@@ -25,7 +25,10 @@ class FunnelFilterForm(forms.Form):
         label=_("Signed until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     manager = forms.ModelChoiceField(
-        label=_("Channel manager"), required=False, queryset=get_user_model().objects.none()
+        label=_("Channel manager"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        empty_label=_("Any channel manager"),
     )
 
     def __init__(self, *args, actor: Actor, **kwargs):

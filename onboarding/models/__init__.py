@@ -11,6 +11,7 @@ from .progress import (
     Milestone,
     MilestoneKey,
     OnboardingSettings,
+    PortalLogin,
     SetupWizardProgress,
     TourState,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "OnboardingRun",
     "OnboardingSettings",
     "OnboardingStep",
+    "PortalLogin",
     "RunStatus",
     "SetupWizardProgress",
     "SignatureMethod",

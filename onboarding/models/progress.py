@@ -42,6 +42,26 @@ class Milestone(TenantOwnedModel):
         return f"{self.partner}: {self.key}"
 
 
+class PortalLogin(TenantOwnedModel):
+    """A partner user's login to the portal: the event behind "first portal login" (the
+    partner's earliest one)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    logged_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-logged_in_at"]
+        indexes = [
+            models.Index(fields=["tenant", "partner", "logged_in_at"], name="portallogin_partner")
+        ]
+
+    def __str__(self) -> str:
+        return f"Login of {self.user_id} at {self.logged_in_at}"
+
+
 class Benefit(models.TextChoices):
     DEAL_REGISTRATION = "deal_registration", _("Deal registration")
     MDF = "mdf", _("MDF requests")

@@ -8,7 +8,8 @@ fixed number per source) and read back (one query); the arithmetic runs in Pytho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from statistics import median
 
 from django.urls import NoReverseMatch, reverse
@@ -17,6 +18,7 @@ from django.utils import timezone
 from partners.models import PartnerOrganization
 from tenancy import access
 from tenancy.access import Actor, Perm
+from tenancy.common.numbers import percent, round_half_up
 
 from ..models import Milestone, MilestoneKey
 from ..services.progress import HOW_TO, milestones_refresh, partner_milestones
@@ -102,15 +104,32 @@ def partner_checklist(partner: PartnerOrganization, actor: Actor | None = None) 
 # --- Funnel --------------------------------------------------------------------------------------
 
 
-def _days(later: datetime, earlier: datetime) -> float:
-    """Days from one step to the next. A step reached before the one it follows in the funnel
-    (a first deal before the 101 while the gate was off, a colleague invited before signing)
-    took no time after it: 0, so out-of-order partners don't drag a median below zero."""
-    return max(0.0, (later - earlier).total_seconds() / 86400)
+MICROSECONDS_PER_DAY = Decimal(86_400_000_000)
 
 
-def _median(values: list[float]) -> float | None:
-    return round(median(values), 1) if values else None
+def _days(later: datetime, earlier: datetime) -> Decimal:
+    """Days from one step to the next, exactly, and negative when the step is dated before the
+    one it follows (a first deal before the 101 while the gate was off, a colleague invited
+    before signing): the data says so, and the funnel flags those partners."""
+    return Decimal((later - earlier) // timedelta(microseconds=1)) / MICROSECONDS_PER_DAY
+
+
+def _median(values: list[Decimal]) -> float | None:
+    """The true median (of an even count: the mean of the middle two), to 0.1 day, half up."""
+    return float(round_half_up(median(values), 1)) if values else None
+
+
+def _out_of_order(dates: dict[str, datetime]) -> list[str]:
+    """The steps this partner reached before a step that comes earlier in the funnel."""
+    late, latest = [], None
+    for key in STEPS:
+        at = dates.get(key)
+        if at is None:
+            continue
+        if latest is not None and at < latest:
+            late.append(key)
+        latest = at if latest is None else max(latest, at)
+    return late
 
 
 @dataclass
@@ -121,18 +140,27 @@ class FunnelStep:
     percent_of_signed: float
     median_days_from_previous: float | None
     median_days_from_signature: float | None
+    # Partners who reached this step before the previous one (a negative interval).
+    before_previous: int = 0
 
 
 @dataclass
 class FunnelPartner:
     uuid: str
     name: str
-    manager: str
+    manager: str  # the channel manager's e-mail address ("" without one)
     dates: dict[str, datetime]  # step key → reached_at
+    out_of_order: list[str] = field(default_factory=list)  # step keys dated too early
+    manager_name: str = ""  # their name, for the page
 
     @property
     def steps(self) -> list[datetime | None]:
         return [self.dates.get(key) for key in STEPS]
+
+    @property
+    def cells(self) -> list[tuple[datetime | None, bool]]:
+        """(reached_at, dated before an earlier step) per step, in funnel order."""
+        return [(self.dates.get(key), key in self.out_of_order) for key in STEPS]
 
 
 @dataclass
@@ -140,6 +168,11 @@ class Funnel:
     signed: int
     steps: list[FunnelStep] = field(default_factory=list)
     partners: list[FunnelPartner] = field(default_factory=list)
+
+    @property
+    def out_of_order_count(self) -> int:
+        """Partners with a step dated before one that comes earlier in the funnel."""
+        return sum(1 for partner in self.partners if partner.out_of_order)
 
     @property
     def median_days_to_first_deal(self) -> float | None:
@@ -158,12 +191,16 @@ def onboarding_funnel(
     """For the partners in the actor's scope who signed the agreement (signature date within
     [signed_from, signed_to] when given; of one channel manager when given): how many reached
     each step, the share of the signed, the median days from the previous step and from the
-    signature (over the partners that reached both)."""
+    signature (over the partners that reached both; negative where a step is dated before the
+    one it follows, and those partners are flagged, never hidden)."""
     partners_qs = access.scope_partner_organizations(actor, PartnerOrganization.objects.all())
     if manager_id is not None:
         partners_qs = partners_qs.filter(channel_manager_id=manager_id)
     partners = {
-        row["pk"]: row for row in partners_qs.values("pk", "uuid", "name", "channel_manager__email")
+        row["pk"]: row
+        for row in partners_qs.values(
+            "pk", "uuid", "name", "channel_manager__email", "channel_manager__full_name"
+        )
     }
     milestones_refresh(list(partners))
     dates: dict[int, dict[str, datetime]] = {}
@@ -194,9 +231,10 @@ def onboarding_funnel(
                 key=key,
                 label=str(K(key).label),
                 reached=len(reached),
-                percent_of_signed=round(100 * len(reached) / signed, 1) if signed else 0.0,
+                percent_of_signed=float(percent(len(reached), signed, 1) or 0),
                 median_days_from_previous=_median(from_previous) if previous else None,
                 median_days_from_signature=_median(from_signature) if index else None,
+                before_previous=sum(1 for days in from_previous if days < 0),
             )
         )
     rows = sorted(
@@ -206,6 +244,10 @@ def onboarding_funnel(
                 name=partners[pid]["name"],
                 manager=partners[pid]["channel_manager__email"] or "",
                 dates=d,
+                out_of_order=_out_of_order(d),
+                manager_name=partners[pid]["channel_manager__full_name"]
+                or partners[pid]["channel_manager__email"]
+                or "",
             )
             for pid, d in cohort.items()
         ),
@@ -213,9 +255,3 @@ def onboarding_funnel(
         reverse=True,
     )
     return Funnel(signed=signed, steps=steps, partners=rows)
-
-
-def milestone_reached_at(key: str) -> dict[int, datetime]:
-    """{partner id: when it reached `key`} as stored (no refresh), for every partner of the
-    current tenant that reached it (the deal-registration demo dates first deals by it)."""
-    return dict(Milestone.objects.filter(key=key).values_list("partner_id", "reached_at"))

@@ -26,26 +26,39 @@ def runs_for(actor: Actor) -> QuerySet[OnboardingRun]:
     return access.scope_partner_owned(actor, qs)
 
 
-def failed_steps(runs) -> list[OnboardingStep]:
-    return [step for run in runs for step in run.steps.all() if step.status == StepStatus.FAILED]
+def failed_steps(actor: Actor) -> QuerySet[OnboardingStep]:
+    """Failed steps of the runs the actor may see, oldest run first, with run and partner."""
+    return (
+        OnboardingStep.objects.filter(status=StepStatus.FAILED)
+        .filter(run__in=access.scope_partner_owned(actor, OnboardingRun.objects.all()))
+        .select_related("run", "run__partner")
+        .order_by("run__created_at", "id")
+    )
 
 
 def detail_rows(detail: dict) -> list[tuple[str, list[str]]]:
-    """A step's JSON detail as (label, lines) for the console."""
+    """A step's JSON detail as (label, lines) for the console, in words (tenancy.audit's labels:
+    "Sign-in link: Portal login", never "link: login")."""
+    from tenancy.audit import describe_value, field_label
+
+    def item_text(item, key: str) -> str:
+        if isinstance(item, dict):
+            return ", ".join(
+                f"{field_label(k)}: {describe_value(v, k)}"
+                for k, v in item.items()
+                if k != "invitation"  # a credential's id, not for people
+            )
+        return describe_value(item, key)
+
     rows = []
     for key, value in (detail or {}).items():
         if isinstance(value, list):
-            lines = [
-                ", ".join(f"{k}: {v}" for k, v in item.items() if k != "invitation")
-                if isinstance(item, dict)
-                else str(item)
-                for item in value
-            ]
+            lines = [item_text(item, key) for item in value]
         elif isinstance(value, dict):
-            lines = [f"{k}: {v}" for k, v in value.items()]
+            lines = [f"{field_label(k)}: {describe_value(v, k)}" for k, v in value.items()]
         else:
-            lines = [str(value)]
-        rows.append((key.replace("_", " "), lines))
+            lines = [describe_value(value, key)]
+        rows.append((field_label(key), lines))
     return rows
 
 

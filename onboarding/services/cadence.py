@@ -506,6 +506,7 @@ def _queue_one(
         "recipient": user,
         "cadence_step": step,
         "reply_to": reply_to,
+        "url": reverse("portal_home"),
     }
     if condition_met or unsubscribed:
         email_queue(

@@ -1,12 +1,15 @@
 """Onboarding progress: milestones (when each partner first reached each checklist step) and the
 benefit gates that read them.
 
-Milestones are derived from facts other areas own (a signature, an enrolment completed, a first
-download, a first deal). Each fact has a *source*: a function returning, for a set of partners,
-the earliest time they reached it. `milestones_refresh` stores the earliest time it has seen and
-never moves it, so the funnel's "days between steps" stay put. Areas this app cannot import
-(deal registration depends on onboarding, not the other way) register their source from their
-AppConfig.ready().
+Every milestone stands on an event another record holds, and is dated by that event: the
+signature's signed_at, the invitation's created_at, a PortalLogin (recorded at each partner
+user's login), the setup wizard's completed_at, the 101 enrolment's completed_at, the first
+download event, the first registration's submitted_at. The service that records the event calls
+`milestone_reach(at=<the event's time>)`; each event also has a *source* (a function returning,
+for a set of partners, the earliest event time) from which `milestones_refresh` fills in what an
+event recorded before this code, or outside it, left out. Nothing is dated "now" as a guess.
+Areas this app cannot import (deal registration depends on onboarding, not the other way)
+register their source from their AppConfig.ready().
 """
 
 from __future__ import annotations
@@ -39,18 +42,18 @@ from ..models import (
     Milestone,
     MilestoneKey,
     OnboardingSettings,
+    PortalLogin,
     SetupWizardProgress,
     TourState,
 )
 
 K = MilestoneKey
 
-# fn(partner_ids) -> {partner_id: earliest datetime}, one per MilestoneKey. FIRST_LOGIN is
-# recorded at login instead (onboarding/signals.py); FIRST_DEAL is registered by dealreg.
+# fn(partner_ids) -> {partner_id: earliest event datetime}, one per MilestoneKey. FIRST_DEAL is
+# registered by dealreg.
 MilestoneSource = Callable[[list[int]], dict[int, datetime]]
 milestone_sources: Registry[MilestoneSource] = Registry(
-    "onboarding.milestone_sources",
-    required_keys=[key for key in K.values if key != K.FIRST_LOGIN],
+    "onboarding.milestone_sources", required_keys=list(K.values)
 )
 
 # The partner profile fields the Ideal Partner Profile scores on: the setup wizard asks for them
@@ -106,12 +109,15 @@ def _team_invited(partner_ids: list[int]) -> dict[int, datetime]:
     return _earliest(Invitation.objects.all(), "partner_organization_id", "created_at", partner_ids)
 
 
-def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
-    from partners.models import PartnerOrganization
+def _first_login(partner_ids: list[int]) -> dict[int, datetime]:
+    return _earliest(PortalLogin.objects.all(), "partner_id", "logged_in_at", partner_ids)
 
-    now = timezone.now()
-    partners = PartnerOrganization.objects.filter(pk__in=partner_ids).only("pk", *PROFILE_FIELDS)
-    return {p.pk: now for p in partners if not profile_missing_fields(p)}
+
+def _profile_complete(partner_ids: list[int]) -> dict[int, datetime]:
+    # The setup wizard finished with every profile field filled (wizard_finish refuses
+    # otherwise): when that happened, not when someone first looked. A profile completed on the
+    # profile page is recorded when it is saved (profile_saved, the partners hook).
+    return _earliest(SetupWizardProgress.objects.all(), "partner_id", "completed_at", partner_ids)
 
 
 def _training_101(partner_ids: list[int]) -> dict[int, datetime]:
@@ -139,6 +145,7 @@ def _first_asset(partner_ids: list[int]) -> dict[int, datetime]:
 
 milestone_sources.register(_agreement_signed, key=K.AGREEMENT_SIGNED)
 milestone_sources.register(_team_invited, key=K.TEAM_INVITED)
+milestone_sources.register(_first_login, key=K.FIRST_LOGIN)
 milestone_sources.register(_profile_complete, key=K.PROFILE_COMPLETE)
 milestone_sources.register(_training_101, key=K.TRAINING_101)
 milestone_sources.register(_first_asset, key=K.FIRST_ASSET)
@@ -149,9 +156,11 @@ def profile_missing_fields(partner) -> list[str]:
     return [name for name in PROFILE_FIELDS if not getattr(partner, name)]
 
 
-def milestone_reach(*, partner, key: str, at: datetime | None = None) -> Milestone:
-    """Record that a partner reached a step (keeps the earliest time; idempotent)."""
-    at = at or timezone.now()
+def milestone_reach(*, partner, key: str, at: datetime) -> Milestone:
+    """Record that a partner reached a step at `at`, the time of the event that made it true
+    (keeps the earliest time; idempotent)."""
+    if at is None:
+        raise ValueError("A milestone is dated by its event: pass the event's time as at=.")
     existing = Milestone.objects.filter(partner=partner, key=key).first()
     if existing is not None:
         if at < existing.reached_at:
@@ -165,6 +174,13 @@ def milestone_reach(*, partner, key: str, at: datetime | None = None) -> Milesto
             )
     except IntegrityError:  # reached concurrently: the other writer's row stands
         return Milestone.objects.get(partner=partner, key=key)
+
+
+def profile_saved(*, partner, at: datetime) -> None:
+    """partners hook: a profile was saved at `at`; when every profile field is now filled, the
+    partner reached "profile complete" then (whether through the wizard or the profile page)."""
+    if not profile_missing_fields(partner):
+        milestone_reach(partner=partner, key=K.PROFILE_COMPLETE, at=at)
 
 
 def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> None:
@@ -185,7 +201,7 @@ def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = 
             row = stored.get((partner_id, key))
             if row is None:
                 new.append(Milestone(tenant=tenant, partner_id=partner_id, key=key, reached_at=at))
-            elif at < row.reached_at and key != K.PROFILE_COMPLETE:
+            elif at < row.reached_at:
                 row.reached_at = at
                 row.save(update_fields=["reached_at"])
     Milestone.objects.bulk_create(new, ignore_conflicts=True)
@@ -195,6 +211,26 @@ def partner_milestones(partner) -> dict[str, datetime]:
     """{milestone key: reached_at} for one partner, refreshed from the sources first."""
     milestones_refresh([partner.pk])
     return dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
+
+
+@transaction.atomic
+def portal_login_record(*, user, at: datetime) -> list[PortalLogin]:
+    """A person logged in to this tenant at `at`: one PortalLogin per partner organisation they
+    belong to, and that partner's "first portal login" milestone when it is its first. Vendor
+    staff logging in record nothing."""
+    from tenancy.models import Membership
+
+    tenant = require_current_tenant()
+    memberships = Membership.objects.filter(
+        user=user, is_active=True, partner_organization__isnull=False
+    ).select_related("partner_organization")
+    partners = [m.partner_organization for m in memberships]
+    logins = PortalLogin.objects.bulk_create(
+        [PortalLogin(tenant=tenant, user=user, partner=p, logged_in_at=at) for p in partners]
+    )
+    for partner in partners:
+        milestone_reach(partner=partner, key=K.FIRST_LOGIN, at=at)
+    return logins
 
 
 # --- Benefit gates ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -309,6 +310,7 @@ def _step_invites(run: OnboardingRun) -> dict:
         )
     }
     invited, skipped = [], []
+    first_invited_at = None
     for email, role, source in candidates:
         if email in members:
             skipped.append({"email": email, "reason": "already a member"})
@@ -327,6 +329,8 @@ def _step_invites(run: OnboardingRun) -> dict:
             except ValidationError as error:
                 skipped.append({"email": email, "reason": " ".join(error.messages)})
                 continue
+        if first_invited_at is None or invitation.created_at < first_invited_at:
+            first_invited_at = invitation.created_at
         invited.append(
             {
                 "email": email,
@@ -336,8 +340,9 @@ def _step_invites(run: OnboardingRun) -> dict:
                 "reused": reused,
             }
         )
-    if invited:
-        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED)
+    if first_invited_at is not None:
+        # Dated by the invitation (a reused one was sent earlier), not by this run.
+        milestone_reach(partner=run.partner, key=MilestoneKey.TEAM_INVITED, at=first_invited_at)
     return {"invited": invited, "skipped": skipped}
 
 
@@ -384,7 +389,10 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             "support_email": tenant.support_email,
             "links": links,
         }
-        subject = _("Welcome to the %(tenant)s partner program") % {"tenant": tenant.name}
+        # Not "Welcome to ...": that reads like the approval mail the applicant already has.
+        subject = _("Your %(tenant)s welcome kit: portal access and first steps") % {
+            "tenant": tenant.name
+        }
         row, _created = email_queue(
             partner=partner,
             kind=EmailKind.WELCOME_KIT,
@@ -398,6 +406,7 @@ def _step_welcome_kit(run: OnboardingRun) -> dict:
             reply_to=(person_address(manager) if manager else tenant.support_email) or "",
             # An invitation link is a credential: the mail log does not show the body.
             sensitive=invitation is not None,
+            url=reverse("portal_home"),
         )
         sent.append({"email": email, "link": "invitation" if invitation else "login"})
     return {"emails": sent}

@@ -126,7 +126,7 @@ def test_funnel_counts_shares_and_medians_match_hand_computed_values(acme, cohor
     assert funnel.partners[-1].steps == [day(n) for n in (0, 2, 3, 10, 14, 15, 20)]
 
 
-def test_a_step_reached_before_the_one_it_follows_counts_zero_days(acme):
+def test_a_step_reached_before_the_one_it_follows_counts_negative_and_is_flagged(acme):
     early = make_partner(acme, "Early dealer")
     # A deal registered before the 101 (the gate was off) and a colleague invited before signing.
     reach(
@@ -135,12 +135,77 @@ def test_a_step_reached_before_the_one_it_follows_counts_zero_days(acme):
         team_invited=day(1),
         agreement_signed=day(3),
         training_101=day(30),
-        first_deal=day(10),
+        first_asset=day(30.5),
+        first_deal=day(10.25),
     )
-    steps = by_key(funnel_for(acme, acme.admin))
-    assert steps[K.TEAM_INVITED].median_days_from_previous == 0.0
-    assert steps[K.TEAM_INVITED].median_days_from_signature == 0.0
-    assert steps[K.FIRST_DEAL].median_days_from_signature == 7.0
+    funnel = funnel_for(acme, acme.admin)
+    steps = by_key(funnel)
+    # No clamping at 0: invited 2 days before signing, the deal 20.25 days before the download.
+    assert steps[K.TEAM_INVITED].median_days_from_previous == -2.0
+    assert steps[K.TEAM_INVITED].median_days_from_signature == -2.0
+    assert steps[K.FIRST_DEAL].median_days_from_previous == -20.3  # -20.25, half away from 0
+    assert steps[K.FIRST_DEAL].median_days_from_signature == 7.3  # 7.25
+    assert steps[K.TEAM_INVITED].before_previous == 1
+    assert steps[K.FIRST_DEAL].before_previous == 1
+    assert steps[K.TRAINING_101].before_previous == 0
+    assert funnel.out_of_order_count == 1
+    assert funnel.partners[0].out_of_order == [K.TEAM_INVITED, K.FIRST_DEAL]
+
+
+def test_medians_of_even_counts_are_the_mean_of_the_middle_two_rounded_half_up(acme):
+    """Hand-computed: days from signature to first login.
+
+    A: +1 d 6 h = 1.25    B: -0.5 (logged in 12 h before the signature was recorded)
+    C: +3.0               D: +0.75
+    sorted -0.5, 0.75, 1.25, 3.0 → median (0.75 + 1.25) / 2 = 1.0
+    Without D: -0.5, 1.25, 3.0 → 1.25 → 1.3 (half up, not 1.2)
+    A and B alone: (1.25 - 0.5) / 2 = 0.375 → 0.4
+    """
+    offsets = {"A": 1.25, "B": -0.5, "C": 3.0, "D": 0.75}
+    partners = {}
+    for index, (name, offset) in enumerate(offsets.items()):
+        partners[name] = make_partner(acme, name, acme.manager if name in "AB" else None)
+        signed = day(index)
+        reach(
+            acme,
+            partners[name],
+            agreement_signed=signed,
+            first_login=signed + timedelta(days=offset),
+        )
+    assert by_key(funnel_for(acme, acme.admin))[K.FIRST_LOGIN].median_days_from_signature == 1.0
+    only_ab = funnel_for(acme, acme.admin, manager_id=acme.manager.pk)
+    assert by_key(only_ab)[K.FIRST_LOGIN].median_days_from_signature == 0.4
+    assert only_ab.out_of_order_count == 1  # B
+    without_d = funnel_for(acme, acme.admin, signed_to=date(2026, 1, 3))
+    assert by_key(without_d)[K.FIRST_LOGIN].median_days_from_previous is None  # no invitation
+    assert by_key(without_d)[K.FIRST_LOGIN].median_days_from_signature == 1.3
+
+
+def test_share_of_signed_rounds_half_up(acme):
+    """1 of 8 signed reached the login: 12.5 %; 1 of 16 would be 6.25 → 6.3."""
+    for i in range(16):
+        partner = make_partner(acme, f"S{i}")
+        steps = {"agreement_signed": day(i)}
+        if i == 0:
+            steps["first_login"] = day(i + 1)
+        reach(acme, partner, **steps)
+    assert by_key(funnel_for(acme, acme.admin))[K.FIRST_LOGIN].percent_of_signed == 6.3
+
+
+def test_funnel_page_flags_partners_with_steps_out_of_order(acme):
+    late = make_partner(acme, "Backwards Ltd")
+    reach(acme, late, agreement_signed=day(5), team_invited=day(2))
+    response = acme.client(acme.admin).get(reverse("console_onboarding_funnel"))
+    body = response.content.decode()
+    assert 'id="funnel-out-of-order"' in body
+    assert "1 partner has steps out of order" in body
+    assert "data-out-of-order" in body
+    assert "-3.0" in body  # invited three days before signing: the median says so
+
+
+def test_funnel_page_without_out_of_order_data_shows_no_warning(acme, cohort):
+    body = acme.client(acme.admin).get(reverse("console_onboarding_funnel")).content.decode()
+    assert 'id="funnel-out-of-order"' not in body and "data-out-of-order" not in body
 
 
 def test_funnel_filters_by_signature_dates_and_manager(acme, cohort):
@@ -236,6 +301,7 @@ def test_funnel_api_returns_the_same_numbers(acme, cohort):
     steps = {s["key"]: s for s in data["steps"]}
     assert steps["first_login"]["median_days_from_signature"] == 3.5
     assert steps["team_invited"]["percent_of_signed"] == 75.0
+    assert steps["team_invited"]["before_previous"] == 0 and data["out_of_order"] == 0
     p1 = next(p for p in data["partners"] if p["name"] == "P1")
     assert p1["id"] == str(cohort["p1"].uuid) and "first_deal" in p1["steps"]
 

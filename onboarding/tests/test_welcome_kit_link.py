@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def welcome_link(world, email: str) -> str:
     message = next(m for m in mail.outbox if m.to == [email])
-    assert "Welcome" in message.subject
+    assert "welcome kit" in message.subject
     url = re.search(r"http://\S+?(/invitations/[^/\s]+/)", message.body)
     return url.group(1)
 

@@ -137,6 +137,10 @@ def test_a_signature_runs_every_step_once(acme, django_capture_on_commit_callbac
     assert {i["email"] for i in steps[StepKey.INVITES].detail["invited"]} == set(invitations)
     # Welcome kit: one per invitee, each with their own accept link, from the channel manager.
     assert sorted(m.to[0] for m in mail.outbox) == sorted(invitations)
+    # A subject of its own, not the application approval's "... is approved".
+    assert {m.subject for m in mail.outbox} == {
+        f"Your {acme.tenant.name} welcome kit: portal access and first steps"
+    }
     with tenant_context(acme.tenant):
         first_module = course.modules.order_by("position").first()
         for message in mail.outbox:

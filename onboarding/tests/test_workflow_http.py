@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from onboarding.models import (
@@ -114,6 +119,112 @@ def test_runs_page_queries_stay_flat(acme, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         response = client.get(reverse("console_onboarding_runs"))
     assert len(response.context["runs"]) == 6
+
+
+def test_runs_list_query_count_does_not_grow_with_runs(acme):
+    client = acme.client(acme.admin)
+    url = reverse("console_onboarding_runs")
+
+    def runs(n, prefix):
+        for i in range(n):
+            partner = PartnerOrganizationFactory(
+                tenant=acme.tenant, name=f"{prefix} {i}", channel_manager=acme.manager
+            )
+            make_run(acme, partner, failed=i % 2 == 0)
+
+    runs(2, "Few")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    runs(12, "Many")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["runs"]) == 14
+    assert len(many) == len(few)
+    with CaptureQueriesContext(connection) as export:
+        body = b"".join(client.get(url, {"format": "csv"}).streaming_content)
+    assert body.count(b"\n") == 15 and len(export) <= len(few)
+
+
+def test_runs_list_filters_by_status_step_and_manager(acme):
+    failed, _ = make_run(acme, failed=True)  # acme.partner, managed by acme.manager
+    done, _ = make_run(acme, acme.other_partner)  # no manager
+    client = acme.client(acme.admin)
+    url = reverse("console_onboarding_runs")
+
+    def names(**query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        return [run.partner.name for run in response.context["runs"]]
+
+    assert sorted(names()) == sorted([acme.partner.name, acme.other_partner.name])
+    assert names(status=RunStatus.FAILED) == [acme.partner.name]
+    assert names(status=RunStatus.DONE) == [acme.other_partner.name]
+    assert names(step=StepKey.INVITES) == [acme.partner.name]
+    assert names(step=StepKey.ENROLMENT) == []
+    assert names(manager=acme.manager.pk) == [acme.partner.name]
+    assert names(q="partner TWO") == [acme.other_partner.name]
+    # A bad filter value: an error beside the filter and nothing listed (never "everything").
+    response = client.get(url, {"status": "exploded"})
+    assert response.context["listing"].form.errors["status"]
+    assert list(response.context["runs"]) == []
+    body = response.content.decode()
+    assert "invalid-feedback" in body
+
+
+def test_runs_list_sorts_and_pages(acme):
+    for i in range(3):
+        partner = PartnerOrganizationFactory(tenant=acme.tenant, name=f"Sorted {'CAB'[i]}")
+        make_run(acme, partner)
+    client = acme.client(acme.admin)
+    url = reverse("console_onboarding_runs")
+    response = client.get(url, {"sort": "partner"})
+    assert [r.partner.name for r in response.context["runs"]] == [
+        "Sorted A",
+        "Sorted B",
+        "Sorted C",
+    ]
+    response = client.get(url, {"sort": "-partner"})
+    assert [r.partner.name for r in response.context["runs"]][0] == "Sorted C"
+    assert "Showing 1–3 of 3" in response.content.decode()
+
+
+def test_runs_list_exports_csv_in_human_words(acme):
+    make_run(acme, failed=True)
+    response = acme.client(acme.admin).get(
+        reverse("console_onboarding_runs"), {"format": "csv", "status": RunStatus.FAILED}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:6] == [
+        "Partner",
+        "Channel manager",
+        "Signed",
+        "Agreement",
+        "Status",
+        "Steps done",
+    ]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Partner"] == acme.partner.name and row["Channel manager"] == acme.manager.email
+    assert row["Status"] == "Failed" and row["Steps done"] == "3/4"
+    assert row["Steps not done"] == "Admin and contacts invited"
+
+
+def test_runs_list_csv_of_a_manager_holds_only_their_partners_and_not_another_tenants(acme, globex):
+    make_run(acme)
+    make_run(acme, acme.other_partner)
+    make_run(globex)
+    response = acme.client(acme.manager).get(reverse("console_onboarding_runs"), {"format": "csv"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert acme.partner.name in body
+    assert acme.other_partner.name not in body and globex.partner.name not in body
+    assert (
+        acme.client(acme.sales)
+        .get(reverse("console_onboarding_runs"), {"format": "csv"})
+        .status_code
+        == 403
+    )
 
 
 # --- One partner's onboarding ------------------------------------------------------------------

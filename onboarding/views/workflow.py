@@ -11,15 +11,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partners.models import PartnerOrganization
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.views import apply_errors, require_tenant
 
 from ..forms.cadence import CadenceStepForm
+from ..forms.workflow import OnboardingRunFilter
 from ..models import CadenceStep, EmailUnsubscribe
 from ..selectors import cadence as cadence_selectors
 from ..selectors import workflow as selectors
@@ -37,15 +40,61 @@ def _back(request, fallback: str, **kwargs):
 # --- Runs ---------------------------------------------------------------------------------------
 
 
+RUN_SORTS = {
+    "partner": "partner__name",
+    "signed": "signature__signed_at",
+    "status": ("status", "-updated_at"),
+    "updated": "updated_at",
+}
+
+
+def _steps_done(run) -> str:
+    steps = list(run.steps.all())
+    return f"{sum(1 for s in steps if s.status in ('done', 'skipped'))}/{len(steps)}"
+
+
+RUN_COLUMNS = [
+    Column(gettext_lazy("Partner"), "partner.name"),
+    Column(gettext_lazy("Channel manager"), "partner.channel_manager.email"),
+    Column(gettext_lazy("Signed"), "signature.signed_at"),
+    Column(gettext_lazy("Agreement"), "signature.template.title"),
+    Column(gettext_lazy("Status"), "get_status_display"),
+    Column(gettext_lazy("Steps done"), _steps_done),
+    Column(
+        gettext_lazy("Steps not done"),
+        lambda run: [
+            s.get_key_display() for s in run.steps.all() if s.status in ("pending", "failed")
+        ],
+    ),
+    Column(gettext_lazy("Attempts"), "attempts"),
+    Column(gettext_lazy("Last error"), "last_error"),
+    Column(gettext_lazy("Started"), "started_at"),
+    Column(gettext_lazy("Finished"), "finished_at"),
+]
+
+
 @login_required
 @require_GET
 def console_onboarding_runs(request):
-    """Every onboarding in the actor's reach, with what failed and the mail that needs a person."""
+    """Every onboarding in the actor's reach (filtered, sorted, paged, exportable), with what
+    failed and the mail that needs a person."""
     actor = access.require_console(request, Perm.PARTNERS_VIEW)
-    runs = list(selectors.runs_for(actor)[:200])
+    listing = list_page(
+        request,
+        selectors.runs_for(actor),
+        filterset_class=OnboardingRunFilter,
+        filterset_kwargs={"actor": actor},
+        sorts=RUN_SORTS,
+        default_sort="-signed",
+        columns=RUN_COLUMNS,
+        filename="onboarding-runs",
+    )
+    if listing.export is not None:
+        return listing.export
     context = {
-        "runs": runs,
-        "failed_steps": selectors.failed_steps(runs),
+        "listing": listing,
+        "runs": listing.page,
+        "failed_steps": list(selectors.failed_steps(actor)[:200]),
         "problem_emails": selectors.with_partners(list(selectors.problem_emails(actor)[:200])),
         "can_manage": actor.has(Perm.PARTNERS_MANAGE),
     }

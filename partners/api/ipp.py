@@ -11,6 +11,7 @@ from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
+from ..forms import limits
 from ..models import CriterionField, CriterionGroup, IppCriterion, Operator, PartnerOrganization
 from ..selectors import ipp as selectors
 from ..services import ipp as services
@@ -49,7 +50,7 @@ class IppCriterionWriteSerializer(serializers.Serializer):
     field = serializers.ChoiceField(choices=CriterionField.choices)
     operator = serializers.ChoiceField(choices=Operator.choices)
     value = serializers.JSONField(required=False, default=list)
-    weight = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    weight = serializers.IntegerField(default=10, **limits.api_limit(1, 100, limits.WEIGHT_MESSAGE))
 
 
 class IppScoreSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..forms import limits
 from ..models import (
     Application,
     ContactRole,
@@ -126,7 +127,7 @@ class PartnerProfileUpdateSerializer(serializers.Serializer):
     )
     co_marketing = serializers.BooleanField(required=False)
     planned_certified_staff = serializers.IntegerField(
-        required=False, min_value=0, max_value=100000
+        required=False, **limits.api_limit(0, limits.PEOPLE_MAX, limits.PEOPLE_MESSAGE)
     )
     channel_manager = serializers.EmailField(required=False, allow_null=True)
 
@@ -197,7 +198,10 @@ class PartnerDirectoryQuerySerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", help_text=_("Channel manager's email.")
     )
     min_score = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=0, max_value=100
+        required=False,
+        allow_null=True,
+        default=None,
+        **limits.api_limit(0, 100, limits.SCORE_MESSAGE),
     )
     sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, default="name")
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
+from ..forms import limits
 from ..models import FinancialModel, GtmPlay, SwotItem, SwotQuadrant
 from ..selectors import strategy as selectors
 from ..services import strategy as services
@@ -112,8 +113,14 @@ class SwotItemViewSet(
 
 class TierInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60)
-    partners = serializers.IntegerField(min_value=0, max_value=1_000_000)
-    avg_revenue = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    partners = serializers.IntegerField(
+        **limits.api_limit(0, limits.PARTNERS_MAX, limits.PARTNERS_MESSAGE)
+    )
+    avg_revenue = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        **limits.api_limit(Decimal("0"), limits.MONEY_MAX, limits.MONEY_MESSAGE),
+    )
 
 
 class FinancialModelSerializer(serializers.ModelSerializer):
@@ -124,19 +131,20 @@ class FinancialModelSerializer(serializers.ModelSerializer):
     margin_pct = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
         write_only=True,
+        **limits.api_limit(Decimal("0"), Decimal("100"), limits.PERCENT_MESSAGE),
     )
     mdf_pct = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
         write_only=True,
+        **limits.api_limit(Decimal("0"), Decimal("100"), limits.PERCENT_MESSAGE),
     )
     management_cost_per_partner = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), write_only=True
+        max_digits=14,
+        decimal_places=2,
+        write_only=True,
+        **limits.api_limit(Decimal("0"), limits.MONEY_MAX, limits.MONEY_MESSAGE),
     )
     overwrite = serializers.BooleanField(
         write_only=True, default=False, help_text="Replace an existing baseline of the period."

@@ -4,6 +4,8 @@ and a partner's progress toward the next tier."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +18,7 @@ from tenancy import access
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
+from ..forms import limits
 from ..models import LeadPriority, PartnerOrganization, RevenueRecord, Tier, TierProposal
 from ..selectors import organization as partner_selectors
 from ..selectors import tiers as selectors
@@ -35,6 +38,19 @@ class TierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tier
         fields = ["id", *services.TIER_FIELDS]
+        extra_kwargs = {
+            "rank": limits.api_limit(1, services.MAX_TIERS, limits.RANK_MESSAGE),
+            "min_trailing_revenue": limits.api_limit(
+                Decimal("0"), limits.MONEY_MAX, limits.MONEY_MESSAGE
+            ),
+            "min_certified_people": limits.api_limit(
+                0, limits.CERTIFIED_PEOPLE_MAX, limits.CERTIFIED_PEOPLE_MESSAGE
+            ),
+            "discount_margin_pct": limits.api_limit(
+                Decimal("0"), Decimal("100"), limits.PERCENT_MESSAGE
+            ),
+            "mdf_share_pct": limits.api_limit(Decimal("0"), Decimal("100"), limits.PERCENT_MESSAGE),
+        }
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -131,7 +147,11 @@ class RevenueRecordSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["source", "created_by", "created_at"]
-        extra_kwargs = {"product": {"required": False}, "external_ref": {"required": False}}
+        extra_kwargs = {
+            "product": {"required": False},
+            "external_ref": {"required": False},
+            "amount": limits.api_limit(Decimal("0.01"), limits.MONEY_MAX, limits.REVENUE_MESSAGE),
+        }
 
 
 class TierProgressRowSerializer(serializers.Serializer):
@@ -162,6 +182,10 @@ class TierProgressSerializer(serializers.Serializer):
     currency = serializers.CharField(source="facts.currency")
     below_tier_since = serializers.DateTimeField(allow_null=True)
     requirements = TierProgressRowSerializer(source="rows", many=True)
+    outlook = serializers.CharField(
+        source="outlook.message", help_text="What happens next, in words."
+    )
+    next_evaluation = serializers.DateTimeField(source="outlook.next_evaluation", allow_null=True)
 
 
 # --- Viewsets ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import CriterionField, CriterionGroup, IppCriterion, Operator
 from ..services.ipp import BAND, field_spec
+from .limits import MONEY_MAX, NUMBER_MESSAGE, WEIGHT_MESSAGE, limit
 
 # Fields with few choices show checkboxes; long lists (countries) a multi-select box.
 CHECKBOXES_UP_TO = 12
@@ -35,14 +36,17 @@ class CriterionForm(forms.Form):
         label=_("Rule"),
         error_messages={"invalid_choice": _("This rule does not apply to the chosen field.")},
     )
-    weight = forms.IntegerField(
-        label=_("Weight"),
-        min_value=1,
-        max_value=100,
-        initial=10,
-        help_text=_(
-            "Points a partner earns when it matches; the score is the share of all points."
+    weight = limit(
+        forms.IntegerField(
+            label=_("Weight"),
+            initial=10,
+            help_text=_(
+                "Points a partner earns when it matches; the score is the share of all points."
+            ),
         ),
+        1,
+        100,
+        WEIGHT_MESSAGE,
     )
 
     def __init__(self, data=None, *, initial: dict[str, Any] | None = None, **kwargs):
@@ -106,8 +110,13 @@ def _value_field(spec, field: str, operator: str) -> forms.Field | None:
                 "Compared with the lower bound of the partner's band (%(bounds)s): "
                 "“at least 50” matches 51–200 and above."
             ) % {"bounds": bounds}
-        return forms.DecimalField(
-            label=_("Number"), min_value=0, max_digits=14, decimal_places=2, help_text=help_text
+        return limit(
+            forms.DecimalField(
+                label=_("Number"), max_digits=14, decimal_places=2, help_text=help_text
+            ),
+            0,
+            MONEY_MAX,
+            NUMBER_MESSAGE,
         )
     if spec.choices is None:
         return forms.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from tenancy import selectors as tenancy_selectors
@@ -20,8 +21,8 @@ from ..models import (
     Region,
     RevenueBand,
     SalesMotion,
-    Tier,
 )
+from .limits import PEOPLE_MAX, PEOPLE_MESSAGE, limit
 
 # The honeypot: a text input people never see (hidden by CSS, skipped by keyboard and screen
 # readers). Bots that fill every field fill it too.
@@ -60,8 +61,11 @@ class PartnerProfileForm(forms.Form):
         label=_("Sales motion"), required=False, choices=BLANK + SalesMotion.choices
     )
     co_marketing = forms.BooleanField(label=_("Willing to co-market"), required=False)
-    planned_certified_staff = forms.IntegerField(
-        label=_("Staff they plan to certify"), min_value=0, max_value=100000, initial=0
+    planned_certified_staff = limit(
+        forms.IntegerField(label=_("Staff they plan to certify"), initial=0),
+        0,
+        PEOPLE_MAX,
+        PEOPLE_MESSAGE,
     )
 
     def __init__(
@@ -102,10 +106,27 @@ class PartnerProfileForm(forms.Form):
 
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=254)
     title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices)
+
+    def __init__(self, *args, partner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        primary = None
+        if partner is not None:
+            primary = next(
+                (c for c in partner.contacts.all() if c.role == ContactRole.PRIMARY), None
+            )
+        if primary is None:
+            self.fields["role"].initial = ContactRole.PRIMARY
+        else:
+            # One primary contact per partner: suggest another role, say what "Primary" does.
+            self.fields["role"].initial = ContactRole.OTHER
+            self.fields["role"].help_text = _(
+                "%(name)s is the primary contact; choosing Primary makes this contact the "
+                "primary one instead (%(name)s becomes Other)."
+            ) % {"name": escape(primary.name)}  # help text is rendered as HTML
 
 
 class TransitionForm(forms.Form):
@@ -113,69 +134,6 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-SORT_CHOICES = [
-    ("name", _("Name (A–Z)")),
-    ("-name", _("Name (Z–A)")),
-    ("-score", _("IPP score (highest first)")),
-    ("score", _("IPP score (lowest first)")),
-    ("state", _("Lifecycle state")),
-    ("-created", _("Newest first")),
-    ("created", _("Oldest first")),
-]
-
-
-class DirectoryFilterForm(forms.Form):
-    """The directory's GET filters; `selector_kwargs()` feeds selectors.partner_directory (the
-    CSV/XLSX export can use the same form to export what the page shows)."""
-
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state"))] + LifecycleState.choices
-    )
-    tier = forms.ChoiceField(label=_("Tier"), required=False)
-    partner_type = forms.ChoiceField(
-        label=_("Type"), required=False, choices=[("", _("Any type"))] + PartnerType.choices
-    )
-    region = forms.ChoiceField(
-        label=_("Region"), required=False, choices=[("", _("Any region"))] + Region.choices
-    )
-    manager = forms.TypedChoiceField(label=_("Manager"), required=False, coerce=int)
-    min_score = forms.IntegerField(
-        label=_("Min. score"), required=False, min_value=0, max_value=100
-    )
-    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
-
-    def __init__(self, *args, actor: Actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tier"].choices = [("", _("Any tier"))] + [
-            (str(uuid), name)
-            for uuid, name in Tier.objects.order_by("rank").values_list("uuid", "name")
-        ]
-        managers = tenancy_selectors.partner_managers(actor).filter(role=Role.CHANNEL_MANAGER)
-        self.fields["manager"].choices = [("", _("Any manager"))] + [
-            (m.user_id, m.user.full_name or m.user.email) for m in managers
-        ]
-
-    def selector_kwargs(self) -> dict:
-        """Valid filters only: a bad value in one filter does not blank the whole directory."""
-        if not self.is_bound:
-            return {"sort": "name"}
-        self.is_valid()
-        data = {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        }
-        return {
-            "q": data.get("q") or "",
-            "state": data.get("state") or "",
-            "tier": data.get("tier") or None,
-            "partner_type": data.get("partner_type") or "",
-            "region": data.get("region") or "",
-            "manager": data.get("manager") or None,
-            "min_score": data.get("min_score"),
-            "sort": data.get("sort") or "name",
-        }
 
 
 class ApplicationForm(forms.Form):

@@ -10,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from ..models import GtmPlay, SwotItem, SwotQuadrant
 from ..selectors.strategy import play_owner_choices
 from ..services.strategy import TierInput
+from .limits import (
+    MONEY_MAX,
+    MONEY_MESSAGE,
+    PARTNERS_MAX,
+    PARTNERS_MESSAGE,
+    PERCENT_MESSAGE,
+    limit,
+)
 
 PLAY_TEXT_ROWS = 3
 ECONOMICS_FIELDS = ("margin_pct", "mdf_pct", "management_cost_per_partner", "currency")
@@ -70,27 +78,33 @@ class FinancialModelForm(forms.Form):
         max_length=3,
         error_messages={"invalid": _("Use a three-letter currency code such as USD.")},
     )
-    margin_pct = forms.DecimalField(
-        label=_("Partner margin %"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
-        help_text=_("Average discount or commission partners keep, across the program."),
+    margin_pct = limit(
+        forms.DecimalField(
+            label=_("Partner margin %"),
+            max_digits=5,
+            decimal_places=2,
+            help_text=_("Average discount or commission partners keep, across the program."),
+        ),
+        Decimal("0"),
+        Decimal("100"),
+        PERCENT_MESSAGE,
     )
-    mdf_pct = forms.DecimalField(
-        label=_("MDF % of partner revenue"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
+    mdf_pct = limit(
+        forms.DecimalField(label=_("MDF % of partner revenue"), max_digits=5, decimal_places=2),
+        Decimal("0"),
+        Decimal("100"),
+        PERCENT_MESSAGE,
     )
-    management_cost_per_partner = forms.DecimalField(
-        label=_("Management cost per partner per year"),
-        min_value=Decimal("0"),
-        max_digits=14,
-        decimal_places=2,
-        help_text=_("Channel managers, enablement, tooling: divided across partners."),
+    management_cost_per_partner = limit(
+        forms.DecimalField(
+            label=_("Management cost per partner per year"),
+            max_digits=14,
+            decimal_places=2,
+            help_text=_("Channel managers, enablement, tooling: divided across partners."),
+        ),
+        Decimal("0"),
+        MONEY_MAX,
+        MONEY_MESSAGE,
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -104,18 +118,24 @@ class FinancialModelForm(forms.Form):
         self.tier_names = tier_names
         tier_fields = {}
         for index, name in enumerate(tier_names):
-            tier_fields[f"tier_{index}_partners"] = forms.IntegerField(
-                label=_("%(tier)s: number of partners") % {"tier": name},
-                min_value=0,
-                max_value=1_000_000,
-                initial=0,
+            tier_fields[f"tier_{index}_partners"] = limit(
+                forms.IntegerField(
+                    label=_("%(tier)s: number of partners") % {"tier": name}, initial=0
+                ),
+                0,
+                PARTNERS_MAX,
+                PARTNERS_MESSAGE,
             )
-            tier_fields[f"tier_{index}_avg_revenue"] = forms.DecimalField(
-                label=_("%(tier)s: average revenue per partner") % {"tier": name},
-                min_value=Decimal("0"),
-                max_digits=14,
-                decimal_places=2,
-                initial=Decimal("0"),
+            tier_fields[f"tier_{index}_avg_revenue"] = limit(
+                forms.DecimalField(
+                    label=_("%(tier)s: average revenue per partner") % {"tier": name},
+                    max_digits=14,
+                    decimal_places=2,
+                    initial=Decimal("0"),
+                ),
+                Decimal("0"),
+                MONEY_MAX,
+                MONEY_MESSAGE,
             )
         for field in tier_fields.values():
             # The page shows tiers as a grid without <label>s: name each input for screen readers.

@@ -4,13 +4,28 @@ the page shows."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import ProgramSettings, RevenueRecord, Tier
-from ..services.tiers import SETTINGS_FIELDS, TIER_FIELDS
+from ..services.tiers import CURRENCY_RE, MAX_TIERS, SETTINGS_FIELDS, TIER_FIELDS
+from .limits import (
+    CERTIFIED_PEOPLE_MAX,
+    CERTIFIED_PEOPLE_MESSAGE,
+    GRACE_DAYS_MAX,
+    GRACE_DAYS_MESSAGE,
+    MONEY_MAX,
+    MONEY_MESSAGE,
+    PERCENT_MESSAGE,
+    RANK_MESSAGE,
+    REVENUE_MESSAGE,
+    WINDOW_MONTHS_MESSAGE,
+    limit,
+)
 
 
 class TierForm(forms.ModelForm):
@@ -37,6 +52,13 @@ class TierForm(forms.ModelForm):
             initial["required_certifications"] = "\n".join(tier.required_certifications or [])
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
+        limit(self.fields["rank"], 1, MAX_TIERS, RANK_MESSAGE)
+        limit(self.fields["min_trailing_revenue"], Decimal("0"), MONEY_MAX, MONEY_MESSAGE)
+        limit(
+            self.fields["min_certified_people"], 0, CERTIFIED_PEOPLE_MAX, CERTIFIED_PEOPLE_MESSAGE
+        )
+        for name in ("discount_margin_pct", "mdf_share_pct"):
+            limit(self.fields[name], Decimal("0"), Decimal("100"), PERCENT_MESSAGE)
 
     def clean_required_certifications(self) -> list[str]:
         raw = self.cleaned_data.get("required_certifications") or ""
@@ -53,9 +75,14 @@ class ProgramSettingsForm(forms.ModelForm):
         if settings is not None and "initial" not in kwargs:
             kwargs["initial"] = model_to_dict(settings, fields=SETTINGS_FIELDS)
         super().__init__(*args, **kwargs)
+        limit(self.fields["tier_grace_period_days"], 0, GRACE_DAYS_MAX, GRACE_DAYS_MESSAGE)
+        limit(self.fields["revenue_window_months"], 1, 36, WINDOW_MONTHS_MESSAGE)
 
     def clean_currency(self) -> str:
-        return (self.cleaned_data.get("currency") or "").strip().upper()
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        if not CURRENCY_RE.match(currency):  # said here too, beside the other fields' errors
+            raise forms.ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD."))
+        return currency
 
 
 class TierProposalDecisionForm(forms.Form):
@@ -91,7 +118,7 @@ class RevenueRecordForm(forms.ModelForm):
     def __init__(self, *args, currency: str = "", **kwargs):
         kwargs.setdefault("initial", {"currency": currency, "booked_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        self.fields["amount"].widget.attrs.setdefault("min", "0.01")
+        limit(self.fields["amount"], Decimal("0.01"), MONEY_MAX, REVENUE_MESSAGE)
 
     def clean_currency(self) -> str:
         return (self.cleaned_data.get("currency") or "").strip().upper()

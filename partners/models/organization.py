@@ -178,10 +178,12 @@ class ContactRole(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
     BILLING = "billing", _("Billing")
     EXECUTIVE = "executive", _("Executive sponsor")
+    OTHER = "other", _("Other")
 
 
 class PartnerContact(TenantOwnedModel):
-    """A key contact at a partner (not necessarily a portal user)."""
+    """A key contact at a partner (not necessarily a portal user). At most one is the primary
+    contact (a database constraint; services.organization demotes the old primary to "other")."""
 
     partner = models.ForeignKey(
         PartnerOrganization, on_delete=models.CASCADE, related_name="contacts"
@@ -191,13 +193,21 @@ class PartnerContact(TenantOwnedModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     title = models.CharField(_("job title"), max_length=120, blank=True)
     role = models.CharField(
-        _("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.PRIMARY
+        _("role"), max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["tenant", "partner"], name="partnercontact_partner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=models.Q(role="primary"),
+                name="partnercontact_one_primary",
+                violation_error_message=_("This partner already has a primary contact."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from tenancy import access
 from tenancy.access import Actor
+from tenancy.common.numbers import round_half_up, shares_summing_to_100
 
 from ..models import CriterionGroup, IdealPartnerProfile, IppCriterion, PartnerOrganization
 from ..services import ipp as ipp_services
@@ -46,7 +48,7 @@ def criteria_by_group(actor: Actor) -> tuple[list[GroupOfCriteria], int]:
     criteria = list(criteria_for(actor))
     total = sum(criterion.weight for criterion in criteria)
     for criterion in criteria:
-        criterion.share = round(100 * criterion.weight / total, 1) if total else 0
+        criterion.share = round_half_up(Decimal(100 * criterion.weight) / total, 1) if total else 0
         criterion.rule_text = ipp_services.describe_rule(criterion)
     groups = [
         GroupOfCriteria(
@@ -114,15 +116,23 @@ def score_distribution_preview(actor: Actor, criteria: Iterable[IppCriterion]) -
 
 
 def _distribution(counts: list[int], unscored: int) -> dict:
+    """Bands with their count, their share of all partners (whole percentages that, with the
+    unscored share, add up to exactly 100) and their bar length (relative to the biggest)."""
     total = sum(counts) + unscored
     biggest = max(counts + [unscored, 1])
+    *percents, unscored_percent = shares_summing_to_100([*counts, unscored])
     bands = [
         {
             "label": label,
             "count": count,
-            "percent": round(100 * count / total) if total else 0,
-            "bar": round(100 * count / biggest),
+            "percent": percent,
+            "bar": int(round_half_up(Decimal(100 * count) / biggest)),
         }
-        for (label, _low, _high), count in zip(SCORE_BANDS, counts, strict=True)
+        for (label, _low, _high), count, percent in zip(SCORE_BANDS, counts, percents, strict=True)
     ]
-    return {"bands": bands, "unscored": unscored, "total": total}
+    return {
+        "bands": bands,
+        "unscored": unscored,
+        "unscored_percent": unscored_percent,
+        "total": total,
+    }

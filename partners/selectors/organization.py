@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from tenancy import access
 from tenancy.access import Actor
@@ -98,6 +99,24 @@ def partner_directory(
         qs.select_related("channel_manager", "tier")
         .annotate(user_count=Count("memberships", distinct=True), state_order=_state_order())
         .order_by(*ordering)
+    )
+
+
+def directory_rows(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """The console directory's rows (filtered, sorted and paged by list_page): partners the actor
+    may see with what each row shows, and the sort keys `state_order` (lifecycle order),
+    `score_order` (no score sorts below 0) and `tier_order` (no tier below the entry tier): no
+    NULLs, so "no value" stays at the low end in both directions."""
+    return (
+        partner_organizations_for(actor)
+        .select_related("channel_manager", "tier")
+        .annotate(
+            user_count=Count("memberships", distinct=True),
+            state_order=_state_order(),
+            score_order=Coalesce("ipp_score", Value(-1)),
+            tier_order=Coalesce("tier__rank", Value(0)),
+            manager_order=Coalesce("channel_manager__full_name", Value("")),
+        )
     )
 
 

@@ -10,19 +10,23 @@ All amounts are in the program currency (the ledger refuses any other).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings as django_settings
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.models import Tenant
 
 from ..models import (
+    LifecycleState,
     PartnerOrganization,
     ProgramSettings,
     ProposalStatus,
@@ -34,6 +38,8 @@ from ..models import (
 
 ZERO = Decimal("0")
 CENTS = Decimal("0.01")
+# Only partners in these states are evaluated (and hold a tier that moves).
+EVALUATED_STATES = (LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
 
 
 # --- Program settings and tiers --------------------------------------------------------------
@@ -64,6 +70,8 @@ class PartnerFacts:
     window_months: int
     window_start: date  # first day that counts
     window_end: date  # last day that counts (today)
+    # Courses + attended live sessions of its people (enablement.training); shown, not required.
+    training_seconds: int = 0
 
 
 def revenue_window(settings: ProgramSettings, today: date) -> tuple[date, date]:
@@ -94,7 +102,7 @@ def partner_facts(
     today: date | None = None,
 ) -> PartnerFacts:
     # The certification registry lives with the services (it is configured, not read from rows).
-    from ..services.tiers import certification_facts
+    from ..services.tiers import certification_facts, training_seconds
 
     settings = settings or program_settings_or_default()
     today = today or timezone.localdate()
@@ -108,6 +116,7 @@ def partner_facts(
         window_months=settings.revenue_window_months,
         window_start=start,
         window_end=end,
+        training_seconds=training_seconds(partner),
     )
 
 
@@ -204,6 +213,150 @@ def qualifies(tier: Tier, facts: PartnerFacts) -> bool:
 # --- Progress toward the next tier ------------------------------------------------------------
 
 
+def next_tier_evaluation(now: datetime | None = None) -> datetime:
+    """When the scheduled evaluation runs next: the first of settings.TIER_EVALUATION_HOURS_UTC
+    (on the hour, UTC; the same setting builds the beat schedule) strictly after `now`."""
+    now = (now or timezone.now()).astimezone(UTC)
+    hours = sorted(set(django_settings.TIER_EVALUATION_HOURS_UTC))
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for days in (0, 1):
+        for hour in hours:
+            run = day + timedelta(days=days, hours=hour)
+            if run > now:
+                return run
+    raise AssertionError("TIER_EVALUATION_HOURS_UTC is empty")  # pragma: no cover
+
+
+def _when(moment: datetime) -> str:
+    """A moment for the tier card: the one date-time format, in the current time zone, labelled."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+def _day(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+
+
+@dataclass(frozen=True)
+class TierOutlook:
+    """What will really happen next to a partner's tier, in words (the card and the API).
+
+    kind: "not_evaluated" (state outside EVALUATED_STATES), "pending" (a proposal awaits a
+    decision), "rejected" (the move it qualifies for was turned down and is snoozed), "scheduled"
+    (the next evaluation will propose or apply a move) or "" (nothing will change)."""
+
+    kind: str = ""
+    message: str = ""
+    next_evaluation: datetime | None = None
+
+
+NOT_EVALUATED = {
+    LifecycleState.PROSPECT: _lazy(
+        "Tiers are evaluated only for contracted and active partners: a prospect has no tier yet."
+    ),
+    LifecycleState.APPLIED: _lazy(
+        "Tiers are evaluated only for contracted and active partners: the application is still "
+        "being reviewed."
+    ),
+    LifecycleState.APPROVED: _lazy(
+        "Tiers are evaluated only for contracted and active partners: the partner is placed in "
+        "its tier as soon as the agreement is signed."
+    ),
+    LifecycleState.SUSPENDED: _lazy(
+        "Tiers are evaluated only for active partners: nothing changes while the partner is "
+        "suspended."
+    ),
+    LifecycleState.RETIRED: _lazy(
+        "Tiers are evaluated only for active partners: a retired partner is no longer evaluated."
+    ),
+}
+
+
+def _pending_proposal(partner: PartnerOrganization) -> TierProposal | None:
+    return (
+        TierProposal.objects.filter(partner=partner, status=ProposalStatus.PENDING)
+        .select_related("from_tier", "to_tier")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def tier_outlook(
+    partner: PartnerOrganization,
+    *,
+    tiers: list[Tier],
+    facts: PartnerFacts,
+    settings: ProgramSettings,
+    now: datetime | None = None,
+) -> TierOutlook:
+    """What the next evaluation will do for `partner` — the rules of services.tiers.evaluate_partner
+    read ahead: nothing outside EVALUATED_STATES; a pending proposal stays pending until decided;
+    a rejected move is snoozed for one grace period; otherwise the highest tier whose requirements
+    are all met above the current one is proposed (or applied, with auto-apply)."""
+    now = now or timezone.now()
+    if partner.state not in EVALUATED_STATES:
+        return TierOutlook("not_evaluated", str(NOT_EVALUATED.get(partner.state, "")))
+    pending = _pending_proposal(partner)
+    if pending is not None:
+        text = (
+            _("An upgrade to %(tier)s is awaiting approval (proposed %(date)s).")
+            if pending.is_upgrade
+            else _("A downgrade to %(tier)s is awaiting approval (proposed %(date)s).")
+        )
+        return TierOutlook(
+            "pending", text % {"tier": pending.to_tier.name, "date": _day(pending.created_at)}
+        )
+    ladder = sorted(tiers, key=lambda t: t.rank)
+    if not ladder:
+        return TierOutlook()
+    current_rank = next((t.rank for t in ladder if t.pk == partner.tier_id), 0)
+    qualifying = ladder[0]
+    for tier in ladder:
+        if qualifies(tier, facts):
+            qualifying = tier
+    if qualifying.rank <= current_rank:
+        return TierOutlook()  # staying (a downgrade in grace is told by the grace warning)
+    run = next_tier_evaluation(now)
+    if partner.tier_id is not None:
+        rejected = (
+            TierProposal.objects.filter(
+                partner=partner,
+                from_tier_id=partner.tier_id,
+                to_tier=qualifying,
+                status=ProposalStatus.REJECTED,
+                decided_at__gte=now - timedelta(days=settings.tier_grace_period_days),
+            )
+            .order_by("-decided_at")
+            .values_list("decided_at", flat=True)
+            .first()
+        )
+        if rejected is not None:
+            again = rejected + timedelta(days=settings.tier_grace_period_days)
+            return TierOutlook(
+                "rejected",
+                _(
+                    "All requirements of %(tier)s are met, but the upgrade was turned down on "
+                    "%(date)s: it is not proposed again before %(again)s."
+                )
+                % {"tier": qualifying.name, "date": _day(rejected), "again": _day(again)},
+                next_evaluation=run,
+            )
+    text = (
+        _(
+            "All requirements of %(tier)s are met. Next evaluation: %(when)s; it moves the partner "
+            "to %(tier)s."
+        )
+        if settings.auto_apply_tier_changes
+        else _(
+            "All requirements of %(tier)s are met. Next evaluation: %(when)s; it proposes the "
+            "upgrade for approval."
+        )
+    )
+    return TierOutlook(
+        "scheduled", text % {"tier": qualifying.name, "when": _when(run)}, next_evaluation=run
+    )
+
+
 @dataclass(frozen=True)
 class TierProgress:
     """A partner's tier and what it needs for the next one (the console include and the portal).
@@ -220,6 +373,7 @@ class TierProgress:
     facts: PartnerFacts | None = None
     below_tier_since: object = None
     grace_ends: object = None
+    outlook: TierOutlook = field(default_factory=TierOutlook)
 
     @property
     def all_met(self) -> bool:
@@ -236,8 +390,9 @@ def tier_progress(
 ) -> TierProgress:
     """What the partner has vs what the next tier needs (used by the detail page and the portal).
 
-    A fixed number of queries whatever the data: the tiers, the settings, one revenue sum (plus
-    what the certification provider needs).
+    A fixed number of queries whatever the data: the tiers, the settings, one revenue sum, the
+    pending proposal (plus what the certification provider needs, and one probe for a rejected
+    upgrade when one is due).
     """
     tiers = list(tiers) if tiers is not None else list(tier_list())
     settings = program_settings_or_default()
@@ -260,6 +415,7 @@ def tier_progress(
         facts=facts,
         below_tier_since=partner.below_tier_since,
         grace_ends=grace_ends,
+        outlook=tier_outlook(partner, tiers=tiers, facts=facts, settings=settings),
     )
 
 
@@ -324,8 +480,6 @@ def tenants_with_tiers_to_evaluate() -> set[int]:
     """Active tenants with a tier ladder and at least one contracted or active partner: those
     `services.tiers.evaluate_tenant` has something to evaluate in. One query (two EXISTS probes
     per tenant on tenant-first indexes)."""
-    from ..services.tiers import EVALUATED_STATES
-
     return set(
         Tenant.objects.filter(is_active=True)
         .filter(

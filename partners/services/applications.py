@@ -197,6 +197,11 @@ def _add_applicant_contact(application: Application, partner, *, role: str) -> N
     if not PartnerContact.objects.filter(
         partner=partner, email__iexact=application.contact_email
     ).exists():
+        if (
+            role == ContactRole.PRIMARY
+            and PartnerContact.objects.filter(partner=partner, role=role).exists()
+        ):
+            role = ContactRole.OTHER  # the partner's primary contact stays (one per partner)
         PartnerContact.objects.create(
             tenant=application.tenant,
             partner=partner,

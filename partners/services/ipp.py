@@ -23,6 +23,7 @@ from django_countries import countries
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common.numbers import round_half_up
 from tenancy.context import require_current_tenant
 from tenancy.tasks import enqueue
 
@@ -331,8 +332,7 @@ def evaluate(profile_criteria: Sequence, partner) -> tuple[int | None, list[dict
                 "detail": detail,
             }
         )
-    # Round half up (Python's round() is banker's rounding): 62.5 → 63, as a person would.
-    score = int((Decimal(100 * earned) / Decimal(total)).quantize(Decimal(1), "ROUND_HALF_UP"))
+    score = int(round_half_up(Decimal(100 * earned) / Decimal(total)))  # 62.5 → 63
     return score, explanation
 
 

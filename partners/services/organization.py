@@ -18,6 +18,7 @@ from tenancy.audit import audit_record
 from tenancy.common.domains import is_valid_domain, normalize_domain
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind, person_address
+from tenancy.registry import Registry
 
 from ..models import (
     Application,
@@ -33,7 +34,9 @@ from ..models import (
 
 S = LifecycleState
 APPLICATION_DECIDED = mail_kind(
-    "partners.application_decided", gettext_lazy("Partner application decided")
+    "partners.application_decided",
+    gettext_lazy("Partner application decided"),
+    in_app=False,  # to the applicant's address: no account yet
 )
 
 # --- The lifecycle -------------------------------------------------------------------------------
@@ -137,7 +140,18 @@ def partner_transition(
     )
     if from_state == S.APPLIED:
         _decide_application(actor, partner, approved=to_state == S.APPROVED, reason=reason)
+    _place_in_tier(partner, from_state=from_state)
     return partner
+
+
+def _place_in_tier(partner: PartnerOrganization, *, from_state: str) -> None:
+    """A partner that has just entered the evaluated states (contracted, active) gets its tier now,
+    not at the next scheduled evaluation: the entry tier, or the proposal its figures call for."""
+    from .tiers import EVALUATED_STATES, evaluate_partner
+
+    if partner.state in EVALUATED_STATES and from_state not in EVALUATED_STATES:
+        evaluate_partner(partner=partner)
+        partner.refresh_from_db(fields=["tier", "tier_since", "below_tier_since"])
 
 
 def _decide_application(actor: Actor, partner: PartnerOrganization, *, approved: bool, reason):
@@ -181,7 +195,9 @@ def application_decision_email_send(*, application: Application) -> None:
         "manager": application.partner.channel_manager,
     }
     if application.decision == "approved":
-        subject = _("Welcome to %(tenant)s's partner program") % {"tenant": tenant.name}
+        subject = _("Your application to %(tenant)s's partner program is approved") % {
+            "tenant": tenant.name
+        }
     else:
         subject = _("Your application to %(tenant)s's partner program") % {"tenant": tenant.name}
     name = f"emails/partners/application_{application.decision}"
@@ -323,6 +339,11 @@ def _rescore(partner: PartnerOrganization) -> None:
     score_partner(partner=partner)
 
 
+# fn(*, partner, at): a partner's profile was saved with changes at `at` (onboarding records
+# "profile complete" when it now is).
+profile_saved: Registry = Registry("partners.profile_saved", required=True)
+
+
 @transaction.atomic
 def partner_update_profile(
     *, actor: Actor, partner: PartnerOrganization, **data: Any
@@ -352,6 +373,7 @@ def partner_update_profile(
         return partner
     partner.full_clean(exclude=["tenant", "uuid"], validate_unique=False)
     _save_unique(partner)
+    saved_at = timezone.now()
     audit_record(
         actor=actor,
         action="partner.profile_updated",
@@ -371,6 +393,7 @@ def partner_update_profile(
             },
         )
     _rescore(partner)
+    profile_saved.run(partner=partner, at=saved_at)
     return partner
 
 
@@ -432,6 +455,7 @@ def partner_organization_create(
     )
     if score:
         _rescore(partner)
+    _place_in_tier(partner, from_state="")
     return partner
 
 
@@ -449,12 +473,17 @@ def partner_contact_add(
     title: str = "",
     role: str = ContactRole.PRIMARY,
 ) -> PartnerContact:
+    """Add a key contact. A new primary contact takes over: the partner's previous primary
+    contact becomes "other" (at most one primary per partner, a database constraint)."""
     access.require_mfa(actor)
     if not may_edit_profile(actor, partner):
         raise PermissionDenied(_("You may not change this partner's contacts."))
     email = email.strip().lower()
     if PartnerContact.objects.filter(partner=partner, email__iexact=email).exists():
         raise ValidationError({"email": _("This partner already has a contact with this email.")})
+    demoted = []
+    if role == ContactRole.PRIMARY:
+        demoted = contact_primary_demote(partner=partner)
     contact = PartnerContact(
         tenant=require_current_tenant(),
         partner=partner,
@@ -465,11 +494,34 @@ def partner_contact_add(
         role=role,
     )
     contact.full_clean(exclude=["tenant", "uuid"])
-    contact.save()
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:  # another primary was added at the same moment
+        raise ValidationError(
+            {"role": _("This partner already has a primary contact. Try again.")}
+        ) from None
     audit_record(
-        actor=actor, action="partner.contact_added", target=partner, changes={"email": email}
+        actor=actor,
+        action="partner.contact_added",
+        target=partner,
+        changes={"email": email, **({"no_longer_primary": demoted} if demoted else {})},
     )
     return contact
+
+
+def contact_primary_demote(*, partner: PartnerOrganization, keep=None) -> list[str]:
+    """Make the partner's current primary contact (other than `keep`) an "other" contact, before
+    another becomes primary. Locks the partner's primary rows; returns the demoted emails."""
+    current = PartnerContact.objects.select_for_update().filter(
+        partner=partner, role=ContactRole.PRIMARY
+    )
+    if keep is not None:
+        current = current.exclude(pk=keep.pk)
+    emails = list(current.values_list("email", flat=True))
+    if emails:
+        current.update(role=ContactRole.OTHER)
+    return emails
 
 
 @transaction.atomic

@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from tenancy.access import Actor
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
-from tenancy.emails import email_enqueue, mail_kind, person_address
+from tenancy.emails import mail_kind, person_address
 from tenancy.hosts import tenant_base_url
 from tenancy.models import Membership
+from tenancy.notifications import notify
 from tenancy.roles import Role
 from tenancy.tasks import enqueue
 
@@ -153,16 +154,16 @@ def roe_send_acceptance_request(*, rules_id: int, membership_id: int) -> bool:
         "version": rules.version,
     }
     partner = membership.partner_organization
-    _row, created = email_enqueue(
+    created = notify(
+        user=membership.user,
         kind=ROE_ACCEPTANCE_REQUEST,
-        to=membership.user.email,
-        recipient=membership.user,
         subject=subject,
         body_text=render_to_string("emails/partners/roe_acceptance_request.txt", context),
         body_html=render_to_string("emails/partners/roe_acceptance_request.html", context),
+        url=reverse("portal_roe"),
         idempotency_key=f"roe:{rules.uuid}:{membership.user_id}",
         reply_to=person_address(partner.channel_manager) if partner is not None else "",
         partner_uuid=partner.uuid if partner is not None else None,
         source_uuid=rules.uuid,
-    )
+    ).created
     return created

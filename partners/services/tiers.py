@@ -52,7 +52,6 @@ from tenancy.context import require_current_tenant
 from tenancy.registry import Registry
 
 from ..models import (
-    LifecycleState,
     PartnerOrganization,
     ProgramSettings,
     ProposalStatus,
@@ -66,7 +65,7 @@ from ..selectors import tiers as selectors
 logger = logging.getLogger(__name__)
 
 MAX_TIERS = 3
-EVALUATED_STATES = (LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
+EVALUATED_STATES = selectors.EVALUATED_STATES
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -91,6 +90,18 @@ certification_provider: Registry[CertificationProvider] = Registry(
 
 def certification_facts(partner: PartnerOrganization) -> CertificationFacts:
     return certification_provider.one()(partner)
+
+
+# Training time of a partner's people in seconds (courses + attended live sessions): enablement
+# registers the one provider (enablement/live/apps.py → enablement.training); missing fails loudly.
+TrainingSecondsProvider = Callable[[PartnerOrganization], int]
+training_hours_provider: Registry[TrainingSecondsProvider] = Registry(
+    "partners.training_hours_provider", required=True, single=True
+)
+
+
+def training_seconds(partner: PartnerOrganization) -> int:
+    return int(training_hours_provider.one()(partner))
 
 
 # --- Program settings -------------------------------------------------------------------------

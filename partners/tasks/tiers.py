@@ -1,7 +1,9 @@
 """tiers: Celery tasks (thin: restore tenant via TenantTask, call a service).
 
-Beat fires `evaluate_all_tenants` every 6 hours (CELERY_BEAT_SCHEDULE "evaluate-tiers"); it fans
-out one `evaluate_tenant_tiers` task to each active tenant with tiers and partners to evaluate.
+Beat fires `evaluate_all_tenants` on the hours of settings.TIER_EVALUATION_HOURS_UTC (the
+CELERY_BEAT_SCHEDULE entry "evaluate-tiers"); it fans out one `evaluate_tenant_tiers` task to each
+active tenant with tiers and partners to evaluate. A partner that becomes contracted or active is
+evaluated at once by the lifecycle service, not at the next run.
 Both are safe to run twice (evaluation keeps a pending proposal with the same target instead of
 adding another), so the per-tenant task is a sweep without a ProcessedTask claim.
 """

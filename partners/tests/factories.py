@@ -42,7 +42,7 @@ class PartnerContactFactory(TenantOwnedFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"contact{n}@partner.example")
     title = "Alliance manager"
-    role = ContactRole.PRIMARY
+    role = ContactRole.SALES  # one primary per partner: say role=PRIMARY when a test needs it
 
 
 class ApplicationFactory(TenantOwnedFactory):

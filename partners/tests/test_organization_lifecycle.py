@@ -143,7 +143,8 @@ def test_approving_an_application_records_the_decision_and_emails_next_steps(
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == ["cto@newco.example"]
-    assert acme.tenant.name in sent.subject
+    # Says what happened, and cannot be mistaken for the onboarding welcome kit that follows.
+    assert sent.subject == f"Your application to {acme.tenant.name}'s partner program is approved"
     assert "Next steps" in sent.body and "Strong EMEA fit" in sent.body
     html = sent.alternatives[0][0]
     assert "Next steps" in html and acme.manager.email in html

@@ -303,6 +303,31 @@ def test_the_rate_limit_is_per_tenant(acme, globex):
     assert post_form(anonymous(globex), form_data()).status_code == 302
 
 
+def test_field_errors_do_not_use_up_the_allowance(acme):
+    client = anonymous(acme)
+    for _ in range(8):  # a person fixing their typos, again and again
+        response = post_form(client, form_data(contact_email="not-an-email"))
+        assert response.status_code == 400 and b"Enter a valid email address." in response.content
+    codes = [
+        post_form(client, form_data(company_name=f"Ok {i}", website=f"https://ok{i}.example"))
+        for i in range(6)
+    ]
+    assert [r.status_code for r in codes] == [302] * 5 + [429]
+    with tenant_context(acme.tenant):
+        assert Application.objects.count() == 5
+
+
+def test_honeypot_submissions_count_toward_the_limit(acme):
+    client = anonymous(acme)
+    for _ in range(5):
+        assert post_form(client, form_data(**{HONEYPOT_FIELD: "+1 555 0100"})).status_code == 400
+    assert post_form(client, form_data()).status_code == 429
+    # Once limited, even a form with errors gets the wait page (no free probing).
+    assert post_form(client, form_data(contact_email="x")).status_code == 429
+    with tenant_context(acme.tenant):
+        assert not Application.objects.exists()
+
+
 def test_csrf_stays_on_for_the_public_form(acme):
     response = anonymous(acme).post(APPLY, form_data())
     assert response.status_code == 403

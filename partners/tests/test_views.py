@@ -182,9 +182,18 @@ def test_directory_sorts(acme, directory):
     assert names(client, sort="-name")[0] == "Gamma ISV"
 
 
-def test_a_bad_filter_value_is_ignored_not_an_error(acme, directory):
+def test_a_bad_filter_value_is_a_field_error_and_shows_nothing(acme, directory):
     client = acme.client(acme.admin)
-    assert len(names(client, min_score="lots", tier="not-a-tier", sort="weird")) == 5
+    response = client.get(reverse("console_partner_list"), {"min_score": "lots", "tier": "x"})
+    assert response.status_code == 200
+    assert list(response.context["partners"]) == []  # never "everything" instead
+    errors = response.context["listing"].form.errors
+    assert set(errors) == {"min_score", "tier"}
+    html = response.content.decode()
+    assert "is-invalid" in html and "Enter a number." in html
+    # An unknown sort is not an error: the default order.
+    assert names(client, sort="weird")[0] == "Acme Partner One"
+    assert names(client, min_score="250") == []
 
 
 def test_channel_manager_filters_only_within_their_partners(acme, directory):
@@ -303,7 +312,54 @@ def test_detail_of_a_partner_moves_from_the_form(acme):
 def test_directory_offers_filtered_export_and_import_to_program_admins(acme):
     html = acme.client(acme.admin).get(reverse("console_partner_list"), {"state": "active"}).content
     html = html.decode()
-    assert reverse("console_partner_export") + "?format=csv&state=active" in html
+    assert reverse("console_partner_export") + "?state=active&amp;format=csv" in html
     assert reverse("console_partner_import") in html
     manager_html = acme.client(acme.manager).get(reverse("console_partner_list")).content.decode()
     assert reverse("console_partner_import") not in manager_html
+
+
+# --- Directory through list_page: headers, pages, CSV ------------------------------------------
+
+
+def directory_csv(client, **params) -> list[list[str]]:
+    import csv
+    import io
+
+    response = client.get(reverse("console_partner_list"), {**params, "format": "csv"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_directory_csv_exports_every_filtered_row_in_words(acme, globex, directory):
+    rows = directory_csv(acme.client(acme.admin), region="EMEA", sort="-score")
+    assert rows[0] == [
+        "Name", "Domain", "Type", "State", "Tier", "IPP score", "Regions", "Channel manager",
+        "Users", "Added",
+    ]  # fmt: skip
+    assert [r[0] for r in rows[1:]] == ["Alpha MSP"]
+    alpha = rows[1]
+    assert alpha[2:7] == ["MSP / services", "Active", "Gold", "80", "Europe, Middle East & Africa"]
+    assert alpha[7] == (acme.manager.full_name or acme.manager.email)
+    # Everything the filters match, not one page; never another tenant's partners.
+    every = directory_csv(acme.client(acme.admin))
+    assert len(every) == 1 + 5 and globex.partner.name not in {r[0] for r in every}
+    # A channel manager exports their own partners only.
+    mine = directory_csv(acme.client(acme.manager))
+    assert [r[0] for r in mine[1:]] == ["Acme Partner One", "Alpha MSP"]
+
+
+def test_directory_headers_sort_and_pages_keep_filters_and_sort(acme, directory, monkeypatch):
+    from partners.views import organization as views
+
+    monkeypatch.setattr(views, "DIRECTORY_PAGE_SIZE", 2)
+    client = acme.client(acme.admin)
+    response = client.get(reverse("console_partner_list"), {"sort": "-score", "q": "a"})
+    html = response.content.decode()
+    assert "sort=score" in html and "sorted descending" in html  # the IPP score header reverses
+    assert "Page 1 of 3" in html and "page=2" in html and "q=a" in html
+    page2 = client.get(reverse("console_partner_list"), {"sort": "-score", "q": "a", "page": 2})
+    # No score sorts below 0; equal scores by name, reversed with the column.
+    assert [p.name for p in page2.context["partners"]] == ["Beta Referral", "Acme Partner Two"]
+    assert names(client, sort="-users")[0] == "Acme Partner One"  # the fixture's 4 users
+    assert names(client, sort="-tier")[0] == "Alpha MSP"  # Gold first, reversed

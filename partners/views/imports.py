@@ -19,10 +19,10 @@ from tenancy import access
 from tenancy.access import Perm
 from tenancy.views import apply_errors
 
+from ..forms.filters import PartnerDirectoryFilter
 from ..forms.imports import PartnerImportForm
-from ..forms.organization import DirectoryFilterForm
 from ..selectors import imports as selectors
-from ..selectors.organization import partner_directory
+from ..selectors.organization import partner_organizations_for
 from ..services import imports as services
 
 RECENT_IMPORTS = 10
@@ -102,8 +102,13 @@ def console_partner_export(request):
     file_format = request.GET.get("format", "csv")
     if file_format not in EXPORT_FORMATS:
         return HttpResponseBadRequest(_("Unknown format."))
-    filters = DirectoryFilterForm(request.GET, actor=actor).selector_kwargs()
-    partner_ids = selectors.export_partner_ids(partner_directory(actor, **filters))
+    filters = PartnerDirectoryFilter(
+        request.GET or None,
+        queryset=partner_organizations_for(actor),
+        request=request,
+    )
+    partners = filters.qs if filters.is_valid() else partner_organizations_for(actor).none()
+    partner_ids = selectors.export_partner_ids(partners)
     name = f"partners-{timezone.localdate():%Y-%m-%d}"
     return _table_response(selectors.export_rows(partner_ids), file_format=file_format, name=name)
 

@@ -7,24 +7,26 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from tenancy import access
+from tenancy import access, ratelimit
 from tenancy import selectors as tenancy_selectors
 from tenancy.access import Perm
+from tenancy.common.lists import Column, list_page
 from tenancy.network import client_ip
-from tenancy.ratelimit import ratelimit
+from tenancy.ratelimit import parse_rate
 from tenancy.views import apply_errors
 
+from ..forms.filters import PartnerDirectoryFilter
 from ..forms.organization import (
     HONEYPOT_FIELD,
     ApplicationForm,
     ContactForm,
-    DirectoryFilterForm,
     PartnerProfileForm,
     TransitionForm,
 )
@@ -51,19 +53,56 @@ def _partner_or_404(actor, partner_uuid) -> PartnerOrganization:
 # --- Console: directory and detail ---------------------------------------------------------------
 
 
+DIRECTORY_SORTS = {
+    "name": "name",
+    "type": ("partner_type", "name"),
+    "state": ("state_order", "name"),
+    "tier": ("tier_order", "name"),
+    "score": ("score_order", "name"),
+    "manager": ("manager_order", "name"),
+    "users": ("user_count", "name"),
+    "created": ("created_at", "name"),
+}
+DIRECTORY_COLUMNS = [
+    Column(_lazy("Name"), "name"),
+    Column(_lazy("Domain"), "domain"),
+    Column(_lazy("Type"), "get_partner_type_display"),
+    Column(_lazy("State"), "get_state_display"),
+    Column(_lazy("Tier"), "tier.name"),
+    Column(_lazy("IPP score"), "ipp_score"),
+    Column(_lazy("Regions"), lambda p: [str(Region(r).label) for r in p.regions if r in Region]),
+    Column(
+        _lazy("Channel manager"),
+        lambda p: (
+            (p.channel_manager.full_name or p.channel_manager.email) if p.channel_manager else ""
+        ),
+    ),
+    Column(_lazy("Users"), "user_count"),
+    Column(_lazy("Added"), "created_at"),
+]
+
+
 @login_required
 def console_partner_list(request):
+    """The directory: filters, sortable headers, pages and CSV export (list_page); changing a
+    filter swaps the listing in place with htmx (a plain GET without JavaScript)."""
     actor = access.require_console(request, Perm.PARTNERS_VIEW)
-    filters = DirectoryFilterForm(request.GET or None, actor=actor)
-    partners = selectors.partner_directory(actor, **filters.selector_kwargs())
-    page = Paginator(partners, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    listing = list_page(
+        request,
+        selectors.directory_rows(actor),
+        filterset_class=PartnerDirectoryFilter,
+        sorts=DIRECTORY_SORTS,
+        default_sort="name",
+        columns=DIRECTORY_COLUMNS,
+        filename="partners",
+        page_size=DIRECTORY_PAGE_SIZE,
+    )
+    if listing.export is not None:
+        return listing.export
     context = {
-        "filters": filters,
-        "page": page,
-        "partners": page.object_list,
-        "query": query.urlencode(),
+        "listing": listing,
+        "page": listing.page,
+        "partners": listing.page.object_list,
         "can_import": actor.has(Perm.PROGRAM_MANAGE),
     }
     if request.htmx:
@@ -71,14 +110,19 @@ def console_partner_list(request):
     return render(request, "partners/console_list.html", context)
 
 
-@login_required
-def console_partner_detail(request, partner_uuid):
-    actor = access.require_console(request)
+def _detail_or_404(actor, partner_uuid) -> PartnerOrganization:
     try:
-        partner = selectors.partner_detail(actor, partner_uuid)
+        return selectors.partner_detail(actor, partner_uuid)
     except PartnerOrganization.DoesNotExist:
         raise Http404 from None
+
+
+def _render_detail(request, actor, partner, *, contact_form=None, status=200):
+    """The detail page; `contact_form` is a bound "Add a contact" form to show again (errors
+    beside the fields, typed values kept)."""
     can_manage = access.may_manage_partner(actor, partner)
+    if can_manage and contact_form is None:
+        contact_form = ContactForm(partner=partner)
     return render(
         request,
         "partners/console_detail.html",
@@ -93,10 +137,17 @@ def console_partner_detail(request, partner_uuid):
             if can_manage
             else [],
             "reason_required": services.REASON_REQUIRED,
-            "contact_form": ContactForm() if can_manage else None,
+            "contact_form": contact_form if can_manage else None,
             **PROFILE_LABELS,
         },
+        status=status,
     )
+
+
+@login_required
+def console_partner_detail(request, partner_uuid):
+    actor = access.require_console(request)
+    return _render_detail(request, actor, _detail_or_404(actor, partner_uuid))
 
 
 @login_required
@@ -159,22 +210,20 @@ def console_partner_transition(request, partner_uuid):
 @login_required
 @require_POST
 def console_partner_contact_add(request, partner_uuid):
+    """Add a contact; bad input renders the detail page again with the form open, the errors
+    beside the fields and the typed values kept (422)."""
     actor = access.require_console(request, Perm.PARTNERS_MANAGE)
     partner = _partner_or_404(actor, partner_uuid)
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, partner=partner)
     if form.is_valid():
         try:
             services.partner_contact_add(actor=actor, partner=partner, **form.cleaned_data)
         except ValidationError as error:
             apply_errors(form, error)
     if form.errors:
-        messages.error(
-            request,
-            _("The contact was not added: %(errors)s")
-            % {"errors": "; ".join(f"{e}" for errs in form.errors.values() for e in errs)},
-        )
-    else:
-        messages.success(request, _("Contact added."))
+        partner = _detail_or_404(actor, partner_uuid)
+        return _render_detail(request, actor, partner, contact_form=form, status=422)
+    messages.success(request, _("Contact added."))
     return redirect("console_partner_detail", partner_uuid=partner.uuid)
 
 
@@ -270,28 +319,44 @@ def portal_organization_edit(request):
 # --- Public: the application form ----------------------------------------------------------------
 
 
-def _apply_rate_key(group, request) -> str:
+def _apply_rate_key(request) -> str:
     tenant = getattr(request, "tenant", None)
-    return f"{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
+    return f"partners.apply:{tenant.pk if tenant else '-'}:{client_ip(request) or ''}"
 
 
-@ratelimit(key=_apply_rate_key, rate=APPLY_RATE, method="POST")
+class _OverTheLimit(Exception):
+    pass
+
+
 def partner_apply(request):
     """Anyone may apply at the tenant's host: no login, CSRF on, honeypot + rate limit. Whether
-    the company is new or already known, the applicant sees the same thank-you page."""
+    the company is new or already known, the applicant sees the same thank-you page.
+
+    The limit (APPLY_RATE per address and tenant) counts accepted applications and honeypot hits
+    only: a form sent back with field errors uses none of it."""
     if getattr(request, "tenant", None) is None:
         raise Http404
     if request.method == "POST":
-        if getattr(request, "limited", False):
+        limit, window = parse_rate(APPLY_RATE)
+        key = _apply_rate_key(request)
+        if not ratelimit.allowed(key, limit=limit, window=window):
             return render(request, "partners/public/apply_limited.html", status=429)
         if ApplicationForm.is_bot(request.POST):
+            ratelimit.hit(key, limit=limit, window=window)
             return render(request, "partners/public/apply_rejected.html", status=400)
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                application_services.application_submit(
-                    **form.cleaned_data, ip_address=client_ip(request)
-                )
+                with transaction.atomic():
+                    application_services.application_submit(
+                        **form.cleaned_data, ip_address=client_ip(request)
+                    )
+                    # Counted with the application, atomically: a parallel request that took
+                    # the last place rolls this one back.
+                    if not ratelimit.hit(key, limit=limit, window=window):
+                        raise _OverTheLimit
+            except _OverTheLimit:
+                return render(request, "partners/public/apply_limited.html", status=429)
             except ValidationError as error:
                 apply_errors(form, error)
             else:

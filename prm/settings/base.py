@@ -8,6 +8,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.AdminMfaMiddleware",
+    # Times in the viewer's zone (tenancy.timezones), labelled by the date formats.
+    "tenancy.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "prm.urls"
@@ -172,6 +175,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Hours (UTC, on the hour) at which tiers are evaluated: the beat entry "evaluate-tiers" and the
+# "Next evaluation" the tier card shows both read this.
+TIER_EVALUATION_HOURS_UTC = (0, 6, 12, 18)
 # Periodic sweeps over due rows, never long countdowns (see docs/architecture.md).
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "tenancy.tasks.heartbeat", "schedule": 15.0},
@@ -179,8 +185,12 @@ CELERY_BEAT_SCHEDULE = {
     # The mail outbox: retry failed mail when due, deliver mail whose enqueue was lost
     # (tenancy/emails.py; one query over all tenants).
     "mail-outbox": {"task": "tenancy.tasks.sweep_mail_outbox", "schedule": 60.0},
-    # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py).
-    "evaluate-tiers": {"task": "partners.tasks.tiers.evaluate_all_tenants", "schedule": 6 * 3600.0},
+    # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py),
+    # on the hour at TIER_EVALUATION_HOURS_UTC (the tier card shows the next run from the same).
+    "evaluate-tiers": {
+        "task": "partners.tasks.tiers.evaluate_all_tenants",
+        "schedule": crontab(minute=0, hour=",".join(map(str, TIER_EVALUATION_HOURS_UTC))),
+    },
     # Recertification reminders before expiry, once per offset (enablement/certs/tasks.py).
     "recert-reminders": {
         "task": "enablement.certs.tasks.send_recert_reminders_all_tenants",
@@ -262,6 +272,11 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date and number format (prm/formats/en/formats.py): "4 Dec 2026, 14:05 UTC", "1,027,247".
+# NOTE: grouping is applied by the `number`/`money`/`hours` filters (and intcomma), not to every
+# {{ int }} (USE_THOUSAND_SEPARATOR stays off): ids, years, page numbers and values put in
+# attributes, URLs and inputs must stay plain digits.
+FORMAT_MODULE_PATH = ["prm.formats"]
 
 # --- Static ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

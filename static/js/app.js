@@ -25,10 +25,14 @@
     }
   });
 
-  // <form data-confirm="Revoke this key?"> asks before submitting.
+  // <form data-confirm="Revoke this key?"> asks before submitting; so does a submit button with
+  // its own data-confirm (a form with Approve and Reject asks each its question).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var submitter = event.submitter;
+    var question =
+      (submitter && submitter.getAttribute && submitter.getAttribute("data-confirm")) ||
+      (form.getAttribute && form.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) {
       event.preventDefault();
     }

@@ -107,14 +107,20 @@ class _Echo:
 
 def csv_response(rows, columns: Sequence[Column], filename: str) -> StreamingHttpResponse:
     """The rows as a streamed CSV download named `<filename>-<date>.csv`."""
+    from tenancy.context import get_current_tenant, tenant_context
+
     writer = csv.writer(_Echo())
+    # NOTE: the body streams after the view returned, outside the request's tenant context;
+    # prefetches and related lookups made while streaming need that tenant again.
+    tenant = get_current_tenant()
 
     def lines():
         yield "\ufeff"  # a BOM, so spreadsheet programs read UTF-8 names right
         yield writer.writerow([str(c.header) for c in columns])
-        iterator = rows.iterator(chunk_size=500) if isinstance(rows, QuerySet) else rows
-        for row in iterator:
-            yield writer.writerow([_cell(c.value(row)) for c in columns])
+        with tenant_context(tenant):
+            iterator = rows.iterator(chunk_size=500) if isinstance(rows, QuerySet) else rows
+            for row in iterator:
+                yield writer.writerow([_cell(c.value(row)) for c in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

@@ -117,3 +117,188 @@ def sort_link(listing, key: str, label) -> str:
         icons[direction],
         states[direction],
     )
+
+
+# --- Times: one format, in the viewer's zone, labelled ------------------------------------------
+
+
+@register.simple_tag
+def time_span(value, fmt: str = "DATETIME_FORMAT"):
+    """`<time>` for a datetime in the viewer's zone with its abbreviation: "4 Dec 2026, 14:05 CET"
+    (prm/formats; the zone is tenancy.timezones'). The tooltip names the zone in full. A date
+    renders as "4 Dec 2026"; nothing as "—"."""
+    from datetime import datetime
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.html import format_html
+
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, datetime):
+        return format_html(
+            '<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "DATE_FORMAT")
+        )
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        timezone.get_current_timezone_name(),
+        date_format(value, fmt),
+    )
+
+
+# --- Status badges: one look per meaning, told apart by colour, icon and text -------------------
+
+# tone -> (Bootstrap classes, bootstrap-icons name)
+TONES = {
+    "success": ("text-bg-success", "check-circle"),
+    "danger": ("text-bg-danger", "x-circle"),
+    "warning": ("text-bg-warning", "hourglass-split"),
+    "info": ("text-bg-info", "arrow-right-circle"),
+    "primary": ("text-bg-primary", "record-circle"),
+    "secondary": ("text-bg-secondary", "dash-circle"),
+    "neutral": ("text-bg-light border", "circle"),
+}
+
+# A status code -> its tone, for every app's statuses (codes are shared words: "approved" is
+# green wherever it appears). Unknown codes are neutral.
+STATUS_TONES = {
+    **dict.fromkeys(
+        (
+            "active",
+            "approved",
+            "accepted",
+            "attended",
+            "completed",
+            "confirmed",
+            "current",
+            "done",
+            "met",
+            "new",
+            "passed",
+            "published",
+            "sent",
+            "signed",
+            "upgrade",
+            "valid",
+            "won",
+        ),
+        "success",
+    ),
+    **dict.fromkeys(
+        (
+            "breached",
+            "decided_late",
+            "expired",
+            "failed",
+            "gave_up",
+            "invalid",
+            "lost",
+            "rejected",
+            "revoked",
+            "suspended",
+        ),
+        "danger",
+    ),
+    **dict.fromkeys(
+        (
+            "contracted",
+            "downgrade",
+            "due_soon",
+            "not_signed",
+            "pending",
+            "queued",
+            "sending",
+            "submitted",
+            "superseded",
+            "update",
+            "waitlisted",
+            "waiting",
+        ),
+        "warning",
+    ),
+    **dict.fromkeys(
+        # "applied": a partner that applied, waiting for a decision (a tier proposal that was
+        # applied passes tone="success").
+        ("applied", "awaiting_decision", "in_progress", "running", "started", "under_review"),
+        "info",
+    ),
+    **dict.fromkeys(("ready", "scheduled"), "primary"),
+    **dict.fromkeys(
+        (
+            "archived",
+            "cancelled",
+            "deactivated",
+            "draft",
+            "inactive",
+            "merged",
+            "paused",
+            "retired",
+            "skipped",
+            "unsubscribed",
+            "withdrawn",
+        ),
+        "secondary",
+    ),
+}
+
+
+def status_tone(value) -> str:
+    return STATUS_TONES.get(str(getattr(value, "value", value)), "neutral")
+
+
+@register.filter
+def score_tone(score) -> str:
+    """The tone of a 0-100 fit score: 75+ success, 50+ primary, 25+ warning, else secondary."""
+    if score is None or score == "":
+        return "neutral"
+    score = float(score)
+    if score >= 75:
+        return "success"
+    if score >= 50:
+        return "primary"
+    return "warning" if score >= 25 else "secondary"
+
+
+@register.simple_tag
+def status_badge(value, label=None, tone=None, title=None):
+    """`{% status_badge deal.status deal.get_status_display %}`: the status's colour, an icon
+    (colour is not the only signal) and its human label; `data-status` keeps the code for tests
+    and scripts. `tone=` overrides the map (see TONES)."""
+    from django.utils.html import format_html
+
+    code = str(getattr(value, "value", value))
+    if label is None:
+        label = getattr(value, "label", None) or code.replace("_", " ").capitalize()
+    classes, icon = TONES.get(tone or status_tone(code), TONES["neutral"])
+    if title:
+        return format_html(
+            '<span class="badge {}" data-status="{}" title="{}">'
+            '<i class="bi bi-{} me-1" aria-hidden="true"></i>{}</span>',
+            classes,
+            code,
+            title,
+            icon,
+            label,
+        )
+    return format_html(
+        '<span class="badge {}" data-status="{}"><i class="bi bi-{} me-1" aria-hidden="true"></i>'
+        "{}</span>",
+        classes,
+        code,
+        icon,
+        label,
+    )
+
+
+@register.simple_tag
+def score_badge(score, title="", suffix=""):
+    """A 0-100 fit score coloured by its band (score_tone): `{% score_badge p.ipp_score %}`."""
+    from django.utils.html import format_html
+
+    classes, _icon = TONES[score_tone(score)]
+    return format_html(
+        '<span class="badge {}" title="{}" data-score>{}{}</span>', classes, title, score, suffix
+    )

@@ -10,7 +10,10 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys, settings):
     settings.DEBUG = True  # what `make demo` runs with (prm.settings.local)
+    settings.PRM_URL_PORT = "8101"  # `make run PORT=8101`
     call_command("seed_demo")
+    printed = capsys.readouterr().out
+    assert "http://acme.localhost:8101/" in printed and ":8000" not in printed
     users = User.objects.count()
     call_command("seed_demo")
     assert User.objects.count() == users
@@ -21,7 +24,7 @@ def test_seed_demo_covers_every_role_in_both_tenants_and_is_idempotent(capsys, s
         assert roles == set(Role.values)
     pat = User.objects.get(email="pat@multivendor.example")
     assert Membership.objects.unscoped().filter(user=pat).count() == 2
-    assert "demo-pass-2026" in capsys.readouterr().out
+    assert "demo-pass-2026" in printed
     # The mail log shows the demo's mail as people received it: placeholders filled in.
     mail = OutboundEmail.objects.unscoped()
     assert mail.filter(kind__startswith="onboarding.cadence").exists()

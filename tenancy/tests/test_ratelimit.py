@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from tenancy.ratelimit import hit, parse_rate
+from tenancy.ratelimit import allowed, hit, parse_rate
 
 START = datetime(2026, 3, 2, 10, 50, tzinfo=UTC)
 
@@ -49,3 +49,13 @@ def test_refused_attempts_do_not_extend_the_wait():
             assert not hit("c", limit=1, window=60)
         traveller.move_to(START + timedelta(seconds=61))
         assert hit("c", limit=1, window=60)
+
+
+def test_allowed_looks_without_counting():
+    with time_machine.travel(START, tick=False) as traveller:
+        for _ in range(10):
+            assert allowed("look", limit=2, window=60)  # looking never uses the allowance
+        assert hit("look", limit=2, window=60) and hit("look", limit=2, window=60)
+        assert not allowed("look", limit=2, window=60)
+        traveller.shift(timedelta(seconds=61))
+        assert allowed("look", limit=2, window=60)

@@ -1,6 +1,7 @@
 """Deal registration in a real browser: a partner registers a deal beside the public rules and is
-warned of a possible conflict (without learning who holds it); the channel manager approves it
-from the queue; a direct sales rep finds the lock in the deal-lock view."""
+warned of a possible conflict (without learning who holds it); the direct rep who owns the account
+is told; the channel manager approves it from the queue (after a confirmation); the rep is told
+again and finds the lock in the deal-lock view."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dealreg.services.accounts import account_for
 from onboarding.models import Benefit, BenefitGate
 from partners.models import LifecycleState
 from tenancy.context import tenant_context
+from tenancy.models import OutboundEmail
 from tenancy.tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +62,10 @@ def test_register_with_conflict_warning_approve_in_queue_and_find_the_lock(live_
             approved_at=now - timedelta(days=3),
             expires_at=now + timedelta(days=87),
         )
+        # The direct rep owns the account the partner is about to register.
+        owned = account_for(name="Helios Health Inc.", domain="helios-health.example")
+        owned.owner = acme.sales
+        owned.save(update_fields=["owner"])
 
     # The partner registers "Helios Health Inc." beside the rules.
     login(page, live_server, acme, acme.partner_sales)
@@ -75,6 +81,10 @@ def test_register_with_conflict_warning_approve_in_queue_and_find_the_lock(live_
     warning = page.content()
     assert "possible conflict" in warning.lower()
     assert acme.other_partner.name not in warning  # never who holds it
+    # The direct rep who owns the account is told at once.
+    with tenant_context(acme.tenant):
+        told = OutboundEmail.objects.get(kind="dealreg.direct_registered")
+    assert told.recipient_email == acme.sales.email and acme.partner.name in told.subject
 
     # The channel manager approves it from the queue.
     manager = page.context.browser.new_context().new_page()
@@ -86,11 +96,23 @@ def test_register_with_conflict_warning_approve_in_queue_and_find_the_lock(live_
     # The approver sees the conflict side by side, with the other partner named.
     assert acme.other_partner.name in manager.content()
     manager.fill("#deal-decision textarea[name=reason], #deal-decision input[name=reason]", "OK")
-    manager.click("#deal-decision button:has-text('Approve')")
-    manager.wait_for_url(re.compile(r"/console/deals/[0-9a-f-]{36}/$"))
+    # Approving asks first, naming who will hold which account.
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.accept()
+
+    manager.once("dialog", answer)
+    with manager.expect_navigation():
+        manager.click("#deal-decision button:has-text('Approve')")
+    assert questions and acme.partner.name in questions[0] and "Helios Health Inc." in questions[0]
     with tenant_context(acme.tenant):
         deal = DealRegistration.objects.get(customer_name="Helios Health Inc.")
     assert deal.status == DealStatus.APPROVED and deal.expires_at
+    with tenant_context(acme.tenant):
+        locked = OutboundEmail.objects.get(kind="dealreg.direct_locked")
+    assert locked.recipient_email == acme.sales.email and "now holds" in locked.subject
     manager.context.close()
 
     # A direct sales rep searches the deal-lock view and finds the lock.

@@ -125,7 +125,7 @@ def test_signing_sends_the_welcome_kit_and_the_invitee_joins_tours_and_completes
         m["To"] for m in smtp_sink.messages
     ]
     kit = next(m for m in smtp_sink.messages if "dana@acme-partner.test" in m["To"])
-    assert "Welcome" in kit["Subject"]
+    assert "welcome kit" in kit["Subject"]
     body = text_of(kit)
     assert acme.manager.email in body
     link = re.search(r"http://\S+/invitations/\S+/", body).group(0)

@@ -96,7 +96,7 @@ def test_prospect_applies_admin_approves_and_partner_is_in_the_directory_with_it
     row = page.locator(f"#partner-table tr[data-partner='{partner.uuid}']")
     assert "Bluefin Cloud Partners" in row.inner_text()
     assert row.locator("[data-score]").inner_text().strip() == "100"
-    assert row.locator("[data-state=approved]").count() == 1
+    assert row.locator("[data-status=approved]").count() == 1
 
     # Filtering the directory (htmx) keeps it there.
     page.select_option("select[name=state]", "approved")

@@ -1,5 +1,8 @@
 """The demo library: ~30 assets per tenant, a five-stage playbook, events; idempotent."""
 
+import io
+
+import pypdf
 import pytest
 
 from enablement.assets import demo, selectors
@@ -31,8 +34,18 @@ def test_demo_seeds_library_and_playbook_per_tenant_idempotently():
                 "Negotiate",
                 "Close",
             ]
-            assert AssetVersion.objects.exclude(file="").exists()
+            # Every version is a real stored file (no link anywhere, least of all example.com),
+            # and each one is a PDF that opens: decks as 16:9 slides, documents as A4 pages.
+            assert not AssetVersion.objects.filter(file="").exists()
+            assert not AssetVersion.objects.exclude(url="").exists()
             assert AssetVersion.objects.filter(number=2).exists()
+            for version in AssetVersion.objects.select_related("asset"):
+                assert version.content_type == "application/pdf"
+                with version.file.open("rb") as handle:
+                    reader = pypdf.PdfReader(io.BytesIO(handle.read()), strict=True)
+                assert version.asset.title in reader.pages[0].extract_text()
+                landscape = reader.pages[0].mediabox.width > reader.pages[0].mediabox.height
+                assert landscape == (version.asset.type == "deck"), version.asset.title
             assert AssetEvent.objects.filter(kind="download").exists()
             presales = Membership.objects.filter(role=Role.PARTNER_PRESALES).first()
             sales = Membership.objects.filter(role=Role.PARTNER_SALES).first()
@@ -43,3 +56,23 @@ def test_demo_seeds_library_and_playbook_per_tenant_idempotently():
             assert seen[Role.PARTNER_SALES] - seen[Role.PARTNER_PRESALES]
             stages = list(selectors.playbook_stages(actor_for_user(sales.user, tenant)))
             assert all(stage.visible_links for stage in stages)
+        _portal_pages_link_real_files(tenant, sales)
+
+
+def _portal_pages_link_real_files(tenant, sales):
+    """The library, each detail page and each download: real PDFs, never an example.com link."""
+    from django.test import Client
+    from django.urls import reverse
+
+    with tenant_context(tenant):
+        assets = list(selectors.assets_visible_to(actor_for_user(sales.user, tenant)))
+    client = Client(HTTP_HOST=f"{tenant.slug}.localhost")
+    client.force_login(sales.user)
+    library = client.get(reverse("portal_assets"))
+    assert library.status_code == 200 and "example.com" not in library.content.decode()
+    for asset in assets:
+        page = client.get(reverse("portal_asset_detail", args=[asset.uuid]))
+        assert "example.com" not in page.content.decode()
+        download = client.get(reverse("asset_download", args=[asset.uuid]))
+        assert download.status_code == 200, asset.title
+        assert download["Content-Type"] == "application/pdf"

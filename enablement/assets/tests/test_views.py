@@ -241,7 +241,7 @@ def test_console_list_shows_download_counts_and_is_read_only_for_executives(acme
     page = response.content.decode()
     assert response.status_code == 200
     assert "Counted" in page and "Globex asset" not in page
-    assert "<td>3</td>" in page
+    assert '<td class="text-end">3</td>' in page
     assert "Create asset" not in page
     assert client.post("/console/assets/", {"title": "x", "type": "deck"}).status_code == 403
     assert acme.client(acme.sales).get("/console/assets/").status_code == 403

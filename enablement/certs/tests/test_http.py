@@ -341,3 +341,32 @@ def test_pdf_file_text_has_holder_name_certification_and_code(acme):
     assert "Robin Quayle" in text
     assert award.verification_code in text
     assert "Certified Cloud Sales Professional" in text
+
+
+# --- Exams from the portal: linked, and a pass says what it earned ----------------------------
+
+
+def test_certifications_page_links_each_exam_and_a_pass_names_the_certification(
+    acme, django_capture_on_commit_callbacks
+):
+    from enablement.lms.models import Choice, Question
+
+    ladder = make_ladder(acme)
+    exam = ladder["exam_a"]
+    with tenant_context(acme.tenant):
+        question = Question.objects.create(quiz=exam, text="Who registers first?")
+        right = Choice.objects.create(question=question, text="The partner", is_correct=True)
+        Choice.objects.create(question=question, text="Nobody", is_correct=False)
+        course, module = exam.module.course, exam.module
+    client = acme.client(acme.partner_sales)
+    page = client.get(reverse("portal_certifications")).content.decode()
+    exam_url = reverse("portal_module", args=[course.uuid, module.uuid])
+    assert f'href="{exam_url}"' in page
+    attempt_url = client.post(reverse("portal_quiz_start", args=[course.uuid, module.uuid])).url
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(attempt_url, {f"q{question.pk}": right.pk})
+    assert response.status_code == 302
+    result = client.get(attempt_url).content.decode()
+    assert "You earned the certification “Certified Cloud Sales Professional”" in result
+    # Expert's exam is not passed: a pass of exam A says nothing about it.
+    assert "Expert" not in result

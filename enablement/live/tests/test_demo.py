@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from enablement.live import demo, selectors
+from enablement.live import demo
 from enablement.live.models import LiveSession, Registration, RegistrationStatus
+from enablement.training import training_hours
 from tenancy.context import tenant_context
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
@@ -33,7 +34,7 @@ def test_demo_seed_is_realistic_and_idempotent(acme):
         attended = Registration.objects.filter(attended=True)
         assert attended.exists()
         assert all(r.session.starts_at < now for r in attended)
-        hours = selectors.training_hours(attended.values_list("user_id", flat=True))
+        hours = training_hours(attended.values_list("user_id", flat=True))
         assert all(value > 0 for value in hours.values())
         for session in LiveSession.objects.all():
             confirmed = session.registrations.filter(status=RegistrationStatus.CONFIRMED)

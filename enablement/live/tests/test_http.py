@@ -17,6 +17,9 @@ from tenancy.context import tenant_context
 from tenancy.roles import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
 
+# A January date in the session window (at most two years ahead): Berlin is on CET then.
+NEXT_YEAR = timezone.now().year + 1
+
 pytestmark = [pytest.mark.django_db]
 
 
@@ -157,8 +160,8 @@ def test_console_admin_creates_session_in_their_zone(acme):
             "title": "Partner onboarding",
             "instructor_name": "Grace Hopper",
             "instructor": acme.sales.pk,
-            "starts_at": "2031-01-15T10:00",
-            "ends_at": "2031-01-15T11:30",
+            "starts_at": f"{NEXT_YEAR}-01-15T10:00",
+            "ends_at": f"{NEXT_YEAR}-01-15T11:30",
             "location": "Online",
             "join_url": "https://meet.example.com/x",
             "capacity": 12,
@@ -169,7 +172,7 @@ def test_console_admin_creates_session_in_their_zone(acme):
         from enablement.live.models import LiveSession
 
         session = LiveSession.objects.get(title="Partner onboarding")
-    assert session.starts_at == datetime(2031, 1, 15, 9, 0, tzinfo=UTC)  # CET = UTC+1
+    assert session.starts_at == datetime(NEXT_YEAR, 1, 15, 9, 0, tzinfo=UTC)  # CET = UTC+1
     assert session.instructor == acme.sales
 
 
@@ -179,8 +182,8 @@ def test_console_form_errors_keep_input(acme):
         {
             "title": "Bad times",
             "instructor_name": "X",
-            "starts_at": "2031-01-15T10:00",
-            "ends_at": "2031-01-15T09:00",
+            "starts_at": f"{NEXT_YEAR}-01-15T10:00",
+            "ends_at": f"{NEXT_YEAR}-01-15T09:00",
             "capacity": 5,
         },
     )
@@ -288,3 +291,126 @@ def test_api_other_tenant_session_gets_404(acme, globex):
     registration = seat(globex, globex.partner_sales, theirs)
     response = acme.api(acme.admin).get(f"/api/v1/live-registrations/{registration.uuid}/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field", "words"),
+    [
+        ("1900-01-01T10:00", "1900-01-01T11:00", "starts_at", "at most a year ago"),
+        ("9999-12-31T10:00", "9999-12-31T11:00", "starts_at", "at most two years ahead"),
+        ("SOONT10:00", "LATERT10:00", "ends_at", "at most 24 hours"),
+    ],
+)
+def test_console_session_dates_outside_the_window_are_field_errors(
+    acme, starts, ends, field, words
+):
+    soon = (timezone.localdate() + timedelta(days=10)).isoformat()
+    later = (timezone.localdate() + timedelta(days=13)).isoformat()
+    starts, ends = starts.replace("SOON", soon), ends.replace("LATER", later)
+    response = acme.client(acme.admin).post(
+        reverse("console_sessions"),
+        {
+            "title": "Out of range",
+            "instructor_name": "X",
+            "starts_at": starts,
+            "ends_at": ends,
+            "capacity": 5,
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert words in " ".join(errors[field])
+    body = response.content.decode()
+    assert "Out of range" in body and "9223372036854775807" not in body
+    with tenant_context(acme.tenant):
+        from enablement.live.models import LiveSession
+
+        assert not LiveSession.objects.filter(title="Out of range").exists()
+
+
+def test_console_session_capacity_limit_in_business_terms(acme):
+    soon = (timezone.localdate() + timedelta(days=10)).isoformat()
+    response = acme.client(acme.admin).post(
+        reverse("console_sessions"),
+        {
+            "title": "Huge",
+            "instructor_name": "X",
+            "starts_at": f"{soon}T10:00",
+            "ends_at": f"{soon}T11:00",
+            "capacity": 99999999999999999999,
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["capacity"] == ["Enter at most 10,000 seats."]
+    assert "9223372036854775807" not in response.content.decode()
+
+
+def test_an_old_session_stays_editable_while_its_date_stays(acme):
+    old = timezone.now() - timedelta(days=500)
+    session = LiveSessionFactory(
+        tenant=acme.tenant, starts_at=old, ends_at=old + timedelta(hours=1)
+    )
+    with tenant_context(acme.tenant):
+        from enablement.live import services
+        from tenancy.access import actor_for_user
+
+        services.session_update(
+            actor=actor_for_user(acme.admin, acme.tenant), session=session, title="Renamed"
+        )
+        session.refresh_from_db()
+    assert session.title == "Renamed"
+
+
+def test_api_session_dates_and_capacity_limits_are_400_field_errors(acme, globex):
+    from enablement.live.models import LiveSession
+
+    api = acme.api(acme.admin)
+    soon = timezone.now().replace(microsecond=0) + timedelta(days=10)
+    base = {"title": "API session", "instructor_name": "Ada"}
+    for starts, ends, field in [
+        ("1900-01-01T10:00:00Z", "1900-01-01T11:00:00Z", "starts_at"),
+        ("9999-12-31T10:00:00Z", "9999-12-31T11:00:00Z", "starts_at"),
+        (soon.isoformat(), (soon - timedelta(hours=1)).isoformat(), "ends_at"),
+    ]:
+        response = api.post(
+            "/api/v1/live-sessions/", {**base, "starts_at": starts, "ends_at": ends}, format="json"
+        )
+        assert response.status_code == 400, response.content
+        assert field in response.json()
+    response = api.post(
+        "/api/v1/live-sessions/",
+        {
+            **base,
+            "starts_at": soon.isoformat(),
+            "ends_at": (soon + timedelta(hours=1)).isoformat(),
+            "capacity": 9223372036854775807,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["capacity"] == ["Enter at most 10,000 seats."]
+    with tenant_context(acme.tenant):
+        assert not LiveSession.objects.filter(title="API session").exists()
+    response = api.post(
+        "/api/v1/live-sessions/",
+        {**base, "starts_at": soon.isoformat(), "ends_at": (soon + timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    session_id = response.json()["id"]
+    response = api.patch(
+        f"/api/v1/live-sessions/{session_id}/",
+        {"starts_at": "9999-12-31T10:00:00Z", "ends_at": "9999-12-31T11:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 400 and "starts_at" in response.json()
+    assert (
+        acme.api(acme.executive).post("/api/v1/live-sessions/", base, format="json").status_code
+        == 403
+    )
+    assert (
+        globex.api(globex.admin)
+        .patch(f"/api/v1/live-sessions/{session_id}/", {"capacity": 3}, format="json")
+        .status_code
+        == 404
+    )

@@ -78,6 +78,12 @@ def test_attempt_flow_never_reveals_correct_answers(acme):
     assert [e["course_title"] for e in mine] == [course.title]
 
 
+def sorted_questions(attempt):
+    # The service lists missing answers in the quiz's order: Single? (1) then Multiple? (2).
+    order = {"Single?": 1, "Multiple?": 2}
+    return sorted(attempt["questions"], key=lambda q: order[q["text"]])
+
+
 def test_attempts_exhausted_and_bad_answers_are_400(acme):
     _course_obj, quiz = _course(acme, attempts=1)
     api = acme.api(acme.partner_sales)
@@ -98,7 +104,18 @@ def test_attempts_exhausted_and_bad_answers_are_400(acme):
             f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": answers}, format="json"
         )
         assert wrong.status_code == 400 and "answers" in wrong.json(), answers
-    api.post(f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json")
+    unanswered = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": {}}, format="json"
+    )
+    assert unanswered.status_code == 400
+    assert unanswered.json()["answers"] == [
+        f"Answer the question “{q['text']}”." for q in sorted_questions(attempt)
+    ]
+    complete = {q["id"]: [q["choices"][0]["id"]] for q in attempt["questions"]}
+    done = api.post(
+        f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": complete}, format="json"
+    )
+    assert done.status_code == 200
     refused = api.post("/api/v1/quiz-attempts/", {"quiz": str(quiz.uuid)}, format="json")
     assert refused.status_code == 400
     assert "attempts" in json.dumps(refused.json())
@@ -155,3 +172,44 @@ def test_attempt_api_speaks_uuids_never_row_ids(acme):
         f"/api/v1/quiz-attempts/{attempt['id']}/submit/", {"answers": right}, format="json"
     )
     assert done.status_code == 200 and done.json()["score_pct"] == 100
+
+
+# --- Course authoring through the API: the same limits, as 400 JSON ----------------------------
+
+
+def test_api_course_hours_limits_are_field_errors_and_nothing_is_saved(acme, globex):
+    from enablement.lms.models import Course
+
+    api = acme.api(acme.admin)
+    for hours, message in [
+        ("-5", "Enter more than 0 hours."),
+        ("100000", "Enter at most 500 hours."),
+    ]:
+        response = api.post(
+            "/api/v1/courses/", {"title": "Bad", "estimated_hours": hours}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["estimated_hours"] == [message]
+    with tenant_context(acme.tenant):
+        assert not Course.objects.filter(title="Bad").exists()
+    response = api.post(
+        "/api/v1/courses/", {"title": "Good", "estimated_hours": "2.5"}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["estimated_hours"] == "2.5"
+    course_id = response.json()["id"]
+    response = api.patch(f"/api/v1/courses/{course_id}/", {"estimated_hours": -5}, format="json")
+    assert response.status_code == 400
+    assert response.json()["estimated_hours"] == ["Enter more than 0 hours."]
+    # wrong role 403, other tenant 404
+    assert (
+        acme.api(acme.executive)
+        .post("/api/v1/courses/", {"title": "X", "estimated_hours": "1"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        globex.api(globex.admin)
+        .patch(f"/api/v1/courses/{course_id}/", {"estimated_hours": 1}, format="json")
+        .status_code
+        == 404
+    )

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from enablement.lms import selectors, services
 from enablement.lms.models import CourseStatus, Enrollment, QuizAttempt
+from enablement.training import training_hours
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
 from tenancy.models import Membership
@@ -135,16 +136,22 @@ def test_passing_completes_course_runs_hook_and_counts_hours(
         services.module_complete(actor=actor, module=module)
         services.module_complete(actor=actor, module=module)  # twice counts once
         with django_capture_on_commit_callbacks(execute=True):
-            failed = _submit(acme, acme.partner_sales, quiz, {})
+            failed = _submit(
+                acme,
+                acme.partner_sales,
+                quiz,
+                answers_for(quiz, first_right=False, second_right=False),
+            )
         assert seen == []
         with django_capture_on_commit_callbacks(execute=True):
             attempt = _submit(acme, acme.partner_sales, quiz, answers_for(quiz))
         assert seen == [attempt.pk] and failed.pk != attempt.pk
         enrollment = Enrollment.objects.get(user=acme.partner_sales, course=course)
         assert enrollment.completed_at is not None
-        hours = selectors.training_hours([acme.partner_sales.pk, acme.partner_presales.pk])
-        assert hours[acme.partner_sales.pk] >= Decimal("0.25")
-        assert acme.partner_presales.pk not in hours
+        hours = training_hours([acme.partner_sales.pk, acme.partner_presales.pk])
+        # One 15-minute module (900 s, counted once) + a quiz passed in a second: 0.25 h → 0.3.
+        assert hours[acme.partner_sales.pk] == Decimal("0.3")
+        assert hours[acme.partner_presales.pk] == 0
 
 
 def test_visibility_by_status_audience_and_partner_type(acme):
@@ -208,3 +215,21 @@ def test_authoring_publish_requires_modules_and_program_manage(acme):
         assert course.status == "published"
         with pytest.raises(PermissionDenied):
             services.course_create(actor=_actor(acme, acme.executive), title="Nope")
+
+
+def test_an_unanswered_question_is_refused_and_nothing_is_scored(acme):
+    with tenant_context(acme.tenant):
+        quiz = quiz_of(make_course(acme.tenant))
+        actor = _actor(acme, acme.partner_sales)
+        attempt = services.start_attempt(actor=actor, quiz=quiz)
+        answers = answers_for(quiz)
+        q1, q2 = list(quiz.questions.order_by("position"))
+        del answers[q2.pk]
+        with pytest.raises(services.UnansweredQuestions) as error:
+            services.submit_attempt(actor=actor, attempt=attempt, answers=answers)
+        assert error.value.question_ids == {q2.pk}
+        assert error.value.message_dict == {"answers": ["Answer the question “Multiple?”."]}
+        with pytest.raises(services.UnansweredQuestions):
+            services.submit_attempt(actor=actor, attempt=attempt, answers={q1.pk: [], q2.pk: []})
+        attempt.refresh_from_db()
+        assert attempt.submitted_at is None and attempt.score_pct is None

@@ -19,6 +19,7 @@ from tenancy.context import require_current_tenant
 from tenancy.tasks import enqueue
 
 from ...models import (
+    ContactRole,
     ImportStatus,
     LifecycleEvent,
     LifecycleState,
@@ -123,6 +124,7 @@ def _apply(
                 setattr(plan.existing, name, plan.values[name])
         _update_rows(PartnerOrganization, [(p.existing, p.changed) for p in changed])
         new_contacts, changed_contacts = [], []
+        _one_primary_each(chunk)
         for plan in chunk:
             partner = plan.instance or plan.existing
             for contact in plan.contacts:
@@ -150,6 +152,42 @@ def _apply(
             pct=pct_from + (100 - pct_from) * min(written_rows, total) / max(total, 1),
         )
     return counts
+
+
+def _one_primary_each(chunk: list[PartnerPlan]) -> None:
+    """Keep one primary contact per partner (a database constraint) as the file's contacts land.
+
+    A contact the file marks primary takes over: the partner's current primary becomes "other".
+    Without a role column, a partner's first new contact is primary when it has none yet; the
+    others are "other". (Validation refuses two primary contacts for one partner in a file.)
+    """
+    existing_ids = [p.existing.pk for p in chunk if p.existing is not None]
+    has_primary = set(
+        PartnerContact.objects.filter(
+            partner_id__in=existing_ids, role=ContactRole.PRIMARY
+        ).values_list("partner_id", flat=True)
+    )
+    takes_over: list[int] = []
+    keep: list[int] = []
+    for plan in chunk:
+        marked = [c for c in plan.contacts if c.values.get("role") == ContactRole.PRIMARY]
+        if marked:
+            if plan.existing is not None:
+                takes_over.append(plan.existing.pk)
+                keep.extend(c.existing.pk for c in marked if c.existing is not None)
+            continue
+        partner_id = plan.existing.pk if plan.existing is not None else None
+        if partner_id in has_primary:
+            continue
+        first_new = next(
+            (c for c in plan.contacts if c.existing is None and "role" not in c.values), None
+        )
+        if first_new is not None:
+            first_new.values["role"] = ContactRole.PRIMARY
+    if takes_over:
+        PartnerContact.objects.filter(partner_id__in=takes_over, role=ContactRole.PRIMARY).exclude(
+            pk__in=keep
+        ).update(role=ContactRole.OTHER)
 
 
 def _update_rows(model, rows: list[tuple[Any, tuple[str, ...]]]) -> None:
@@ -254,6 +292,7 @@ def partner_import_run(*, partner_import: PartnerImport, actor: Actor) -> Partne
         partner_import.updated_count = counts["updated"]
         partner_import.preview = {**(partner_import.preview or {}), "result": counts}
         _rescore_after_commit(partner_import.tenant)
+        _place_in_tiers_after_commit(partner_import.tenant)
     partner_import.finished_at = timezone.now()
     partner_import.save()
     clear_progress(partner_import)
@@ -288,3 +327,15 @@ def _rescore_after_commit(tenant) -> None:
             logger.exception("Could not schedule IPP scoring after a partner import")
 
     transaction.on_commit(rescore, robust=True)
+
+
+def _place_in_tiers_after_commit(tenant) -> None:
+    """Imported contracted/active partners get their tier once the import commits (the tenant's
+    evaluation, in the background), not at the next scheduled run."""
+    from ...services.tiers import EVALUATED_STATES
+    from ...tasks.tiers import evaluate_tenant_tiers
+
+    if PartnerOrganization.objects.filter(
+        tier__isnull=True, state__in=EVALUATED_STATES, tenant=tenant
+    ).exists():
+        enqueue(evaluate_tenant_tiers, tenant=tenant)

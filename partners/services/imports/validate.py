@@ -593,8 +593,24 @@ class _Validator:
             contact = {"name": row.values.get("contact_name", ""), "email": email}
             if "contact_title" in columns:
                 contact["title"] = row.values.get("contact_title", "")
-            if "contact_role" in columns:
-                contact["role"] = row.values.get("contact_role") or ContactRole.PRIMARY
+            # A blank role says nothing: an existing contact keeps its role, a new one is the
+            # primary contact if the partner has none yet (apply._one_primary_each), else "other".
+            if row.values.get("contact_role"):
+                contact["role"] = row.values["contact_role"]
+                primary_row = next(
+                    (c.row for c in contacts if c.values.get("role") == ContactRole.PRIMARY), None
+                )
+                if contact["role"] == ContactRole.PRIMARY and primary_row is not None:
+                    self.errors.add(
+                        row.number,
+                        "contact_role",
+                        _(
+                            "A partner has one primary contact, and row %(row)s already is. "
+                            "Give this contact another role."
+                        )
+                        % {"row": primary_row},
+                    )
+                    continue
             contacts.append(ContactPlan(row=row.number, values=contact))
         if any(row.bad for row in group) or "name" not in main.values:
             return None

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 from tenancy.demo import DEMO_PASSWORD
+from tenancy.hosts import tenant_base_url
+from tenancy.models import Tenant
 
 ALLOW_FLAG = "--allow-published-credentials"
 
@@ -40,7 +42,9 @@ class Command(BaseCommand):
         for login in result.logins:
             if login.tenant != current:
                 current = login.tenant
-                self.stdout.write(f"\n  http://{current}.localhost:8000/")
+                # The port `make run` serves (PRM_URL_PORT follows PORT), like every mail link.
+                address = tenant_base_url(Tenant.objects.get(slug=current))
+                self.stdout.write(f"\n  {address}/")
             extra = f" ({login.organization})" if login.organization else ""
             totp = f"  TOTP secret: {login.totp_secret}" if login.totp_secret else ""
             self.stdout.write(f"    {login.email:34} {login.role}{extra}{totp}")
