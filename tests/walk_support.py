@@ -679,7 +679,7 @@ def failures(visits: Iterable[Visit]) -> list[Visit]:
     any internal word on a page."""
     bad = []
     for entry in visits:
-        linked = entry.how == "menu" or entry.how.startswith("link on")
+        linked = entry.how in ("menu", "browser") or entry.how.startswith("link on")
         if entry.status >= 500 or (linked and entry.status >= 400) or entry.problems:
             bad.append(entry)
     return bad

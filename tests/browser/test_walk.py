@@ -152,5 +152,9 @@ def test_every_page_of_every_role_fits_1366_and_speaks_human(live_server, browse
             context.close()
             assert f"{ws.surface_of(role)}_home" in ws.pages_opened(visits), (slug, role)
             all_visits += visits
+        # Browsers ask every site for its icon, whatever the page links.
+        icon = ws.Visit(slug, "anyone", "favicon", "/favicon.ico", "browser")
+        icon.status = Client(HTTP_HOST=f"{slug}.localhost").get("/favicon.ico").status_code
+        all_visits.append(icon)
     bad = ws.failures(all_visits)
     assert not bad, f"{len(bad)} of {len(all_visits)} pages:\n" + "\n".join(map(str, bad))
