@@ -12,8 +12,10 @@ What "every page of a role" means here:
 The data is the demo (`prm.demo.seed_demo`), the same `make run` shows.
 
 The checker (`internal_words`) reads only visible text (markup and attributes stripped; `<code>`,
-`<pre>`, `<kbd>`, `<samp>` are deliberately technical and skipped) and reports codes of the known
-choice lists, model field names, model labels, Python reprs and Django's raw integer limit.
+`<pre>`, `<kbd>`, `<samp>` are deliberately technical and `<textarea>` holds what a user edits:
+skipped) and reports codes of the known choice lists, model field names, model labels, Python
+reprs, Django's raw integer limit and unrendered template placeholders; links to example.com are
+reported as placeholders where a real file belongs.
 """
 
 from __future__ import annotations
@@ -344,10 +346,6 @@ _MINIMAL_PDF = (
 # Not words the app says: scripts and styles; deliberately technical text (<code>, <pre>, <kbd>,
 # <samp>); what a user typed or is editing (<textarea>).
 SKIPPED_TAGS = {"script", "style", "noscript", "code", "pre", "kbd", "samp", "svg", "textarea"}
-VOID_TAGS = {
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr",
-}  # fmt: skip
 
 
 class _PageParser(HTMLParser):
@@ -679,7 +677,7 @@ def failures(visits: Iterable[Visit]) -> list[Visit]:
     any internal word on a page."""
     bad = []
     for entry in visits:
-        linked = entry.how == "menu" or entry.how.startswith("link on")
+        linked = entry.how in ("menu", "browser") or entry.how.startswith("link on")
         if entry.status >= 500 or (linked and entry.status >= 400) or entry.problems:
             bad.append(entry)
     return bad
