@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
@@ -137,6 +138,34 @@ def _time_text(value: str) -> str | None:
     return formats.date_format(parsed, "DATETIME_FORMAT")
 
 
+def _field_choices(model, key: str) -> dict[str, Any]:
+    """The choices of `model`'s field `key` (or of the items of a list field), else {}."""
+    if model is None:
+        return {}
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return {}
+    field = getattr(field, "base_field", field)  # ArrayField of choices
+    return {str(code): label for code, label in (field.flatchoices or [])}
+
+
+@lru_cache(maxsize=1)
+def _every_choice_label() -> dict[str, Any]:
+    """Code → label over every model field's choices, where all fields agree on the label (a code
+    stored under a computed key, e.g. "partner_types": ["isv"], still reads as words)."""
+    labels: dict[str, Any] = {}
+    words: dict[str, set[str]] = {}
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            field = getattr(field, "base_field", field)
+            for code, label in getattr(field, "flatchoices", None) or []:
+                if isinstance(code, str) and code:
+                    labels.setdefault(code, label)
+                    words.setdefault(code, set()).add(str(label).lower())
+    return {code: labels[code] for code, found in words.items() if len(found) == 1}
+
+
 def describe_value(value: Any, key: str = "", model=None) -> str:
     """One stored value as words: Yes/No, "—" for nothing, choice labels for codes, dates in the
     one date format, [before, after] as "before → after", other lists joined."""
@@ -164,6 +193,9 @@ def describe_value(value: Any, key: str = "", model=None) -> str:
     text = str(value)
     if key in _CHOICES and text in _CHOICES[key]:
         return str(_CHOICES[key][text])
+    own_choices = _field_choices(model, key)
+    if text in own_choices:
+        return str(own_choices[text])
     money = _MONEY.match(text)
     if money:
         from .templatetags.ui import money as money_format
@@ -172,6 +204,8 @@ def describe_value(value: Any, key: str = "", model=None) -> str:
     time_text = _time_text(text)
     if time_text:
         return time_text
+    if text in _every_choice_label():
+        return str(_every_choice_label()[text])
     if _CODE.match(text):
         return _humanize(text)
     return text

@@ -102,3 +102,11 @@ def test_audit_log_owner_member_outsider(acme, globex):
     assert acme.client(acme.admin).get(reverse("console_audit_log")).status_code == 200
     assert acme.client(acme.manager).get(reverse("console_audit_log")).status_code == 403
     assert acme.client(globex.admin).get(reverse("console_audit_log")).status_code in (403, 404)
+
+
+def test_codes_under_computed_keys_read_as_their_choice_labels():
+    from tenancy.audit import describe_value
+
+    assert describe_value(["isv"], "partner_types") == "ISV / technology"
+    assert describe_value("offline", "method") == "Signed offline (contract uploaded)"
+    assert describe_value("some words", "note") == "some words"  # prose stays prose
