@@ -114,12 +114,12 @@ def test_a_won_deal_without_a_rate_is_not_posted_and_says_why(acme, rates):
 
 def test_a_won_deal_converting_beyond_the_ledger_is_not_posted(acme, rates):
     with tenant_context(acme.tenant):
-        exchange_rate_set(actor=SYSTEM, currency="XAU", rate="900000000")  # absurd, but allowed
+        exchange_rate_set(actor=SYSTEM, currency="KWD", rate="900000000")  # absurd, but allowed
     deal = make_deal(
         acme,
         account=make_account(acme),
         status=DealStatus.APPROVED,
-        currency="XAU",
+        currency="KWD",
         estimated_value=Decimal("5000"),
     )
     with tenant_context(acme.tenant):

@@ -103,12 +103,12 @@ def test_a_new_program_currency_re_expresses_the_rates(acme):
 
 
 def test_a_rate_that_cannot_be_re_expressed_refuses_the_new_currency_and_changes_nothing(acme):
-    set_rate(acme, "BTC", "60000")
-    set_rate(acme, "VND", "0.0000001")  # 1 VND = 1.7e-12 BTC: 0 with ten decimals
+    set_rate(acme, "KWD", "60000")  # absurd, but allowed
+    set_rate(acme, "VND", "0.0000001")  # 1 VND = 1.7e-12 KWD: 0 with ten decimals
     with tenant_context(acme.tenant), pytest.raises(ValidationError) as error:
-        program_settings_update(actor=SYSTEM, currency="BTC")
-    assert "VND cannot be expressed in BTC" in str(error.value.message_dict["currency"])
-    assert rates_of(acme) == {"BTC": "60000", "VND": "0.0000001"}
+        program_settings_update(actor=SYSTEM, currency="KWD")
+    assert "VND cannot be expressed in KWD" in str(error.value.message_dict["currency"])
+    assert rates_of(acme) == {"KWD": "60000", "VND": "0.0000001"}
 
 
 def test_a_new_program_currency_without_a_rate_is_refused_while_rates_exist(acme):

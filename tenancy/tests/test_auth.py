@@ -119,7 +119,7 @@ def test_platform_home_lists_the_users_workspaces(acme, globex):
     client = Client(HTTP_HOST="127.0.0.1")
     login(client, user.email)
     response = client.get("/")
-    assert {m.tenant.slug for m in response.context["memberships"]} == {"acme", "globex"}
+    assert {m.tenant.slug for m, _url in response.context["workspaces"]} == {"acme", "globex"}
 
 
 def test_public_signup_is_closed(acme):
