@@ -36,6 +36,8 @@ def _register_audit_labels() -> None:
     from partners.models import LifecycleState
     from tenancy.audit import register_audit_labels
 
+    from .services.cadence import merge_fields_text
+
     register_audit_labels(
         fields={
             "link": _("Sign-in link"),
@@ -61,4 +63,5 @@ def _register_audit_labels() -> None:
             "state": LifecycleState,
         },
         list_fields=("invited", "skipped", "enrolled", "paths", "emails"),
+        formatters={"subject": merge_fields_text},
     )

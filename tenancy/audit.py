@@ -13,7 +13,7 @@ model's verbose name, a field's verbose name, a code with its underscores turned
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -59,6 +59,8 @@ _CHOICES: dict[str, dict[str, Any]] = {}
 _LIST_FIELDS: set[str] = set()
 # Keys whose list items are field names ("fields": ["name", "is_active"] → "Name, Active").
 _FIELD_NAME_LISTS: set[str] = set()
+# Keys whose text an app turns into words (e.g. a cadence subject's placeholders).
+_FORMATTERS: dict[str, Callable[[str], str]] = {}
 
 
 def register_audit_labels(
@@ -67,17 +69,20 @@ def register_audit_labels(
     fields: Mapping[str, Any] | None = None,
     choices: Mapping[str, Any] | None = None,
     list_fields: Iterable[str] = (),
+    formatters: Mapping[str, Callable[[str], str]] | None = None,
 ) -> None:
     """Words for an app's audit rows (and step details): `actions` {"partner.created": _("...")},
     `fields` {"is_active": _("Active")}, `choices` {"role": Role} (a TextChoices or a dict of
     code → label) for the values of a field, `list_fields` whose lists are things, not
-    [before, after]. Call it from AppConfig.ready()."""
+    [before, after], `formatters` {"subject": fn} that turn a key's text into words. Call it from
+    AppConfig.ready()."""
     _ACTIONS.update(actions or {})
     _FIELDS.update(fields or {})
     for key, options in (choices or {}).items():
         labels = dict(options.choices) if hasattr(options, "choices") else dict(options)
         _CHOICES.setdefault(key, {}).update(labels)
     _LIST_FIELDS.update(list_fields)
+    _FORMATTERS.update(formatters or {})
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,8 @@ def describe_value(value: Any, key: str = "", model=None) -> str:
             f"{field_label(k, model)}: {describe_value(v, k, model)}" for k, v in value.items()
         )
     text = str(value)
+    if key in _FORMATTERS:
+        text = _FORMATTERS[key](text)
     if key in _CHOICES and text in _CHOICES[key]:
         return str(_CHOICES[key][text])
     own_choices = _field_choices(model, key)

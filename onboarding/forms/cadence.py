@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ..models import CadenceStep
 
@@ -12,3 +13,6 @@ class CadenceStepForm(forms.ModelForm):
         model = CadenceStep
         fields = ["day_offset", "subject", "body", "condition", "sender", "audience", "is_active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 10})}
+        # The placeholders are listed under the form, as code (the model's help text is for
+        # the admin and the API schema).
+        help_texts = {"body": _("Markdown, with the placeholders listed below.")}

@@ -58,7 +58,11 @@ class CadenceStep(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "day_offset"], name="cadencestep_day")]
 
     def __str__(self) -> str:
-        return f"Day {self.day_offset}: {self.subject}"
+        # Placeholders by their names ("the [Program name]"): this label is shown to people,
+        # e.g. in the audit log.
+        from ..services.cadence import merge_fields_text
+
+        return f"Day {self.day_offset}: {merge_fields_text(self.subject)}"
 
 
 class EmailUnsubscribe(TenantOwnedModel):

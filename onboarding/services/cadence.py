@@ -99,6 +99,16 @@ def substitute(text: str, values: dict[str, str], *, for_markdown: bool = False)
     return _PLACEHOLDER_RE.sub(replace, text or "")
 
 
+def merge_fields_text(text: str) -> str:
+    """`text` with each known {{ placeholder }} as its name in brackets: "the [Program name]"."""
+
+    def name(match: re.Match) -> str:
+        label = PLACEHOLDER_LABELS.get(match.group(1))
+        return f"[{label}]" if label else match.group(0)
+
+    return _PLACEHOLDER_RE.sub(name, text or "")
+
+
 def merge_fields_html(text: str) -> str:
     """`text` for a page that lists steps: escaped, each {{ placeholder }} shown as a chip with
     its human name ("Getting started with the [Program name]"), the code in its tooltip."""
