@@ -12,7 +12,7 @@ registration matches no rule that has value bounds (rules without bounds still a
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,7 +35,7 @@ from tenancy.notifications import notify
 from tenancy.roles import Role
 
 from ..models import DealRegistration, DealRules, RoutingRule
-from .rules import MAX_AMOUNT, amount_message, deal_rules
+from .rules import amount_message, deal_rules, rule_amount
 from .sla import sla_due_at
 
 APPROVER_ROLES = (Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN)
@@ -142,17 +142,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         cleaned["countries"] = countries
     for name in ("min_value", "max_value"):
         if name in cleaned and cleaned[name] not in (None, ""):
-            try:
-                value = Decimal(str(cleaned[name]))
-            except InvalidOperation:
-                value = None
-            if (
-                value is None
-                or not value.is_finite()
-                or value < 0
-                or value >= MAX_AMOUNT
-                or value.as_tuple().exponent < -2
-            ):
+            value = rule_amount(cleaned[name])
+            if value is None:
                 errors[name] = amount_message()
             cleaned[name] = value
         elif name in cleaned:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -21,7 +20,7 @@ from tenancy.common.currencies import currency_normalize
 
 from ..models import DealRules
 from .registration import FIELDS
-from .rules import MAX_AMOUNT, amount_message
+from .rules import amount_message, rule_amount
 
 EDITABLE = (
     "required_fields",
@@ -80,17 +79,8 @@ def _check_numbers(data: dict[str, Any], errors: dict[str, str]) -> None:
     for name in AMOUNTS:
         if name not in data or data[name] is None:
             continue
-        try:
-            value = Decimal(str(data[name]))
-        except InvalidOperation:
-            value = None
-        if (
-            value is None
-            or not value.is_finite()
-            or value < 0
-            or value >= MAX_AMOUNT
-            or value.as_tuple().exponent < -2
-        ):
+        value = rule_amount(data[name])
+        if value is None:
             errors[name] = amount_message()
             data.pop(name)
         else:
