@@ -112,42 +112,48 @@ def off_site(host: str):
     return lambda url: urlsplit(url).hostname != host
 
 
-def test_every_page_of_every_role_fits_1366_and_speaks_human(live_server, browser):
+def walk_tenant(slug: str, live_server, browser) -> None:
+    """Walk every role of one demo tenant; fail listing every bad page."""
     from prm.demo import seed_demo
 
     seed_demo()
     ws.add_missing_kinds()
     port = live_server.url.rsplit(":", 1)[1]
     all_visits: list[ws.Visit] = []
-    for slug in ws.DEMO_TENANTS:
-        for role in ws.ROLES:
-            who = ws.walker(slug, role)
-            client = Client(HTTP_HOST=who.host())
-            client.force_login(who.user)
-            context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-            context.add_cookies(
-                [
-                    {
-                        "name": "sessionid",
-                        "value": client.cookies["sessionid"].value,
-                        "domain": who.host(),
-                        "path": "/",
-                    }
-                ]
-            )
-            # The walk loads only the app: anything off-site is refused, not fetched.
-            context.route(off_site(who.host()), lambda route: route.abort())
-            page = context.new_page()
-            page.set_default_timeout(15000)
-            base = f"http://{who.host()}:{port}"
-            fetch = browser_fetch(page, base, who.host(), client)
-            visits = ws.walk_pages(who, fetch, unlinked=False)
-            context.close()
-            assert f"{ws.surface_of(role)}_home" in ws.pages_opened(visits), (slug, role)
-            all_visits += visits
-        # Browsers ask every site for its icon, whatever the page links.
-        icon = ws.Visit(slug, "anyone", "favicon", "/favicon.ico", "browser")
-        icon.status = Client(HTTP_HOST=f"{slug}.localhost").get("/favicon.ico").status_code
-        all_visits.append(icon)
+    for role in ws.ROLES:
+        who = ws.walker(slug, role)
+        client = Client(HTTP_HOST=who.host())
+        client.force_login(who.user)
+        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "domain": who.host(),
+                    "path": "/",
+                }
+            ]
+        )
+        # The walk loads only the app: anything off-site is refused, not fetched.
+        context.route(off_site(who.host()), lambda route: route.abort())
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        base = f"http://{who.host()}:{port}"
+        fetch = browser_fetch(page, base, who.host(), client)
+        visits = ws.walk_pages(who, fetch, unlinked=False)
+        context.close()
+        assert f"{ws.surface_of(role)}_home" in ws.pages_opened(visits), (slug, role)
+        all_visits += visits
+    # Browsers ask every site for its icon, whatever the page links.
+    icon = ws.Visit(slug, "anyone", "favicon", "/favicon.ico", "browser")
+    icon.status = Client(HTTP_HOST=f"{slug}.localhost").get("/favicon.ico").status_code
+    all_visits.append(icon)
     bad = ws.failures(all_visits)
     assert not bad, f"{len(bad)} of {len(all_visits)} pages:\n" + "\n".join(map(str, bad))
+
+
+# NOTE: one test per tenant, each in its own file, so the two walks run on different test
+# workers (`--dist loadfile`); the second tenant is tests/browser/test_walk_second_tenant.py.
+def test_every_page_of_every_role_fits_1366_and_speaks_human(live_server, browser):
+    walk_tenant(ws.DEMO_TENANTS[0], live_server, browser)
