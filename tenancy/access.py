@@ -337,12 +337,18 @@ def may_own_api_key(owner: Actor, key: ApiKey) -> bool:
 # --- Row visibility (SQL) ------------------------------------------------------------------
 
 
+def sees_every_partner(actor: Actor) -> bool:
+    """The roles `scope_partner_organizations` does not narrow: a selector may then skip the
+    partner filter altogether (a million-row list walks its index without a semi-join)."""
+    return actor.role in (Role.PROGRAM_ADMIN, Role.EXECUTIVE, Role.MARKETING)
+
+
 def scope_partner_organizations(actor: Actor, qs: QuerySet) -> QuerySet:
     """Program admins, executives and marketing see every partner; a channel manager sees the
     partners assigned to them; a partner user sees their own organisation; anyone else none.
     The role alone decides: no per-object grants (docs/architecture.md, "Access")."""
     role = actor.role
-    if role in (Role.PROGRAM_ADMIN, Role.EXECUTIVE, Role.MARKETING):
+    if sees_every_partner(actor):
         return qs
     if role in PARTNER_ROLES:
         return qs.filter(pk=actor.partner_organization_id)

@@ -13,6 +13,7 @@ from onboarding.models import Benefit
 from onboarding.services.progress import require_benefit
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.api.pagination import KeysetPagination
 from tenancy.api.views import TenantViewSet
 
 from ..models import DealRegistration
@@ -123,6 +124,8 @@ class DealRegistrationViewSet(
     serializer_class = DealRegistrationSerializer
     required_perms = (Perm.DEALS_VIEW,)
     filterset_fields = ["status"]
+    # A million rows: next/previous cursors in (created_at, uuid) order, no count, no offset.
+    pagination_class = KeysetPagination
 
     def scoped_queryset(self):
         return visible_deals(self.actor)

@@ -130,7 +130,12 @@ class DealRegistration(TenantOwnedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "partner", "-created_at"], name="deal_partner"),
+            # Newest first, as the API lists them (keyset pages: a page is the next rows of
+            # the index after the cursor): the tenant's, and one partner's.
+            models.Index(fields=["tenant", "-created_at", "-uuid"], name="deal_recent"),
+            models.Index(
+                fields=["tenant", "partner", "-created_at", "-uuid"], name="deal_partner_recent"
+            ),
             models.Index(fields=["tenant", "status"], name="deal_status"),
             models.Index(fields=["tenant", "customer_domain"], name="deal_domain"),
             models.Index(fields=["tenant", "account", "status"], name="deal_account_status"),

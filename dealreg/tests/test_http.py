@@ -256,3 +256,76 @@ def test_partner_api_key_registers_for_its_organisation(acme):
     assert response.json()["partner"] == str(acme.partner.uuid)
     assert response.json()["submitted_by"] is None
     assert [r["id"] for r in client.get(API).json()["results"]] == [response.json()["id"]]
+
+
+# --- API list: keyset pages (a million rows: no count, no offset) --------------------------------
+
+
+def _pages(client, url):
+    """Every page from `url` following `next`; the bodies, in order."""
+    bodies = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        bodies.append(response.json())
+        url = bodies[-1]["next"]
+    return bodies
+
+
+def test_api_list_pages_return_every_row_once_with_ties_in_created_at(acme):
+    unlocked(acme)
+    deals = make_deals(acme, acme.partner_sales, 5)
+    same_moment = timezone.now() - timedelta(days=1)
+    with tenant_context(acme.tenant):  # four rows share one created_at: the uuid decides
+        DealRegistration.objects.filter(pk__in=[d.pk for d in deals[:4]]).update(
+            created_at=same_moment
+        )
+    api = acme.api(acme.admin)
+    bodies = _pages(api, f"{API}?page_size=2")
+    assert [len(b["results"]) for b in bodies] == [2, 2, 1]
+    assert "count" not in bodies[0] and bodies[0]["previous"] is None
+    seen = [row["id"] for body in bodies for row in body["results"]]
+    expected = [str(deals[4].uuid)] + sorted((str(d.uuid) for d in deals[:4]), reverse=True)
+    assert seen == expected  # newest first, ties by uuid, each row exactly once
+
+    # Back from the last page: the rows of the page before, in the same order.
+    back = api.get(bodies[2]["previous"]).json()
+    assert [r["id"] for r in back["results"]] == seen[2:4]
+    assert back["next"] and api.get(back["next"]).json()["results"] == bodies[2]["results"]
+
+
+def test_api_list_filters_by_status_across_pages(acme):
+    unlocked(acme)
+    deals = make_deals(acme, acme.partner_sales, 4)
+    with tenant_context(acme.tenant):
+        DealRegistration.objects.filter(pk__in=[deals[0].pk, deals[2].pk]).update(status="rejected")
+    bodies = _pages(acme.api(acme.admin), f"{API}?status=rejected&page_size=1")
+    assert "status=rejected" in bodies[0]["next"]
+    assert sorted(r["id"] for b in bodies for r in b["results"]) == sorted(
+        [str(deals[0].uuid), str(deals[2].uuid)]
+    )
+
+
+def test_api_list_bad_cursor_is_400(acme):
+    unlocked(acme)
+    response = acme.api(acme.admin).get(f"{API}?cursor=not-a-cursor")
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_api_list_query_count_flat_and_never_counts_registrations(acme):
+    unlocked(acme)
+    make_deals(acme, acme.partner_sales, 2)
+    for user in (acme.admin, acme.manager, acme.partner_admin):
+        api = acme.api(user)
+        api.get(API)  # warm per-process caches (rules, content types)
+        with CaptureQueriesContext(connection) as few:
+            assert api.get(API).status_code == 200
+        make_deals(acme, acme.partner_sales, 3)
+        with CaptureQueriesContext(connection) as more:
+            page = api.get(f"{API}?page_size=2").json()
+            assert api.get(page["next"]).status_code == 200
+        assert len(more) == 2 * len(few), [q["sql"] for q in more.captured_queries]
+        sqls = [q["sql"].upper() for q in (*few.captured_queries, *more.captured_queries)]
+        assert not [s for s in sqls if "COUNT(" in s and "DEALREG_DEALREGISTRATION" in s]
+        assert not [s for s in sqls if "OFFSET" in s and "DEALREG_DEALREGISTRATION" in s]
