@@ -408,6 +408,10 @@ def approver_ids(registrations) -> dict[int, set[int]]:
     }
 
 
+# A digest names this many registrations and links the list for the rest.
+DIGEST_LINES = 50
+
+
 def deal_digest_queue(
     *,
     template: str,
@@ -444,7 +448,7 @@ def deal_digest_queue(
     list_url = base + reverse(fallback)
     urls: dict[int, str] = {}
     for deals in people.values():
-        for deal in deals:
+        for deal in sorted(deals, key=lambda d: d.pk)[:DIGEST_LINES]:
             if deal.pk not in urls:
                 try:
                     urls[deal.pk] = base + reverse(name, kwargs={"deal_uuid": deal.uuid})
@@ -467,7 +471,14 @@ def deal_digest_queue(
         partners = {d.partner_id for d in deals}
         partner = deals[0].partner if len(partners) == 1 else None
         url = one.url if one is not None else list_url
-        context = {"tenant": tenant, "deals": deals, "deal": one, "count": len(deals), "url": url}
+        context = {
+            "tenant": tenant,
+            "deals": deals[:DIGEST_LINES],
+            "more": max(len(deals) - DIGEST_LINES, 0),
+            "deal": one,
+            "count": len(deals),
+            "url": url,
+        }
         digest = hashlib.sha256(",".join(str(d.pk) for d in deals).encode()).hexdigest()[:16]
         fields = {
             "kind": DEAL_MAIL_KINDS[template],
