@@ -50,6 +50,31 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *, actor: Actor, action: str, targets: Iterable[tuple[models.Model, dict[str, Any]]]
+) -> list[AuditEvent]:
+    """`audit_record` for many targets at once (a sweep's batch): one INSERT, the same rows."""
+    meta = get_request_meta()
+    tenant = require_current_tenant()
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                tenant=tenant,
+                actor=actor.user,
+                actor_label=actor.label,
+                action=action,
+                target_type=target._meta.label_lower,
+                target_id=str(getattr(target, "uuid", None) or target.pk),
+                target_label=str(target)[:254],
+                changes=changes or {},
+                ip_address=meta.get("ip"),
+                user_agent=(meta.get("user_agent") or "")[:300],
+            )
+            for target, changes in targets
+        ]
+    )
+
+
 # --- Words for people ---------------------------------------------------------------------------
 
 _ACTIONS: dict[str, Any] = {}

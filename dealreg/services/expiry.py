@@ -1,108 +1,180 @@
 """Lock expiry: warn the partner `expiry_warning_days` before an approved registration's lock
 ends, then move it to "expired" at `expires_at` (which releases the account: the database lock
 only covers approved registrations). Each happens once per registration however often the sweep
-runs."""
+runs.
+
+Set-based (issue 12): the sweep claims its registrations in batches of `BATCH` (one locking
+SELECT, one UPDATE, one INSERT of history rows and one of audit rows per batch) and then tells
+each person once, a digest of every registration of theirs the run touched. Its queries grow with
+the batches and the people told, never with the registrations one by one. One transaction: the
+claims, the history and the mails commit together or not at all."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tenancy.access import SYSTEM
+from tenancy.audit import audit_record_many
+from tenancy.context import require_current_tenant
 
-from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
-from .routing import deal_mail_queue, deal_url, partner_emails
+from ..models import DealEvent, DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
+from .routing import deal_digest_queue, partner_recipients
 from .rules import deal_rules
-from .transitions import event_record, transition, when_text
+from .transitions import when_text
+
+BATCH = 2000
+
+
+def _locked_batches(queryset):
+    """Successive batches of `queryset` (rows the caller's UPDATE takes out of it), locked."""
+    while True:
+        rows = list(
+            queryset.select_related("partner__channel_manager")
+            .select_for_update(of=("self",))
+            .order_by("expires_at", "id")[:BATCH]
+        )
+        if not rows:
+            return
+        yield rows
+
+
+def _events(rows, *, action: str, note, **status) -> None:
+    tenant = require_current_tenant()
+    DealEvent.objects.bulk_create(
+        [
+            DealEvent(
+                tenant=tenant,
+                registration=row,
+                action=action,
+                from_status=status.get("from_status", ""),
+                to_status=status.get("to_status", ""),
+                by=SYSTEM.user,
+                by_label=SYSTEM.label[:254],
+                note=note(row),
+            )
+            for row in rows
+        ]
+    )
 
 
 def expiry_sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     rules = deal_rules()
-    counts = {"warned": 0, "expired": 0}
     approved = DealRegistration.objects.filter(status=DealStatus.APPROVED, expires_at__isnull=False)
-    for pk in (
-        approved.filter(expires_at__lte=now).order_by("expires_at").values_list("pk", flat=True)
-    ):
-        counts["expired"] += deal_expire(registration_id=pk, now=now)
-    warn_until = now + timedelta(days=rules.expiry_warning_days)
-    due_warnings = approved.filter(
-        expires_at__gt=now, expires_at__lte=warn_until, expiry_warned_at__isnull=True
-    )
-    for pk in due_warnings.order_by("expires_at").values_list("pk", flat=True):
-        counts["warned"] += expiry_warn(registration_id=pk, now=now)
-    return counts
-
-
-def expiry_warn(*, registration_id: int, now: datetime) -> int:
     with transaction.atomic():
-        claimed = DealRegistration.objects.filter(
-            pk=registration_id,
-            status=DealStatus.APPROVED,
-            expiry_warned_at__isnull=True,
-            expires_at__gt=now,
-        ).update(expiry_warned_at=now)
-        if not claimed:
-            return 0
-        registration = DealRegistration.objects.select_related("partner", "submitted_by").get(
-            pk=registration_id
+        expired = deals_expire(approved.filter(expires_at__lte=now), now=now)
+        warn_until = now + timedelta(days=rules.expiry_warning_days)
+        warned = expiry_warn(
+            approved.filter(
+                expires_at__gt=now, expires_at__lte=warn_until, expiry_warned_at__isnull=True
+            ),
+            now=now,
+            max_extensions=rules.max_extensions,
         )
-        event_record(
-            registration=registration,
+    return {"warned": warned, "expired": expired}
+
+
+def rows_by_id(rows) -> dict[int, DealRegistration]:
+    return {row.pk: row for row in rows}
+
+
+def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
+    """Warn the partners of the approved registrations in `queryset` whose lock ends soon (not
+    warned yet): set `expiry_warned_at`, write the history, one digest per person."""
+    touched: list[DealRegistration] = []
+    for rows in _locked_batches(queryset):
+        DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
+            expiry_warned_at=now
+        )
+        _events(
+            rows,
             action="expiry_warning",
-            actor=SYSTEM,
-            note=_("Lock ends %(at)s.") % {"at": when_text(registration.expires_at)},
+            note=lambda row: _("Lock ends %(at)s.") % {"at": when_text(row.expires_at)},
         )
-        rules = deal_rules()
-        deal_mail_queue(
-            template="expiry_warning",
-            subject=_("Your registration for %(customer)s expires soon")
-            % {"customer": registration.customer_name},
-            to=partner_emails(registration),
-            context={
-                "deal": registration,
-                "url": deal_url(registration, console=False),
-                "can_extend": registration.extensions_used < rules.max_extensions,
-            },
-        )
-    return 1
+        for row in rows:
+            row.expiry_warned_at = now
+            row.can_extend = row.extensions_used < max_extensions
+        touched.extend(rows)
+    lookup = rows_by_id(touched)
+    people: dict[int, list[DealRegistration]] = defaultdict(list)
+    for row_id, user_ids in partner_recipients(touched).items():
+        for user_id in user_ids:
+            people[user_id].append(lookup[row_id])
+    deal_digest_queue(
+        template="expiry_warning",
+        people=people,
+        subject_one=_("Your registration for %(customer)s expires soon"),
+        subject_many=lambda n: (
+            ngettext(
+                "%(count)s of your registrations expires soon",
+                "%(count)s of your registrations expire soon",
+                n,
+            )
+            % {"count": n}
+        ),
+        console=False,
+        run=now.date().isoformat(),
+    )
+    return len(touched)
 
 
-def deal_expire(*, registration_id: int, now: datetime) -> int:
-    """Expire one approved registration whose lock has ended (no-op when it was extended, closed
-    or expired meanwhile). An extension request still open is closed with it."""
-    with transaction.atomic():
-        registration = (
-            DealRegistration.objects.select_for_update()
-            .filter(pk=registration_id, status=DealStatus.APPROVED, expires_at__lte=now)
-            .first()
-        )
-        if registration is None:
-            return 0
-        transition(
-            registration=registration,
-            to_status=DealStatus.EXPIRED,
-            actor=SYSTEM,
-            note=_("The registration's lifetime ended."),
-        )
+def deals_expire(queryset, *, now: datetime) -> int:
+    """Expire the approved registrations in `queryset` whose lock has ended: status "expired"
+    (closed now), history and audit rows, open extension requests closed, one digest per person."""
+    touched: list[DealRegistration] = []
+    note = _("The registration's lifetime ended.")
+    for rows in _locked_batches(queryset):
+        ids = [row.pk for row in rows]
+        DealRegistration.objects.filter(pk__in=ids).update(status=DealStatus.EXPIRED, closed_at=now)
         ExtensionRequest.objects.filter(
-            registration=registration, status=ExtensionStatus.PENDING
+            registration_id__in=ids, status=ExtensionStatus.PENDING
         ).update(
             status=ExtensionStatus.REJECTED,
             decided_at=now,
             decision_reason=_("The registration expired before a decision."),
         )
-        registration = DealRegistration.objects.select_related("partner", "submitted_by").get(
-            pk=registration.pk
+        _events(
+            rows,
+            action=DealStatus.EXPIRED,
+            note=lambda row: note,
+            from_status=DealStatus.APPROVED,
+            to_status=DealStatus.EXPIRED,
         )
-        deal_mail_queue(
-            template="expiry_expired",
-            subject=_("Your registration for %(customer)s has expired")
-            % {"customer": registration.customer_name},
-            to=partner_emails(registration),
-            context={"deal": registration, "url": deal_url(registration, console=False)},
+        audit_record_many(
+            actor=SYSTEM,
+            action=f"deal.{DealStatus.EXPIRED}",
+            targets=(
+                (row, {"status": [DealStatus.APPROVED, DealStatus.EXPIRED], "note": note})
+                for row in rows
+            ),
         )
-    return 1
+        for row in rows:
+            row.status, row.closed_at = DealStatus.EXPIRED, now
+        touched.extend(rows)
+    lookup = rows_by_id(touched)
+    people: dict[int, list[DealRegistration]] = defaultdict(list)
+    for row_id, user_ids in partner_recipients(touched).items():
+        for user_id in user_ids:
+            people[user_id].append(lookup[row_id])
+    deal_digest_queue(
+        template="expiry_expired",
+        people=people,
+        subject_one=_("Your registration for %(customer)s has expired"),
+        subject_many=lambda n: (
+            ngettext(
+                "%(count)s of your registrations has expired",
+                "%(count)s of your registrations have expired",
+                n,
+            )
+            % {"count": n}
+        ),
+        console=False,
+        run=now.date().isoformat(),
+    )
+    return len(touched)

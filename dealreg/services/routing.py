@@ -12,6 +12,7 @@ registration matches no rule that has value bounds (rules without bounds still a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -359,3 +360,141 @@ def deal_mail_queue(
             notify(user=user, url=context.get("url", ""), **fields)
         else:
             email_enqueue(to=address, **fields)
+
+
+# --- Digests: what a sweep tells each person, once per run ---------------------------------------
+
+
+def partner_recipients(registrations) -> dict[int, set[int]]:
+    """Registration id -> user ids `partner_emails` would mail (the submitter and the partner's
+    active admins), for many registrations in one query."""
+    partner_ids = {r.partner_id for r in registrations}
+    admins: dict[int, set[int]] = {}
+    for partner_id, user_id in Membership.objects.filter(
+        role=Role.PARTNER_ADMIN, is_active=True, partner_organization_id__in=partner_ids
+    ).values_list("partner_organization_id", "user_id"):
+        admins.setdefault(partner_id, set()).add(user_id)
+    return {
+        r.pk: admins.get(r.partner_id, set())
+        | ({r.submitted_by_id} if r.submitted_by_id else set())
+        for r in registrations
+    }
+
+
+def program_admin_ids() -> set[int]:
+    return set(
+        Membership.objects.filter(role=Role.PROGRAM_ADMIN, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def approver_ids(registrations) -> dict[int, set[int]]:
+    """Registration id -> user ids `approver_emails` would mail: the approver, or every program
+    admin while it sits in the queue (or its approver no longer decides)."""
+    assigned = {r.assigned_to_id for r in registrations if r.assigned_to_id}
+    deciding = set(
+        Membership.objects.filter(
+            user_id__in=assigned, is_active=True, role__in=APPROVER_ROLES
+        ).values_list("user_id", flat=True)
+    )
+    admins = (
+        program_admin_ids()
+        if any(r.assigned_to_id not in deciding for r in registrations)
+        else set()
+    )
+    return {
+        r.pk: {r.assigned_to_id} if r.assigned_to_id in deciding else admins for r in registrations
+    }
+
+
+# A digest names this many registrations and links the list for the rest.
+DIGEST_LINES = 50
+
+
+def deal_digest_queue(
+    *,
+    template: str,
+    people: dict[int, list[DealRegistration]],
+    subject_one: str,
+    subject_many: Callable[[int], str],
+    console: bool,
+    run: str,
+) -> int:
+    """One message per person (user id -> the registrations to tell them about, with `partner`
+    loaded), rendered from emails/dealreg/<template>.txt/.html with `deals` (each with `url`).
+    Members are told through notify(); others get the mail. The idempotency key names the
+    kind, the person, the run (`run`, e.g. the sweep's day) and the registrations, so a retried
+    run writes nothing twice. Queries grow with the people told, not with the registrations.
+    Returns the number of people told."""
+    import hashlib
+
+    from django.template.loader import render_to_string
+    from django.urls import NoReverseMatch, reverse
+
+    from tenancy.hosts import tenant_base_url
+    from tenancy.models import User
+
+    people = {user_id: deals for user_id, deals in people.items() if deals}
+    if not people:
+        return 0
+    tenant = require_current_tenant()
+    base = tenant_base_url(tenant)
+    name, fallback = (
+        ("console_deal_detail", "console_deals")
+        if console
+        else ("portal_deal_detail", "portal_deals")
+    )
+    list_url = base + reverse(fallback)
+    urls: dict[int, str] = {}
+    for deals in people.values():
+        for deal in sorted(deals, key=lambda d: d.pk)[:DIGEST_LINES]:
+            if deal.pk not in urls:
+                try:
+                    urls[deal.pk] = base + reverse(name, kwargs={"deal_uuid": deal.uuid})
+                except NoReverseMatch:
+                    urls[deal.pk] = list_url
+            deal.url = urls[deal.pk]
+    users = {u.pk: u for u in User.objects.filter(pk__in=people, is_active=True).exclude(email="")}
+    members = set(
+        Membership.objects.filter(user_id__in=users, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    told = 0
+    for user_id, deals in sorted(people.items()):
+        user = users.get(user_id)
+        if user is None:
+            continue
+        deals = sorted(deals, key=lambda d: d.pk)
+        one = deals[0] if len(deals) == 1 else None
+        partners = {d.partner_id for d in deals}
+        partner = deals[0].partner if len(partners) == 1 else None
+        url = one.url if one is not None else list_url
+        context = {
+            "tenant": tenant,
+            "deals": deals[:DIGEST_LINES],
+            "more": max(len(deals) - DIGEST_LINES, 0),
+            "deal": one,
+            "count": len(deals),
+            "url": url,
+        }
+        digest = hashlib.sha256(",".join(str(d.pk) for d in deals).encode()).hexdigest()[:16]
+        fields = {
+            "kind": DEAL_MAIL_KINDS[template],
+            "subject": subject_one % {"customer": one.customer_name}
+            if one is not None
+            else subject_many(len(deals)),
+            "body_text": render_to_string(f"emails/dealreg/{template}.txt", context),
+            "body_html": render_to_string(f"emails/dealreg/{template}.html", context),
+            "reply_to": person_address(partner.channel_manager) if partner is not None else "",
+            "partner_uuid": partner.uuid if partner is not None else None,
+            "source_uuid": one.uuid if one is not None else None,
+            "idempotency_key": f"dealreg.{template}:{run}:{user_id}:{digest}",
+        }
+        if user_id in members:
+            notify(user=user, url=url, **fields)
+        else:
+            email_enqueue(to=user.email, recipient=user, **fields)
+        told += 1
+    return told

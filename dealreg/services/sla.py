@@ -18,16 +18,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tenancy.access import SYSTEM
-from tenancy.audit import audit_record
+from tenancy.audit import audit_record_many
+from tenancy.context import require_current_tenant
 
-from ..models import DealRegistration, DealRules, SlaState
+from ..models import DealEvent, DealRegistration, DealRules, SlaState
 from ..models.registrations import PENDING_STATUSES
 from .rules import deal_rules
-from .transitions import event_record, when_text
+from .transitions import when_text
 
 DEFAULT_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 # A calendar with (almost) no working days must not loop forever: give up after ten years.
@@ -184,92 +187,163 @@ def sla_state(
 # --- The sweep: remind before the due time, escalate at breach (each once) ----------------------
 
 
+BATCH = 2000
+
+
+def _batches(queryset):
+    """Successive locked batches of `queryset` in (sla_due_at, id) order, by keyset."""
+    last = None
+    while True:
+        page = queryset
+        if last is not None:
+            page = page.filter(Q(sla_due_at__gt=last[0]) | Q(sla_due_at=last[0], id__gt=last[1]))
+        rows = list(
+            page.select_related("partner__channel_manager", "assigned_to")
+            .select_for_update(of=("self",))
+            .order_by("sla_due_at", "id")[:BATCH]
+        )
+        if not rows:
+            return
+        last = (rows[-1].sla_due_at, rows[-1].pk)
+        yield rows
+
+
+def _history(rows, *, action: str, note) -> None:
+    tenant = require_current_tenant()
+    DealEvent.objects.bulk_create(
+        [
+            DealEvent(
+                tenant=tenant,
+                registration=row,
+                action=action,
+                by=SYSTEM.user,
+                by_label=SYSTEM.label[:254],
+                note=note(row),
+            )
+            for row in rows
+        ]
+    )
+
+
 def sla_sweep(now: datetime | None = None) -> dict[str, int]:
     """Remind approvers of registrations past their reminder time and escalate breached ones to
-    the program admins. Safe to run as often as wanted: each happens once per registration."""
+    the program admins. Safe to run as often as wanted: each happens once per registration.
+
+    Set-based (issue 12): per batch one locking SELECT, one UPDATE, one INSERT of history (and
+    of audit rows); then one digest per person ("12 registrations await your decision"). One
+    transaction: claims, history and mails commit together."""
     now = now or timezone.now()
     rules = deal_rules()
-    counts = {"reminded": 0, "escalated": 0}
-    candidates = (
-        DealRegistration.objects.filter(status__in=PENDING_STATUSES, sla_due_at__isnull=False)
-        .filter(sla_escalated_at__isnull=True)
-        .order_by("sla_due_at", "id")
+    waiting = DealRegistration.objects.filter(
+        status__in=PENDING_STATUSES, sla_due_at__isnull=False, sla_escalated_at__isnull=True
     )
-    for registration in candidates.iterator():
-        if now >= registration.sla_due_at:
-            counts["escalated"] += sla_escalate(registration=registration, now=now)
-        elif registration.sla_reminded_at is None:
-            remind = reminder_at(registration, rules)
-            if remind is not None and now >= remind:
-                counts["reminded"] += sla_remind(registration=registration, now=now)
-    return counts
+    with transaction.atomic():
+        escalated = sla_escalate_due(waiting.filter(sla_due_at__lte=now), now=now)
+        # The reminder time grows with the due time: none is due past `now` plus the reminder's
+        # working hours (a day's slack for the calendar's edges); each row is checked exactly.
+        bound = add_business_hours(now, rules.sla_reminder_hours, rules) + timedelta(days=1)
+        reminded = sla_remind_due(
+            waiting.filter(sla_due_at__gt=now, sla_due_at__lte=bound, sla_reminded_at__isnull=True),
+            now=now,
+            rules=rules,
+        )
+    return {"reminded": reminded, "escalated": escalated}
 
 
-def _claim(registration: DealRegistration, field: str, now: datetime) -> bool:
-    """Set `field` once, only while the registration still waits for a decision."""
-    return bool(
-        DealRegistration.objects.filter(
-            pk=registration.pk, status__in=PENDING_STATUSES, **{f"{field}__isnull": True}
-        ).update(**{field: now})
+def sla_remind_due(queryset, *, now: datetime, rules: DealRules | None) -> int:
+    """`rules` None: remind every row of `queryset` without checking its reminder time."""
+    from .routing import approver_ids, deal_digest_queue
+
+    touched: list[DealRegistration] = []
+    for rows in _batches(queryset):
+        if rules is not None:
+            rows = [r for r in rows if (at := reminder_at(r, rules)) is not None and now >= at]
+        if not rows:
+            continue
+        DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(sla_reminded_at=now)
+        _history(
+            rows,
+            action="sla_reminder",
+            note=lambda row: _("Decision due %(due)s.") % {"due": when_text(row.sla_due_at)},
+        )
+        touched.extend(rows)
+    people: dict[int, list[DealRegistration]] = {}
+    lookup = {row.pk: row for row in touched}
+    for row_id, user_ids in approver_ids(touched).items():
+        for user_id in user_ids:
+            people.setdefault(user_id, []).append(lookup[row_id])
+    deal_digest_queue(
+        template="sla_reminder",
+        people=people,
+        subject_one=_("Reminder: deal registration for %(customer)s is due for a decision"),
+        subject_many=lambda n: (
+            ngettext(
+                "%(count)s registration awaits your decision",
+                "%(count)s registrations await your decision",
+                n,
+            )
+            % {"count": n}
+        ),
+        console=True,
+        run=now.date().isoformat(),
     )
+    return len(touched)
+
+
+def sla_escalate_due(queryset, *, now: datetime) -> int:
+    from .routing import deal_digest_queue, program_admin_ids
+
+    touched: list[DealRegistration] = []
+    for rows in _batches(queryset):
+        DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
+            sla_escalated_at=now
+        )
+        _history(
+            rows,
+            action="sla_escalated",
+            note=lambda row: _("No decision by %(due)s.") % {"due": when_text(row.sla_due_at)},
+        )
+        audit_record_many(
+            actor=SYSTEM,
+            action="deal.sla_escalated",
+            targets=(
+                (
+                    row,
+                    {
+                        "sla_due_at": row.sla_due_at.isoformat(),
+                        "approver": row.assigned_to.email if row.assigned_to else None,
+                    },
+                )
+                for row in rows
+            ),
+        )
+        touched.extend(rows)
+    admins = program_admin_ids() if touched else set()
+    deal_digest_queue(
+        template="sla_escalated",
+        people={user_id: list(touched) for user_id in admins},
+        subject_one=_("SLA breached: deal registration for %(customer)s has no decision"),
+        subject_many=lambda n: (
+            ngettext(
+                "SLA breached: %(count)s registration has no decision",
+                "SLA breached: %(count)s registrations have no decision",
+                n,
+            )
+            % {"count": n}
+        ),
+        console=True,
+        run=now.date().isoformat(),
+    )
+    return len(touched)
 
 
 def sla_remind(*, registration: DealRegistration, now: datetime) -> int:
-
-    from .routing import approver_emails, deal_mail_queue, deal_url
-
+    """Remind the approver of one registration now (once): the sweep's reminder for one row."""
     with transaction.atomic():
-        if not _claim(registration, "sla_reminded_at", now):
-            return 0
-        registration = DealRegistration.objects.select_related("partner", "assigned_to").get(
-            pk=registration.pk
+        return sla_remind_due(
+            DealRegistration.objects.filter(
+                pk=registration.pk, status__in=PENDING_STATUSES, sla_reminded_at__isnull=True
+            ),
+            now=now,
+            rules=None,
         )
-        event_record(
-            registration=registration,
-            action="sla_reminder",
-            actor=SYSTEM,
-            note=_("Decision due %(due)s.") % {"due": when_text(registration.sla_due_at)},
-        )
-        deal_mail_queue(
-            template="sla_reminder",
-            subject=_("Reminder: deal registration for %(customer)s is due for a decision")
-            % {"customer": registration.customer_name},
-            to=approver_emails(registration),
-            context={"deal": registration, "url": deal_url(registration, console=True)},
-        )
-    return 1
-
-
-def sla_escalate(*, registration: DealRegistration, now: datetime) -> int:
-
-    from .routing import deal_mail_queue, deal_url, program_admin_emails
-
-    with transaction.atomic():
-        if not _claim(registration, "sla_escalated_at", now):
-            return 0
-        registration = DealRegistration.objects.select_related("partner", "assigned_to").get(
-            pk=registration.pk
-        )
-        event_record(
-            registration=registration,
-            action="sla_escalated",
-            actor=SYSTEM,
-            note=_("No decision by %(due)s.") % {"due": when_text(registration.sla_due_at)},
-        )
-        audit_record(
-            actor=SYSTEM,
-            action="deal.sla_escalated",
-            target=registration,
-            changes={
-                "sla_due_at": registration.sla_due_at.isoformat(),
-                "approver": registration.assigned_to.email if registration.assigned_to else None,
-            },
-        )
-        deal_mail_queue(
-            template="sla_escalated",
-            subject=_("SLA breached: deal registration for %(customer)s has no decision")
-            % {"customer": registration.customer_name},
-            to=program_admin_emails(),
-            context={"deal": registration, "url": deal_url(registration, console=True)},
-        )
-    return 1

@@ -149,3 +149,51 @@ def test_lifetime_and_extensions_are_enforced(acme, django_capture_on_commit_cal
         assert DealRegistration.objects.get(pk=deal.pk).status == DealStatus.EXPIRED
         with pytest.raises(ValidationError):
             extensions.extension_request(actor=partner, registration=deal, reason="Late")
+
+
+def _expiry_queries(acme, count: int, now) -> tuple[int, dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..services.expiry import expiry_sweep
+
+    for n in range(count):
+        make_deal(acme, status=DealStatus.APPROVED, expires_at=now + timedelta(days=2, minutes=n))
+        make_deal(acme, status=DealStatus.APPROVED, expires_at=now - timedelta(minutes=n + 1))
+    with (
+        tenant_context(acme.tenant),
+        time_machine.travel(now, tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        counts = expiry_sweep()
+    return len(queries), counts
+
+
+def test_the_sweep_is_set_based_and_mails_one_digest_per_person(
+    acme, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Queries do not grow with the registrations; each person gets one message per run."""
+    now = utc(2027, 6, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        few, counts = _expiry_queries(acme, 5, now)
+    assert counts == {"warned": 5, "expired": 5}
+    with tenant_context(acme.tenant):
+        DealRegistration.objects.all().delete()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        many, counts = _expiry_queries(acme, 50, now)
+    assert counts == {"warned": 50, "expired": 50}
+    assert many == few
+    # The submitter and the partner admin: one warning digest and one expiry digest each.
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
+        (person.email, subject)
+        for person in (acme.partner_sales, acme.partner_admin)
+        for subject in (
+            "50 of your registrations expire soon",
+            "50 of your registrations have expired",
+        )
+    )
+    assert all(m.body.count("Initech") == 50 for m in mailoutbox)
+    mailoutbox.clear()
+    sweep_at(now, django_capture_on_commit_callbacks)  # a second run: nothing left to say
+    assert mailoutbox == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -167,3 +167,46 @@ def test_a_late_sweep_escalates_without_a_stale_reminder(
     sweep_at(utc(2027, 3, 9, 12), django_capture_on_commit_callbacks)
     sweep_at(utc(2027, 3, 9, 13), django_capture_on_commit_callbacks)
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [acme.admin.email]
+
+
+def _sla_queries(acme, count: int, now) -> tuple[int, dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..models import DealRegistration as Deal
+
+    for n in range(count):
+        make_deal(acme, sla_due_at=now + timedelta(hours=1, minutes=n), assigned_to=acme.manager)
+        make_deal(acme, sla_due_at=now - timedelta(minutes=n + 1), assigned_to=acme.manager)
+    with tenant_context(acme.tenant):
+        assert Deal.objects.count() == 2 * count
+        with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as queries:
+            counts = sla.sla_sweep()
+    return len(queries), counts
+
+
+@pytest.mark.django_db
+def test_the_sla_sweep_is_set_based_and_mails_one_digest_per_person(
+    acme, mailoutbox, django_capture_on_commit_callbacks
+):
+    set_rules(acme, sla_hours=8, sla_reminder_hours=2)
+    now = utc(2027, 3, 8, 12)  # Monday noon
+    with django_capture_on_commit_callbacks(execute=True):
+        few, counts = _sla_queries(acme, 5, now)
+    assert counts == {"reminded": 5, "escalated": 5}
+    with tenant_context(acme.tenant):
+        DealRegistration.objects.all().delete()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        many, counts = _sla_queries(acme, 50, now)
+    assert counts == {"reminded": 50, "escalated": 50}
+    assert many == few
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
+        [
+            (acme.manager.email, "50 registrations await your decision"),
+            (acme.admin.email, "SLA breached: 50 registrations have no decision"),
+        ]
+    )
+    mailoutbox.clear()
+    sweep_at(now, django_capture_on_commit_callbacks)
+    assert mailoutbox == []
