@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/prm_bench_dealreg"
 HOST = "bench-0.localhost"
+# The servers' key: the session cookies made here must verify there.
+SECRET_KEY = "bench-load-not-a-secret-" + "x" * 40
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def bench_dealreg():
 def prepare(args) -> dict:
     """Build the data set if missing; sessions, API keys and the URLs of the journeys."""
     os.environ["DATABASE_URL"] = args.database
+    os.environ["SECRET_KEY"] = SECRET_KEY
     builder = bench_dealreg()  # sets the in-process settings bench/dealreg.py measures with
     fresh = builder.ensure_database(False)
     builder.django_setup()
@@ -205,8 +208,8 @@ def prepare(args) -> dict:
         partner_org = Membership.objects.get(
             user__email="partner@bench-0.test"
         ).partner_organization_id
-        facts["partner_key"] = _api_key(Role.PARTNER_ADMIN, partner_org)
-        facts["vendor_key"] = _api_key(Role.PROGRAM_ADMIN, None)
+        facts["partner_key"] = _api_key(Role.PARTNER_ADMIN, partner_org, "partner")
+        facts["vendor_key"] = _api_key(Role.PROGRAM_ADMIN, None, "admin")
         reg = DealRegistration.objects.filter(partner_id=partner_org).order_by("-id").first()
         facts["detail"] = f"/console/deals/{reg.uuid}/" if reg else ""
         word = reg.customer_name.split()[0] if reg else "Logistics"
@@ -221,12 +224,12 @@ def prepare(args) -> dict:
     return facts
 
 
-def _api_key(role: str, partner_org) -> str:
+def _api_key(role: str, partner_org, creator: str) -> str:
     """A key as tenancy.services.api_key_create makes one (no actor with MFA in a bench)."""
     import secrets
 
     from tenancy.context import require_current_tenant
-    from tenancy.models import ApiKey
+    from tenancy.models import ApiKey, User
     from tenancy.services import API_KEY_PREFIX, hash_api_key
 
     prefix = secrets.token_hex(4)
@@ -238,6 +241,7 @@ def _api_key(role: str, partner_org) -> str:
         key_hash=hash_api_key(plaintext),
         role=role,
         partner_organization_id=partner_org,
+        created_by=User.objects.get(email=f"{creator}@bench-0.test"),
     )
     return plaintext
 
@@ -258,7 +262,7 @@ def server_env(args, facts: dict) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "prm.settings.production",
-        "SECRET_KEY": "bench-load-not-a-secret-" + "x" * 40,
+        "SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": args.database,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
         "EMAIL_URL": "consolemail://",
