@@ -11,4 +11,5 @@ ROOT_URLCONF = "bench.ceiling.urls"
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []
 DATABASES = {"default": environ.Env.db_url_config(os.environ["DATABASE_URL"])}
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the project (prm/settings/base.py)
 USE_TZ = True
