@@ -146,6 +146,9 @@ def report(rows: list[Result], ceiling_rate: float) -> str:
     body = []
     for r in rows:
         share = f"{100 * r.rate / ceiling_rate:.0f}%" if ceiling_rate else "—"
+        if not r.requests:  # slower than the round (or stuck behind the last round's requests)
+            body.append(f"| {r.label} | no request finished in the round | | | | | 0% |")
+            continue
         body.append(
             f"| {r.label} | {r.rate:,.1f} | {r.p50:,.1f} | {r.p95:,.1f} | {r.p99:,.1f} | "
             f"{r.errors:,} | {share} |"
