@@ -11,7 +11,6 @@ claims, the history and the mails commit together or not at all."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -24,7 +23,7 @@ from tenancy.audit import audit_record_many
 from tenancy.context import require_current_tenant
 
 from ..models import DealEvent, DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
-from .routing import deal_digest_queue, partner_recipients
+from .routing import deal_digest_queue, partner_recipients, rows_per_person
 from .rules import deal_rules
 from .transitions import when_text
 
@@ -80,10 +79,6 @@ def expiry_sweep(now: datetime | None = None) -> dict[str, int]:
     return {"warned": warned, "expired": expired}
 
 
-def rows_by_id(rows) -> dict[int, DealRegistration]:
-    return {row.pk: row for row in rows}
-
-
 def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
     """Warn the partners of the approved registrations in `queryset` whose lock ends soon (not
     warned yet): set `expiry_warned_at`, write the history, one digest per person."""
@@ -101,11 +96,7 @@ def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
             row.expiry_warned_at = now
             row.can_extend = row.extensions_used < max_extensions
         touched.extend(rows)
-    lookup = rows_by_id(touched)
-    people: dict[int, list[DealRegistration]] = defaultdict(list)
-    for row_id, user_ids in partner_recipients(touched).items():
-        for user_id in user_ids:
-            people[user_id].append(lookup[row_id])
+    people = rows_per_person(touched, partner_recipients(touched))
     deal_digest_queue(
         template="expiry_warning",
         people=people,
@@ -157,11 +148,7 @@ def deals_expire(queryset, *, now: datetime) -> int:
         for row in rows:
             row.status, row.closed_at = DealStatus.EXPIRED, now
         touched.extend(rows)
-    lookup = rows_by_id(touched)
-    people: dict[int, list[DealRegistration]] = defaultdict(list)
-    for row_id, user_ids in partner_recipients(touched).items():
-        for user_id in user_ids:
-            people[user_id].append(lookup[row_id])
+    people = rows_per_person(touched, partner_recipients(touched))
     deal_digest_queue(
         template="expiry_expired",
         people=people,

@@ -412,6 +412,16 @@ def approver_ids(registrations) -> dict[int, set[int]]:
 DIGEST_LINES = 50
 
 
+def rows_per_person(rows, recipients) -> dict[int, list]:
+    """{user id: their rows} from {row id: user ids} — who gets which lines of a digest."""
+    lookup = {row.pk: row for row in rows}
+    people: dict[int, list] = {}
+    for row_id, user_ids in recipients.items():
+        for user_id in user_ids:
+            people.setdefault(user_id, []).append(lookup[row_id])
+    return people
+
+
 def deal_digest_queue(
     *,
     template: str,

@@ -252,7 +252,7 @@ def sla_sweep(now: datetime | None = None) -> dict[str, int]:
 
 def sla_remind_due(queryset, *, now: datetime, rules: DealRules | None) -> int:
     """`rules` None: remind every row of `queryset` without checking its reminder time."""
-    from .routing import approver_ids, deal_digest_queue
+    from .routing import approver_ids, deal_digest_queue, rows_per_person
 
     touched: list[DealRegistration] = []
     for rows in _batches(queryset):
@@ -267,11 +267,7 @@ def sla_remind_due(queryset, *, now: datetime, rules: DealRules | None) -> int:
             note=lambda row: _("Decision due %(due)s.") % {"due": when_text(row.sla_due_at)},
         )
         touched.extend(rows)
-    people: dict[int, list[DealRegistration]] = {}
-    lookup = {row.pk: row for row in touched}
-    for row_id, user_ids in approver_ids(touched).items():
-        for user_id in user_ids:
-            people.setdefault(user_id, []).append(lookup[row_id])
+    people = rows_per_person(touched, approver_ids(touched))
     deal_digest_queue(
         template="sla_reminder",
         people=people,
