@@ -20,12 +20,11 @@ from django.utils.translation import ngettext
 
 from tenancy.access import SYSTEM
 from tenancy.audit import audit_record_many
-from tenancy.context import require_current_tenant
 
-from ..models import DealEvent, DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
+from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
 from .routing import deal_digest_queue, partner_recipients, rows_per_person
 from .rules import deal_rules
-from .transitions import when_text
+from .transitions import events_record_many, when_text
 
 BATCH = 2000
 
@@ -41,25 +40,6 @@ def _locked_batches(queryset):
         if not rows:
             return
         yield rows
-
-
-def _events(rows, *, action: str, note, **status) -> None:
-    tenant = require_current_tenant()
-    DealEvent.objects.bulk_create(
-        [
-            DealEvent(
-                tenant=tenant,
-                registration=row,
-                action=action,
-                from_status=status.get("from_status", ""),
-                to_status=status.get("to_status", ""),
-                by=SYSTEM.user,
-                by_label=SYSTEM.label[:254],
-                note=note(row),
-            )
-            for row in rows
-        ]
-    )
 
 
 def expiry_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -87,8 +67,9 @@ def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
             expiry_warned_at=now
         )
-        _events(
+        events_record_many(
             rows,
+            actor=SYSTEM,
             action="expiry_warning",
             note=lambda row: _("Lock ends %(at)s.") % {"at": when_text(row.expires_at)},
         )
@@ -130,8 +111,9 @@ def deals_expire(queryset, *, now: datetime) -> int:
             decided_at=now,
             decision_reason=_("The registration expired before a decision."),
         )
-        _events(
+        events_record_many(
             rows,
+            actor=SYSTEM,
             action=DealStatus.EXPIRED,
             note=lambda row: note,
             from_status=DealStatus.APPROVED,

@@ -25,12 +25,11 @@ from django.utils.translation import ngettext
 
 from tenancy.access import SYSTEM
 from tenancy.audit import audit_record_many
-from tenancy.context import require_current_tenant
 
-from ..models import DealEvent, DealRegistration, DealRules, SlaState
+from ..models import DealRegistration, DealRules, SlaState
 from ..models.registrations import PENDING_STATUSES
 from .rules import deal_rules
-from .transitions import when_text
+from .transitions import events_record_many, when_text
 
 DEFAULT_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 # A calendar with (almost) no working days must not loop forever: give up after ten years.
@@ -208,23 +207,6 @@ def _batches(queryset):
         yield rows
 
 
-def _history(rows, *, action: str, note) -> None:
-    tenant = require_current_tenant()
-    DealEvent.objects.bulk_create(
-        [
-            DealEvent(
-                tenant=tenant,
-                registration=row,
-                action=action,
-                by=SYSTEM.user,
-                by_label=SYSTEM.label[:254],
-                note=note(row),
-            )
-            for row in rows
-        ]
-    )
-
-
 def sla_sweep(now: datetime | None = None) -> dict[str, int]:
     """Remind approvers of registrations past their reminder time and escalate breached ones to
     the program admins. Safe to run as often as wanted: each happens once per registration.
@@ -261,8 +243,9 @@ def sla_remind_due(queryset, *, now: datetime, rules: DealRules | None) -> int:
         if not rows:
             continue
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(sla_reminded_at=now)
-        _history(
+        events_record_many(
             rows,
+            actor=SYSTEM,
             action="sla_reminder",
             note=lambda row: _("Decision due %(due)s.") % {"due": when_text(row.sla_due_at)},
         )
@@ -294,8 +277,9 @@ def sla_escalate_due(queryset, *, now: datetime) -> int:
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
             sla_escalated_at=now
         )
-        _history(
+        events_record_many(
             rows,
+            actor=SYSTEM,
             action="sla_escalated",
             note=lambda row: _("No decision by %(due)s.") % {"due": when_text(row.sla_due_at)},
         )

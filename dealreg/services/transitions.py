@@ -63,6 +63,26 @@ def event_record(
     )
 
 
+def events_record_many(rows, *, action: str, actor: Actor, note, **status) -> None:
+    """event_record for a batch (the sweeps): one INSERT; `note(row)` writes each row's note."""
+    tenant = require_current_tenant()
+    DealEvent.objects.bulk_create(
+        [
+            DealEvent(
+                tenant=tenant,
+                registration=row,
+                action=action,
+                from_status=status.get("from_status", ""),
+                to_status=status.get("to_status", ""),
+                by=actor.user,
+                by_label=actor.label[:254],
+                note=note(row),
+            )
+            for row in rows
+        ]
+    )
+
+
 def transition(
     *,
     registration: DealRegistration,
