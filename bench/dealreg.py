@@ -548,7 +548,7 @@ def measure(args) -> None:
             counts.append(len(ctx.captured_queries))
         print(f"  {label:20s} {counts[0]:3d} / {counts[1]:3d}")
 
-    if not args.only:
+    if not args.only and args.load_seconds > 0:  # --load-seconds 0: no load run
         load(args)
 
 

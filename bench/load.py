@@ -195,7 +195,6 @@ def prepare(args) -> dict:
     from django.test import Client
 
     from dealreg.models import DealRegistration
-    from enablement.lms.models import Course
     from partners.models import Tier
     from tenancy.context import tenant_context
     from tenancy.models import Membership, User
@@ -221,10 +220,30 @@ def prepare(args) -> dict:
         facts["tier"] = (
             f"/console/program/tiers/{tier.uuid}/" if tier else "/console/program/tiers/"
         )
-        course = Course.objects.order_by("id").first()
-        facts["course"] = f"/portal/learning/courses/{course.uuid}/" if course else ""
+        course = _course(tenant)
+        facts["course"] = f"/portal/learning/courses/{course.uuid}/"
     facts["max_id"] = DealRegistration.objects.unscoped().aggregate(m=Max("id"))["m"] or 1
     return facts
+
+
+def _course(tenant):
+    """The course page's course: the demo's courses and learning paths, added to the data set the
+    first time (bench/dealreg.py builds registrations only), the partner user part-way through
+    the first course of their path."""
+    from enablement.lms import demo
+    from enablement.lms.models import Course, Enrollment
+    from tenancy.models import Membership
+
+    membership = Membership.objects.select_related("user", "tenant").get(
+        user__email="partner@bench-0.test"
+    )
+    if not Course.objects.exists():
+        courses = {spec["title"]: demo._course(tenant, spec) for spec in demo.COURSES}
+        demo._paths(tenant, courses)
+    if not Enrollment.objects.filter(user=membership.user).exists():
+        demo._learn(membership, stage=1)
+    enrolled = Enrollment.objects.filter(user=membership.user).order_by("id").first()
+    return enrolled.course if enrolled else Course.objects.order_by("id").first()
 
 
 def _api_key(role: str, partner_org, creator: str) -> str:
@@ -360,7 +379,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--only", default="", help="comma-separated journey keys")
+    parser.add_argument("--only", default="", help="comma-separated journey keys (and/or `sweeps`)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s rounds")
     args = parser.parse_args()
     if args.quick:
@@ -424,6 +443,21 @@ def main() -> None:
             server.terminate()
         for server in servers:
             server.wait(timeout=20)
+    if not args.only or "sweeps" in args.only.split(","):
+        run_sweeps(args)
+
+
+def run_sweeps(args) -> None:
+    """The scheduled deal sweeps (lock expiry, approval SLA) once each on the largest tenant, as
+    the worker runs them, after the servers stopped: bench/deal_sweeps.py (rolled back, so every
+    run times the same backlog). Target: each <= 10 s, queries independent of rows touched."""
+    print("\nscheduled sweeps, largest tenant (bench/deal_sweeps.py, rolled back):", flush=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/deal_sweeps.py")],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": args.database},
+        check=True,
+    )
 
 
 if __name__ == "__main__":
