@@ -15,7 +15,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pyotp
 import pytest
 import requests
 
@@ -27,6 +26,7 @@ from tenancy.demo import (
     PARTNER_STAFF_FULL,
     STAFF,
 )
+from tenancy.tests.factories import totp_code
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.smoke
@@ -134,7 +134,7 @@ def log_in(base: str, host: str, email: str, totp: str | None = None) -> request
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = session.post(
             f"{base}{location}",
-            data={"code": pyotp.TOTP(totp).now(), "csrfmiddlewaretoken": token},
+            data={"code": totp_code(totp), "csrfmiddlewaretoken": token},
             headers=headers,
             timeout=10,
             allow_redirects=False,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import re
 
-import pyotp
 import pytest
 
 from partners.models import IppCriterion, PartnerOrganization
 from tenancy.context import tenant_context
-from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tenancy.tests.factories import PASSWORD, totp_code
 from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,7 +48,7 @@ def test_admin_builds_a_criterion_with_a_form_that_fits_the_rule(live_server, pa
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.fill("input[name=code]", totp_code())
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/console/$"))
 

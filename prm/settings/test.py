@@ -26,8 +26,10 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
 if REDIS_URL:  # noqa: F405
     from urllib.parse import urlsplit, urlunsplit
 
-    # Off the broker's Redis database (FLUSHDB): gw0 → 14, gw1 → 13, ...
-    _db = 14 - (int(_worker) if _worker.isdigit() else 0) % 8
+    # Off the broker's Redis database (FLUSHDB): gw0 → 14, gw1 → 13, ... A second suite running at
+    # the same time on the same Redis sets PRM_TEST_CACHE_DB (e.g. 6: gw0 → 6, gw1 → 5, ...).
+    _base = int(os.environ.get("PRM_TEST_CACHE_DB", "14"))
+    _db = _base - (int(_worker) if _worker.isdigit() else 0) % 8
     _parts = urlsplit(REDIS_URL)  # noqa: F405
     CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db}"))  # noqa: F405
 else:

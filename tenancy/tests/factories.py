@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import factory
+import pyotp
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -12,6 +15,19 @@ from tenancy.models import Membership, Tenant, User
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct-horse-battery-9"
+
+
+def totp_code(secret: str = TOTP_SECRET, margin: float = 5.0) -> str:
+    """The current TOTP code, with at least `margin` seconds of its 30-second window left.
+
+    A code read in the window's last second can expire before the server checks it (allauth
+    accepts only the current window), which made browser logins fail now and then on a busy
+    machine; waiting out the end of the window makes the code valid for the whole login."""
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - time.time() % totp.interval
+    if left < margin:
+        time.sleep(left + 0.05)
+    return totp.now()
 
 
 class TenantFactory(factory.django.DjangoModelFactory):

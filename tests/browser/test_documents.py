@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 
 from onboarding.models import AgreementTemplate
 from partners.models import RulesOfEngagement
 from tenancy.context import tenant_context
-from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tenancy.tests.factories import PASSWORD, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +33,7 @@ def test_admin_drafts_previews_live_and_publishes(live_server, page, acme, path,
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.fill("input[name=code]", totp_code())
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/console/$"))
 

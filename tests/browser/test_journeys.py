@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from django.core import mail
 
 from tenancy.context import tenant_context
 from tenancy.models import Membership
-from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tenancy.tests.factories import PASSWORD, totp_code
 from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +32,7 @@ def test_admin_invites_partner_user_who_joins_and_sees_only_the_portal(
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.fill("input[name=code]", totp_code())
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/console/$"))
 

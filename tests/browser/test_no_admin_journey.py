@@ -15,6 +15,7 @@ template, the deal-registration gate, the rep's account) is configuration done b
 from __future__ import annotations
 
 import re
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -90,12 +91,18 @@ def mails_to(address: str) -> list:
     return [m for m in mail.outbox if address in m.to]
 
 
-def invitation_link(address: str) -> str:
-    for message in reversed(mails_to(address)):
-        found = re.search(r"https?://\S+/invitations/[^\s/]+/", message.body)
-        if found:
-            return found.group(0)
-    raise AssertionError(f"no invitation link mailed to {address}")
+def invitation_link(address: str, wait_seconds: float = 10.0) -> str:
+    """The newest invitation link mailed to `address`. The live server's thread may still be
+    sending it when the page has loaded (seen on a loaded CI machine): wait for it a moment."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for message in reversed(mails_to(address)):
+            found = re.search(r"https?://\S+/invitations/[^\s/]+/", message.body)
+            if found:
+                return found.group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no invitation link mailed to {address}")
+        time.sleep(0.1)
 
 
 def accept_invitation(browser, link: str, name: str):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 
 from conftest import PARTNER_ROLE_NAMES, VENDOR_ROLE_NAMES
 from tenancy.roles import Role
-from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tenancy.tests.factories import PASSWORD, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +48,7 @@ def log_in(page, base: str, user, role: str) -> None:
     page.click("form button[type=submit]")
     if role == Role.PROGRAM_ADMIN:
         page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+        page.fill("input[name=code]", totp_code())
         page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/(console|portal)/$"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from django.core import mail
 
@@ -17,7 +16,7 @@ from partners.models import (
     PartnerOrganization,
 )
 from tenancy.context import tenant_context
-from tenancy.tests.factories import PASSWORD, TOTP_SECRET
+from tenancy.tests.factories import PASSWORD, totp_code
 from tests.browser.chromium import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,7 +73,7 @@ def test_prospect_applies_admin_approves_and_partner_is_in_the_directory_with_it
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.fill("input[name=code]", totp_code())
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r"/console/$"))
 
