@@ -45,6 +45,20 @@ class SalesStage(models.TextChoices):
     CLOSING = "closing", _("Closing")
 
 
+# What dealreg.selectors.reports aggregates and scopes by, besides the submission time.
+REPORT_COLUMNS = [
+    "status",
+    "partner",
+    "assigned_to",
+    "decided_at",
+    "approved_at",
+    "sla_due_at",
+    "region",
+    "currency",
+    "estimated_value",
+]
+
+
 class DealRegistration(TenantOwnedModel):
     partner = models.ForeignKey(
         "partners.PartnerOrganization", on_delete=models.PROTECT, related_name="deal_registrations"
@@ -148,7 +162,22 @@ class DealRegistration(TenantOwnedModel):
                 condition=models.Q(status__in=PENDING_STATUSES),
                 name="deal_pending_queue",
             ),
+            # The approval queue sorted by submission (its "Submitted" column), pending rows only.
+            models.Index(
+                fields=["tenant", "submitted_at", "id"],
+                condition=models.Q(status__in=PENDING_STATUSES),
+                name="deal_submitted",
+            ),
             models.Index(fields=["tenant", "status", "expires_at"], name="deal_expiry"),
+            # The console list's default order (newest submission first) and the reports' period
+            # (a range of submission times): the columns the reports aggregate are included, so
+            # their scans read this index only, not the table (PostgreSQL; products excepted, a
+            # list too long for an index entry).
+            models.Index(
+                fields=["tenant", "-submitted_at", "-created_at", "-id"],
+                include=REPORT_COLUMNS,
+                name="deal_submitted_desc",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,8 @@ from tenancy.common.spreadsheets import csv_safe
 from ..forms.reports import ReportPeriodForm
 from ..selectors import reports as selectors
 
+PAGE_ROWS = 25
+
 
 @login_required
 @require_GET
@@ -38,13 +40,19 @@ def console_deal_reports(request):
         for row in selectors.report_csv_rows(report):
             writer.writerow([csv_safe(cell) for cell in row])
         return response
+    # The page shows each breakdown's busiest rows; the CSV and the API list every row.
     sections = [
-        ("partner", report["by_partner"]),
-        ("region", report["by_region"]),
-        ("product", report["by_product"]),
+        (name, report[f"by_{name}"][:PAGE_ROWS], len(report[f"by_{name}"]))
+        for name in ("partner", "region", "product")
     ]
     return render(
         request,
         "dealreg/reports/report.html",
-        {"form": form, "report": report, "period": period, "sections": sections},
+        {
+            "form": form,
+            "report": report,
+            "period": period,
+            "sections": sections,
+            "page_rows": PAGE_ROWS,
+        },
     )
