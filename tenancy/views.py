@@ -10,7 +10,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import access, selectors, services
 from .access import Perm, require_console, require_portal, require_tenant  # noqa: F401 (used by every app)
+from .common.lists import page_window
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
 from .models import Invitation, Membership
 from .roles import PARTNER_ROLES, Role
@@ -321,7 +321,7 @@ def audit_log(request):
     actor = access.require_console(request, Perm.AUDIT_VIEW)
     from .audit import audit_describe
 
-    page = Paginator(selectors.audit_events(actor), 50).get_page(request.GET.get("page"))
+    page = page_window(request, selectors.audit_events(actor))
     rows = [(event, audit_describe(event)) for event in page]
     return render(request, "console/audit_log.html", {"page": page, "rows": rows})
 
@@ -347,7 +347,7 @@ def mail_log(request):
     if filters["status"] not in {"", "problem", *DeliveryStatus.values}:
         filters["status"] = ""
     rows = emails.emails_filtered(emails.emails_for(actor), **filters)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = page_window(request, rows)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

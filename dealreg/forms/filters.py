@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -20,6 +22,10 @@ class _DealFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("submitted_from", _("The start date must be on or before the end date."))
         return data
+
+
+# Past this many partners in the viewer's scope, the partner filter is a name search.
+PARTNER_SELECT_MAX = 200
 
 
 class DealQueueFilter(django_filters.FilterSet):
@@ -44,9 +50,28 @@ class DealQueueFilter(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         actor = access.get_actor(request)
         # Only the partners the viewer sees (a channel manager: theirs).
-        self.filters["partner"].queryset = access.scope_partner_organizations(
+        partners = access.scope_partner_organizations(
             actor, PartnerOrganization.objects.order_by("name")
         ).only("uuid", "name")
+        if partners[: PARTNER_SELECT_MAX + 1].count() > PARTNER_SELECT_MAX:
+            # A <select> of thousands of partners is slow to render and useless to pick from:
+            # a name search instead (the same `partner` parameter; a partner's uuid still works).
+            search = django_filters.CharFilter(
+                method="partner_search", label=_("Partner"), help_text=_("Part of the name")
+            )
+            search.model, search.parent = self._meta.model, self
+            self.filters["partner"] = search
+        else:
+            self.filters["partner"].queryset = partners
+
+    def partner_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(partner__uuid=UUID(value))
+        except ValueError:
+            return queryset.filter(partner__name__icontains=value)
 
     def search(self, queryset, name, value):
         value = value.strip()

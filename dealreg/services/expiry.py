@@ -3,8 +3,9 @@ ends, then move it to "expired" at `expires_at` (which releases the account: the
 only covers approved registrations). Each happens once per registration however often the sweep
 runs.
 
-Set-based (issue 12): the sweep claims its registrations in batches of `BATCH` (one locking
-SELECT, one UPDATE, one INSERT of history rows and one of audit rows per batch) and then tells
+Set-based (issue 12): the sweep reads the due ids once and claims them in batches
+(services/batches: one locking SELECT by id, one query for the partners not loaded yet, one
+UPDATE, one INSERT of history rows and one of audit rows per batch) and then tells
 each person once, a digest of every registration of theirs the run touched. Its queries grow with
 the batches and the people told, never with the registrations one by one. One transaction: the
 claims, the history and the mails commit together or not at all."""
@@ -22,24 +23,12 @@ from tenancy.access import SYSTEM
 from tenancy.audit import audit_record_many
 
 from ..models import DealRegistration, DealStatus, ExtensionRequest, ExtensionStatus
+from .batches import locked_batches, partners_attach
 from .routing import deal_digest_queue, partner_recipients, rows_per_person
 from .rules import deal_rules
-from .transitions import events_record_many, when_text
+from .transitions import events_record_many, when_text_memo
 
-BATCH = 2000
-
-
-def _locked_batches(queryset):
-    """Successive batches of `queryset` (rows the caller's UPDATE takes out of it), locked."""
-    while True:
-        rows = list(
-            queryset.select_related("partner__channel_manager")
-            .select_for_update(of=("self",))
-            .order_by("expires_at", "id")[:BATCH]
-        )
-        if not rows:
-            return
-        yield rows
+ORDER = ("expires_at", "id")
 
 
 def expiry_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -63,7 +52,11 @@ def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
     """Warn the partners of the approved registrations in `queryset` whose lock ends soon (not
     warned yet): set `expiry_warned_at`, write the history, one digest per person."""
     touched: list[DealRegistration] = []
-    for rows in _locked_batches(queryset):
+    partners: dict = {}
+    when = when_text_memo()
+    note = _("Lock ends %(at)s.")
+    for rows in locked_batches(queryset, order=ORDER):
+        partners_attach(rows, partners)
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
             expiry_warned_at=now
         )
@@ -71,7 +64,7 @@ def expiry_warn(queryset, *, now: datetime, max_extensions: int) -> int:
             rows,
             actor=SYSTEM,
             action="expiry_warning",
-            note=lambda row: _("Lock ends %(at)s.") % {"at": when_text(row.expires_at)},
+            note=lambda row: note % {"at": when(row.expires_at)},
         )
         for row in rows:
             row.expiry_warned_at = now
@@ -101,7 +94,9 @@ def deals_expire(queryset, *, now: datetime) -> int:
     (closed now), history and audit rows, open extension requests closed, one digest per person."""
     touched: list[DealRegistration] = []
     note = _("The registration's lifetime ended.")
-    for rows in _locked_batches(queryset):
+    partners: dict = {}
+    for rows in locked_batches(queryset, order=ORDER):
+        partners_attach(rows, partners)
         ids = [row.pk for row in rows]
         DealRegistration.objects.filter(pk__in=ids).update(status=DealStatus.EXPIRED, closed_at=now)
         ExtensionRequest.objects.filter(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from tenancy.context import require_current_tenant
@@ -131,13 +131,8 @@ def _candidate_query(normalized: str, *, typed: bool) -> tuple[str, bool]:
     return every_word, False
 
 
-# Accounts holding the words: the GIN index on exactly this to_tsvector expression (migration
-# 0004). Its only parameter is the tsquery, whose words are [a-z0-9]+.
-HOLDS_WORDS = (
-    "to_tsvector('simple'::regconfig, dealreg_customeraccount.normalized_name) "
-    "@@ to_tsquery('simple'::regconfig, %s)"
-)
-# Common words only: any CANDIDATES/4 of the accounts holding them (HOLDS_WORDS), and those with
+# The candidates: at most a limit of the accounts holding the words (the GIN index on exactly
+# this to_tsvector expression, migration 0004; the tsquery's words are [a-z0-9]+), and those with
 # exactly the name (btree), which the cap must not leave out.
 CAPPED_IDS = """
 (SELECT id FROM dealreg_customeraccount
@@ -157,16 +152,16 @@ def name_candidates(
     tsquery, narrow = _candidate_query(normalized, typed=typed)
     if not tsquery:
         return qs.none()
-    # Every value below is a bound parameter.
-    if narrow:
-        # A distinctive word picks a few hundred accounts at most: one bitmap scan (words OR
-        # exact name) scores them all.
-        holds = RawSQL(HOLDS_WORDS, [tsquery], output_field=BooleanField())  # noqa: S611
-        qs = qs.alias(holds_words=holds).filter(Q(holds_words=True) | Q(normalized_name=normalized))
-    else:
-        tenant = require_current_tenant().pk
-        params = [tenant, tsquery, CANDIDATES // 4, tenant, normalized, EXACT]
-        qs = qs.filter(pk__in=RawSQL(CAPPED_IDS, params))  # noqa: S611
+    # Every value below is a bound parameter. The candidates are ids from a limited subquery
+    # (each half served by its own index), never a filter on `qs` itself: on a small tenant the
+    # planner would otherwise walk all its accounts and test (and score) each one, so a lookup
+    # would cost more the bigger the tenant's account list (issue 12).
+    tenant = require_current_tenant().pk
+    # A distinctive word picks a few hundred accounts at most: all of them are scored (up to
+    # CANDIDATES); only common words are capped to a quarter of that.
+    limit = CANDIDATES if narrow else CANDIDATES // 4
+    params = [tenant, tsquery, limit, tenant, normalized, EXACT]
+    qs = qs.filter(pk__in=RawSQL(CAPPED_IDS, params))  # noqa: S611
     scored = qs.annotate(score=TrigramSimilarity("normalized_name", normalized))
     if threshold:
         scored = scored.filter(score__gte=threshold)

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,8 +27,9 @@ from tenancy.audit import audit_record_many
 
 from ..models import DealRegistration, DealRules, SlaState
 from ..models.registrations import PENDING_STATUSES
+from .batches import approvers_attach, locked_batches, partners_attach
 from .rules import deal_rules
-from .transitions import events_record_many, when_text
+from .transitions import events_record_many, when_text_memo
 
 DEFAULT_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 # A calendar with (almost) no working days must not loop forever: give up after ten years.
@@ -186,25 +186,7 @@ def sla_state(
 # --- The sweep: remind before the due time, escalate at breach (each once) ----------------------
 
 
-BATCH = 2000
-
-
-def _batches(queryset):
-    """Successive locked batches of `queryset` in (sla_due_at, id) order, by keyset."""
-    last = None
-    while True:
-        page = queryset
-        if last is not None:
-            page = page.filter(Q(sla_due_at__gt=last[0]) | Q(sla_due_at=last[0], id__gt=last[1]))
-        rows = list(
-            page.select_related("partner__channel_manager", "assigned_to")
-            .select_for_update(of=("self",))
-            .order_by("sla_due_at", "id")[:BATCH]
-        )
-        if not rows:
-            return
-        last = (rows[-1].sla_due_at, rows[-1].pk)
-        yield rows
+ORDER = ("sla_due_at", "id")
 
 
 def sla_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -237,17 +219,21 @@ def sla_remind_due(queryset, *, now: datetime, rules: DealRules | None) -> int:
     from .routing import approver_ids, deal_digest_queue, rows_per_person
 
     touched: list[DealRegistration] = []
-    for rows in _batches(queryset):
+    partners: dict = {}
+    when = when_text_memo()
+    note = _("Decision due %(due)s.")
+    for rows in locked_batches(queryset, order=ORDER):
         if rules is not None:
             rows = [r for r in rows if (at := reminder_at(r, rules)) is not None and now >= at]
         if not rows:
             continue
+        partners_attach(rows, partners)
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(sla_reminded_at=now)
         events_record_many(
             rows,
             actor=SYSTEM,
             action="sla_reminder",
-            note=lambda row: _("Decision due %(due)s.") % {"due": when_text(row.sla_due_at)},
+            note=lambda row: note % {"due": when(row.sla_due_at)},
         )
         touched.extend(rows)
     people = rows_per_person(touched, approver_ids(touched))
@@ -273,7 +259,13 @@ def sla_escalate_due(queryset, *, now: datetime) -> int:
     from .routing import deal_digest_queue, program_admin_ids
 
     touched: list[DealRegistration] = []
-    for rows in _batches(queryset):
+    partners: dict = {}
+    approvers: dict = {}
+    when = when_text_memo()
+    note = _("No decision by %(due)s.")
+    for rows in locked_batches(queryset, order=ORDER):
+        partners_attach(rows, partners)
+        approvers_attach(rows, approvers)
         DealRegistration.objects.filter(pk__in=[row.pk for row in rows]).update(
             sla_escalated_at=now
         )
@@ -281,7 +273,7 @@ def sla_escalate_due(queryset, *, now: datetime) -> int:
             rows,
             actor=SYSTEM,
             action="sla_escalated",
-            note=lambda row: _("No decision by %(due)s.") % {"due": when_text(row.sla_due_at)},
+            note=lambda row: note % {"due": when(row.sla_due_at)},
         )
         audit_record_many(
             actor=SYSTEM,

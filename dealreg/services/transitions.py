@@ -7,11 +7,13 @@ database constraint `deal_one_lock_per_account` holds while the status is "appro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tenancy.access import Actor
@@ -45,6 +47,30 @@ def when_text(moment: datetime, *, with_time: bool = True) -> str:
     the format names the time zone."""
     local = timezone.localtime(moment)
     return date_format(local, "DATETIME_FORMAT" if with_time else "DATE_FORMAT")
+
+
+# Format characters (django.utils.dateformat) that show seconds or finer.
+_BELOW_A_MINUTE = frozenset("sufUcr")
+
+
+def when_text_memo() -> Callable[[datetime], str]:
+    """when_text for many moments (a sweep's history notes, thousands per batch): each distinct
+    minute is formatted once per time zone and language in force. The key is the instant (in
+    UTC), not the wall clock, so the two 02:30 of a DST change stay apart and each keeps its
+    zone's abbreviation. Formats that show seconds key on the whole moment."""
+    memo: dict[tuple[float, object, str | None], str] = {}
+    to_minute = not (_BELOW_A_MINUTE & set(get_format("DATETIME_FORMAT")))
+
+    def text(moment: datetime) -> str:
+        # The POSIX timestamp is the instant whatever the moment's tzinfo (cheap to key on).
+        instant = moment.timestamp()
+        zone, language = timezone.get_current_timezone(), get_language()
+        key = (instant // 60 if to_minute else instant, zone, language)
+        if key not in memo:
+            memo[key] = when_text(moment)
+        return memo[key]
+
+    return text
 
 
 def event_record(

@@ -136,3 +136,24 @@ def test_query_count_does_not_grow_with_rows(acme, deals):
             assigned_to=acme.manager,
         )
     assert count() == before
+
+
+def test_past_200_partners_the_partner_filter_is_a_name_search(acme, globex, deals, monkeypatch):
+    from dealreg.forms import filters
+
+    client = acme.client(acme.admin)
+    form = client.get(URL).context["listing"].form
+    assert form.fields["partner"].widget.input_type == "select"  # a few partners: a <select>
+    monkeypatch.setattr(filters, "PARTNER_SELECT_MAX", 1)  # as if the tenant had 201+
+    response = client.get(URL)
+    body = response.content.decode()
+    assert response.context["listing"].form.fields["partner"].widget.input_type == "text"
+    assert 'type="text" name="partner"' in body and '<select name="partner"' not in body
+    # The box says what it takes, and the field's aria-describedby points at that text.
+    assert 'aria-describedby="id_partner_helptext"' in body
+    assert 'id="id_partner_helptext">Part of the name</div>' in body
+    part_of_name = acme.other_partner.name[1:].lower()
+    assert names(client.get(URL, {"partner": part_of_name})) == ["Hooli"]
+    assert names(client.get(URL, {"partner": str(acme.other_partner.uuid)})) == ["Hooli"]
+    # Another tenant's partner name finds nothing here (the list stays scoped).
+    assert names(client.get(URL, {"partner": globex.partner.name})) == []

@@ -400,3 +400,16 @@ def test_queue_filters_keep_the_urgent_order_and_export(acme):
     assert len(list(choices)) == 3  # "Any partner" and both of the admin's
     manager = acme.client(acme.manager).get(url).context["listing"].form.fields["partner"]
     assert [str(label) for _v, label in manager.choices][1:] == [acme.partner.name]
+
+
+def test_queue_page_joins_only_what_it_shows_and_counts_at_most_1001_rows(acme):
+    ready(acme)
+    register(acme, acme.partner_sales, customer_name="First", customer_domain="f.com")
+    with CaptureQueriesContext(connection) as queries:
+        response = acme.client(acme.admin).get(reverse("console_deal_queue"))
+    assert len(response.context["deals"]) == 1
+    registration_sql = [q["sql"] for q in queries if 'FROM "dealreg_dealregistration"' in q["sql"]]
+    page_sql = [sql for sql in registration_sql if "COUNT(" not in sql.upper()]
+    assert page_sql and all("dealreg_customeraccount" not in sql for sql in page_sql)
+    counts = [sql for sql in registration_sql if "COUNT(" in sql.upper()]
+    assert counts and all("LIMIT 1001" in sql for sql in counts)

@@ -302,7 +302,4 @@ def test_console_disputes_list_filters_sorts_pages_and_exports(acme, locked, glo
     assert [r["Account"] for r in rows] == ["Hooli", "Initech"]
     assert rows[1]["Outcome"] == "The partner keeps the lock" and rows[1]["Status"] == "Decided"
     assert acme.client(acme.partner_sales).get(url).status_code == 403
-    assert (
-        globex.client(globex.admin).get(url, {"status": ""}).context["listing"].page.paginator.count
-        == 0
-    )
+    assert globex.client(globex.admin).get(url, {"status": ""}).context["listing"].page.count == 0

@@ -197,3 +197,39 @@ def test_the_sweep_is_set_based_and_mails_one_digest_per_person(
     mailoutbox.clear()
     sweep_at(now, django_capture_on_commit_callbacks)  # a second run: nothing left to say
     assert mailoutbox == []
+
+
+def test_history_notes_keep_the_right_zone_across_a_dst_change(acme):
+    """The sweep formats each distinct minute once (when_text_memo); around the spring-forward
+    change of Europe/Berlin each note still says its own local time and zone, and two moments in
+    the same minute read the same."""
+    from django.utils import timezone as tz
+
+    from ..services.expiry import expiry_sweep
+    from ..services.transitions import when_text
+
+    set_rules(acme, expiry_warning_days=7)
+    # 2027-03-28 01:00 UTC: clocks go from 02:00 CET to 03:00 CEST.
+    moments = [
+        utc(2027, 3, 28, 0, 59, 10),
+        utc(2027, 3, 28, 0, 59, 50),
+        utc(2027, 3, 28, 1, 0, 5),
+        utc(2027, 3, 28, 1, 30),
+    ]
+    deals = [make_deal(acme, status=DealStatus.APPROVED, expires_at=at) for at in moments]
+    with (
+        tenant_context(acme.tenant),
+        tz.override("Europe/Berlin"),
+        time_machine.travel(utc(2027, 3, 25), tick=False),
+    ):
+        assert expiry_sweep() == {"warned": 4, "expired": 0}
+        notes = [
+            DealEvent.objects.get(registration=deal, action="expiry_warning").note for deal in deals
+        ]
+        assert notes == [f"Lock ends {when_text(at)}." for at in moments]
+    assert notes == [
+        "Lock ends 28 Mar 2027, 01:59 CET.",
+        "Lock ends 28 Mar 2027, 01:59 CET.",
+        "Lock ends 28 Mar 2027, 03:00 CEST.",
+        "Lock ends 28 Mar 2027, 03:30 CEST.",
+    ]

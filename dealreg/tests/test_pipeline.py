@@ -16,6 +16,7 @@ from django.utils import timezone
 from dealreg.models import DealStatus
 from tenancy.context import tenant_context
 from tenancy.models import AuditEvent
+from tenancy.tests.queries import SESSION_QUERIES
 
 from .pipeline_data import make_account, make_deal
 
@@ -169,3 +170,61 @@ def test_a_bad_pipeline_edit_shows_the_error_beside_the_field_and_keeps_the_inpu
     assert "invalid-feedback" in html and 'value="Legal review"' in html
     deal.refresh_from_db()
     assert deal.next_step != "Legal review"
+
+
+def _add_deals(acme, first, count):
+    statuses = [DealStatus.APPROVED, DealStatus.SUBMITTED, DealStatus.WON, DealStatus.LOST]
+    for i in range(first, first + count):
+        make_deal(
+            acme,
+            account=make_account(acme, f"Contoso {i}", f"contoso{i}.com"),
+            status=statuses[i % len(statuses)],
+            sla_due_at=timezone.now() + timedelta(hours=4),
+            sales_stage="proposal",
+            next_step=f"Step {i}",
+            manager_notes=f"Note {i}",
+        )
+
+
+@pytest.mark.parametrize("name", ["portal_deals", "portal_deal_board"])
+def test_list_and_board_query_counts_are_exact_and_flat(acme, name):
+    """The pages read the registrations' shown columns in one query (no join of the partner,
+    submitter, account or approver, no per-row load of a deferred column): 3 or 30 registrations,
+    the same count."""
+    client = acme.client(acme.partner_sales)
+    _add_deals(acme, 0, 3)
+    client.get(reverse(name))  # warm the session
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(name)).status_code == 200
+        return queries
+
+    few = count()
+    _add_deals(acme, 3, 27)
+    many = count()
+    assert (
+        len(few) == len(many) == {"portal_deals": 6, "portal_deal_board": 5}[name] + SESSION_QUERIES
+    )
+    deal_queries = [q["sql"] for q in many if 'FROM "dealreg_dealregistration"' in q["sql"]]
+    page_query = deal_queries[-1]
+    assert "JOIN" not in page_query and '"partner_notes"' not in page_query
+
+
+def test_list_and_board_show_every_shown_column(acme, deals):
+    """The narrowed rows still show everything the pages showed (and the CSV, whole rows)."""
+    client = acme.client(acme.partner_sales)
+    html = client.get(reverse("portal_deals")).content.decode()
+    soon = deals["soon"]
+    for text in ("Initech", "initech.com", "Send the quote", "Strong champion", "Proposal"):
+        assert text in html
+    assert f'href="/portal/deals/{soon.uuid}/"' in html
+    board = client.get(reverse("portal_deal_board")).content.decode()
+    for text in ("Initech", "Send the quote", "Lock until", "Hooli", "Proposal"):
+        assert text in board
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("portal_deals"), {"format": "csv"}).content.decode())
+        )
+    )
+    assert {row["partner"] for row in rows} == {acme.partner.name}

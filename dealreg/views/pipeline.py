@@ -8,7 +8,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import page_window
 from tenancy.common.spreadsheets import csv_safe
 from tenancy.views import apply_errors
 
@@ -65,10 +65,9 @@ def _filters_context(filters):
 def portal_deals(request):
     actor = access.require_portal(request, Perm.DEALS_VIEW)
     filters = selectors.PipelineFilters.from_params(request.GET)
-    deals = selectors.pipeline_for(actor, filters)
     if request.GET.get("format") == "csv":
-        return _csv(deals)
-    page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+        return _csv(selectors.pipeline_for(actor, filters))
+    page = page_window(request, selectors.pipeline_page(actor, filters), PAGE_SIZE)
     context = {
         "page": page,
         "deals": selectors.with_sla(page.object_list),

@@ -36,9 +36,12 @@ class AssetFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        base = self.queryset.order_by()
-        products = sorted(p for p in base.values_list("product", flat=True).distinct() if p)
-        languages = sorted(set(base.values_list("language", flat=True).distinct()))
+        # The products and languages offered, in one query (distinct pairs of the visible
+        # assets) rather than one per filter.
+        pairs = self.queryset.order_by().values_list("product", "language").distinct()
+        pairs = list(pairs)
+        products = sorted({product for product, _language in pairs if product})
+        languages = sorted({language for _product, language in pairs})
         self.filters["product"].extra["choices"] = [(p, p) for p in products]
         self.filters["language"].extra["choices"] = [(c, language_label(c)) for c in languages]
         self.filters["stage"].queryset = PlaybookStage.objects.order_by("position", "id")

@@ -24,8 +24,8 @@ from .models import EventKind, PlaybookStageAsset
 
 
 def _current_version(asset):
-    versions = list(asset.versions.all())  # prefetched newest first
-    return versions[0].number if versions else None
+    newest = asset.newest_versions  # prefetched by selectors.asset_library
+    return newest[0].number if newest else None
 
 
 ASSET_SORTS = {

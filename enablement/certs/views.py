@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import page_window
 from tenancy.roles import Role
 from tenancy.uploads import stored_file_response
 from tenancy.views import apply_errors, require_tenant
@@ -67,9 +67,7 @@ def console_certifications(request):
                 messages.success(request, _("Track saved."))
                 return redirect("console_certifications")
         status = 400
-    awards = Paginator(selectors.awards_for(actor).order_by("-issued_at", "pk"), 50).get_page(
-        request.GET.get("page")
-    )
+    awards = page_window(request, selectors.awards_for(actor).order_by("-issued_at", "pk"))
     context = {
         "tracks": selectors.tracks(),
         "certifications": selectors.certifications_for(actor),

@@ -83,10 +83,13 @@ def _how_url(key: str, actor: Actor | None) -> str:
         return ""
 
 
-def partner_checklist(partner: PartnerOrganization, actor: Actor | None = None) -> Checklist:
+def partner_checklist(
+    partner: PartnerOrganization, actor: Actor | None = None, *, recheck_reached: bool = True
+) -> Checklist:
     """The partner's onboarding checklist, in MilestoneKey order (refreshed from the sources).
-    With `actor`, "how to" links only to pages the actor may open."""
-    reached = partner_milestones(partner)
+    With `actor`, "how to" links only to pages the actor may open. `recheck_reached=False`:
+    only the unfinished steps are asked of their sources (see `partner_milestones`)."""
+    reached = partner_milestones(partner, recheck_reached=recheck_reached)
     return Checklist(
         items=[
             ChecklistItem(

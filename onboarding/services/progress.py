@@ -195,19 +195,20 @@ def profile_saved(*, partner, at: datetime) -> None:
         milestone_reach(partner=partner, key=K.PROFILE_COMPLETE, at=at)
 
 
-def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> None:
+def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> bool:
     """Bring the stored milestones of these partners up to date with their sources (all of
-    them, or only `keys`)."""
+    them, or only `keys`). True when it wrote something."""
     partner_ids = list(partner_ids)
     sources = {k: fn for k, fn in milestone_sources.items() if keys is None or k in set(keys)}
     if not partner_ids or not sources:
-        return
+        return False
     tenant = require_current_tenant()
     stored = {
         (m.partner_id, m.key): m
         for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(sources))
     }
     new: list[Milestone] = []
+    moved = False
     for key, source in sources.items():
         for partner_id, at in source(partner_ids).items():
             row = stored.get((partner_id, key))
@@ -216,13 +217,30 @@ def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = 
             elif at < row.reached_at:
                 row.reached_at = at
                 row.save(update_fields=["reached_at"])
+                moved = True
     Milestone.objects.bulk_create(new, ignore_conflicts=True)
+    return moved or bool(new)
 
 
-def partner_milestones(partner) -> dict[str, datetime]:
-    """{milestone key: reached_at} for one partner, refreshed from the sources first."""
-    milestones_refresh([partner.pk])
-    return dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
+def partner_milestones(partner, *, recheck_reached: bool = True) -> dict[str, datetime]:
+    """{milestone key: reached_at} for one partner, refreshed from the sources first.
+
+    With `recheck_reached=False` only the steps not reached yet are asked of their sources (a
+    reached step stays reached; only its date could still move earlier): one query for the
+    stored milestones, one per unfinished step, and one more only when a step was just found —
+    for the portal home's card, which shows which steps are done, not when."""
+    if recheck_reached:
+        milestones_refresh([partner.pk])
+        return dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
+    reached = dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
+    missing = [key for key in K.values if key not in reached]
+    if missing and milestones_refresh([partner.pk], keys=missing):
+        reached.update(
+            Milestone.objects.filter(partner=partner, key__in=missing).values_list(
+                "key", "reached_at"
+            )
+        )
+    return reached
 
 
 @transaction.atomic
@@ -312,8 +330,9 @@ def benefit_status(actor: Actor, benefit: str) -> GateStatus:
         )
 
     reached = stored()
-    if not set(requirements) <= reached:
-        milestones_refresh([org_id], keys=set(requirements) - reached)
+    if not set(requirements) <= reached and milestones_refresh(
+        [org_id], keys=set(requirements) - reached
+    ):
         reached = stored()
     per_user = (
         K.TRAINING_101 in requirements

@@ -22,7 +22,8 @@ def onboarding_checklist_card(context, partner):
     request = context.get("request")
     if partner is None or request is None:
         return {"checklist": None}
-    checklist = partner_checklist(partner, get_actor(request))
+    # Which steps are done, not when: the sources are asked about the unfinished ones only.
+    checklist = partner_checklist(partner, get_actor(request), recheck_reached=False)
     return {"checklist": None if checklist.complete else checklist}
 
 

@@ -16,6 +16,7 @@ from onboarding.selectors.progress import onboarding_funnel, partner_checklist
 from partners.tests.factories import PartnerOrganizationFactory
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
+from tenancy.tests.queries import SESSION_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -453,3 +454,64 @@ def test_checklist_api_own_organisation_and_by_partner_id(acme, globex):
     assert acme.api(acme.partner_admin).get(other).status_code == 404
     assert globex.api(globex.admin).get(url).status_code == 404  # other tenant
     assert acme.api(acme.sales).get(url).status_code == 403
+
+
+def _home_card(client):
+    """(the home page's HTML, its queries)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("portal_home"))
+    assert response.status_code == 200
+    return response.content.decode(), queries
+
+
+def _asset_download(world, partner, at):
+    from enablement.assets.models import AssetEvent, EventKind
+    from enablement.assets.tests.factories import AssetFactory
+
+    with tenant_context(world.tenant):
+        asset = AssetFactory(tenant=world.tenant)
+        AssetEvent.objects.create(
+            tenant=world.tenant,
+            asset=asset,
+            partner_organization=partner,
+            kind=EventKind.DOWNLOAD,
+            at=at,
+        )
+
+
+def test_home_card_asks_the_sources_only_about_unfinished_steps(acme):
+    """Reached steps cost nothing more on the home page: one query for the stored milestones,
+    then only the unfinished steps' sources (and none once all are done); flat as other
+    partners' milestones and events grow."""
+    client = acme.client(acme.partner_sales)
+    client.get(reverse("portal_home"))  # warm the session
+    body, none_done = _home_card(client)
+    assert "0 of 7 steps done" in body
+    reach(acme, acme.partner, **{key: day(i) for i, key in enumerate(K.values[:5])})
+    body, five_done = _home_card(client)
+    assert "5 of 7 steps done" in body
+    # Other partners' rows do not change the count.
+    other = make_partner(acme, "Other Co")
+    reach(acme, other, **{key: day(i) for i, key in enumerate(K.values)})
+    _asset_download(acme, other, day(3))
+    body, still_five = _home_card(client)
+    assert "5 of 7 steps done" in body
+    reach(acme, acme.partner, first_asset=day(6), first_deal=day(7))
+    body, all_done = _home_card(client)
+    assert 'id="onboarding-checklist-card"' not in body
+    assert (len(none_done), len(five_done), len(still_five), len(all_done)) == tuple(
+        n + SESSION_QUERIES for n in (15, 9, 9, 6)
+    )
+
+
+def test_home_card_finds_a_step_reached_outside_the_milestones(acme):
+    """A step whose event exists but was never recorded as a milestone (a download before this
+    code) still shows as done on the home page, and is stored."""
+    client = acme.client(acme.partner_sales)
+    _asset_download(acme, acme.partner, day(2))
+    body, _queries = _home_card(client)
+    label = str(K.FIRST_ASSET.label)
+    done = body.split('id="onboarding-checklist-card"', 1)[1]
+    assert f"Done:</span> {label}" in done
+    with tenant_context(acme.tenant):
+        assert Milestone.objects.get(partner=acme.partner, key=K.FIRST_ASSET).reached_at == day(2)

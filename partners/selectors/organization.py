@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from tenancy import access
@@ -54,6 +66,22 @@ def _state_order():
     )
 
 
+def _user_count():
+    """A partner's number of memberships (`user_count`), counted per row in a correlated
+    sub-select: with a page's LIMIT, Postgres evaluates it for the page's rows only (after the
+    sort), instead of joining and grouping every membership of every partner before paging."""
+    from tenancy.models import Membership
+
+    per_partner = (
+        Membership.objects.filter(partner_organization_id=OuterRef("pk"))
+        .order_by()
+        .values("partner_organization_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(per_partner, output_field=IntegerField()), Value(0))
+
+
 def _json_list_has(field: str, value: str) -> Q:
     # NOTE: JSON `contains` is not available on SQLite; a quoted, case-insensitive match on the
     # list's JSON text finds the exact item on both SQLite and Postgres ('"EMEA"' ≠ '"EMEA-X"').
@@ -97,7 +125,7 @@ def partner_directory(
     ordering = SORTS.get(sort) or SORT_REVERSED.get(sort) or SORTS["name"]
     return (
         qs.select_related("channel_manager", "tier")
-        .annotate(user_count=Count("memberships", distinct=True), state_order=_state_order())
+        .annotate(user_count=_user_count(), state_order=_state_order())
         .order_by(*ordering)
     )
 
@@ -111,7 +139,7 @@ def directory_rows(actor: Actor) -> QuerySet[PartnerOrganization]:
         partner_organizations_for(actor)
         .select_related("channel_manager", "tier")
         .annotate(
-            user_count=Count("memberships", distinct=True),
+            user_count=_user_count(),
             state_order=_state_order(),
             score_order=Coalesce("ipp_score", Value(-1)),
             tier_order=Coalesce("tier__rank", Value(0)),

@@ -364,3 +364,25 @@ def test_directory_headers_sort_and_pages_keep_filters_and_sort(acme, directory,
     assert [p.name for p in page2.context["partners"]] == ["Beta Referral", "Acme Partner Two"]
     assert names(client, sort="-users")[0] == "Acme Partner One"  # the fixture's 4 users
     assert names(client, sort="-tier")[0] == "Alpha MSP"  # Gold first, reversed
+
+
+def test_directory_counts_users_per_row_not_by_grouping_every_partner(acme):
+    org = PartnerOrganizationFactory(tenant=acme.tenant, name="Counted Co")
+    for role in ("partner_admin", "partner_sales", "partner_sales"):
+        MembershipFactory(tenant=acme.tenant, role=role, partner_organization=org)
+    client = acme.client(acme.admin)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("console_partner_list"))
+    counts = {p.name: p.user_count for p in response.context["partners"]}
+    assert counts["Counted Co"] == 3
+    page_sql = [
+        q["sql"]
+        for q in queries
+        if 'FROM "partners_partnerorganization"' in q["sql"] and "COUNT(*)" not in q["sql"]
+    ]
+    # A correlated sub-select per row (evaluated after the LIMIT), no GROUP BY over every partner.
+    assert page_sql and all("GROUP BY" not in sql.split("FROM", 1)[0] for sql in page_sql)
+    assert all('"partners_partnerorganization"."id") GROUP BY' not in sql for sql in page_sql)
+    rows = client.get(reverse("console_partner_list"), {"sort": "-users"}).context["partners"]
+    by_users = [p.user_count for p in rows]
+    assert by_users == sorted(by_users, reverse=True) and 3 in by_users

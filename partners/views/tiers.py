@@ -7,13 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy import access
 from tenancy.access import Perm
+from tenancy.common.lists import page_window
 from tenancy.views import apply_errors, require_tenant
 
 from ..forms.tiers import (
@@ -99,7 +99,7 @@ def console_tier_proposals(request):
     pending = selectors.pending_tier_proposals(actor)
     recent = selectors.tier_proposals_for(actor).exclude(status="pending")[:20]
     context = {
-        "page": Paginator(pending, 50).get_page(request.GET.get("page")),
+        "page": page_window(request, pending),
         "recent": recent,
         "can_decide": actor.has(Perm.TIERS_DECIDE),
     }
@@ -207,7 +207,7 @@ def console_partner_revenue(request, partner_uuid):
     records = selectors.revenue_records_for(actor, partner=partner)
     context = {
         "partner": partner,
-        "page": Paginator(records, 50).get_page(request.GET.get("page")),
+        "page": page_window(request, records),
         "totals": selectors.revenue_totals(partner),
         "trailing": selectors.trailing_revenue(partner, settings=settings),
         "settings": settings,

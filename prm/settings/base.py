@@ -143,9 +143,13 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # Sessions are read from Redis and written to both: the database stays the durable store
+    # (a flushed cache only costs a read), and no request pays a session query in steady state.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Embedded default: a file cache and kombu's filesystem transport are shared by every
     # process on the machine (rate limits and the broker need that), and need no server.
+    # Sessions stay in the database alone (Django's default engine): a file read buys nothing.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -32,6 +32,12 @@ and the template::
 invalid filter value is a field error beside the filter and the list shows nothing rather than
 everything (the FilterSet's `.qs` with `strict` semantics); an unknown sort key falls back to the
 default. Sorting always ends with the primary key so pages never repeat or skip a row.
+
+Pages come from `page_window` (lists that are not a `list_page` use it directly, with the same
+`components/list_pagination.html`): the count is capped — `SELECT count(*) FROM (<query> LIMIT
+1001)` — so a page of a million-row list never counts a million rows. Past 1,000 matches the page
+says "more than 1,000", offers no Last link (Next still works) and deeper pages still open by
+number.
 """
 
 from __future__ import annotations
@@ -43,7 +49,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
@@ -53,6 +58,11 @@ from .spreadsheets import csv_safe
 
 PAGE_SIZE = 50
 EXPORT_FORMAT = "csv"
+# Lists count their matches up to here, no further: past it the page says "more than 1,000".
+COUNT_CAP = 1000
+# A page number past this is read as this one (an OFFSET that large is a typing mistake, and
+# Postgres rejects an OFFSET beyond bigint).
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -128,12 +138,145 @@ def csv_response(rows, columns: Sequence[Column], filename: str) -> StreamingHtt
     return response
 
 
+def _query(request: HttpRequest, changes: dict) -> str:
+    """The request's query string with `changes` applied (None removes a parameter)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@dataclass
+class PageWindow:
+    """One page of a list, with a count capped at COUNT_CAP (the API of Django's `Page` where
+    the template needs it: iteration, `number`, `has_next`, `start_index`, ...).
+
+    `count` is exact up to COUNT_CAP; past it `count_capped` is true, `count` is COUNT_CAP + 1
+    and `num_pages` is None (not known without counting every row)."""
+
+    request: HttpRequest
+    object_list: list
+    number: int
+    page_size: int
+    count: int
+    more: bool  # a row exists after this page
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def count_cap(self) -> int:
+        return COUNT_CAP
+
+    @property
+    def at_least(self) -> int:
+        """Past the cap, what this page proves about the total: more than the cap and than the
+        rows up to this page's last."""
+        return max(COUNT_CAP, (self.number - 1) * self.page_size + len(self.object_list))
+
+    @property
+    def num_pages(self) -> int | None:
+        if self.count_capped:
+            return None
+        return max(1, -(-self.count // self.page_size))
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __bool__(self) -> bool:
+        return True  # a page with no rows is still a page (`{% if page %}`, `|default:`)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        if not self.object_list:
+            return 0
+        return (self.number - 1) * self.page_size + 1
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.object_list)
+
+    def query(self, **changes) -> str:
+        """The request's query string with `changes` applied (for the page links)."""
+        return _query(self.request, changes)
+
+
+def _page_number(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def page_window(request: HttpRequest, queryset: QuerySet, page_size: int = PAGE_SIZE) -> PageWindow:
+    """The page `?page=` asks for of `queryset` (ordered), in two queries whatever the number of
+    rows: a count capped at COUNT_CAP + 1 rows, and the page's rows.
+
+    A page number that is not a number is the first page; past the last page is the last page.
+    Past the end of a capped list (a typed or stale page number) the rows are counted once, then,
+    and the last page is shown: only that unusual request pays for a full count."""
+    number = _page_number(request.GET.get("page"))
+    # SELECT count(*) FROM (<query> LIMIT 1001): bounded however many rows match.
+    count = queryset[: COUNT_CAP + 1].count()
+    if count <= COUNT_CAP:
+        last = max(1, -(-count // page_size))
+        number = min(number, last)
+        offset = (number - 1) * page_size
+        rows = list(queryset[offset : offset + page_size]) if count else []
+        more = number < last
+    else:
+        # Past the cap the total is unknown: one row more than the page says whether Next leads
+        # anywhere.
+        offset = (number - 1) * page_size
+        rows = list(queryset[offset : offset + page_size + 1])
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        if not rows and number > 1:
+            last = max(1, -(-queryset.count() // page_size))
+            number = min(number, last)
+            offset = (number - 1) * page_size
+            rows, more = list(queryset[offset : offset + page_size]), False
+    return PageWindow(
+        request=request,
+        object_list=rows,
+        number=number,
+        page_size=page_size,
+        count=count,
+        more=more,
+    )
+
+
 @dataclass
 class ListPage:
     """What a list template needs: the page of rows, the filter form, the sort and the links."""
 
     request: HttpRequest
-    page: Page | None
+    page: PageWindow | None
     filterset: Any
     sort: str
     sorts: dict
@@ -154,14 +297,7 @@ class ListPage:
 
     def query(self, **changes) -> str:
         """This list's query string with `changes` applied (None removes a parameter)."""
-        params = self.request.GET.copy()
-        for key, value in changes.items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        encoded = params.urlencode()
-        return f"?{encoded}" if encoded else "?"
+        return _query(self.request, changes)
 
     def sort_query(self, key: str) -> str:
         """The link for a column header: sort by `key`, or reverse when it already is."""
@@ -233,7 +369,7 @@ def list_page(
     if exportable and request.GET.get("format") == EXPORT_FORMAT:
         export = csv_response(queryset, columns, filename)
     else:
-        page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
+        page = page_window(request, queryset, page_size)
     return ListPage(
         request=request,
         page=page,

@@ -38,7 +38,7 @@ def test_console_assets_page_filter_sort_and_csv(acme):
     client = acme.client(acme.admin)
     page = client.get("/console/assets/")
     assert page.status_code == 200
-    assert page.context["listing"].page.paginator.count == 31
+    assert page.context["listing"].page.count == 31
     body = client.get("/console/assets/?product=Edge&sort=-title").content.decode()
     assert "Asset 27" in body and "Asset 01" not in body
     assert body.index("Asset 27") < body.index("Asset 24")
@@ -46,7 +46,7 @@ def test_console_assets_page_filter_sort_and_csv(acme):
     drafts = client.get("/console/assets/?published=no")
     assert [a.title for a in drafts.context["listing"].page] == ["Draft thing"]
     bad = client.get("/console/assets/?type=bogus")
-    assert bad.context["listing"].page.paginator.count == 0
+    assert bad.context["listing"].page.count == 0
     assert bad.context["listing"].form.errors["type"]
     export = client.get("/console/assets/?product=Edge&format=csv")
     rows = _rows(export)
@@ -93,7 +93,7 @@ def test_portal_assets_page_filter_sort_and_csv(acme, globex):
     client = acme.client(acme.partner_sales)
     first = client.get("/portal/assets/")
     listing = first.context["listing"]
-    assert listing.page.paginator.count == 30  # no draft
+    assert listing.page.count == 30  # no draft
     assert len(listing.page.object_list) == 25 and "Page 1 of 2" in first.content.decode()
     second = client.get("/portal/assets/?page=2&sort=title")
     assert [a.title for a in second.context["listing"].page] == [

@@ -9,6 +9,7 @@ from enablement.assets.tests import factories as f
 from tenancy.context import tenant_context
 from tenancy.roles import Role
 from tenancy.tests.files import renamed_exe, stored_files
+from tenancy.tests.queries import SESSION_QUERIES
 
 
 def file_asset(world, **kwargs):
@@ -30,6 +31,26 @@ def file_asset(world, **kwargs):
 
 
 # --- Portal library ----------------------------------------------------------------------
+
+
+def _assets_with_versions(world, count, *, start=0, stage=None):
+    """`count` published assets, the i-th with 1 + i % 4 versions (link, file, link, file...)."""
+    for i in range(start, start + count):
+        asset = f.AssetFactory(
+            tenant=world.tenant,
+            title=f"Library asset {i:03d}",
+            product=f"Product {i % 3}",
+            language=["en", "de", "fr"][i % 3],
+            stage=stage,
+        )
+        for number in range(1, 2 + i % 4):
+            f.AssetVersionFactory(
+                tenant=world.tenant,
+                asset=asset,
+                number=number,
+                url="" if number % 2 == 0 else "https://example.com/asset",
+                file=f"assets/{asset.uuid}-v{number}.pdf" if number % 2 == 0 else "",
+            )
 
 
 def test_portal_library_lists_visible_assets_with_filters(acme):
@@ -315,3 +336,59 @@ def test_console_query_counts_do_not_grow_with_data(acme, url):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_library_shows_each_assets_newest_version_and_offers_its_products_and_languages(acme):
+    _assets_with_versions(acme, 4)
+    f.AssetFactory(tenant=acme.tenant, title="Library asset without versions", product="")
+    client = acme.client(acme.partner_sales)
+    response = client.get("/portal/assets/")
+    page = response.content.decode()
+    # asset i has 1 + i % 4 versions; an even newest number is a file (Download), odd a link.
+    for i, label in enumerate(["Open · v1", "Download · v2", "Open · v3", "Download · v4"]):
+        block = page.split(f"Library asset {i:03d}", 1)[1].split("list-group-item", 1)[0]
+        assert label in block
+    block = page.split("Library asset without versions", 1)[1].split("list-group-item", 1)[0]
+    assert " · v" not in block
+    form = response.context["listing"].filterset.form
+    assert [c for c, _l in form.fields["product"].choices] == [
+        "",
+        "Product 0",
+        "Product 1",
+        "Product 2",
+    ]
+    assert [str(label) for _c, label in form.fields["language"].choices] == [
+        "All languages",
+        "German",
+        "English",
+        "French",
+    ]
+    rows = client.get("/portal/assets/?format=csv")
+    text = b"".join(rows.streaming_content).decode()
+    assert "Library asset 003" in text and ",4," in text.split("Library asset 003", 1)[1]
+
+
+def test_library_reads_only_the_newest_versions_in_a_flat_exact_number_of_queries(acme):
+    """3 or 30 assets of up to 4 versions: the same 11 queries, among them one for the filters'
+    products and languages together and one for the page's newest versions (not every
+    version of the page's assets)."""
+    client = acme.client(acme.partner_sales)
+    stage = f.PlaybookStageFactory(tenant=acme.tenant)
+    _assets_with_versions(acme, 3, stage=stage)
+    client.get("/portal/assets/")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/portal/assets/").status_code == 200
+        return queries
+
+    few = count()
+    _assets_with_versions(acme, 27, start=3, stage=stage)
+    many = count()
+    assert len(few) == len(many) == 9 + SESSION_QUERIES
+    versions = [q["sql"] for q in many if 'FROM "assets_assetversion"' in q["sql"]]
+    assert len(versions) == 1 and "NOT EXISTS" in versions[0]
+    with tenant_context(acme.tenant):
+        from enablement.assets.models import AssetVersion
+
+        assert AssetVersion.objects.count() > 25  # more versions than the page's 25 assets

@@ -58,7 +58,7 @@ def test_console_course_list_filters_sorts_and_exports(acme):
     foundation = client.get(url + "?foundation=yes").context["listing"].page
     assert [c.title for c in foundation] == ["Course 0"]
     bad = client.get(url + "?status=bogus")
-    assert bad.context["listing"].page.paginator.count == 0
+    assert bad.context["listing"].page.count == 0
     assert bad.context["listing"].form.errors["status"]
     rows = _rows(client.get(url + "?format=csv&sort=title"))
     assert rows[0] == [
@@ -107,7 +107,7 @@ def test_portal_course_catalogue_shows_visible_courses_with_my_progress(acme, gl
     assert rows[1:] == [["Course 3", "1.0", "1", "No", "Enrolled"]]
     assert client.get(url + "?progress=bogus").context["listing"].form.errors["progress"]
     assert acme.client(acme.sales).get(url).status_code == 403
-    assert globex.client(globex.partner_sales).get(url).context["listing"].page.paginator.count == 0
+    assert globex.client(globex.partner_sales).get(url).context["listing"].page.count == 0
 
 
 def test_course_lists_queries_do_not_grow(acme):
