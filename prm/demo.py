@@ -13,6 +13,7 @@ from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
 from enablement.live.demo import seed as seed_live
 from enablement.lms.demo import seed as seed_lms
+from mdf.demo import seed as seed_mdf
 from onboarding.demo import record_milestones
 from onboarding.demo import seed as seed_onboarding
 from partners.demo import seed_tenant as seed_partner_program
@@ -68,6 +69,9 @@ SEEDERS = (
     # Onboarding milestones, each dated by the event behind it (a signature, an invitation, a
     # login, the wizard, a 101 completion, a download, a first registration), once all exist.
     record_milestones,
+    # MDF: a fund allocated by tier rules, requests and claims in every state, payouts (after the
+    # milestones: requests need partners whose onboarding unlocked MDF).
+    seed_mdf,
 )
 
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealreg import navigation as dealreg
 from enablement import navigation as enablement
+from mdf import navigation as mdf
 from onboarding import navigation as onboarding
 from partners import navigation as partners
 from tenancy import navigation as tenancy
@@ -16,6 +17,7 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
     partners.CONSOLE_PROGRAM,
     onboarding.CONSOLE_ONBOARDING,
     dealreg.CONSOLE_DEALS,
+    mdf.CONSOLE_MDF,
     enablement.CONSOLE_ENABLEMENT,
     tenancy.CONSOLE_ADMINISTRATION,
 )
@@ -23,6 +25,7 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
 PORTAL: tuple[NavItem | NavGroup, ...] = (
     tenancy.PORTAL_HOME,
     dealreg.PORTAL_DEALS,
+    mdf.PORTAL_MDF,
     enablement.PORTAL_LEARNING,
     enablement.PORTAL_SALES_TOOLS,
     partners.PORTAL_PROGRAM,

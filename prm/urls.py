@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("enablement.assets.urls")),
     path("", include("onboarding.urls")),
     path("", include("dealreg.urls")),
+    path("", include("mdf.urls")),
 ]
 
 if settings.DEBUG:

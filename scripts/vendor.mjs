@@ -25,6 +25,8 @@ const files = [
   // The portal's first-login tour (exposes window.driver.js.driver).
   ["driver.js/dist/driver.js.iife.js", "driver.js/driver.js.iife.js", true],
   ["driver.js/dist/driver.css", "driver.js/driver.css", true],
+  // Charts (static/js/charts.js draws every [data-chart] with it, as SVG).
+  ["echarts/dist/echarts.common.min.js", "echarts/echarts.common.min.js", true],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

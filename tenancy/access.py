@@ -55,6 +55,10 @@ class Perm(StrEnum):
     DISPUTES_DECIDE = "disputes.decide"  # decide a dispute (program admin)
     APPLICATIONS_CLAIM = "applications.claim"  # take an application from the unassigned queue
     PARTNER_USERS_INVITE = "partner_users.invite"  # invite people into partners one manages
+    MDF_VIEW = "mdf.view"  # see funds, requests and claims (vendor: in scope; partner: their own)
+    MDF_REQUEST = "mdf.request"  # request funds and claim them for one's organisation
+    MDF_DECIDE = "mdf.decide"  # approve/reject requests and claims (managers: their partners)
+    MDF_MANAGE = "mdf.manage"  # funds, allocations and payouts
 
 
 _ALL_VENDOR_READ = {
@@ -63,6 +67,7 @@ _ALL_VENDOR_READ = {
     Perm.PROGRAM_VIEW,
     Perm.DEALS_VIEW,
     Perm.DEAL_LOCKS_VIEW,
+    Perm.MDF_VIEW,
 }
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
@@ -79,6 +84,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DISPUTES_RAISE,
             Perm.DISPUTES_DECIDE,
             Perm.APPLICATIONS_CLAIM,
+            Perm.MDF_DECIDE,
+            Perm.MDF_MANAGE,
         }
     ),
     Role.CHANNEL_MANAGER: frozenset(
@@ -90,12 +97,14 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DISPUTES_RAISE,
             Perm.APPLICATIONS_CLAIM,
             Perm.PARTNER_USERS_INVITE,
+            Perm.MDF_DECIDE,
         }
     ),
     Role.DIRECT_SALES: frozenset(
         {Perm.CONSOLE_VIEW, Perm.DEAL_LOCKS_VIEW, Perm.ACCOUNTS_CLAIM, Perm.DISPUTES_RAISE}
     ),
-    Role.MARKETING: frozenset(_ALL_VENDOR_READ),
+    # Marketing runs the MDF program: funds, allocations, the second approval, payouts.
+    Role.MARKETING: frozenset(_ALL_VENDOR_READ | {Perm.MDF_DECIDE, Perm.MDF_MANAGE}),
     # Executives read everything in the console and change nothing.
     Role.EXECUTIVE: frozenset(_ALL_VENDOR_READ | {Perm.AUDIT_VIEW, Perm.STAFF_VIEW}),
     Role.PARTNER_ADMIN: frozenset(
@@ -110,6 +119,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DEALS_VIEW,
             Perm.DEALS_REGISTER,
             Perm.DISPUTES_RAISE,
+            Perm.MDF_VIEW,
+            Perm.MDF_REQUEST,
         }
     ),
     Role.PARTNER_SALES: frozenset(
@@ -118,7 +129,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PARTNER_PRESALES: frozenset(
         {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.DEALS_VIEW, Perm.DEALS_REGISTER}
     ),
-    Role.PARTNER_MARKETING: frozenset({Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW}),
+    Role.PARTNER_MARKETING: frozenset(
+        {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.MDF_VIEW, Perm.MDF_REQUEST}
+    ),
 }
 
 # Roles each inviter may hand out (a partner admin only into their own organisation, a channel

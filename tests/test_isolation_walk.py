@@ -69,6 +69,7 @@ def victim_objects(globex):
         program = partner_program_objects(globex)
         enablement = enablement_objects(globex)
         onboarding = onboarding_objects(globex)
+        money = mdf_objects(globex)
         notification = Notification.objects.create(
             tenant=globex.tenant,
             recipient=globex.partner_admin,
@@ -79,6 +80,7 @@ def victim_objects(globex):
         **program,
         **enablement,
         **onboarding,
+        **money,
         "notification_uuid": notification.uuid,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
@@ -274,6 +276,40 @@ def onboarding_objects(world) -> dict:
         "unsubscribe_token": unsubscribe_token(tenant=tenant, email="x@globex.test"),
         "deal-registration": deal.uuid,
         "onboarding-checklist": partner.uuid,
+    }
+
+
+def mdf_objects(world) -> dict:
+    """A fund, a request with a claim, its proof file and its payout in the world's tenant."""
+    from django.utils import timezone
+
+    from mdf.services import requests as mdf
+    from mdf.tests.helpers import actor, funded, proof, request_data
+
+    fund, allocation = funded(world)
+    partner, manager = actor(world, world.partner_admin), actor(world, world.manager)
+    fund_request = mdf.request_submit(actor=partner, allocation=allocation, **request_data())
+    mdf.request_decide(actor=manager, fund_request=fund_request, decision="approve")
+    claim = mdf.claim_submit(
+        actor=partner,
+        fund_request=fund_request,
+        spent="100",
+        spent_currency="USD",
+        files=[("invoice", proof())],
+    )
+    mdf.claim_decide(actor=manager, claim=claim, decision="approve")
+    payout = mdf.payout_record(
+        actor=actor(world, world.admin),
+        claim=claim,
+        method="bank_transfer",
+        reference="R-1",
+        paid_on=timezone.localdate(),
+    )
+    return {
+        "fund_uuid": fund.uuid,
+        "request_uuid": fund_request.uuid,
+        "file_uuid": claim.files.get().uuid,
+        "payout_uuid": payout.uuid,
     }
 
 

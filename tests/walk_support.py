@@ -132,6 +132,10 @@ UUID_KWARGS = {
     "dispute_uuid": "dealreg.Dispute",
     "rule_uuid": "dealreg.RoutingRule",
     "extension_uuid": "dealreg.ExtensionRequest",
+    "request_uuid": "mdf.FundRequest",
+    "fund_uuid": "mdf.Fund",
+    "file_uuid": "mdf.ClaimFile",
+    "payout_uuid": "mdf.Payout",
 }
 
 
@@ -140,6 +144,7 @@ PARTNER_PATHS = (
     ("partner", "partner"),
     ("partner_organization", "partner_organization"),
     ("registration", "registration__partner"),
+    ("claim", "claim__partner"),
 )
 
 

@@ -224,3 +224,15 @@ def managed_partner_uuids(actor: Actor) -> list:
             "uuid", flat=True
         )
     )
+
+
+def mdf_eligible_partners() -> QuerySet[PartnerOrganization]:
+    """Partners the MDF tier rules allocate to: active, in a tier marked MDF-eligible (with the
+    tier loaded for its share)."""
+    return (
+        PartnerOrganization.objects.filter(
+            state=LifecycleState.ACTIVE, tier__isnull=False, tier__mdf_eligible=True
+        )
+        .select_related("tier")
+        .order_by("name", "pk")
+    )

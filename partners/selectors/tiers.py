@@ -95,6 +95,22 @@ def trailing_revenue(
     return (total or ZERO).quantize(CENTS)
 
 
+def trailing_revenue_by_partner(
+    partner_ids=None, *, settings: ProgramSettings | None = None, today: date | None = None
+) -> dict[int, Decimal]:
+    """{partner id: trailing revenue} in one grouped query (every partner with revenue in the
+    window, or those of `partner_ids`); the same window and sum as `trailing_revenue`."""
+    settings = settings or program_settings_or_default()
+    start, end = revenue_window(settings, today or timezone.localdate())
+    rows = RevenueRecord.objects.filter(booked_on__gte=start, booked_on__lte=end)
+    if partner_ids is not None:
+        rows = rows.filter(partner_id__in=list(partner_ids))
+    return {
+        row["partner_id"]: (row["total"] or ZERO).quantize(CENTS)
+        for row in rows.values("partner_id").annotate(total=Sum("amount")).order_by()
+    }
+
+
 def partner_facts(
     partner: PartnerOrganization,
     *,

@@ -211,6 +211,7 @@ STATUS_TONES = {
             "new",
             "on_time",
             "decided_on_time",
+            "paid",
             "passed",
             "published",
             "sent",
@@ -240,7 +241,10 @@ STATUS_TONES = {
         (
             "contracted",
             "downgrade",
+            "changes_requested",
             "due_soon",
+            "manager_review",
+            "marketing_review",
             "not_signed",
             "pending",
             "queued",
@@ -256,7 +260,15 @@ STATUS_TONES = {
     **dict.fromkeys(
         # "applied": a partner that applied, waiting for a decision (a tier proposal that was
         # applied passes tone="success").
-        ("applied", "awaiting_decision", "in_progress", "running", "started", "under_review"),
+        (
+            "applied",
+            "awaiting_decision",
+            "claimed",
+            "in_progress",
+            "running",
+            "started",
+            "under_review",
+        ),
         "info",
     ),
     **dict.fromkeys(("ready", "scheduled"), "primary"),
@@ -264,6 +276,7 @@ STATUS_TONES = {
         (
             "archived",
             "cancelled",
+            "closed",
             "deactivated",
             "draft",
             "inactive",

@@ -310,6 +310,7 @@ DEAL_SETUP = ["deal_rules", "deal_routing"]
 
 PARTNERS = ["partner_list", "recruitment", "application_list"]
 DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
+MDF = ["mdf", "mdf_requests", "mdf_funds", "mdf_payouts"]
 
 
 @pytest.mark.parametrize(
@@ -319,32 +320,32 @@ DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
             "admin",
             "console",
             ["home", *PARTNERS, "partner_import", "program", *ONBOARDING]
-            + [*DEALS, *DEAL_SETUP, *ENABLEMENT, "team", "api_keys", "mail_log", "audit_log"],
+            + [*DEALS, *DEAL_SETUP, *MDF, *ENABLEMENT, "team", "api_keys", "mail_log", "audit_log"],
         ),
         (
             "executive",
             "console",
             ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ]
-            + [*ENABLEMENT, "team", "audit_log"],
+            + [*MDF, *ENABLEMENT, "team", "audit_log"],
         ),
         (
             "manager",
             "console",
             ["home", *PARTNERS, "program", *ONBOARDING, *DEALS]
-            + [*DEAL_SETUP, *ENABLEMENT, "mail_log"],
+            + [*DEAL_SETUP, *MDF, *ENABLEMENT, "mail_log"],
         ),
         (
             "marketing",
             "console",
-            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ] + ENABLEMENT,
+            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ, *MDF] + ENABLEMENT,
         ),
         # Direct sales: the deal-lock view and disputes.
         ("sales", "console", ["home", "deal_locks", "disputes"]),
         (
             "partner_admin",
             "portal",
-            ["home", *PORTAL_DEALS, *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
-            + ["setup_wizard", "organization", "team", "api_keys"],
+            ["home", *PORTAL_DEALS, "mdf", *PORTAL_LEARNING, "tier", "roe", "onboarding"]
+            + ["agreement", "setup_wizard", "organization", "team", "api_keys"],
         ),
         (
             "partner_sales",
@@ -356,7 +357,8 @@ DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
         (
             "partner_marketing",
             "portal",
-            ["home", *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement", "organization"],
+            ["home", "mdf", *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
+            + ["organization"],
         ),
     ],
 )
