@@ -195,7 +195,9 @@ def portal_mdf_request(request, request_uuid):
         "claim": claim,
         "claim_form": claim_form,
         "resubmit_form": resubmit_form,
-        "may_withdraw": may_act and fund_request.status in (*HOLDING, RequestStatus.APPROVED),
+        "may_withdraw": may_act
+        and claim is None
+        and fund_request.status in (*HOLDING, RequestStatus.APPROVED),
     }
     return render(request, "mdf/portal_request.html", context, status=status)
 

@@ -402,6 +402,8 @@ def request_withdraw(*, actor: Actor, fund_request: FundRequest, comment: str = 
     fund_request = _locked(fund_request)
     if not may_request(actor, fund_request.partner):
         raise PermissionDenied(_("You may withdraw only your own organisation's requests."))
+    if Claim.objects.filter(request=fund_request).exists():
+        raise ValidationError(_("This request has a claim; it can no longer be withdrawn."))
     if fund_request.status in HOLDING:
         _release(fund_request, actor, fund_request.amount, "held", _("Request withdrawn"))
     elif fund_request.status == RequestStatus.APPROVED:

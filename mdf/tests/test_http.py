@@ -259,3 +259,31 @@ def test_the_mdf_benefit_gate_refuses_requests_until_onboarding_is_done(acme):
     assert ledger.COLUMNS  # the balance is untouched (no request row either)
     with tenant_context(acme.tenant):
         assert not FundRequest.objects.exists()
+
+
+def test_a_claimed_request_cannot_be_withdrawn(acme):
+    _fund, allocation = funded(acme)
+    fund_request = _submit(acme, allocation)
+    with tenant_context(acme.tenant):
+        mdf.request_decide(
+            actor=actor(acme, acme.manager), fund_request=fund_request, decision="approve"
+        )
+        claim = mdf.claim_submit(
+            actor=actor(acme, acme.partner_admin),
+            fund_request=fund_request,
+            spent="100",
+            spent_currency="USD",
+            files=[("invoice", proof())],
+        )
+        mdf.claim_decide(
+            actor=actor(acme, acme.manager), claim=claim, decision="changes", comment="Add photos"
+        )
+        fund_request.refresh_from_db()
+        with pytest.raises(Exception) as refused:
+            mdf.request_withdraw(actor=actor(acme, acme.partner_admin), fund_request=fund_request)
+    assert "can no longer be withdrawn" in str(refused.value)
+    page = acme.client(acme.partner_admin).get(
+        reverse("portal_mdf_request", kwargs={"request_uuid": fund_request.uuid})
+    )
+    html = page.content.decode()
+    assert "Withdraw the request" not in html and "Claim the funds" in html
