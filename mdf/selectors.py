@@ -30,7 +30,7 @@ from .models import (
     RequestEvent,
     RequestStatus,
 )
-from .models.funds import ZERO
+from .models.funds import ZERO, entry_effects
 
 COLORS = {
     "allocated": "#adb5bd",
@@ -100,13 +100,13 @@ def proof_file(actor: Actor, file_uuid) -> ClaimFile | None:
 
 
 def payout_for(actor: Actor, payout_uuid) -> Payout | None:
+    if not actor.has(Perm.MDF_VIEW):
+        return None
     payouts = access.scope_partner_owned(
         actor,
         Payout.objects.select_related("partner", "claim__request__allocation__fund"),
         field="partner",
     )
-    if not actor.has(Perm.MDF_VIEW):
-        return None
     return payouts.filter(uuid=payout_uuid).first()
 
 
@@ -243,8 +243,6 @@ def balance_chart(allocation: Allocation, today: date | None = None) -> Chart:
         .order_by("created_at", "id")
         .values_list("kind", "released_from", "amount", "created_at")
     )
-    from .services.ledger import _effects
-
     allocated, committed, paid = [], [], []
     for month in months:
         cutoff = month + relativedelta(months=1)
@@ -252,7 +250,7 @@ def balance_chart(allocation: Allocation, today: date | None = None) -> Chart:
         for kind, released_from, amount, at in entries:
             if timezone.localtime(at).date() >= cutoff:
                 break
-            for column, sign in _effects(kind, released_from).items():
+            for column, sign in entry_effects(kind, released_from).items():
                 if column in totals:
                     totals[column] += sign * amount
         allocated.append(totals["allocated"] - totals["carried_out"])

@@ -74,7 +74,7 @@ PAYOUT_COLUMNS = [
 ]
 
 
-def _requests_listing(request, actor, *, portal: bool):
+def _requests_listing(request, actor):
     return list_page(
         request,
         selectors.requests_for(actor),
@@ -98,7 +98,7 @@ def portal_mdf(request):
     wanted = request.GET.get("fund")
     if wanted:
         chosen = next((a for a in allocations if str(a.fund.uuid) == wanted), chosen)
-    listing = _requests_listing(request, actor, portal=True)
+    listing = _requests_listing(request, actor)
     if listing.export is not None:
         return listing.export
     context = {
@@ -264,7 +264,7 @@ def console_mdf(request):
 @login_required
 def console_mdf_requests(request):
     actor = access.require_console(request, Perm.MDF_VIEW)
-    listing = _requests_listing(request, actor, portal=False)
+    listing = _requests_listing(request, actor)
     if listing.export is not None:
         return listing.export
     if request.htmx:

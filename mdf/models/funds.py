@@ -167,6 +167,13 @@ EFFECTS: dict[str, dict[str, int]] = {
 }
 
 
+def entry_effects(kind: str, released_from: str = "") -> dict[str, int]:
+    """What one unit of an entry moves: {column: +1 or -1}."""
+    if kind == EntryKind.RELEASED:
+        return {released_from: -1, "available": 1}
+    return EFFECTS[kind]
+
+
 class LedgerEntry(TenantOwnedModel):
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("entry"), max_length=12, choices=EntryKind.choices)

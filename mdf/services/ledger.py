@@ -30,7 +30,7 @@ from ..models import (
     FundPeriod,
     LedgerEntry,
 )
-from ..models.funds import EFFECTS, ZERO
+from ..models.funds import ZERO, entry_effects
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1e12")
@@ -54,12 +54,6 @@ class NotEnoughFunds(ValidationError):
     """A movement that would take a balance below zero (refused by the database's CHECK)."""
 
 
-def _effects(kind: str, released_from: str) -> dict[str, int]:
-    if kind == EntryKind.RELEASED:
-        return {released_from: -1, "available": 1}
-    return EFFECTS[kind]
-
-
 def ledger_post(
     *,
     allocation: Allocation,
@@ -74,7 +68,7 @@ def ledger_post(
 ) -> LedgerEntry:
     """Write one ledger entry and move the allocation's totals by it, or raise NotEnoughFunds
     (on `field`) when a total would go below zero; the caller's transaction stays usable."""
-    effects = _effects(kind, released_from)
+    effects = entry_effects(kind, released_from)
     changes = {column: F(column) + sign * amount for column, sign in effects.items()}
     try:
         # A savepoint: a refused UPDATE must not poison the caller's transaction (PostgreSQL).
@@ -126,7 +120,7 @@ def ledger_totals(allocation: Allocation) -> dict[str, Decimal]:
     for kind, released_from, amount in allocation.entries.values_list(
         "kind", "released_from", "amount"
     ):
-        for column, sign in _effects(kind, released_from).items():
+        for column, sign in entry_effects(kind, released_from).items():
             totals[column] += sign * amount
     return totals
 
