@@ -242,6 +242,10 @@ def fund_update(*, actor: Actor, fund: Fund, **fields) -> Fund:
             )
     for name, value in fields.items():
         setattr(fund, name, value)
+    # full_clean() skips the (tenant, name) constraint (the tenant is excluded): checked here,
+    # as in fund_create, so a taken name is a field error and not an IntegrityError.
+    if Fund.objects.filter(name=fund.name).exclude(pk=fund.pk).exists():
+        raise ValidationError({"name": _("A fund with this name exists already.")})
     _clean_fund(
         {
             "period": fund.period,

@@ -21,7 +21,7 @@ from partners.services.currency import convert
 from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
-from tenancy.common.currencies import currency_normalize, is_currency
+from tenancy.common.currencies import currency_normalize
 from tenancy.roles import Role
 from tenancy.templatetags.ui import money as money_text
 from tenancy.uploads import sniff_upload
@@ -448,9 +448,11 @@ def request_close(*, actor: Actor, fund_request: FundRequest, comment: str) -> F
 
 def _clean_claim(fund_request: FundRequest, fields: dict) -> dict:
     errors: dict[str, str] = {}
-    currency = currency_normalize(fields.get("spent_currency") or fund_request.currency)
-    if not is_currency(currency):
-        errors["spent_currency"] = _("Choose a currency.")
+    try:
+        currency = currency_normalize(fields.get("spent_currency") or fund_request.currency)
+    except ValidationError as error:  # an unknown code: the field's error, with the others
+        errors["spent_currency"] = error.messages[0]
+        currency = ""
     try:
         spent = to_money(fields.get("spent"), field="spent")
     except ValidationError as error:
