@@ -4,7 +4,12 @@ state: awaiting the manager, awaiting marketing, changes requested, approved, cl
 them late), paid with its payout and remittance, rejected, withdrawn and closed unclaimed.
 Runs last: requests need partners whose MDF benefit is unlocked by onboarding.
 
-Idempotent: nothing is added once the tenant has a fund."""
+Through-partner marketing: three campaign templates (two published), two partners' co-branded
+campaigns paid by their MDF activities, with leads from the landing page and tracked social links,
+one registered as a deal and won (so the ROI page has a return), and an email list waiting to be
+sent.
+
+Idempotent: no funds are added once the tenant has a fund, no campaigns once it has a template."""
 
 from __future__ import annotations
 
@@ -17,13 +22,21 @@ from django.utils import timezone
 from onboarding.models import Benefit
 from onboarding.services.progress import benefit_status
 from partners.models import PartnerOrganization
-from tenancy.access import actor_for_user
+from tenancy.access import Perm, actor_for_user
 from tenancy.context import require_current_tenant
 from tenancy.models import Membership
 from tenancy.roles import Role
 
-from .models import CarryOver, Fund, FundPeriod, FundRequest, RequestStatus
-from .services import ledger
+from .models import (
+    CampaignTemplate,
+    CarryOver,
+    Fund,
+    FundPeriod,
+    FundRequest,
+    RequestStatus,
+    TemplateStatus,
+)
+from .services import campaigns, ledger
 from .services import requests as mdf
 
 INVOICE = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -60,8 +73,13 @@ def _partner_actor(partner, tenant):
 def seed(tenant, *, staff) -> None:
     """Inside tenant_context(tenant). staff: role name -> User (admin, manager, marketing...)."""
     tenant = tenant or require_current_tenant()
-    if Fund.objects.exists():
-        return
+    if not Fund.objects.exists():
+        _seed_funds(tenant, staff=staff)
+    if not CampaignTemplate.objects.exists():
+        seed_campaigns(tenant, staff=staff)
+
+
+def _seed_funds(tenant, *, staff) -> None:
     today = timezone.localdate()
     admin = actor_for_user(staff["admin"], tenant)
     marketing = actor_for_user(staff["marketing"], tenant)
@@ -187,3 +205,185 @@ def seed(tenant, *, staff) -> None:
     mdf.request_decide(actor=manager_of(above), fund_request=above, decision="approve")
     withdrawn_actor = next(a for r, a in rest if r == withdrawn)
     mdf.request_withdraw(actor=withdrawn_actor, fund_request=withdrawn)
+
+
+TEMPLATES = [
+    {
+        "name": "Cloud migration assessment",
+        "summary": "A free migration assessment offer: landing page, email and three posts.",
+        "activity_type": "digital",
+        "email_subject": "{{ first_name }}, what would moving {{ company }} to the cloud save?",
+        "email_body": "Hi {{ first_name }},\n\nMost teams we meet overspend on infrastructure "
+        "by a third. **{{ offer }}**: our engineers map your workloads and show what moving "
+        "them would cost and save.\n\n[Book your assessment]({{ landing_url }})\n\n"
+        "{{ contact_name }}, {{ partner_name }}",
+        "landing_headline": "Move to the cloud with {{ partner_name }}",
+        "landing_body": "{{ partner_name }} is a certified {{ program_name }} partner.\n\n"
+        "- A map of your workloads and their dependencies\n- A cost comparison, month by "
+        "month\n- A migration plan you can act on\n\n**{{ offer }}**",
+        "cta_label": "Book my assessment",
+        "default_offer": "Free two-day migration assessment",
+        "social_posts": [
+            "Thinking about the cloud? {{ offer }} from {{ partner_name }}. {{ landing_url }}",
+            "We map your workloads, compare the costs and plan the move: {{ landing_url }}",
+        ],
+    },
+    {
+        "name": "Security webinar invitation",
+        "summary": "Invite prospects to a security webinar you host.",
+        "activity_type": "webinar",
+        "email_subject": "Join {{ partner_name }}'s security webinar",
+        "email_body": "Hi {{ first_name }},\n\nJoin us for 45 minutes on securing "
+        "hybrid clouds, with a live demo and time for your questions.\n\n"
+        "[Save your seat]({{ landing_url }})",
+        "landing_headline": "Securing hybrid clouds: a live webinar",
+        "landing_body": "Hosted by {{ contact_name }} of {{ partner_name }}.\n\n{{ offer }}",
+        "cta_label": "Save my seat",
+        "default_offer": "Every attendee gets a security checklist",
+        "social_posts": ["Join our live webinar on hybrid-cloud security: {{ landing_url }}"],
+    },
+    {
+        "name": "Year-end upgrade offer",
+        "summary": "Upgrade offer for existing customers (draft: marketing is still writing it).",
+        "activity_type": "email",
+        "email_subject": "Your year-end upgrade offer",
+        "email_body": "Hi {{ first_name }},\n\n{{ offer }}",
+        "landing_headline": "Upgrade before the year ends",
+        "landing_body": "{{ offer }}",
+        "cta_label": "Contact me",
+        "default_offer": "",
+        "social_posts": [],
+    },
+]
+
+# (first, last, company, title, channel) for each campaign's leads
+LEADS = [
+    [
+        ("Maria", "Gonzalez", "Northwind Logistics", "CTO", "linkedin"),
+        ("James", "Okafor", "Bluefin Insurance", "Head of Infrastructure", "landing"),
+        ("Priya", "Raman", "Contoso Retail", "IT Director", "email"),
+        ("Tom", "Becker", "Fabrikam Foods", "Cloud Architect", "x"),
+        ("Lena", "Novak", "Adatum Health", "VP Engineering", "linkedin"),
+        ("Kenji", "Sato", "Litware Media", "Platform Lead", "landing"),
+    ],
+    [
+        ("Sofia", "Rossi", "Tailspin Travel", "Security Officer", "landing"),
+        ("Ahmed", "Hassan", "Proseware Labs", "CISO", "linkedin"),
+        ("Emma", "Clarke", "Wingtip Energy", "IT Manager", "facebook"),
+        ("Lucas", "Meyer", "Coho Vineyards", "Operations Director", "landing"),
+    ],
+]
+
+
+def seed_campaigns(tenant, *, staff) -> None:
+    """Templates, two partners' campaigns paid by their MDF activities, their leads."""
+    from dealreg.services.decisions import deal_approve
+    from dealreg.services.outcomes import deal_outcome
+
+    marketing = actor_for_user(staff["marketing"], tenant)
+    templates = []
+    for data in TEMPLATES:
+        fields = dict(data)
+        posts = fields.pop("social_posts")
+        template = campaigns.template_save(actor=marketing, social_posts=posts, **fields)
+        if fields["default_offer"]:
+            template = campaigns.template_set_status(
+                actor=marketing, template=template, status=TemplateStatus.PUBLISHED
+            )
+        templates.append(template)
+    funded = list(
+        FundRequest.objects.filter(status__in=campaigns.FUNDABLE)
+        .select_related("partner")
+        .order_by("submitted_at", "id")
+    )
+    plans = []  # (template, fund request) for two different partners
+    for template, kinds in ((templates[0], ("digital",)), (templates[1], ("webinar", "event"))):
+        taken = {request.partner_id for _t, request in plans}
+        match = next(
+            (r for r in funded if r.activity_type in kinds and r.partner_id not in taken),
+            next((r for r in funded if r.partner_id not in taken), None),
+        )
+        if match is not None:
+            plans.append((template, match))
+    today = timezone.localdate()
+    for number, (template, fund_request) in enumerate(plans):
+        actor = _partner_actor(fund_request.partner, tenant)
+        if actor is None:
+            continue
+        user = actor.user
+        campaign = campaigns.campaign_create(
+            actor=actor,
+            template=template,
+            fund_request=fund_request,
+            name=f"{template.name} – {fund_request.partner.name}",
+            brand_color=("#0b5394", "#38761d")[number],
+            accent_color=("#f1c232", "#e69138")[number],
+            contact_name=user.full_name or user.email,
+            contact_email=user.email,
+            contact_phone=f"+1 312 555 01{10 + number:02d}",
+            offer=template.default_offer,
+        )
+        campaign = campaigns.campaign_move(actor=actor, campaign=campaign, move="launch")
+        links = {link.channel: link for link in campaign.links.all()}
+        leads = []
+        for index, (first, last, company, title, channel) in enumerate(LEADS[number]):
+            link = links.get(channel)
+            if link is not None:
+                campaigns.link_follow(link.key)
+            lead, _created = campaigns.lead_capture(
+                campaign=campaign,
+                data={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{first.lower()}.{last.lower()}@{company.split()[0].lower()}.example",
+                    "company": company,
+                    "job_title": title,
+                    "message": "Please call me about next quarter." if index % 2 else "",
+                    "marketing_consent": index % 3 != 2,
+                },
+                via=link.key if link is not None else "",
+            )
+            leads.append(lead)
+        # The first lead became a deal, approved and won: the ROI page shows a return.
+        if (
+            actor.has(Perm.DEALS_REGISTER)
+            and benefit_status(actor, Benefit.DEAL_REGISTRATION).unlocked
+        ):
+            lead = leads[0]
+            deal = campaigns.lead_register_deal(
+                actor=actor,
+                lead=lead,
+                customer_name=lead.company,
+                customer_domain=lead.email.rsplit("@", 1)[1],
+                customer_country="US",
+                region="NA",
+                contact_name=lead.full_name,
+                contact_email=lead.email,
+                products=["Cloud platform"],
+                estimated_value=Decimal("48000") + 12000 * number,
+                currency=fund_request.currency,
+                expected_close_date=today + timedelta(days=45),
+                partner_notes="From the co-branded campaign.",
+            )
+            if deal.status != "approved":
+                approver = fund_request.partner.channel_manager or staff["admin"]
+                deal = deal_approve(actor=actor_for_user(approver, tenant), registration=deal)
+            if number == 0:
+                closer = fund_request.partner.channel_manager or staff["admin"]
+                deal_outcome(
+                    actor=actor_for_user(closer, tenant),
+                    registration=deal,
+                    outcome="won",
+                    value=Decimal("52500"),
+                )
+        if number == 0:
+            rows = "email,first_name,company\n" + "".join(
+                f"contact{i}@prospect{i}.example,Contact {i},Prospect {i} Inc\n"
+                for i in range(1, 9)
+            )
+            campaigns.recipients_upload(
+                actor=actor,
+                campaign=campaign,
+                upload=SimpleUploadedFile("list.csv", rows.encode(), "text/csv"),
+                consent_confirmed=True,
+            )

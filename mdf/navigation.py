@@ -1,4 +1,5 @@
-"""MDF's menu items; prm/navigation.py places them in the console and portal menus."""
+"""MDF's and through-partner marketing's menu items; prm/navigation.py places them in the
+console and portal menus."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -39,14 +40,65 @@ CONSOLE_MDF = NavGroup(
             Perm.MDF_VIEW,
             _("Payments made on approved claims; accounting export."),
         ),
+        NavItem(
+            "console_mdf_roi",
+            _("MDF ROI"),
+            "graph-up-arrow",
+            Perm.MDF_VIEW,
+            _("Spend against leads, pipeline and won revenue, by activity, partner and type."),
+        ),
     ),
 )
 
-PORTAL_MDF = NavItem(
-    "portal_mdf",
-    _("Marketing funds"),
-    "cash-coin",
-    Perm.MDF_VIEW,
-    _("Your MDF balance, requests and claims."),
-    ("portal_mdf_request", "portal_mdf_request_new"),
+CONSOLE_CAMPAIGNS = NavGroup(
+    _("Through-partner marketing"),
+    "megaphone",
+    (
+        NavItem(
+            "console_campaign_templates",
+            _("Campaign templates"),
+            "collection",
+            Perm.CAMPAIGNS_VIEW,
+            _("Emails, landing pages and social posts partners co-brand."),
+            ("console_campaign_template", "console_campaign_template_new"),
+        ),
+        NavItem(
+            "console_campaigns",
+            _("Partner campaigns"),
+            "broadcast",
+            Perm.CAMPAIGNS_VIEW,
+            _("Every co-branded campaign with its leads and clicks."),
+        ),
+    ),
+)
+
+PORTAL_MDF = NavGroup(
+    _("Marketing"),
+    "megaphone",
+    (
+        NavItem(
+            "portal_mdf",
+            _("Marketing funds"),
+            "cash-coin",
+            Perm.MDF_VIEW,
+            _("Your MDF balance, requests and claims."),
+            ("portal_mdf_request", "portal_mdf_request_new"),
+        ),
+        NavItem(
+            "portal_campaigns",
+            _("Campaigns"),
+            "broadcast",
+            Perm.CAMPAIGNS_VIEW,
+            _("Co-brand a ready-made campaign and launch it; your live campaigns."),
+            ("portal_campaign", "portal_campaign_new"),
+        ),
+        NavItem(
+            "portal_leads",
+            _("Leads"),
+            "person-lines-fill",
+            Perm.CAMPAIGNS_VIEW,
+            _("People your campaigns brought in; register them as deals."),
+            ("portal_lead",),
+        ),
+    ),
 )

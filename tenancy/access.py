@@ -59,6 +59,9 @@ class Perm(StrEnum):
     MDF_REQUEST = "mdf.request"  # request funds and claim them for one's organisation
     MDF_DECIDE = "mdf.decide"  # approve/reject requests and claims (managers: their partners)
     MDF_MANAGE = "mdf.manage"  # funds, allocations and payouts
+    CAMPAIGNS_VIEW = "campaigns.view"  # campaign gallery, campaigns and leads (partner: their own)
+    CAMPAIGNS_MANAGE = "campaigns.manage"  # build and publish campaign templates
+    CAMPAIGNS_RUN = "campaigns.run"  # co-brand, launch and mail campaigns for one's organisation
 
 
 _ALL_VENDOR_READ = {
@@ -68,6 +71,7 @@ _ALL_VENDOR_READ = {
     Perm.DEALS_VIEW,
     Perm.DEAL_LOCKS_VIEW,
     Perm.MDF_VIEW,
+    Perm.CAMPAIGNS_VIEW,
 }
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
@@ -86,6 +90,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.APPLICATIONS_CLAIM,
             Perm.MDF_DECIDE,
             Perm.MDF_MANAGE,
+            Perm.CAMPAIGNS_MANAGE,
         }
     ),
     Role.CHANNEL_MANAGER: frozenset(
@@ -104,7 +109,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         {Perm.CONSOLE_VIEW, Perm.DEAL_LOCKS_VIEW, Perm.ACCOUNTS_CLAIM, Perm.DISPUTES_RAISE}
     ),
     # Marketing runs the MDF program: funds, allocations, the second approval, payouts.
-    Role.MARKETING: frozenset(_ALL_VENDOR_READ | {Perm.MDF_DECIDE, Perm.MDF_MANAGE}),
+    Role.MARKETING: frozenset(
+        _ALL_VENDOR_READ | {Perm.MDF_DECIDE, Perm.MDF_MANAGE, Perm.CAMPAIGNS_MANAGE}
+    ),
     # Executives read everything in the console and change nothing.
     Role.EXECUTIVE: frozenset(_ALL_VENDOR_READ | {Perm.AUDIT_VIEW, Perm.STAFF_VIEW}),
     Role.PARTNER_ADMIN: frozenset(
@@ -121,16 +128,32 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.DISPUTES_RAISE,
             Perm.MDF_VIEW,
             Perm.MDF_REQUEST,
+            Perm.CAMPAIGNS_VIEW,
+            Perm.CAMPAIGNS_RUN,
         }
     ),
+    # Sales reps work the leads campaigns bring (and register them as deals).
     Role.PARTNER_SALES: frozenset(
-        {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.DEALS_VIEW, Perm.DEALS_REGISTER}
+        {
+            Perm.PORTAL_VIEW,
+            Perm.PARTNERS_VIEW,
+            Perm.DEALS_VIEW,
+            Perm.DEALS_REGISTER,
+            Perm.CAMPAIGNS_VIEW,
+        }
     ),
     Role.PARTNER_PRESALES: frozenset(
         {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.DEALS_VIEW, Perm.DEALS_REGISTER}
     ),
     Role.PARTNER_MARKETING: frozenset(
-        {Perm.PORTAL_VIEW, Perm.PARTNERS_VIEW, Perm.MDF_VIEW, Perm.MDF_REQUEST}
+        {
+            Perm.PORTAL_VIEW,
+            Perm.PARTNERS_VIEW,
+            Perm.MDF_VIEW,
+            Perm.MDF_REQUEST,
+            Perm.CAMPAIGNS_VIEW,
+            Perm.CAMPAIGNS_RUN,
+        }
     ),
 }
 
@@ -206,6 +229,11 @@ class Actor:
 
 
 SYSTEM = Actor(tenant=None)
+
+
+def roles_with(perm: Perm) -> list[str]:
+    """The roles that hold `perm` (e.g. whom to tell in a partner: its marketing people)."""
+    return sorted(role for role, perms in ROLE_PERMS.items() if perm in perms)
 
 
 def mfa_required_for(role: str | None) -> bool:

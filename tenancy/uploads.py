@@ -188,9 +188,15 @@ def store_bytes(fieldfile: FieldFile, name: str, data: bytes) -> str:
 
 
 def stored_file_response(
-    fieldfile: FieldFile, *, filename: str, content_type: str, sha256: str = ""
+    fieldfile: FieldFile,
+    *,
+    filename: str,
+    content_type: str,
+    sha256: str = "",
+    inline: bool = False,
 ) -> FileResponse:
-    """Stream a stored file as an attachment; a row whose file went missing is a 404."""
+    """Stream a stored file as an attachment (`inline=True`: an image a page shows, e.g. a
+    partner's logo); a row whose file went missing is a 404."""
     if not fieldfile:
         raise Http404
     try:
@@ -198,7 +204,7 @@ def stored_file_response(
     except FileNotFoundError as missing:
         raise Http404 from missing
     response = FileResponse(
-        handle, as_attachment=True, filename=filename, content_type=content_type
+        handle, as_attachment=not inline, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     if sha256:

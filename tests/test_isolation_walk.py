@@ -283,8 +283,17 @@ def mdf_objects(world) -> dict:
     """A fund, a request with a claim, its proof file and its payout in the world's tenant."""
     from django.utils import timezone
 
+    from mdf.services import campaigns
     from mdf.services import requests as mdf
-    from mdf.tests.helpers import actor, funded, proof, request_data
+    from mdf.tests.helpers import (
+        actor,
+        funded,
+        lead_data,
+        make_campaign,
+        make_template,
+        proof,
+        request_data,
+    )
 
     fund, allocation = funded(world)
     partner, manager = actor(world, world.partner_admin), actor(world, world.manager)
@@ -305,11 +314,31 @@ def mdf_objects(world) -> dict:
         reference="R-1",
         paid_on=timezone.localdate(),
     )
+    template = make_template(world)
+    campaign = make_campaign(world, template=template)
+    lead, _created = campaigns.lead_capture(campaign=campaign, data=lead_data())
     return {
         "fund_uuid": fund.uuid,
         "request_uuid": fund_request.uuid,
         "file_uuid": claim.files.get().uuid,
         "payout_uuid": payout.uuid,
+        # The API's routes (basename-id).
+        "mdf-fund": fund.uuid,
+        "mdf-request": fund_request.uuid,
+        "mdf-claim": claim.uuid,
+        "mdf-payout": payout.uuid,
+        "campaign_template_uuid": template.uuid,
+        "campaign_uuid": campaign.uuid,
+        "lead_uuid": lead.uuid,
+        "key": campaign.key,
+        "link_key": campaign.links.first().key,
+        # B's campaign unsubscribe link must not work at A's host.
+        "campaign_unsubscribe_token": campaigns.unsubscribe_links.unsubscribe_token(
+            tenant=world.tenant,
+            email="x@globex.test",
+            salt=campaigns.UNSUBSCRIBE_SALT,
+            scope=campaign.partner_id,
+        ),
     }
 
 

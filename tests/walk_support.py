@@ -136,6 +136,9 @@ UUID_KWARGS = {
     "fund_uuid": "mdf.Fund",
     "file_uuid": "mdf.ClaimFile",
     "payout_uuid": "mdf.Payout",
+    "campaign_template_uuid": "mdf.CampaignTemplate",
+    "campaign_uuid": "mdf.Campaign",
+    "lead_uuid": "mdf.Lead",
 }
 
 
@@ -231,6 +234,25 @@ class ObjectPicker:
             obj = Invitation.objects.order_by("pk").first()
             return token_of(obj) if obj else None
 
+        def campaign_key():
+            obj = self.first("mdf.Campaign", status="live")
+            return obj.key if obj else None
+
+        def link_key():
+            obj = self.first("mdf.TrackedLink", campaign__status="live")
+            return obj.key if obj else None
+
+        def campaign_unsubscribe():
+            from mdf.services.campaigns import UNSUBSCRIBE_SALT
+            from tenancy.unsubscribe import unsubscribe_token as token_for
+
+            partner = self.first("partners.PartnerOrganization")
+            if partner is None:
+                return None
+            return token_for(
+                tenant=self.tenant, email=self.user.email, salt=UNSUBSCRIBE_SALT, scope=partner.pk
+            )
+
         def wizard_step():
             from onboarding.services.progress import WIZARD_STEPS
 
@@ -245,6 +267,9 @@ class ObjectPicker:
             "unsubscribe_token": unsubscribe,
             "token": invitation_token,
             "step": wizard_step,
+            "key": campaign_key,
+            "link_key": link_key,
+            "campaign_unsubscribe_token": campaign_unsubscribe,
         }
 
     def page_picks(self, url_name: str) -> dict[str, object]:

@@ -1,6 +1,19 @@
 """MDF: funds per period, allocations per partner and their ledger; fund requests, claims with
-proof of performance, payouts."""
+proof of performance, payouts; co-branded campaigns and their leads."""
 
+from .campaigns import (
+    SOCIAL_CHANNELS,
+    Campaign,
+    CampaignOptOut,
+    CampaignRecipient,
+    CampaignStatus,
+    CampaignTemplate,
+    Channel,
+    Lead,
+    RecipientStatus,
+    TemplateStatus,
+    TrackedLink,
+)
 from .funds import (
     Allocation,
     AllocationBasis,
@@ -24,6 +37,17 @@ from .requests import (
 )
 
 __all__ = [
+    "SOCIAL_CHANNELS",
+    "Campaign",
+    "CampaignOptOut",
+    "CampaignRecipient",
+    "CampaignStatus",
+    "CampaignTemplate",
+    "Channel",
+    "Lead",
+    "RecipientStatus",
+    "TemplateStatus",
+    "TrackedLink",
     "ActivityType",
     "Allocation",
     "AllocationBasis",

@@ -8,6 +8,7 @@ import logging
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from tenancy.context import require_current_tenant, tenant_context
 from tenancy.uploads import store_document_once
 
 from ..models import Payout
@@ -56,9 +57,12 @@ def store_after_commit(payout: Payout) -> None:
     """Render the advice once the payout is committed; a failure (e.g. the logo host is down)
     never undoes the payout: the first download renders it then."""
 
+    tenant = require_current_tenant()
+
     def render() -> None:
+        # The commit may come after the caller's tenant context ended (e.g. the demo's seeding).
         try:
-            with transaction.atomic():
+            with tenant_context(tenant), transaction.atomic():
                 remittance_store(payout)
         except Exception:
             logger.exception("Rendering the remittance of payout %s failed", payout.uuid)

@@ -91,3 +91,71 @@ def request_data(**overrides) -> dict:
 
 def proof(name="invoice.pdf", content=PDF):
     return SimpleUploadedFile(name, content)
+
+
+# --- Through-partner marketing --------------------------------------------------------------------
+
+TEMPLATE_DATA = {
+    "name": "Cloud security assessment",
+    "summary": "Offer prospects a free assessment of their cloud setup.",
+    "activity_type": "digital",
+    "email_subject": "{{ first_name }}, is {{ company }}'s cloud secure?",
+    "email_body": "Hi {{ first_name }},\n\n{{ partner_name }} offers: {{ offer }}.\n\n"
+    "[Book it here]({{ landing_url }})",
+    "landing_headline": "Secure your cloud with {{ partner_name }}",
+    "landing_body": "Our experts check your setup in one day.\n\n**{{ offer }}**",
+    "cta_label": "Book my assessment",
+    "default_offer": "Free one-day assessment",
+}
+
+
+def make_template(world, *, publish=True, posts=("New: {{ offer }} from {{ partner_name }}",)):
+    from mdf.models import TemplateStatus
+    from mdf.services import campaigns
+
+    with tenant_context(world.tenant):
+        template = campaigns.template_save(
+            actor=actor(world, world.marketing), social_posts=list(posts), **TEMPLATE_DATA
+        )
+        if publish:
+            template = campaigns.template_set_status(
+                actor=actor(world, world.marketing),
+                template=template,
+                status=TemplateStatus.PUBLISHED,
+            )
+    return template
+
+
+def make_campaign(world, *, launch=True, user=None, template=None, **branding):
+    from mdf.services import campaigns
+
+    template = template or make_template(world)
+    fields = {
+        "name": "Spring cloud push",
+        "brand_color": "#123456",
+        "accent_color": "#abcdef",
+        "contact_name": "Pat Partner",
+        "contact_email": "pat@partner.test",
+        "contact_phone": "+1 555 0101",
+        "offer": "Free one-day assessment",
+        **branding,
+    }
+    with tenant_context(world.tenant):
+        who = actor(world, user or world.partner_marketing)
+        campaign = campaigns.campaign_create(actor=who, template=template, **fields)
+        if launch:
+            campaign = campaigns.campaign_move(actor=who, campaign=campaign, move="launch")
+    return campaign
+
+
+def lead_data(**overrides) -> dict:
+    data = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@analytical.test",
+        "company": "Analytical Engines",
+        "job_title": "CTO",
+        "message": "Call me next week.",
+    }
+    data.update(overrides)
+    return data

@@ -13,26 +13,24 @@ condition is already met, UNSUBSCRIBED when the address opted out, else queued a
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partners.models import LifecycleState, PartnerOrganization
 from tenancy import access
+from tenancy import unsubscribe as tenancy_unsubscribe
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
+from tenancy.common import placeholders
 from tenancy.common.markdown import markdown_to_safe_html
 from tenancy.context import require_current_tenant
 from tenancy.emails import person_address
@@ -75,10 +73,6 @@ PLACEHOLDER_LABELS = {
 }
 # Ours (built from reverse() and validated addresses): inserted as they are, so links work.
 _RAW_PLACEHOLDERS = frozenset({"manager_email", "portal_url", "course_101_url"})
-_PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
-# Anything that looks like a placeholder, to refuse the ones we do not know when saving.
-_ANY_PLACEHOLDER_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-_MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
 # --- Rendering ----------------------------------------------------------------------------------
@@ -86,49 +80,18 @@ _MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 def substitute(text: str, values: dict[str, str], *, for_markdown: bool = False) -> str:
     """Replace known {{ placeholders }}; unknown ones stay as typed (the preview shows them)."""
-
-    def replace(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        value = str(values[name])
-        if for_markdown and name not in _RAW_PLACEHOLDERS:
-            value = _MARKDOWN_SPECIAL_RE.sub(r"\\\1", html.escape(value, quote=False))
-        return value
-
-    return _PLACEHOLDER_RE.sub(replace, text or "")
+    return placeholders.substitute(text, values, for_markdown=for_markdown, raw=_RAW_PLACEHOLDERS)
 
 
 def merge_fields_text(text: str) -> str:
     """`text` with each known {{ placeholder }} as its name in brackets: "the [Program name]"."""
-
-    def name(match: re.Match) -> str:
-        label = PLACEHOLDER_LABELS.get(match.group(1))
-        return f"[{label}]" if label else match.group(0)
-
-    return _PLACEHOLDER_RE.sub(name, text or "")
+    return placeholders.merge_fields_text(text, PLACEHOLDER_LABELS)
 
 
 def merge_fields_html(text: str) -> str:
     """`text` for a page that lists steps: escaped, each {{ placeholder }} shown as a chip with
     its human name ("Getting started with the [Program name]"), the code in its tooltip."""
-    parts, last = [], 0
-    for match in _PLACEHOLDER_RE.finditer(text or ""):
-        name = match.group(1)
-        parts.append(text[last : match.start()])
-        label = PLACEHOLDER_LABELS.get(name)
-        parts.append(
-            format_html(
-                '<span class="badge text-bg-light border fw-normal" title="{}">{}</span>',
-                match.group(0),
-                label,
-            )
-            if label
-            else match.group(0)
-        )
-        last = match.end()
-    parts.append((text or "")[last:])
-    return format_html_join("", "{}", ((part,) for part in parts))  # escapes the plain parts
+    return placeholders.merge_fields_html(text, PLACEHOLDER_LABELS)
 
 
 @dataclass(frozen=True)
@@ -184,7 +147,7 @@ def render_cadence(
 
 
 def unsubscribe_token(*, tenant, email: str) -> str:
-    return signing.dumps({"t": tenant.pk, "e": email.lower()}, salt=UNSUBSCRIBE_SALT)
+    return tenancy_unsubscribe.unsubscribe_token(tenant=tenant, email=email, salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_url(*, tenant, email: str) -> str:
@@ -194,23 +157,14 @@ def unsubscribe_url(*, tenant, email: str) -> str:
     )
 
 
-class UnsubscribeTokenOfAnotherTenant(LookupError):
-    """A genuine token, but not of this tenant: answered 404 like any object out of reach."""
+UnsubscribeTokenOfAnotherTenant = tenancy_unsubscribe.UnsubscribeTokenOfAnotherTenant
 
 
 def email_from_unsubscribe_token(token: str) -> str:
     """The address behind a token of the current tenant. ValidationError for a bad token,
     UnsubscribeTokenOfAnotherTenant for a genuine one of another tenant."""
-    tenant = require_current_tenant()
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature as exc:
-        raise ValidationError(_("This unsubscribe link is not valid.")) from exc
-    if not isinstance(data, dict) or not data.get("e"):
-        raise ValidationError(_("This unsubscribe link is not valid."))
-    if data.get("t") != tenant.pk:
-        raise UnsubscribeTokenOfAnotherTenant(token)
-    return str(data["e"])
+    email, _scope = tenancy_unsubscribe.unsubscribe_read(token, salt=UNSUBSCRIBE_SALT)
+    return email
 
 
 @transaction.atomic
@@ -231,11 +185,7 @@ def _require_manage(actor: Actor) -> None:
 
 def _validate(step: CadenceStep) -> None:
     step.full_clean(exclude=["tenant"])
-    unknown = {
-        name
-        for name in _ANY_PLACEHOLDER_RE.findall(f"{step.subject}\n{step.body}")
-        if name not in PLACEHOLDERS
-    }
+    unknown = placeholders.unknown_placeholders([step.subject, step.body], PLACEHOLDERS)
     if unknown:
         raise ValidationError(
             {

@@ -219,7 +219,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dealreg.sweeps.account_words_all_tenants",
         "schedule": 3600.0,
     },
+    # Partners' campaign mail, at most CAMPAIGN_MAILS_PER_MINUTE per campaign per run
+    # (mdf/services/campaigns.py).
+    "campaign-mail": {"task": "mdf.tasks.send_campaign_mail_all_tenants", "schedule": 60.0},
 }
+# How many of one campaign's emails the sender hands to the mail queue each minute.
+CAMPAIGN_MAILS_PER_MINUTE = env.int("CAMPAIGN_MAILS_PER_MINUTE", default=60)
 # Task modules autodiscovery does not find (it imports only `<app>.tasks`).
 CELERY_IMPORTS = ["dealreg.sweeps"]
 

@@ -310,7 +310,10 @@ DEAL_SETUP = ["deal_rules", "deal_routing"]
 
 PARTNERS = ["partner_list", "recruitment", "application_list"]
 DEALS_READ = ["deals", "deal_locks", "disputes", "deal_reports", *DEAL_SETUP]
-MDF = ["mdf", "mdf_requests", "mdf_funds", "mdf_payouts"]
+MDF = ["mdf", "mdf_requests", "mdf_funds", "mdf_payouts", "mdf_roi"]
+CAMPAIGNS = ["campaign_templates", "campaigns"]
+MDF_ALL = [*MDF, *CAMPAIGNS]
+PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
 
 
 @pytest.mark.parametrize(
@@ -320,45 +323,47 @@ MDF = ["mdf", "mdf_requests", "mdf_funds", "mdf_payouts"]
             "admin",
             "console",
             ["home", *PARTNERS, "partner_import", "program", *ONBOARDING]
-            + [*DEALS, *DEAL_SETUP, *MDF, *ENABLEMENT, "team", "api_keys", "mail_log", "audit_log"],
+            + [*DEALS, *DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "team", "api_keys", "mail_log"]
+            + ["audit_log"],
         ),
         (
             "executive",
             "console",
             ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ]
-            + [*MDF, *ENABLEMENT, "team", "audit_log"],
+            + [*MDF_ALL, *ENABLEMENT, "team", "audit_log"],
         ),
         (
             "manager",
             "console",
             ["home", *PARTNERS, "program", *ONBOARDING, *DEALS]
-            + [*DEAL_SETUP, *MDF, *ENABLEMENT, "mail_log"],
+            + [*DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "mail_log"],
         ),
         (
             "marketing",
             "console",
-            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ, *MDF] + ENABLEMENT,
+            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ, *MDF_ALL] + ENABLEMENT,
         ),
         # Direct sales: the deal-lock view and disputes.
         ("sales", "console", ["home", "deal_locks", "disputes"]),
         (
             "partner_admin",
             "portal",
-            ["home", *PORTAL_DEALS, "mdf", *PORTAL_LEARNING, "tier", "roe", "onboarding"]
+            ["home", *PORTAL_DEALS, *PORTAL_MARKETING, *PORTAL_LEARNING, "tier", "roe"]
+            + ["onboarding"]
             + ["agreement", "setup_wizard", "organization", "team", "api_keys"],
         ),
         (
             "partner_sales",
             "portal",
-            ["home", *PORTAL_DEALS, *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
-            + ["organization"],
+            ["home", *PORTAL_DEALS, "campaigns", "leads", *PORTAL_LEARNING, "tier", "roe"]
+            + ["onboarding", "agreement", "organization"],
         ),
         # Partner marketing neither sees nor registers deals.
         (
             "partner_marketing",
             "portal",
-            ["home", "mdf", *PORTAL_LEARNING, "tier", "roe", "onboarding", "agreement"]
-            + ["organization"],
+            ["home", *PORTAL_MARKETING, *PORTAL_LEARNING, "tier", "roe", "onboarding"]
+            + ["agreement", "organization"],
         ),
     ],
 )

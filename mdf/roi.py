@@ -1,0 +1,243 @@
+"""MDF return on investment: what each funded activity cost and what it brought back.
+
+One selector per metric, each over a queryset of funded activities (FundRequest rows the caller
+already scoped), returning {activity id: value}; every page, CSV and API composes these, never its
+own sums. All money is in the program currency.
+
+- **Spend**: the approved amount of the activity's claim (approved or paid); nothing before the
+  claim is approved.
+- **Leads**: the leads its co-branded campaigns captured (counted by us). An activity without a
+  campaign (an event, say) counts the leads its approved claim reported.
+- **Pipeline**: the estimated value of the open deal registrations (submitted, in review or
+  approved) its captured leads became, converted with the program's exchange rates; an activity
+  without a campaign counts the pipeline its approved claim reported.
+- **Won revenue**: the value of the won deal registrations its leads became (converted).
+- **ROI**: (won revenue − spend) ÷ spend, as a percentage rounded half up to one decimal; none
+  without spend. **Cost per lead**: spend ÷ leads, half up to the cent; none without leads.
+
+A registration in a currency without an exchange rate is left out of pipeline and won revenue
+(the page says how many were).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from dealreg.models import DealStatus
+from partners.services.currency import convert, exchange_rates
+from partners.services.tiers import program_settings
+from tenancy.access import Actor, Perm
+from tenancy.common.charts import Chart, Series
+
+from .models import Claim, ClaimStatus, FundRequest, Lead, RequestStatus
+from .models.funds import ZERO
+
+FUNDED = (RequestStatus.APPROVED, RequestStatus.CLAIMED, RequestStatus.COMPLETED)
+SPENT = (ClaimStatus.APPROVED, ClaimStatus.PAID)
+OPEN_DEALS = (DealStatus.SUBMITTED, DealStatus.UNDER_REVIEW, DealStatus.APPROVED)
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+
+
+def funded_activities(actor: Actor) -> QuerySet[FundRequest]:
+    """The funded activities the actor may see (approved, claimed or paid)."""
+    from .selectors import requests_for
+
+    if not actor.has(Perm.MDF_VIEW):
+        return FundRequest.objects.none()
+    return requests_for(actor).filter(status__in=FUNDED)
+
+
+# --- The metrics ------------------------------------------------------------------------------
+
+
+def _ids(activities: QuerySet[FundRequest]):
+    return activities.order_by().values("pk")
+
+
+def _with_campaigns(activities: QuerySet[FundRequest]) -> set[int]:
+    return set(activities.filter(campaigns__isnull=False).order_by().values_list("pk", flat=True))
+
+
+def spend_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
+    return dict(
+        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT).values_list(
+            "request_id", "approved_amount"
+        )
+    )
+
+
+def leads_by_activity(activities: QuerySet[FundRequest]) -> dict[int, int]:
+    captured = dict(
+        Lead.objects.filter(campaign__fund_request__in=_ids(activities))
+        .order_by()
+        .values("campaign__fund_request_id")
+        .annotate(n=Count("pk"))
+        .values_list("campaign__fund_request_id", "n")
+    )
+    with_campaigns = _with_campaigns(activities)
+    reported = (
+        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT)
+        .exclude(request_id__in=with_campaigns)
+        .values_list("request_id", "leads")
+    )
+    return {**captured, **dict(reported)}
+
+
+def _deal_values(activities: QuerySet[FundRequest], statuses) -> tuple[dict[int, Decimal], int]:
+    """{activity id: converted value} of its leads' registrations in `statuses`, and how many
+    registrations had no exchange rate."""
+    rates = exchange_rates()
+    target = program_settings().currency
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    unconverted = 0
+    rows = Lead.objects.filter(
+        campaign__fund_request__in=_ids(activities), registration__status__in=statuses
+    ).values_list(
+        "campaign__fund_request_id", "registration__estimated_value", "registration__currency"
+    )
+    for activity_id, value, currency in rows:
+        converted = convert(value, currency, target, rates=rates)
+        if converted is None:
+            unconverted += 1
+            continue
+        totals[activity_id] += converted
+    return dict(totals), unconverted
+
+
+def pipeline_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
+    from_deals, _unconverted = _deal_values(activities, OPEN_DEALS)
+    reported = (
+        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT)
+        .exclude(request_id__in=_with_campaigns(activities))
+        .values_list("request_id", "pipeline")
+    )
+    return {**from_deals, **dict(reported)}
+
+
+def won_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
+    won, _unconverted = _deal_values(activities, (DealStatus.WON,))
+    return won
+
+
+def unconverted_deals(activities: QuerySet[FundRequest]) -> int:
+    """How many of the activities' deal registrations have no exchange rate (left out)."""
+    _values, count = _deal_values(activities, (*OPEN_DEALS, DealStatus.WON))
+    return count
+
+
+def roi_percent(spend: Decimal, won: Decimal) -> Decimal | None:
+    if not spend:
+        return None
+    return ((won - spend) * 100 / spend).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def cost_per_lead(spend: Decimal, leads: int) -> Decimal | None:
+    if not leads:
+        return None
+    return (spend / leads).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- Rows for pages, CSV and API ---------------------------------------------------------------
+
+
+@dataclass
+class RoiRow:
+    key: object  # the activity, the partner or the activity type
+    label: str
+    spend: Decimal = ZERO
+    leads: int = 0
+    pipeline: Decimal = ZERO
+    won: Decimal = ZERO
+    activities: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def roi(self) -> Decimal | None:
+        return roi_percent(self.spend, self.won)
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return cost_per_lead(self.spend, self.leads)
+
+    def add(self, other: RoiRow) -> None:
+        self.spend += other.spend
+        self.leads += other.leads
+        self.pipeline += other.pipeline
+        self.won += other.won
+        self.activities += other.activities
+
+
+@dataclass
+class RoiReport:
+    by_activity: list[RoiRow]
+    by_partner: list[RoiRow]
+    by_type: list[RoiRow]
+    total: RoiRow
+    unconverted: int
+
+
+def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
+    """Every metric per activity, and summed per partner, per activity type and in all."""
+    activities = activities.select_related("partner").order_by("-starts_on", "title")
+    spend = spend_by_activity(activities)
+    leads = leads_by_activity(activities)
+    pipeline = pipeline_by_activity(activities)
+    won = won_by_activity(activities)
+    rows = [
+        RoiRow(
+            key=activity,
+            label=activity.title,
+            spend=spend.get(activity.pk) or ZERO,
+            leads=leads.get(activity.pk, 0),
+            pipeline=pipeline.get(activity.pk, ZERO),
+            won=won.get(activity.pk, ZERO),
+            activities=1,
+        )
+        for activity in activities
+    ]
+    by_partner: dict[int, RoiRow] = {}
+    by_type: dict[str, RoiRow] = {}
+    total = RoiRow(key=None, label="")
+    for row in rows:
+        activity = row.key
+        by_partner.setdefault(
+            activity.partner_id, RoiRow(key=activity.partner, label=activity.partner.name)
+        ).add(row)
+        by_type.setdefault(
+            activity.activity_type,
+            RoiRow(key=activity.activity_type, label=activity.get_activity_type_display()),
+        ).add(row)
+        total.add(row)
+    return RoiReport(
+        by_activity=rows,
+        by_partner=sorted(by_partner.values(), key=lambda r: (-r.won, r.label)),
+        by_type=sorted(by_type.values(), key=lambda r: (-r.spend, r.label)),
+        total=total,
+        unconverted=unconverted_deals(activities),
+    )
+
+
+def program_currency() -> str:
+    return program_settings().currency
+
+
+def roi_chart(report: RoiReport) -> Chart:
+    """Spend against pipeline and won revenue, per activity type (the ROI page's chart)."""
+    rows = report.by_type
+    return Chart(
+        key="mdf-roi",
+        title=_("Return by activity type"),
+        categories=[row.label for row in rows],
+        series=[
+            Series(_("Spend"), [row.spend for row in rows], "#adb5bd"),
+            Series(_("Pipeline"), [row.pipeline for row in rows], "#0d6efd"),
+            Series(_("Won revenue"), [row.won for row in rows], "#198754"),
+        ],
+        unit=program_currency(),
+    )
