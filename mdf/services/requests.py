@@ -47,6 +47,7 @@ from .ledger import ledger_post, to_money
 PROOF_KINDS = frozenset({"pdf", "png", "jpg", "docx", "xlsx", "csv"})
 MAX_PROOF_BYTES = 20 * 1024 * 1024
 MAX_PROOF_FILES = 10
+MAX_ACTIVITY_DAYS = 366
 
 
 class Decision:
@@ -132,6 +133,8 @@ def _clean_request(fields: dict, allocation: Allocation) -> dict:
         errors["ends_on"] = _("Enter the date the activity ends.")
     elif isinstance(starts, date) and ends < starts:
         errors["ends_on"] = _("The activity ends before it starts.")
+    elif isinstance(starts, date) and (ends - starts).days > MAX_ACTIVITY_DAYS:
+        errors["ends_on"] = _("An activity lasts at most a year: split longer ones.")
     if not (fields.get("description") or "").strip():
         errors["description"] = _("Say what you will do and for whom.")
     try:
@@ -507,6 +510,8 @@ def _clean_claim(fund_request: FundRequest, fields: dict) -> dict:
 
 
 def _store_proofs(claim: Claim, actor: Actor, files) -> None:
+    # Every file is checked before any is stored: a bad third file leaves nothing on disk.
+    checked = []
     for kind, upload in files:
         if kind not in ClaimFileKind.values:
             raise ValidationError({"files": _("Choose what each file shows.")})
@@ -517,6 +522,8 @@ def _store_proofs(claim: Claim, actor: Actor, files) -> None:
             field="files",
             message=_("Attach PDF, PNG, JPEG, Word, Excel or CSV files."),
         )
+        checked.append((kind, upload, sniffed))
+    for kind, upload, sniffed in checked:
         proof = ClaimFile(
             claim=claim,
             kind=kind,

@@ -287,3 +287,46 @@ def test_a_claimed_request_cannot_be_withdrawn(acme):
     )
     html = page.content.decode()
     assert "Withdraw the request" not in html and "Claim the funds" in html
+
+
+def test_an_activity_longer_than_a_year_is_a_field_error(acme):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+
+    _fund, allocation = funded(acme)
+    starts = request_data()["starts_on"]
+    with pytest.raises(ValidationError) as error:
+        _submit(acme, allocation, ends_on=starts + timedelta(days=400))
+    assert "at most a year" in error.value.message_dict["ends_on"][0]
+    with tenant_context(acme.tenant):
+        assert not FundRequest.objects.exists()
+
+
+def test_a_bad_proof_file_among_good_ones_stores_none_of_them(acme, settings):
+    from pathlib import Path
+
+    from django.core.exceptions import ValidationError
+
+    from tenancy.tests.files import stored_files
+
+    _fund, allocation = funded(acme)
+    fund_request = _submit(acme, allocation)
+    with tenant_context(acme.tenant):
+        mdf.request_decide(
+            actor=actor(acme, acme.manager), fund_request=fund_request, decision="approve"
+        )
+        with pytest.raises(ValidationError):
+            mdf.claim_submit(
+                actor=actor(acme, acme.partner_admin),
+                fund_request=fund_request,
+                spent="100",
+                spent_currency="USD",
+                files=[
+                    ("invoice", proof()),
+                    ("photo", proof("stand.png", PNG)),
+                    ("other", proof("tool.pdf", b"MZ\x90\x00" + b"\x00" * 64)),
+                ],
+            )
+        assert not Claim.objects.exists()
+    assert not list(stored_files(Path(settings.MEDIA_ROOT)))
