@@ -254,9 +254,8 @@ def portal_campaigns(request):
     return render(request, "mdf/campaigns/portal_gallery.html", context)
 
 
-def _branding_from(form: BrandingForm, actor, campaign: Campaign | None) -> services.Branding:
+def _branding_from(data, actor, campaign: Campaign | None) -> services.Branding:
     """The branding as typed (for the live preview); the saved logo, if any."""
-    data = form.data
 
     def typed(name, fallback=""):
         return str(data.get(name, fallback) or fallback)[:300]
@@ -309,10 +308,10 @@ def portal_campaign_new(request, campaign_template_uuid):
         "contact_email": user.email,
         "offer": template.default_offer,
     }
-    form = BrandingForm(request.POST or None, request.FILES or None, fund_requests=fundable)
-    if request.method != "POST":
+    if request.method == "POST":
+        form = BrandingForm(request.POST, request.FILES, fund_requests=fundable)
+    else:
         form = BrandingForm(initial=initial, fund_requests=fundable)
-        form.data = initial  # the first preview shows the initial values
     status = 200
     if request.method == "POST":
         status = 400
@@ -331,7 +330,10 @@ def portal_campaign_new(request, campaign_template_uuid):
     context = {
         "template": template,
         "form": form,
-        **_preview_context(template, _branding_from(form, actor, None)),
+        # The preview shows what was sent back, or the starting values.
+        **_preview_context(
+            template, _branding_from(request.POST if form.is_bound else initial, actor, None)
+        ),
     }
     return render(request, "mdf/campaigns/portal_cobrand.html", context, status=status)
 
@@ -349,8 +351,7 @@ def portal_campaign_preview(request):
         copy = campaign
     else:
         copy = _published_template(actor, request.POST.get("template"))
-    form = BrandingForm(request.POST)
-    context = _preview_context(copy, _branding_from(form, actor, campaign))
+    context = _preview_context(copy, _branding_from(request.POST, actor, campaign))
     return render(request, "mdf/campaigns/_landing_preview.html", context)
 
 
