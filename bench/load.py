@@ -6,7 +6,9 @@
     .venv/bin/python bench/load.py --scale 0.01 --database postgres://.../prm_bench_small
 
 Builds the data set with bench/dealreg.py's builder when its database is missing (default
-postgres://postgres@127.0.0.1:5432/prm_bench_dealreg, 1M registrations; --scale shrinks it), then
+postgres://postgres@127.0.0.1:5432/prm_bench_dealreg, 1M registrations; --scale shrinks it) and
+adds what the portal's course and MDF pages show the first time (the MDF data set-based with
+bench/mdf.py's builders: a fund allocated to every partner, requests in every status), then
 starts two gunicorn servers on free ports (--workers sync workers each):
 - the ceiling, bench/ceiling/: a bare Django 5.2 app answering one indexed primary-key SELECT as
   JSON (/one/) and a constant JSON (/constant/);
@@ -85,6 +87,8 @@ def journeys(facts: dict) -> list[Journey]:
         Journey("course", "portal course page", facts["course"], "partner"),
         Journey("assets", "portal asset list", "/portal/assets/", "partner"),
         Journey("reports", "console deal reports", "/console/deals/reports/", "manager"),
+        Journey("mdf", "portal MDF balance /portal/mdf/", "/portal/mdf/", "partner"),
+        Journey("mdf-request", "portal MDF request page", facts.get("mdf_request", ""), "partner"),
     ]
     return [j for j in found if j.path]
 
@@ -164,8 +168,14 @@ def free_port() -> int:
 
 def bench_dealreg():
     """bench/dealreg.py's builder (loaded by path: `dealreg` is also the app's name)."""
-    spec = importlib.util.spec_from_file_location("bench_dealreg", ROOT / "bench/dealreg.py")
+    return bench_module("dealreg")
+
+
+def bench_module(name: str):
+    """bench/<name>.py, loaded by path (`dealreg` and `mdf` are also the apps' names)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / f"bench/{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -222,6 +232,8 @@ def prepare(args) -> dict:
         )
         course = _course(tenant)
         facts["course"] = f"/portal/learning/courses/{course.uuid}/"
+        paid = _mdf(tenant, partner_org)
+        facts["mdf_request"] = f"/portal/mdf/requests/{paid.uuid}/" if paid else ""
     facts["max_id"] = DealRegistration.objects.unscoped().aggregate(m=Max("id"))["m"] or 1
     return facts
 
@@ -244,6 +256,58 @@ def _course(tenant):
         demo._learn(membership, stage=1)
     enrolled = Enrollment.objects.filter(user=membership.user).order_by("id").first()
     return enrolled.course if enrolled else Course.objects.order_by("id").first()
+
+
+MDF_FUND = "Bench MDF this quarter"
+
+
+def _mdf(tenant, partner_org):
+    """The MDF pages' data, added the first time (bench/dealreg.py builds registrations only),
+    set-based by bench/mdf.py's builders: this quarter's fund allocated to every partner, 3
+    requests per partner and 40 for the partner user's organisation, in every status (ledger
+    entries, events, claims, payouts). Returns a paid request of that organisation."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from mdf.models import CarryOver, Fund, FundPeriod, FundRequest, RequestStatus
+    from partners.models import PartnerOrganization
+    from tenancy.models import User
+
+    if not Fund.objects.filter(name=MDF_FUND).exists():
+        mdf = bench_module("mdf")
+        started = time.monotonic()
+        today = date.today()
+        starts = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        ends = (starts + timedelta(days=100)).replace(day=1) - timedelta(days=1)
+        partners = list(PartnerOrganization.objects.order_by("id"))
+        per_partner = Decimal("20000")
+        budget = per_partner * len(partners)
+        fund = Fund.objects.create(
+            tenant=tenant,
+            name=MDF_FUND,
+            period=FundPeriod.QUARTER,
+            starts_on=starts,
+            ends_on=ends,
+            currency="USD",
+            budget=budget,
+            unallocated=budget,
+            carry_over=CarryOver.NONE,
+        )
+        partner_user = User.objects.get(email=f"partner@{tenant.slug}.test")
+        allocations = mdf.bulk_allocate(fund, partners, per_partner, by=partner_user)
+        written = mdf.bulk_requests(
+            [(a, 40 if a.partner_id == partner_org else 3) for a in allocations], by=partner_user
+        )
+        print(
+            f"MDF data: {len(allocations):,} allocations, {written:,} requests in "
+            f"{time.monotonic() - started:.1f}s",
+            file=sys.stderr,
+        )
+    return (
+        FundRequest.objects.filter(partner_id=partner_org, status=RequestStatus.COMPLETED)
+        .order_by("id")
+        .first()
+    )
 
 
 def _api_key(role: str, partner_org, creator: str) -> str:
