@@ -4,11 +4,12 @@ managers their partners, program staff all), loaded for the page that shows them
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -230,6 +231,9 @@ def _month_starts(start: date, end: date) -> list[date]:
     return months
 
 
+CHART_COLUMNS = ("allocated", "committed", "paid", "carried_out")
+
+
 def balance_chart(allocation: Allocation, today: date | None = None) -> Chart:
     """The allocation over its fund's period, month by month (each month's end, up to today):
     allocated, committed (approved, not yet paid) and paid, from the ledger."""
@@ -238,21 +242,30 @@ def balance_chart(allocation: Allocation, today: date | None = None) -> Chart:
     months = [m for m in _month_starts(fund.starts_on, fund.ends_on) if m <= today] or [
         fund.starts_on.replace(day=1)
     ]
-    entries = list(
+    # One row per month and kind of entry, summed by the database (not every entry).
+    by_month = (
         LedgerEntry.objects.filter(allocation=allocation)
-        .order_by("created_at", "id")
-        .values_list("kind", "released_from", "amount", "created_at")
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values_list("month", "kind", "released_from")
+        .annotate(total=Sum("amount"))
     )
+    moves: dict[date, dict[str, Decimal]] = {}
+    for month, kind, released_from, total in by_month:
+        key = month.date() if isinstance(month, datetime) else month
+        bucket = moves.setdefault(
+            key, dict.fromkeys(("allocated", "committed", "paid", "carried_out"), ZERO)
+        )
+        for column, sign in entry_effects(kind, released_from).items():
+            if column in bucket:
+                bucket[column] += sign * total
     allocated, committed, paid = [], [], []
+    totals = dict.fromkeys(CHART_COLUMNS, ZERO)
+    pending = sorted(moves.items())
     for month in months:
-        cutoff = month + relativedelta(months=1)
-        totals = dict.fromkeys(("allocated", "committed", "paid", "carried_out"), ZERO)
-        for kind, released_from, amount, at in entries:
-            if timezone.localtime(at).date() >= cutoff:
-                break
-            for column, sign in entry_effects(kind, released_from).items():
-                if column in totals:
-                    totals[column] += sign * amount
+        while pending and pending[0][0] <= month:
+            for column, amount in pending.pop(0)[1].items():
+                totals[column] += amount
         allocated.append(totals["allocated"] - totals["carried_out"])
         committed.append(totals["committed"])
         paid.append(totals["paid"])

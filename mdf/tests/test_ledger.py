@@ -290,3 +290,54 @@ def test_tier_rules_allocate_a_share_of_trailing_revenue_capped_and_keep_manual_
         # Running again changes nothing.
         again = ledger.allocations_run(actor=admin, fund=fund, today=today)
     assert (again.created, again.changed, again.unchanged) == (0, 0, 2)
+
+
+def test_the_balance_chart_sums_the_ledger_month_by_month(acme):
+    """Allocated in the first month, approved in the second, claimed for less and paid in the
+    third: each month shows the running totals at its end (the database sums by month)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from mdf.models import Claim, LedgerEntry
+    from mdf.selectors import balance_chart
+
+    fund, allocation = funded(acme, amount="10000")
+    partner, manager = actor(acme, acme.partner_admin), actor(acme, acme.manager)
+    with tenant_context(acme.tenant):
+        fund_request = mdf.request_submit(
+            actor=partner, allocation=allocation, **request_data(amount=Decimal("4000"))
+        )
+        mdf.request_decide(actor=manager, fund_request=fund_request, decision="approve")
+        first_entries = set(LedgerEntry.objects.values_list("pk", flat=True))
+        claim = mdf.claim_submit(
+            actor=partner,
+            fund_request=fund_request,
+            spent="3000",
+            spent_currency="USD",
+            files=[("invoice", proof())],
+        )
+        mdf.claim_decide(actor=manager, claim=Claim.objects.get(pk=claim.pk), decision="approve")
+        mdf.payout_record(
+            actor=actor(acme, acme.admin),
+            claim=Claim.objects.get(pk=claim.pk),
+            method="bank_transfer",
+            reference="R-1",
+            paid_on=timezone.localdate(),
+        )
+
+        def at(days):
+            return timezone.make_aware(
+                datetime.combine(fund.starts_on + timedelta(days=days), time(12))
+            )
+
+        entries = LedgerEntry.objects.all()
+        entries.filter(kind="allocated").update(created_at=at(5))
+        entries.filter(pk__in=first_entries).exclude(kind="allocated").update(created_at=at(35))
+        entries.exclude(pk__in=first_entries).update(created_at=at(65))
+        chart = balance_chart(allocation, today=fund.ends_on)
+    series = {s.name: s.values for s in chart.series}
+    assert len(chart.categories) == 3
+    assert series["Allocated"] == [Decimal("10000.00")] * 3
+    assert series["Committed"] == [Decimal("0.00"), Decimal("4000.00"), Decimal("0.00")]
+    assert series["Paid"] == [Decimal("0.00"), Decimal("0.00"), Decimal("3000.00")]
