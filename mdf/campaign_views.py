@@ -45,7 +45,7 @@ from .campaign_forms import (
     TemplateFilter,
     TemplateForm,
 )
-from .models import Campaign, CampaignTemplate, TemplateStatus
+from .models import Campaign, CampaignOptOut, CampaignTemplate, TemplateStatus
 from .services import campaigns as services
 
 LEAD_RATE = "20/h"  # lead-form posts per address and campaign (bots, not people, reach it)
@@ -200,6 +200,33 @@ def console_campaigns(request):
     if listing.export is not None:
         return listing.export
     return render(request, "mdf/campaigns/console_campaigns.html", {"listing": listing})
+
+
+@login_required
+@require_GET
+def console_campaign(request, campaign_uuid):
+    """A partner's campaign as the vendor sees it: status, results by channel, the copy as sent,
+    the latest leads. Read-only (the partner runs it)."""
+    actor = access.require_console(request, Perm.CAMPAIGNS_VIEW)
+    campaign = selectors.campaign_detail(actor, campaign_uuid)
+    if campaign is None:
+        raise Http404
+    branding = services.branding_of(campaign)
+    url = services.landing_url(campaign)
+    subject, _text, email_html = services.render_email(campaign, branding, landing_url=url)
+    leads = selectors.leads_for(actor).filter(campaign=campaign)
+    context = {
+        "campaign": campaign,
+        "landing_url": url,
+        "links": list(campaign.links.all()),
+        "recipients": selectors.recipient_counts(campaign),
+        "leads": list(leads[:25]),
+        "lead_total": leads.count(),
+        "email_subject": subject,
+        "email_html": email_html,
+        **_preview_context(campaign, branding, url=url),
+    }
+    return render(request, "mdf/campaigns/console_campaign.html", context)
 
 
 ROI_ROWS = 50  # per table on the page; the CSV has every activity
@@ -427,10 +454,9 @@ def portal_campaign(request, campaign_uuid):
             apply_errors(target, error)
     branding = services.branding_of(campaign)
     links = services.links_of(campaign)
+    # The preview links to the page itself, not the tracked link: opening it is not a click.
     subject, _text, email_html = services.render_email(
-        campaign,
-        branding,
-        landing_url=links.get("email") or services.landing_url(campaign),
+        campaign, branding, landing_url=services.landing_url(campaign)
     )
     context = {
         "campaign": campaign,
@@ -503,8 +529,14 @@ def portal_lead(request, lead_uuid):
                     return redirect("portal_deal_detail", deal_uuid=deal.uuid)
     elif request.method == "POST":
         raise PermissionDenied(_("This lead cannot be registered as a deal."))
+    opted_out = (
+        CampaignOptOut.objects.filter(partner_id=lead.partner_id, email=lead.email)
+        .values_list("opted_out_at", flat=True)
+        .first()
+    )
     context = {
         "lead": lead,
+        "opted_out_at": opted_out,
         "form": form,
         "gate": gate,
         "sees_deals": actor.has(Perm.DEALS_VIEW),

@@ -212,7 +212,7 @@ TEMPLATES = [
         "name": "Cloud migration assessment",
         "summary": "A free migration assessment offer: landing page, email and three posts.",
         "activity_type": "digital",
-        "email_subject": "{{ first_name }}, what would moving {{ company }} to the cloud save?",
+        "email_subject": "What would moving {{ company }} to the cloud save?",
         "email_body": "Hi {{ first_name }},\n\nMost teams we meet overspend on infrastructure "
         "by a third. **{{ offer }}**: our engineers map your workloads and show what moving "
         "them would cost and save.\n\n[Book your assessment]({{ landing_url }})\n\n"
@@ -220,7 +220,7 @@ TEMPLATES = [
         "landing_headline": "Move to the cloud with {{ partner_name }}",
         "landing_body": "{{ partner_name }} is a certified {{ program_name }} partner.\n\n"
         "- A map of your workloads and their dependencies\n- A cost comparison, month by "
-        "month\n- A migration plan you can act on\n\n**{{ offer }}**",
+        "month\n- A migration plan you can act on",
         "cta_label": "Book my assessment",
         "default_offer": "Free two-day migration assessment",
         "social_posts": [
@@ -237,7 +237,8 @@ TEMPLATES = [
         "hybrid clouds, with a live demo and time for your questions.\n\n"
         "[Save your seat]({{ landing_url }})",
         "landing_headline": "Securing hybrid clouds: a live webinar",
-        "landing_body": "Hosted by {{ contact_name }} of {{ partner_name }}.\n\n{{ offer }}",
+        "landing_body": "Hosted by {{ contact_name }}: 45 minutes on securing hybrid clouds, "
+        "with a live demo and time for your questions.",
         "cta_label": "Save my seat",
         "default_offer": "Every attendee gets a security checklist",
         "social_posts": ["Join our live webinar on hybrid-cloud security: {{ landing_url }}"],
@@ -318,7 +319,7 @@ def seed_campaigns(tenant, *, staff) -> None:
             name=f"{template.name} – {fund_request.partner.name}",
             brand_color=("#0b5394", "#38761d")[number],
             accent_color=("#f1c232", "#e69138")[number],
-            contact_name=user.full_name or user.email,
+            contact_name=("Dana Whitfield", "Marco Bianchi")[number],
             contact_email=user.email,
             contact_phone=f"+1 312 555 01{10 + number:02d}",
             offer=template.default_offer,

@@ -131,12 +131,12 @@ class DecisionForm(forms.Form):
             ("reject", _("Reject")),
         ],
         widget=forms.RadioSelect,
-        initial="approve",
+        error_messages={"required": _("Choose approve, ask for changes or reject.")},
     )
     amount = _money(
         _("Amount approved"),
         required=False,
-        help_text=_("Leave empty to approve the full amount."),
+        help_text=_("Leave empty to approve the full amount requested."),
     )
     comment = forms.CharField(
         label=_("Comment"),
@@ -144,6 +144,14 @@ class DecisionForm(forms.Form):
         required=False,
         help_text=_("Required when rejecting, asking for changes or approving less."),
     )
+
+    def __init__(self, *args, for_claim: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_claim:
+            self.fields["amount"].help_text = _(
+                "Leave empty to approve the full amount claimed (not the amount approved "
+                "for the request)."
+            )
 
 
 class CommentForm(forms.Form):

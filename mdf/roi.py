@@ -4,8 +4,9 @@ One selector per metric, each over a queryset of funded activities (FundRequest 
 already scoped), returning {activity id: value}; every page, CSV and API composes these, never its
 own sums. All money is in the program currency.
 
-- **Spend**: the approved amount of the activity's claim (approved or paid); nothing before the
-  claim is approved.
+- **Spend**: the approved amount of the activity's claim once the claim is approved (or paid);
+  before that, the amount approved for the activity (committed). Revenue from an activity whose
+  claim is still open is thus set against what it will cost, not against nothing.
 - **Leads**: the leads its co-branded campaigns captured (counted by us). An activity without a
   campaign (an event, say) counts the leads its approved claim reported.
 - **Pipeline**: the estimated value of the open deal registrations (submitted, in review or
@@ -65,11 +66,13 @@ def _with_campaigns(activities: QuerySet[FundRequest]) -> set[int]:
 
 
 def spend_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
-    return dict(
+    committed = dict(activities.order_by().values_list("pk", "approved_amount"))
+    paid = dict(
         Claim.objects.filter(request__in=_ids(activities), status__in=SPENT).values_list(
             "request_id", "approved_amount"
         )
     )
+    return {**committed, **paid}
 
 
 def leads_by_activity(activities: QuerySet[FundRequest]) -> dict[int, int]:

@@ -32,6 +32,7 @@ from .models import (
     RequestStatus,
 )
 from .models.funds import ZERO, entry_effects
+from .models.requests import OPEN_REVIEW
 
 COLORS = {
     "allocated": "#adb5bd",
@@ -152,6 +153,23 @@ def awaiting_me(actor: Actor) -> QuerySet[FundRequest]:
 
 def claims_awaiting_me(actor: Actor) -> QuerySet[Claim]:
     if not actor.has(Perm.MDF_DECIDE):
+        return Claim.objects.none()
+    return access.scope_partner_owned(
+        actor,
+        Claim.objects.filter(status=ClaimStatus.SUBMITTED).select_related(
+            "partner", "request__allocation__fund"
+        ),
+        field="partner",
+    ).order_by("submitted_at", "id")
+
+
+def awaiting_anyone(actor: Actor) -> QuerySet[FundRequest]:
+    """Requests awaiting a decision by anyone (what a read-only role watches), oldest first."""
+    return requests_for(actor).filter(status__in=OPEN_REVIEW).order_by("submitted_at", "id")
+
+
+def claims_awaiting_anyone(actor: Actor) -> QuerySet[Claim]:
+    if not actor.has(Perm.MDF_VIEW):
         return Claim.objects.none()
     return access.scope_partner_owned(
         actor,

@@ -44,6 +44,11 @@ urlpatterns = [
         name="console_campaign_template",
     ),
     path("console/campaigns/", campaign_views.console_campaigns, name="console_campaigns"),
+    path(
+        "console/campaigns/<uuid:campaign_uuid>/",
+        campaign_views.console_campaign,
+        name="console_campaign",
+    ),
     path("portal/campaigns/", campaign_views.portal_campaigns, name="portal_campaigns"),
     path(
         "portal/campaigns/new/<uuid:campaign_template_uuid>/",

@@ -195,6 +195,7 @@ def portal_mdf_request(request, request_uuid):
         "claim": claim,
         "claim_form": claim_form,
         "resubmit_form": resubmit_form,
+        "may_read_proofs": actor.has(Perm.MDF_REQUEST) or actor.has(Perm.MDF_DECIDE),
         "may_withdraw": may_act
         and claim is None
         and fund_request.status in (*HOLDING, RequestStatus.APPROVED),
@@ -249,11 +250,18 @@ def mdf_remittance_download(request, payout_uuid):
 def console_mdf(request):
     actor = access.require_console(request, Perm.MDF_VIEW)
     funds = list(selectors.funds_with_totals()[:8])
+    decides = actor.has(Perm.MDF_DECIDE)
+    # Read-only roles (executives) see what waits on anyone; deciders what waits on them.
+    awaiting = selectors.awaiting_me(actor) if decides else selectors.awaiting_anyone(actor)
+    claims = (
+        selectors.claims_awaiting_me(actor) if decides else selectors.claims_awaiting_anyone(actor)
+    )
     context = {
         "funds": funds,
+        "decides": decides,
         "chart": selectors.spend_chart(list(reversed(funds))),
-        "awaiting": list(selectors.awaiting_me(actor)[:20]),
-        "claims": list(selectors.claims_awaiting_me(actor)[:20]),
+        "awaiting": list(awaiting[:20]),
+        "claims": list(claims[:20]),
         "to_pay": list(selectors.claims_to_pay(actor)[:20]),
         "ages": selectors.pending_by_age(actor),
         "can_manage": actor.has(Perm.MDF_MANAGE),
@@ -281,7 +289,9 @@ def console_mdf_request(request, request_uuid):
     claim = getattr(fund_request, "claim", None)
     decision_form = DecisionForm() if services.may_decide(actor, fund_request) else None
     claim_form = (
-        DecisionForm() if claim is not None and services.may_review_claim(actor, claim) else None
+        DecisionForm(for_claim=True)
+        if claim is not None and services.may_review_claim(actor, claim)
+        else None
     )
     payout_form = PayoutForm() if claim is not None and services.may_pay(actor, claim) else None
     close_form = (
@@ -304,7 +314,7 @@ def console_mdf_request(request, request_uuid):
                     messages.success(request, _("Decision recorded."))
                     return redirect("console_mdf_request", request_uuid=fund_request.uuid)
             elif action == "claim" and claim is not None:
-                claim_form = DecisionForm(request.POST)
+                claim_form = DecisionForm(request.POST, for_claim=True)
                 if claim_form.is_valid():
                     services.claim_decide(actor=actor, claim=claim, **claim_form.cleaned_data)
                     messages.success(request, _("Claim decision recorded."))
@@ -343,6 +353,9 @@ def console_mdf_request(request, request_uuid):
         "claim_form": claim_form,
         "payout_form": payout_form,
         "close_form": close_form,
+        # Proof files: the partner and the people who review or pay its claims (not read-only
+        # roles: an executive sees that there are files, not their content).
+        "may_read_proofs": actor.has(Perm.MDF_DECIDE),
     }
     return render(request, "mdf/console_request.html", context, status=status)
 

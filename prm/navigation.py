@@ -18,7 +18,6 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
     onboarding.CONSOLE_ONBOARDING,
     dealreg.CONSOLE_DEALS,
     mdf.CONSOLE_MDF,
-    mdf.CONSOLE_CAMPAIGNS,
     enablement.CONSOLE_ENABLEMENT,
     tenancy.CONSOLE_ADMINISTRATION,
 )

@@ -141,7 +141,7 @@ LIST_QUERIES = {
     "console board (channel manager)": 12,
     "console requests": 6,
     "console payouts": 5,
-    "console ROI": 24,
+    "console ROI": 25,
 }
 
 

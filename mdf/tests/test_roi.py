@@ -7,17 +7,18 @@ The data set (program currency USD; EUR at 1.1, GBP without a rate):
 |----------|---------|---------|---------|------------------|-----------------------|-------|
 | A        | one     | digital | 4000.00 | 3 captured       | 5000 EUR → 5500.00    | 4490  |
 | B        | one     | event   | 1000.05 | 2 (claim, no cp) | 20000.00 (claim)      | 0     |
-| C        | two     | digital | 0       | 1 captured       | 0                     | 0     |
+| C        | two     | digital | 1000.00 | 1 captured       | 0                     | 0     |
 
 A's claim also reports 50 leads: ignored, its campaign counts them. A lead of an unfunded campaign
 and a GBP deal count nowhere (the GBP one is reported as left out).
 
 - A: ROI (4490 − 4000) / 4000 = 12.25 % → 12.3 (half up); cost per lead 4000 / 3 = 1333.33.
 - B: ROI −100.0; cost per lead 1000.05 / 2 = 500.025 → 500.03 (half up).
-- C: no ROI (no spend); cost per lead 0.00.
-- digital: spend 4000, leads 4, ROI 12.3, cost per lead 1000.00.
-- all: spend 5000.05, leads 6, pipeline 25500, won 4490; ROI −510.05 / 5000.05 = −10.2008 %
-  → −10.2; cost per lead 833.341… → 833.34.
+- C (approved for 1000, not claimed yet: its spend is the committed amount): ROI −100.0; cost
+  per lead 1000.00.
+- digital: spend 5000, leads 4, ROI −510 / 5000 = −10.2 %, cost per lead 1250.00.
+- all: spend 6000.05, leads 6, pipeline 25500, won 4490; ROI −1510.05 / 6000.05 = −25.167 %
+  → −25.2; cost per lead 1000.00833… → 1000.01.
 """
 
 from __future__ import annotations
@@ -140,7 +141,11 @@ def test_each_metric_matches_the_hand_computed_data_set(acme, data_set):
     a, b, c = data_set["a"], data_set["b"], data_set["c"]
     with tenant_context(acme.tenant):
         activities = roi.funded_activities(actor(acme, acme.admin))
-        assert roi.spend_by_activity(activities) == {a.pk: D("4000.00"), b.pk: D("1000.05")}
+        assert roi.spend_by_activity(activities) == {
+            a.pk: D("4000.00"),
+            b.pk: D("1000.05"),
+            c.pk: D("1000.00"),
+        }
         assert roi.leads_by_activity(activities) == {a.pk: 3, b.pk: 2, c.pk: 1}
         assert roi.pipeline_by_activity(activities) == {a.pk: D("5500.00"), b.pk: D("20000.00")}
         assert roi.won_by_activity(activities) == {a.pk: D("4490.00")}
@@ -153,25 +158,25 @@ def test_roi_and_cost_per_lead_round_half_up(acme, data_set):
     rows = {row.label: row for row in report.by_activity}
     assert (rows["A"].roi, rows["A"].cost_per_lead) == (D("12.3"), D("1333.33"))
     assert (rows["B"].roi, rows["B"].cost_per_lead) == (D("-100.0"), D("500.03"))
-    assert (rows["C"].roi, rows["C"].cost_per_lead) == (None, D("0.00"))
+    assert (rows["C"].roi, rows["C"].cost_per_lead) == (D("-100.0"), D("1000.00"))
     types = {row.label: row for row in report.by_type}
     digital = types["Digital campaign"]
     assert (digital.spend, digital.leads, digital.won, digital.activities) == (
-        D("4000.00"),
+        D("5000.00"),
         4,
         D("4490.00"),
         2,
     )
-    assert (digital.roi, digital.cost_per_lead) == (D("12.3"), D("1000.00"))
+    assert (digital.roi, digital.cost_per_lead) == (D("-10.2"), D("1250.00"))
     assert types["Event"].pipeline == D("20000.00")
     total = report.total
     assert (total.spend, total.leads, total.pipeline, total.won) == (
-        D("5000.05"),
+        D("6000.05"),
         6,
         D("25500.00"),
         D("4490.00"),
     )
-    assert (total.roi, total.cost_per_lead) == (D("-10.2"), D("833.34"))
+    assert (total.roi, total.cost_per_lead) == (D("-25.2"), D("1000.01"))
     partners = {row.label: row for row in report.by_partner}
     assert partners["Acme Partner One"].spend == D("5000.05")
     assert partners["Acme Partner Two"].leads == 1
@@ -180,13 +185,13 @@ def test_roi_and_cost_per_lead_round_half_up(acme, data_set):
 def test_a_partner_sees_only_its_own_return(acme, data_set):
     report = _report(acme, acme.other_partner_admin)
     assert [row.label for row in report.by_activity] == ["C"]
-    assert report.total.leads == 1 and report.total.spend == 0
+    assert report.total.leads == 1 and report.total.spend == D("1000.00")
 
 
 def test_the_page_and_the_csv_show_the_same_figures(acme, data_set):
     client = acme.client(acme.executive)
     body = client.get(reverse("console_mdf_roi")).content.decode()
-    assert "12.3 %" in body and "-10.2 %" in body and "833.34" in body and "1,333.33" in body
+    assert "12.3 %" in body and "-25.2 %" in body and "1,000.01" in body and "1,333.33" in body
     assert "1 deal in a currency without an exchange rate is left out." in body
     csv = client.get(reverse("console_mdf_roi"), {"format": "csv"})
     text = b"".join(csv.streaming_content).decode()

@@ -61,12 +61,15 @@ def test_request_approve_claim_with_a_file_approve_and_pay(live_server, page, ac
     assert fund_request.status == RequestStatus.MANAGER_REVIEW
     request_path = f"/console/mdf/requests/{fund_request.uuid}/"
 
-    # The channel manager approves it in full.
+    # The channel manager approves it in full (after a confirmation).
     manager = _as(page, live_server, acme, acme.manager)
+    asked: list[str] = []
+    _accept_dialogs(manager, asked)
     manager.goto(url(live_server, acme, request_path))
     manager.check("input[name=decision][value=approve]")
-    manager.click("button:has-text('Record the decision')")
-    manager.wait_for_url(re.compile(re.escape(request_path) + "$"))
+    with manager.expect_navigation():
+        manager.click("button:has-text('Record the decision')")
+    assert asked and "committed" in asked[0]
     with tenant_context(acme.tenant):
         assert FundRequest.objects.get().status == RequestStatus.APPROVED
 
@@ -84,8 +87,11 @@ def test_request_approve_claim_with_a_file_approve_and_pay(live_server, page, ac
 
     # The manager approves the claim; marketing pays it (after a confirmation).
     manager.reload()
-    manager.click("form:has(input[value=claim]) button:has-text('Record the decision')")
-    manager.wait_for_url(re.compile(re.escape(request_path) + "$"))
+    claim_form = manager.locator("form:has(input[value=claim])")
+    claim_form.locator("input[name=decision][value=approve]").check()
+    with manager.expect_navigation():
+        claim_form.locator("button:has-text('Record the decision')").click()
+    assert len(asked) == 2 and "goes to payment" in asked[1]
     manager.context.close()
     marketing = _as(page, live_server, acme, acme.marketing)
     questions: list[str] = []
