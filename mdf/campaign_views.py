@@ -6,6 +6,8 @@ tracked links, the logo, unsubscribe."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -310,6 +312,14 @@ def _partner_name(actor) -> str:
     )
 
 
+def _uuid_or_404(value) -> UUID:
+    """A UUID sent in a form field; anything else names nothing here (404, not a 500)."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
 def _published_template(actor, campaign_template_uuid) -> CampaignTemplate:
     template = (
         selectors.templates_for(actor)
@@ -372,12 +382,12 @@ def portal_campaign_preview(request):
     actor = access.require_portal(request, Perm.CAMPAIGNS_RUN)
     campaign = None
     if request.POST.get("campaign"):
-        campaign = selectors.campaign_detail(actor, request.POST["campaign"])
+        campaign = selectors.campaign_detail(actor, _uuid_or_404(request.POST["campaign"]))
         if campaign is None:
             raise Http404
         copy = campaign
     else:
-        copy = _published_template(actor, request.POST.get("template"))
+        copy = _published_template(actor, _uuid_or_404(request.POST.get("template")))
     context = _preview_context(copy, _branding_from(request.POST, actor, campaign))
     return render(request, "mdf/campaigns/_landing_preview.html", context)
 

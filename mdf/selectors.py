@@ -154,13 +154,7 @@ def awaiting_me(actor: Actor) -> QuerySet[FundRequest]:
 def claims_awaiting_me(actor: Actor) -> QuerySet[Claim]:
     if not actor.has(Perm.MDF_DECIDE):
         return Claim.objects.none()
-    return access.scope_partner_owned(
-        actor,
-        Claim.objects.filter(status=ClaimStatus.SUBMITTED).select_related(
-            "partner", "request__allocation__fund"
-        ),
-        field="partner",
-    ).order_by("submitted_at", "id")
+    return _submitted_claims(actor)
 
 
 def awaiting_anyone(actor: Actor) -> QuerySet[FundRequest]:
@@ -171,6 +165,10 @@ def awaiting_anyone(actor: Actor) -> QuerySet[FundRequest]:
 def claims_awaiting_anyone(actor: Actor) -> QuerySet[Claim]:
     if not actor.has(Perm.MDF_VIEW):
         return Claim.objects.none()
+    return _submitted_claims(actor)
+
+
+def _submitted_claims(actor: Actor) -> QuerySet[Claim]:
     return access.scope_partner_owned(
         actor,
         Claim.objects.filter(status=ClaimStatus.SUBMITTED).select_related(

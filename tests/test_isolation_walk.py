@@ -327,6 +327,8 @@ def mdf_objects(world) -> dict:
         "mdf-request": fund_request.uuid,
         "mdf-claim": claim.uuid,
         "mdf-payout": payout.uuid,
+        "campaign": campaign.uuid,
+        "lead": lead.uuid,
         "campaign_template_uuid": template.uuid,
         "campaign_uuid": campaign.uuid,
         "lead_uuid": lead.uuid,

@@ -193,7 +193,8 @@ def test_make_run_shows_sent_mail_in_the_dev_mailbox(running_app):
     base, port, data_dir, _ = running_app
     mail_dir = data_dir / "mail"
     mail_dir.mkdir(exist_ok=True)
-    (mail_dir / "20260101T000000000000-smoke.eml").write_text(
+    # Named as the newest mail (the mailbox lists the latest 100; the demo sends many).
+    (mail_dir / "29991231T000000000000-smoke.eml").write_text(
         "Subject: Smoke hello\nTo: a@b.test\n\nbody\n"
     )
     host = {"Host": f"localhost:{port}"}

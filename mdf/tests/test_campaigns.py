@@ -500,3 +500,12 @@ def test_an_ended_campaign_cannot_be_changed(acme):
         with pytest.raises(ValidationError):
             campaigns.campaign_update(actor=who, campaign=campaign, offer="New")
         assert Campaign.objects.get().status == CampaignStatus.ENDED
+
+
+def test_the_preview_answers_404_for_a_garbled_or_foreign_template(acme, globex):
+    client = acme.client(acme.partner_marketing)
+    url = reverse("portal_campaign_preview")
+    assert client.post(url, {"template": "not-a-uuid"}).status_code == 404
+    assert client.post(url, {"campaign": "12"}).status_code == 404
+    foreign = make_template(globex)
+    assert client.post(url, {"template": str(foreign.uuid)}).status_code == 404
