@@ -7,10 +7,12 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import PartnerOrganization
 from tenancy.common.currencies import currency_choices
+from tenancy.templatetags.ui import money as money_text
 
 from .models import (
     ActivityType,
@@ -64,7 +66,17 @@ class RequestForm(forms.Form):
     def __init__(self, *args, allocations, resubmit: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["allocation"].queryset = allocations
-        self.fields["allocation"].label_from_instance = lambda a: str(a.fund)
+        # The fund with what is left to ask for, in its currency ("MDF H2 — 18,680.90 USD
+        # available"), so the partner sizes the request before sending it.
+        self.fields["allocation"].label_from_instance = lambda a: (
+            _("%(fund)s — %(available)s available (activities %(start)s to %(end)s)")
+            % {
+                "fund": a.fund,
+                "available": money_text(a.available, a.fund.currency),
+                "start": date_format(a.fund.starts_on, "DATE_FORMAT"),
+                "end": date_format(a.fund.ends_on, "DATE_FORMAT"),
+            }
+        )
         if resubmit:
             del self.fields["allocation"]
         else:

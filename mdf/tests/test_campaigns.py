@@ -509,3 +509,19 @@ def test_the_preview_answers_404_for_a_garbled_or_foreign_template(acme, globex)
     assert client.post(url, {"campaign": "12"}).status_code == 404
     foreign = make_template(globex)
     assert client.post(url, {"template": str(foreign.uuid)}).status_code == 404
+
+
+def test_the_console_campaign_page_owner_member_outsider(acme, globex):
+    campaign = make_campaign(acme)
+    _post_lead(acme, campaign)
+    url = reverse("console_campaign", kwargs={"campaign_uuid": campaign.uuid})
+    page = acme.client(acme.manager).get(url)
+    body = page.content.decode()
+    assert page.status_code == 200 and "Ada Lovelace" in body and "Acme Partner One" in body
+    assert acme.client(acme.executive).get(url).status_code == 200
+    assert acme.client(acme.sales).get(url).status_code == 403  # direct sales: no campaigns
+    assert acme.client(acme.partner_marketing).get(url).status_code == 403  # the console
+    assert globex.client(globex.admin).get(url).status_code == 404
+    # Opening the page is not a click on the campaign's links.
+    with tenant_context(acme.tenant):
+        assert sum(TrackedLink.objects.values_list("clicks", flat=True)) == 0
