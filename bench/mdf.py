@@ -370,6 +370,16 @@ def build_tenant(slug: str, partner_count: int, rng: random.Random) -> dict:
                     )
                 )
         RevenueRecord.objects.bulk_create(revenue, batch_size=5000)
+        # The measured partners request funds, so they have unlocked MDF (the default gate: the
+        # 101 course): their onboarding milestone is reached, as for any partner with requests.
+        from onboarding.models import Milestone
+
+        Milestone.objects.bulk_create(
+            [
+                Milestone(tenant=tenant, partner=partner, key="training_101", reached_at=_now())
+                for partner in partners[:2]
+            ]
+        )
     return {"tenant": tenant, "partners": partners, "users": users}
 
 

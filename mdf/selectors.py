@@ -53,6 +53,26 @@ def requests_for(actor: Actor) -> QuerySet[FundRequest]:
     )
 
 
+ROW_FIELDS = (
+    "uuid",
+    "title",
+    "activity_type",
+    "starts_on",
+    "ends_on",
+    "amount",
+    "approved_amount",
+    "currency",
+    "status",
+    "submitted_at",
+)
+
+
+def request_rows(actor: Actor) -> QuerySet[FundRequest]:
+    """Requests for a list that shows only the request's own columns (the partner's portal):
+    no joins, only those fields."""
+    return requests_for(actor).select_related(None).only(*ROW_FIELDS)
+
+
 def request_detail(actor: Actor, request_uuid) -> FundRequest | None:
     return (
         requests_for(actor)

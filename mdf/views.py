@@ -74,10 +74,13 @@ PAYOUT_COLUMNS = [
 ]
 
 
-def _requests_listing(request, actor):
+def _requests_listing(request, actor, *, lean: bool = False):
+    """The requests list; `lean`: the portal's rows, which show no partner, fund or claim (the
+    CSV export still reads them)."""
+    exporting = request.GET.get("format") == "csv"
     return list_page(
         request,
-        selectors.requests_for(actor),
+        selectors.request_rows(actor) if lean and not exporting else selectors.requests_for(actor),
         filterset_class=RequestFilter,
         sorts=REQUEST_SORTS,
         default_sort="-submitted",
@@ -98,7 +101,7 @@ def portal_mdf(request):
     wanted = request.GET.get("fund")
     if wanted:
         chosen = next((a for a in allocations if str(a.fund.uuid) == wanted), chosen)
-    listing = _requests_listing(request, actor)
+    listing = _requests_listing(request, actor, lean=True)
     if listing.export is not None:
         return listing.export
     context = {
