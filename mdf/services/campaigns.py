@@ -98,6 +98,8 @@ COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 FUNDABLE = (RequestStatus.APPROVED, RequestStatus.CLAIMED, RequestStatus.COMPLETED)
 
 
+KEEP = object()  # an argument not given: the field stays as it is
+
 # --- Who may -----------------------------------------------------------------------------------
 
 
@@ -378,6 +380,8 @@ def _clean_branding(campaign: Campaign, fields: dict) -> None:
 
 
 def _clean_fund_request(actor: Actor, campaign: Campaign, fund_request) -> None:
+    if fund_request is KEEP:
+        return
     if fund_request is None:
         campaign.fund_request = None
         return
@@ -388,15 +392,29 @@ def _clean_fund_request(actor: Actor, campaign: Campaign, fund_request) -> None:
     campaign.fund_request = fund_request
 
 
-def _store_logo(actor: Actor, campaign: Campaign, upload) -> None:
-    sniffed = sniff_upload(
+def _check_logo(upload):
+    """The logo's sniffed type (PNG or JPEG, at most 2 MB), checked before anything is stored."""
+    if not upload:
+        return None
+    return sniff_upload(
         upload,
         allowed=LOGO_KINDS,
         max_bytes=MAX_LOGO_BYTES,
         field="logo",
         message=_("Upload the logo as a PNG or JPEG image."),
     )
+
+
+def _store_logo(campaign: Campaign, upload, sniffed) -> None:
+    """Store a checked logo once the campaign is valid; a replaced file is removed after the
+    commit (never before: a rolled-back change keeps the old logo)."""
+    if sniffed is None:
+        return
+    replaced = campaign.logo.name if campaign.logo else ""
     campaign.logo.save(f"logo.{sniffed.ext}", upload, save=False)
+    if replaced and replaced != campaign.logo.name:
+        storage = campaign.logo.storage
+        transaction.on_commit(lambda: storage.delete(replaced))
 
 
 def fundable_requests(actor: Actor):
@@ -432,9 +450,9 @@ def campaign_create(
     )
     _clean_branding(campaign, fields)
     _clean_fund_request(actor, campaign, fund_request)
-    if logo:
-        _store_logo(actor, campaign, logo)
+    sniffed = _check_logo(logo)
     campaign.full_clean(exclude=["tenant", "uuid", "template", "partner", "created_by", "logo"])
+    _store_logo(campaign, logo, sniffed)
     campaign.save()
     audit_record(
         actor=actor,
@@ -447,8 +465,10 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_update(
-    *, actor: Actor, campaign: Campaign, logo=None, fund_request=None, **fields
+    *, actor: Actor, campaign: Campaign, logo=None, fund_request=KEEP, **fields
 ) -> Campaign:
+    """Change a campaign's branding (the fields given), its logo and what funds it (None: no
+    MDF activity; not given: unchanged)."""
     _require_run(actor, campaign)
     campaign = Campaign.objects.select_for_update().select_related("partner").get(pk=campaign.pk)
     if campaign.status == CampaignStatus.ENDED:
@@ -456,9 +476,9 @@ def campaign_update(
     before = {name: getattr(campaign, name) for name in BRANDING_FIELDS}
     _clean_branding(campaign, fields)
     _clean_fund_request(actor, campaign, fund_request)
-    if logo:
-        _store_logo(actor, campaign, logo)
+    sniffed = _check_logo(logo)
     campaign.full_clean(exclude=["tenant", "uuid", "template", "partner", "created_by", "logo"])
+    _store_logo(campaign, logo, sniffed)
     campaign.save()
     changes = {
         name: [before[name], getattr(campaign, name)]

@@ -525,3 +525,35 @@ def test_the_console_campaign_page_owner_member_outsider(acme, globex):
     # Opening the page is not a click on the campaign's links.
     with tenant_context(acme.tenant):
         assert sum(TrackedLink.objects.values_list("clicks", flat=True)) == 0
+
+
+def test_a_logo_is_stored_only_for_a_valid_campaign_and_a_replaced_one_is_removed(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from tenancy.tests.files import stored_files
+
+    template = make_template(acme)
+    with tenant_context(acme.tenant):
+        who = actor(acme, acme.partner_marketing)
+        with pytest.raises(ValidationError):
+            campaigns.campaign_create(
+                actor=who,
+                template=template,
+                name="X",
+                contact_name="Pat",
+                contact_email="not an address",
+                logo=SimpleUploadedFile("logo.png", PNG),
+            )
+    assert not stored_files(Path(settings.MEDIA_ROOT))
+    campaign = make_campaign(acme, template=template, logo=SimpleUploadedFile("a.png", PNG))
+    first = campaign.logo.name
+    with tenant_context(acme.tenant), django_capture_on_commit_callbacks(execute=True):
+        campaign = campaigns.campaign_update(
+            actor=actor(acme, acme.partner_marketing),
+            campaign=campaign,
+            logo=SimpleUploadedFile("b.png", PNG),
+        )
+    assert stored_files(Path(settings.MEDIA_ROOT)) == [campaign.logo.name]
+    assert campaign.logo.name != first
