@@ -1,1 +1,222 @@
-# Models arrive with this app's own issue (shared/MISSION.md).
+"""Executive analytics: the tenant's measurement settings, recorded deal touches, and the rollup
+tables every dashboard reads (precomputed by `analytics.rollups`, never written by a page)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.scoping import TenantOwnedModel
+
+ZERO = Decimal("0")
+
+
+def money(verbose_name="", **kwargs):
+    return models.DecimalField(
+        verbose_name, max_digits=16, decimal_places=2, default=ZERO, **kwargs
+    )
+
+
+class AttributionModel(models.TextChoices):
+    FIRST = "first", _("First touch")
+    LAST = "last", _("Last touch")
+    LINEAR = "linear", _("Linear")
+    WEIGHTED = "weighted", _("Weighted")
+
+
+class TouchKind(models.TextChoices):
+    REGISTERED = "registered", _("Registered the deal")
+    REFERRAL = "referral", _("Referred the customer")
+    CAMPAIGN_LEAD = "campaign_lead", _("Brought the lead (campaign)")
+    CO_SELL = "co_sell", _("Co-sold")
+    INFLUENCE = "influence", _("Influenced (partner activity)")
+
+
+# A touch that brought the customer makes its credit "sourced"; one that helped an existing
+# opportunity makes it "influenced".
+SOURCING_TOUCHES = frozenset({TouchKind.REGISTERED, TouchKind.REFERRAL, TouchKind.CAMPAIGN_LEAD})
+# The touches staff record by hand (the others come from registrations and campaign leads).
+RECORDED_TOUCHES = (TouchKind.REFERRAL, TouchKind.CO_SELL, TouchKind.INFLUENCE)
+DEFAULT_WEIGHTS = {
+    TouchKind.REGISTERED.value: 40,
+    TouchKind.CAMPAIGN_LEAD.value: 20,
+    TouchKind.REFERRAL.value: 20,
+    TouchKind.CO_SELL.value: 10,
+    TouchKind.INFLUENCE.value: 10,
+}
+
+
+class CostRule(models.TextChoices):
+    MANAGED = "managed", _("Each channel manager's cost split across the partners they manage")
+    EQUAL = "equal", _("All management cost split equally across active partners")
+    REVENUE = "revenue", _("All management cost split by each partner's share of revenue")
+
+
+class AnalyticsSettings(TenantOwnedModel):
+    """How the tenant measures its program (one row per tenant)."""
+
+    attribution_weights = models.JSONField(_("weights of the weighted model"), default=dict)
+    cost_rule = models.CharField(
+        _("partner-management cost rule"),
+        max_length=16,
+        choices=CostRule.choices,
+        default=CostRule.MANAGED,
+    )
+    manager_monthly_cost = money(
+        _("cost of a channel manager per month"),
+        help_text=_("Salary and overheads of one channel manager, in the program currency."),
+    )
+    program_monthly_cost = money(
+        _("other program cost per month"),
+        help_text=_("Tools, events and staff not assigned to partners, in the program currency."),
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="analytics_settings_one_per_tenant")
+        ]
+
+    def weights(self) -> dict[str, int]:
+        return {**DEFAULT_WEIGHTS, **(self.attribution_weights or {})}
+
+
+class DealTouch(TenantOwnedModel):
+    """A partner's part in a deal that the registration does not show by itself: a referral, a
+    co-sell, an influencing activity. Recorded by vendor staff; attribution models read it."""
+
+    registration = models.ForeignKey(
+        "dealreg.DealRegistration", on_delete=models.CASCADE, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("what the partner did"), max_length=16, choices=TouchKind.choices)
+    touched_on = models.DateField(_("when"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["touched_on", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "registration"], name="dealtouch_registration"),
+            models.Index(fields=["tenant", "partner"], name="dealtouch_partner"),
+            models.Index(fields=["tenant", "created_at"], name="dealtouch_recent"),
+        ]
+
+
+class _Rollup(TenantOwnedModel):
+    """A rollup row: one partner's figures for one month, with the partner's dimensions as they
+    were when it was computed (filters read them without a join)."""
+
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()  # the first day of the month
+    tier_id = models.BigIntegerField(null=True)
+    region = models.CharField(max_length=8, blank=True)
+    partner_type = models.CharField(max_length=16, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class PartnerMonth(_Rollup):
+    revenue = money()  # the revenue ledger, sourced and influenced, program currency
+    margin_given = money()  # revenue × the tier's discount margin %
+    mdf_paid = money()
+    management_cost = money()
+    registrations = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    logins = models.PositiveIntegerField(default=0)
+    mdf_requests = models.PositiveIntegerField(default=0)
+    certifications_awarded = models.PositiveIntegerField(default=0)
+    certified_people = models.PositiveIntegerField(default=0)  # holding one at the month's end
+    training_seconds = models.PositiveBigIntegerField(default=0)
+    course_completions = models.PositiveIntegerField(default=0)
+
+    METRICS = (
+        "revenue",
+        "margin_given",
+        "mdf_paid",
+        "management_cost",
+        "registrations",
+        "won",
+        "lost",
+        "logins",
+        "mdf_requests",
+        "certifications_awarded",
+        "certified_people",
+        "training_seconds",
+        "course_completions",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "month"], name="partnermonth_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "month"], name="partnermonth_month")]
+
+
+class AttributionMonth(_Rollup):
+    """Revenue credited to a partner in a month under one attribution model, by the revenue's
+    region and product. Credits keep four decimals (a linear split of 100 over 3 partners is
+    33.3333 each); pages round half up to the cent once, after summing."""
+
+    model = models.CharField(max_length=8, choices=AttributionModel.choices)
+    product = models.CharField(max_length=120, blank=True)
+    sourced = models.DecimalField(max_digits=20, decimal_places=4, default=ZERO)
+    influenced = models.DecimalField(max_digits=20, decimal_places=4, default=ZERO)
+
+    METRICS = ("sourced", "influenced")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "month", "model", "region", "product"],
+                name="attributionmonth_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "model", "month"], name="attributionmonth_month")]
+
+
+class RefreshStatus(models.TextChoices):
+    NEVER = "never", _("Not computed yet")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Refreshing")
+    DONE = "done", _("Up to date")
+    FAILED = "failed", _("Failed")
+
+
+class RollupState(TenantOwnedModel):
+    """When the tenant's rollups were last refreshed, and up to which change (one per tenant)."""
+
+    status = models.CharField(
+        max_length=8, choices=RefreshStatus.choices, default=RefreshStatus.NEVER
+    )
+    # Changes after this moment (minus a safety margin) are picked up by the next refresh.
+    watermark = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    full_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_kind = models.CharField(max_length=12, blank=True)  # "full" / "incremental"
+    last_duration_ms = models.PositiveIntegerField(default=0)
+    last_partners = models.PositiveIntegerField(default=0)
+    last_rows_written = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="rollupstate_one_per_tenant")
+        ]

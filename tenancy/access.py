@@ -62,6 +62,8 @@ class Perm(StrEnum):
     CAMPAIGNS_VIEW = "campaigns.view"  # campaign gallery, campaigns and leads (partner: their own)
     CAMPAIGNS_MANAGE = "campaigns.manage"  # build and publish campaign templates
     CAMPAIGNS_RUN = "campaigns.run"  # co-brand, launch and mail campaigns for one's organisation
+    ANALYTICS_VIEW = "analytics.view"  # KPI dashboards (vendor: partners in scope)
+    ANALYTICS_MANAGE = "analytics.manage"  # measurement settings, deal touches, refresh rollups
 
 
 _ALL_VENDOR_READ = {
@@ -72,6 +74,7 @@ _ALL_VENDOR_READ = {
     Perm.DEAL_LOCKS_VIEW,
     Perm.MDF_VIEW,
     Perm.CAMPAIGNS_VIEW,
+    Perm.ANALYTICS_VIEW,
 }
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PROGRAM_ADMIN: frozenset(
@@ -91,6 +94,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MDF_DECIDE,
             Perm.MDF_MANAGE,
             Perm.CAMPAIGNS_MANAGE,
+            Perm.ANALYTICS_MANAGE,
         }
     ),
     Role.CHANNEL_MANAGER: frozenset(

@@ -1,0 +1,519 @@
+"""The rollup tables: computed from every app's facts, read by every dashboard.
+
+`refresh()` brings the current tenant's rollups up to date:
+
+- **full** (the first run, the nightly job, "Refresh now" with a full rebuild, or after the
+  tenant changed how it measures): every partner, every month of the horizon;
+- **incremental** (every few minutes): only the partners something happened to since the last
+  refresh (a revenue record, a deal event, a touch, a payout, a login, a course, an award...),
+  found through each app's `partners_changed_since`, with a safety margin for transactions that
+  committed late. A partner's figures are recomputed whole and compared with what is stored: a
+  row is written only when a number changed, so a run twice in a row writes nothing and a late
+  won deal changes only the rows it belongs to.
+
+Attribution spreads each revenue record over the partners that touched its deal, so recomputing
+one partner can change another's credit. The incremental run widens the set once: the partners
+that touched any deal the changed partners touched, then every record those partners touched.
+
+Months are calendar months in UTC, at most `HORIZON_MONTHS` back (the dashboards' periods lie
+inside it). Money is in the program currency; attribution credits keep four decimals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from dealreg.selectors import facts as deal_facts
+from enablement import facts as enablement_facts
+from mdf import facts as mdf_facts
+from onboarding.selectors import facts as onboarding_facts
+from partners.models import LifecycleState
+from partners.selectors import facts as partner_facts
+from partners.services.currency import convert, exchange_rates
+from partners.services.tiers import program_settings
+from tenancy.context import require_current_tenant
+
+from .models import (
+    SOURCING_TOUCHES,
+    ZERO,
+    AttributionModel,
+    AttributionMonth,
+    CostRule,
+    DealTouch,
+    PartnerMonth,
+    RefreshStatus,
+    RollupState,
+    TouchKind,
+)
+from .settings import analytics_settings
+
+HORIZON_MONTHS = 36
+SAFETY_MARGIN = timedelta(minutes=5)
+CREDIT_PLACES = Decimal("0.0001")
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+# Same-moment touches are ordered by what usually comes first.
+TOUCH_ORDER = {
+    TouchKind.REFERRAL: 0,
+    TouchKind.CAMPAIGN_LEAD: 1,
+    TouchKind.REGISTERED: 2,
+    TouchKind.CO_SELL: 3,
+    TouchKind.INFLUENCE: 4,
+}
+
+
+# --- Months ------------------------------------------------------------------------------------
+
+
+def month_of(value: date | datetime) -> date:
+    return date(value.year, value.month, 1)
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: date) -> datetime:
+    """The last moment of the month (the first moment of the next, exclusive), UTC."""
+    nxt = add_months(month, 1)
+    return datetime(nxt.year, nxt.month, 1, tzinfo=UTC)
+
+
+def horizon(today: date | None = None) -> list[date]:
+    current = month_of(today or timezone.now().date())
+    return [add_months(current, -offset) for offset in range(HORIZON_MONTHS - 1, -1, -1)]
+
+
+# --- Attribution ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Touch:
+    at: datetime
+    partner_id: int
+    kind: str
+    sourcing: bool
+
+    @property
+    def order(self) -> tuple:
+        return (self.at, TOUCH_ORDER.get(self.kind, 9), self.partner_id)
+
+
+def credits(
+    amount: Decimal, touches: list[Touch], model: str, weights: dict[str, int]
+) -> list[tuple[Touch, Decimal]]:
+    """How `amount` is shared among the touches under `model`: first touch (all to the
+    earliest), last touch (all to the latest), linear (equal shares), weighted (shares by the
+    kind's weight; equal when every weight is 0). Each share is rounded half up to 1/100 cent."""
+    if not touches:
+        return []
+    ordered = sorted(touches, key=lambda touch: touch.order)
+    if model == AttributionModel.FIRST:
+        return [(ordered[0], amount)]
+    if model == AttributionModel.LAST:
+        return [(ordered[-1], amount)]
+    if model == AttributionModel.WEIGHTED:
+        raw = [Decimal(max(0, int(weights.get(t.kind, 0)))) for t in ordered]
+        total = sum(raw)
+        if total > 0:
+            return [
+                (touch, (amount * weight / total).quantize(CREDIT_PLACES, ROUND_HALF_UP))
+                for touch, weight in zip(ordered, raw, strict=True)
+            ]
+    share = (amount / len(ordered)).quantize(CREDIT_PLACES, ROUND_HALF_UP)
+    return [(touch, share) for touch in ordered]
+
+
+def _at(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _records_touching(partner_ids: Collection[int] | None, since: date):
+    """Revenue records in the horizon involving the partners (every record when None): those
+    they booked and those of deals they touched (by hand or through a campaign lead)."""
+    refs: list[str] = []
+    if partner_ids is not None:
+        registrations = set(
+            DealTouch.objects.filter(partner_id__in=list(partner_ids))
+            .values_list("registration_id", flat=True)
+            .order_by()
+        )
+        registrations |= set(mdf_facts.registrations_from_leads_of(partner_ids))
+        refs = list(deal_facts.refs_of(registrations).values())
+    return [
+        row
+        for row in partner_facts.revenue_rows(partner_ids, refs=refs)
+        if row["booked_on"] >= since
+    ]
+
+
+def _touches_of(records: list[dict]) -> dict[int, list[Touch]]:
+    """{record id: its touches}. A record deal registration posted has the registering
+    partner's touch, the campaign lead's and the recorded ones (only those up to the booking);
+    any other record (typed in, imported) has one touch: its partner, of its kind."""
+    deals = deal_facts.deals_by_ref([r["external_ref"] for r in records if r["external_ref"]])
+    by_registration: dict[int, list[Touch]] = defaultdict(list)
+    for deal in deals.values():
+        by_registration[deal["id"]].append(
+            Touch(_at(deal["at"]), deal["partner_id"], TouchKind.REGISTERED, True)
+        )
+    registration_ids = list(by_registration)
+    for lead in mdf_facts.lead_touches(registration_ids):
+        by_registration[lead["registration_id"]].append(
+            Touch(_at(lead["at"]), lead["partner_id"], TouchKind.CAMPAIGN_LEAD, True)
+        )
+    for start in range(0, len(registration_ids), 5000):
+        rows = DealTouch.objects.filter(
+            registration_id__in=registration_ids[start : start + 5000]
+        ).values_list("registration_id", "partner_id", "kind", "touched_on")
+        for registration_id, partner_id, kind, touched_on in rows:
+            by_registration[registration_id].append(
+                Touch(_at(touched_on), partner_id, kind, kind in SOURCING_TOUCHES)
+            )
+    touches: dict[int, list[Touch]] = {}
+    for record in records:
+        deal = deals.get(record["external_ref"]) if record["external_ref"] else None
+        if deal is None:
+            sourcing = record["kind"] == "sourced"
+            kind = TouchKind.REGISTERED if sourcing else TouchKind.INFLUENCE
+            touches[record["pk"]] = [
+                Touch(_at(record["booked_on"]), record["partner_id"], kind, sourcing)
+            ]
+            continue
+        booked = month_end(record["booked_on"])  # a touch in the booking month still counts
+        touches[record["pk"]] = [
+            t for t in by_registration[deal["id"]] if t.at < booked
+        ] or by_registration[deal["id"]][:1]
+        record["deal_region"] = deal["region"]
+    return touches
+
+
+# --- Computing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Computed:
+    partner_rows: dict[tuple, dict]
+    attribution_rows: dict[tuple, dict]
+
+
+def _dims(partner_ids: Collection[int] | None) -> dict[int, dict]:
+    return {row["id"]: row for row in partner_facts.partner_dimensions(partner_ids)}
+
+
+def _is_active_in(dims: dict, month: date) -> bool:
+    return (
+        dims["is_active"]
+        and dims["state"] == LifecycleState.ACTIVE
+        and dims["created_at"] < month_end(month)
+    )
+
+
+def compute(partner_ids: Collection[int] | None, months: list[date]) -> Computed:
+    """Every rollup row of the partners (all when None) over `months`, as {key: values}."""
+    first = months[0]
+    in_horizon = set(months)
+    currency = program_settings().currency
+    rates = exchange_rates(currency)
+    config = analytics_settings()
+    all_dims = _dims(None)
+    dims = (
+        all_dims if partner_ids is None else {k: all_dims[k] for k in partner_ids if k in all_dims}
+    )
+
+    rows: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(PartnerMonth.METRICS, 0))
+
+    def add(partner_id, month, field, value):
+        if partner_id in dims:
+            month = month_of(month)
+            if month in in_horizon:
+                rows[(partner_id, month)][field] += value
+
+    # Revenue and the margin given on it (the partner's tier's discount).
+    for record in partner_facts.revenue_rows(partner_ids):
+        if record["booked_on"] >= first and record["partner_id"] in dims:
+            pct = dims[record["partner_id"]]["discount_pct"] or ZERO
+            add(record["partner_id"], record["booked_on"], "revenue", record["amount"])
+            add(
+                record["partner_id"],
+                record["booked_on"],
+                "margin_given",
+                record["amount"] * pct / HUNDRED,
+            )
+    for row in mdf_facts.payouts_by_month(partner_ids):
+        amount = convert(row["amount"], row["currency"], currency, rates=rates)
+        if amount is not None:
+            add(row["partner_id"], row["month"], "mdf_paid", amount)
+    for row in mdf_facts.requests_by_month(partner_ids):
+        add(row["partner_id"], row["month"], "mdf_requests", row["count"])
+    field_of = {"submitted": "registrations", "won": "won", "lost": "lost"}
+    for row in deal_facts.registration_counts(partner_ids):
+        add(row["partner_id"], row["month"], field_of[row["measure"]], row["count"])
+    for row in onboarding_facts.logins_by_month(partner_ids):
+        add(row["partner_id"], row["month"], "logins", row["count"])
+    for row in enablement_facts.training_seconds_by_month(partner_ids):
+        add(row["partner_id"], row["month"], "training_seconds", row["seconds"])
+    for row in enablement_facts.completions_by_month(partner_ids):
+        add(row["partner_id"], row["month"], "course_completions", row["count"])
+    _add_certifications(enablement_facts.award_spans(partner_ids), months, add)
+    _add_management_cost(rows, dims, all_dims, months, config)
+
+    # Round money once, drop empty rows.
+    partner_rows = {}
+    for key, values in rows.items():
+        for field in ("revenue", "margin_given", "mdf_paid", "management_cost"):
+            values[field] = Decimal(values[field]).quantize(CENT, ROUND_HALF_UP)
+        if any(values.values()):
+            partner_rows[key] = values
+    return Computed(
+        partner_rows, _attribution(partner_ids, dims, all_dims, first, in_horizon, config)
+    )
+
+
+def _add_certifications(spans: list[dict], months: list[date], add) -> None:
+    now = timezone.now()
+    by_partner: dict[int, list[dict]] = defaultdict(list)
+    for span in spans:
+        by_partner[span["partner_id"]].append(span)
+        add(span["partner_id"], span["issued_at"], "certifications_awarded", 1)
+    for partner_id, awards in by_partner.items():
+        earliest = month_of(min(a["issued_at"] for a in awards))
+        for month in months:
+            if month < earliest:
+                continue
+            moment = min(month_end(month), now)
+            holders = {
+                a["user_id"]
+                for a in awards
+                if a["issued_at"] < moment
+                and a["expires_at"] > moment
+                and (a["revoked_at"] is None or a["revoked_at"] > moment)
+            }
+            if holders:
+                add(partner_id, month, "certified_people", len(holders))
+
+
+def _add_management_cost(rows, dims, all_dims, months, config) -> None:
+    manager_cost = config.manager_monthly_cost or ZERO
+    program_cost = config.program_monthly_cost or ZERO
+    if not manager_cost and not program_cost:
+        return
+    for month in months:
+        active = [d for d in all_dims.values() if _is_active_in(d, month)]
+        if not active:
+            continue
+        if config.cost_rule == CostRule.REVENUE:
+            # Needs every partner's revenue of the month: the caller recomputes all partners
+            # (see `refresh`), so `rows` holds them all.
+            total = sum(
+                (rows[(d["id"], month)]["revenue"] for d in active if (d["id"], month) in rows),
+                ZERO,
+            )
+            managers = {d["manager_id"] for d in active if d["manager_id"]}
+            pool = manager_cost * len(managers) + program_cost
+            if total > 0:
+                for d in active:
+                    if d["id"] in dims and (d["id"], month) in rows:
+                        share = rows[(d["id"], month)]["revenue"] / total
+                        rows[(d["id"], month)]["management_cost"] += pool * share
+            continue
+        managed: dict[int, int] = defaultdict(int)
+        for d in active:
+            if d["manager_id"]:
+                managed[d["manager_id"]] += 1
+        if config.cost_rule == CostRule.EQUAL:
+            per_partner = (manager_cost * len(managed) + program_cost) / len(active)
+            for d in active:
+                if d["id"] in dims:
+                    rows[(d["id"], month)]["management_cost"] += per_partner
+            continue
+        overhead = program_cost / len(active)
+        for d in active:
+            if d["id"] not in dims:
+                continue
+            cost = overhead
+            if d["manager_id"]:
+                cost += manager_cost / managed[d["manager_id"]]
+            rows[(d["id"], month)]["management_cost"] += cost
+
+
+def _attribution(partner_ids, dims, all_dims, first: date, in_horizon: set, config) -> dict:
+    records = _records_touching(partner_ids, first)
+    touches = _touches_of(records)
+    weights = config.weights()
+    out: dict[tuple, dict] = defaultdict(lambda: {"sourced": ZERO, "influenced": ZERO})
+    for record in records:
+        month = month_of(record["booked_on"])
+        if month not in in_horizon:
+            continue
+        home = all_dims.get(record["partner_id"], {}).get("region", "")
+        region = record.get("deal_region") or home
+        product = (record["product"] or "")[:120]
+        for model in AttributionModel.values:
+            for touch, credit in credits(record["amount"], touches[record["pk"]], model, weights):
+                if touch.partner_id not in dims:
+                    continue
+                key = (touch.partner_id, month, model, region, product)
+                out[key]["sourced" if touch.sourcing else "influenced"] += credit
+    return dict(out)
+
+
+# --- Writing ------------------------------------------------------------------------------------
+
+
+def _write(model, computed: dict[tuple, dict], key_fields, partner_ids, dims, months) -> int:
+    """Make the stored rows of the partners equal to `computed`: insert, update what differs,
+    delete what is gone. Returns the number of rows written or deleted."""
+    metrics = model.METRICS
+    existing_qs = model.objects.filter(month__gte=months[0])
+    if partner_ids is not None:
+        existing_qs = existing_qs.filter(partner_id__in=list(partner_ids))
+    existing = {
+        tuple(row[f] for f in key_fields): row
+        for row in existing_qs.values(
+            "pk", *key_fields, *metrics, "tier_id", "region", "partner_type"
+        )
+    }
+    now = timezone.now()
+    tenant = require_current_tenant()
+    create, update = [], []
+    for key, values in computed.items():
+        partner = dims[key[0]]
+        fields = {
+            **values,
+            "tier_id": partner["tier_id"],
+            "partner_type": partner["partner_type"],
+        }
+        if "region" not in key_fields:
+            fields["region"] = partner["region"]
+        row = existing.pop(key, None)
+        if row is None:
+            create.append(
+                model(
+                    tenant=tenant,
+                    **dict(zip(key_fields, key, strict=True)),
+                    **fields,
+                    computed_at=now,
+                )
+            )
+        elif any(row[f] != v for f, v in fields.items()):
+            update.append(model(pk=row["pk"], **fields, computed_at=now))
+    if create:
+        model.objects.bulk_create(create, batch_size=2000)
+    if update:
+        model.objects.bulk_update(
+            update, [*metrics, "tier_id", "region", "partner_type", "computed_at"], batch_size=2000
+        )
+    stale = [row["pk"] for row in existing.values()]
+    for start in range(0, len(stale), 5000):
+        model.objects.filter(pk__in=stale[start : start + 5000]).delete()
+    return len(create) + len(update) + len(stale)
+
+
+# --- Refreshing ---------------------------------------------------------------------------------
+
+
+def rollup_state() -> RollupState:
+    state, _created = RollupState.objects.get_or_create()
+    return state
+
+
+def changed_partners(since: datetime) -> set[int]:
+    """Partners something happened to after `since`, in any app."""
+    changed = set()
+    for source in (
+        partner_facts.partners_changed_since,
+        deal_facts.partners_changed_since,
+        mdf_facts.partners_changed_since,
+        onboarding_facts.partners_changed_since,
+        enablement_facts.partners_changed_since,
+    ):
+        changed |= source(since)
+    touches = DealTouch.objects.filter(created_at__gt=since).values_list(
+        "partner_id", "registration__partner_id"
+    )
+    for partner_id, registering_partner_id in touches:
+        changed |= {partner_id, registering_partner_id}
+    return changed
+
+
+def _widen(partner_ids: set[int], first: date) -> set[int]:
+    """The partners whose attribution credit can change with these partners': everyone that
+    touched a deal they touched."""
+    records = _records_touching(partner_ids, first)
+    touches = _touches_of(records)
+    return partner_ids | {t.partner_id for ts in touches.values() for t in ts}
+
+
+@dataclass
+class RefreshResult:
+    kind: str
+    partners: int
+    rows_written: int
+    seconds: float
+
+
+def refresh(*, full: bool = False, extra_partner_ids: Iterable[int] = ()) -> RefreshResult:
+    """Bring the current tenant's rollups up to date (see the module's docstring)."""
+    started = time.monotonic()
+    now = timezone.now()
+    with transaction.atomic():
+        state = RollupState.objects.select_for_update().filter(pk=rollup_state().pk).get()
+        months = horizon(now.date())
+        full = full or state.watermark is None or state.full_refreshed_at is None
+        if not full and analytics_settings().changed_at > state.watermark:
+            full = True  # weights, cost rule or costs changed: every row may differ
+        partner_ids: set[int] | None = None
+        if not full:
+            partner_ids = changed_partners(state.watermark - SAFETY_MARGIN) | set(extra_partner_ids)
+            if analytics_settings().cost_rule == CostRule.REVENUE and partner_ids:
+                partner_ids = None  # every partner's share of the month's revenue moves
+            elif partner_ids:
+                partner_ids = _widen(partner_ids, months[0])
+        written = 0
+        count = 0
+        if partner_ids is None or partner_ids:
+            computed = compute(partner_ids, months)
+            dims = _dims(partner_ids)
+            written += _write(
+                PartnerMonth,
+                computed.partner_rows,
+                ("partner_id", "month"),
+                partner_ids,
+                dims,
+                months,
+            )
+            written += _write(
+                AttributionMonth,
+                computed.attribution_rows,
+                ("partner_id", "month", "model", "region", "product"),
+                partner_ids,
+                dims,
+                months,
+            )
+            count = len(dims)
+        seconds = time.monotonic() - started
+        kind = "full" if partner_ids is None else "incremental"
+        state.status = RefreshStatus.DONE
+        state.watermark = now
+        state.refreshed_at = timezone.now()
+        if kind == "full":
+            state.full_refreshed_at = state.refreshed_at
+        state.last_kind = kind
+        state.last_duration_ms = int(seconds * 1000)
+        state.last_partners = count
+        state.last_rows_written = written
+        state.error = ""
+        state.save()
+    return RefreshResult(kind, count, written, seconds)

@@ -1,0 +1,126 @@
+"""Every metric against the hand-computed reference data set (analytics/tests/reference.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from analytics import metrics, rollups
+from analytics.metrics import METRICS, Filters
+from tenancy.access import actor_for_user
+from tenancy.context import tenant_context
+
+from . import reference
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+@pytest.fixture
+def data(acme):
+    with time_machine.travel(reference.TODAY, tick=False):
+        partners = reference.build(acme)
+        reference.pay_mdf(acme)
+        with tenant_context(acme.tenant):
+            rollups.refresh(full=True)
+        yield partners
+
+
+def _values(world, user, **filters):
+    with tenant_context(world.tenant):
+        actor = actor_for_user(user, world.tenant)
+        f = Filters(start=reference.START, end=reference.END, **filters)
+        totals = metrics.figures(actor, f)[None]
+        return {key: metric.of(totals) for key, metric in METRICS.items()}
+
+
+@pytest.mark.parametrize(
+    ("model", "sourced", "influenced", "share"),
+    [
+        ("first", "16000.00", "3000.00", "84.2"),
+        ("last", "10000.00", "9000.00", "52.6"),
+        ("linear", "14000.00", "5000.00", "73.7"),
+        ("weighted", "15142.86", "3857.14", "79.7"),
+    ],
+)
+def test_attribution_models_match_the_hand_computed_split(
+    data, acme, model, sourced, influenced, share
+):
+    values = _values(acme, acme.executive, model=model)
+    assert values["revenue"] == D("19000.00")
+    assert values["sourced"] == D(sourced)
+    assert values["influenced"] == D(influenced)
+    assert values["sourced_share"] == D(share)
+
+
+def test_ropi_costs_and_programme_figures(data, acme):
+    values = _values(acme, acme.executive)
+    assert values["cost"] == D("10050.00")
+    assert values["mdf_paid"] == D("500.00")
+    assert values["ropi"] == D("1.89")
+    assert values["registrations"] == 3
+    assert values["win_rate"] == D("33.3")
+    assert values["certified_people"] == 1
+    assert values["certifications_awarded"] == 2
+    assert values["training_hours"] == D("2.1")
+    assert values["course_completions"] == 1
+    assert values["logins"] == 7
+
+
+def test_ropi_of_one_partner_rounds_half_up(data, acme):
+    values = _values(acme, acme.executive, partner_id=data["one"].pk)
+    assert values["revenue"] == D("12000.00")
+    assert values["cost"] == D("5700.00")
+    assert values["ropi"] == D("2.11")  # 2.10526…
+
+
+def test_weighted_credits_keep_four_decimals_per_partner(data, acme):
+    with tenant_context(acme.tenant):
+        actor = actor_for_user(acme.executive, acme.tenant)
+        f = Filters(start=reference.START, end=reference.END, model="weighted")
+        by_partner = metrics.figures(actor, f, by="partner")
+    credit = {pk: values["sourced"] + values["influenced"] for pk, values in by_partner.items()}
+    assert credit[data["one"].pk] == D("13428.5714")  # 10,000 + 3,428.5714
+    assert credit[data["two"].pk] == D("4714.2857")  # 1,714.2857 + 3,000
+    assert credit[data["three"].pk] == D("857.1429")
+
+
+def test_filters_narrow_the_figures(data, acme):
+    assert _values(acme, acme.executive, region="NA")["revenue"] == D("3000.00")
+    assert _values(acme, acme.executive, partner_type="msp", model="last")["revenue"] == D(
+        "6000.00"
+    )
+    by_product = _values(acme, acme.executive, product="Support")
+    assert by_product["revenue"] == D("3000.00")
+    assert by_product["ropi"] is None  # costs are not kept by product
+    assert _values(acme, acme.executive, tier_id=data["one"].tier_id)["registrations"] == 3
+
+
+def test_previous_period_and_change(data, acme):
+    f = Filters(start=reference.START, end=reference.END)
+    previous = f.previous()
+    assert (previous.start.isoformat(), previous.end.isoformat()) == ("2026-08-01", "2026-09-01")
+    before = _values(acme, acme.executive, model="linear") | {}
+    with tenant_context(acme.tenant):
+        actor = actor_for_user(acme.executive, acme.tenant)
+        earlier = METRICS["revenue"].of(metrics.figures(actor, previous)[None])
+    assert earlier == D("99999.00")
+    assert metrics.change(before["revenue"], earlier) == D("-81.0")  # −80.99…
+
+
+def test_a_channel_manager_sees_only_their_partners(data, acme):
+    values = _values(acme, acme.manager, model="linear")
+    # one (12,000) and two (5,000); three is nobody's.
+    assert values["revenue"] == D("17000.00")
+
+
+def test_a_partner_user_and_a_direct_rep_see_nothing_here(data, acme):
+    assert _values(acme, acme.sales)["revenue"] == D("0.00")
+    assert _values(acme, acme.partner_admin)["revenue"] == D("0.00")
+
+
+def test_another_tenant_sees_none_of_it(data, acme, globex):
+    assert _values(globex, globex.executive)["revenue"] == D("0.00")

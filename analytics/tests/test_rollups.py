@@ -1,0 +1,149 @@
+"""Rollups are idempotent and incremental: a second run writes nothing, and a late-arriving won
+deal changes only the rows it belongs to."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from analytics import rollups
+from analytics.models import AttributionMonth, PartnerMonth
+from dealreg.models import DealRegistration, DealStatus
+from partners.models import RevenueKind, RevenueRecord
+from tenancy.context import tenant_context
+
+from . import reference
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def _snapshot():
+    partner = {
+        (r.partner_id, r.month): (r.pk, r.computed_at, tuple(getattr(r, f) for f in r.METRICS))
+        for r in PartnerMonth.objects.all()
+    }
+    attribution = {
+        (r.partner_id, r.month, r.model, r.region, r.product): (
+            r.pk,
+            r.computed_at,
+            (r.sourced, r.influenced),
+        )
+        for r in AttributionMonth.objects.all()
+    }
+    return partner, attribution
+
+
+@pytest.fixture
+def built(acme):
+    with time_machine.travel(reference.TODAY, tick=False):
+        partners = reference.build(acme)
+    # Later than the safety margin, so the next refresh sees only what happens after it.
+    with (
+        time_machine.travel(reference.TODAY + timedelta(minutes=10), tick=False),
+        tenant_context(acme.tenant),
+    ):
+        first = rollups.refresh()
+    yield partners, first
+
+
+def test_the_first_refresh_is_full_and_a_second_writes_nothing(built, acme):
+    _partners, first = built
+    assert first.kind == "full"
+    assert first.rows_written > 0
+    with tenant_context(acme.tenant):
+        before = _snapshot()
+        with time_machine.travel(reference.TODAY + timedelta(minutes=20), tick=False):
+            again = rollups.refresh()
+            full_again = rollups.refresh(full=True)
+        assert again.rows_written == 0
+        assert full_again.kind == "full"
+        assert full_again.rows_written == 0
+        assert _snapshot() == before
+
+
+def test_a_late_won_deal_changes_only_its_rows(built, acme):
+    partners, _first = built
+    two = partners["two"]
+    with tenant_context(acme.tenant):
+        before_partner, before_attribution = _snapshot()
+        later = reference.TODAY + timedelta(hours=1)
+        with time_machine.travel(later, tick=False):
+            deal = DealRegistration.objects.create(
+                partner=two,
+                customer_name="Late Corp",
+                region="NA",
+                estimated_value=D("2500"),
+                currency="USD",
+                expected_close_date=date(2026, 12, 31),
+                status=DealStatus.WON,
+                submitted_at=reference.at(date(2026, 9, 1)),
+                closed_at=reference.at(date(2026, 10, 28)),
+            )
+            from dealreg.models import DealEvent
+
+            DealEvent.objects.create(registration=deal, action="won", to_status=DealStatus.WON)
+            RevenueRecord.objects.create(
+                partner=two,
+                kind=RevenueKind.SOURCED,
+                customer="Late Corp",
+                product="Cloud",
+                amount=D("2500.00"),
+                currency="USD",
+                booked_on=date(2026, 10, 28),
+                source="dealreg",
+                external_ref=f"deal:{deal.uuid}",
+            )
+        with time_machine.travel(later + timedelta(minutes=1), tick=False):
+            result = rollups.refresh()
+        after_partner, after_attribution = _snapshot()
+
+    assert result.kind == "incremental"
+    # two, widened to the partners of the deals two touched (one and three share a deal with it)
+    assert result.partners == 3
+    assert result.rows_written == 6
+    september, october = date(2026, 9, 1), date(2026, 10, 1)
+    changed = {k for k in after_partner if after_partner[k] != before_partner.get(k)}
+    # registered in September, won and booked in October
+    assert changed == {(two.pk, september), (two.pk, october)}
+    assert after_partner[(two.pk, october)][2][0] == D("2500.00")  # revenue
+    changed_attribution = {
+        k for k in after_attribution if after_attribution[k] != before_attribution.get(k)
+    }
+    assert changed_attribution == {
+        (two.pk, october, model, "NA", "Cloud") for model in ("first", "last", "linear", "weighted")
+    }
+    # Every other row kept its id and its time of computing.
+    for key, row in before_partner.items():
+        if key not in changed:
+            assert after_partner[key] == row
+
+
+def test_a_recorded_touch_moves_credit_between_the_partners_involved(built, acme):
+    partners, _first = built
+    from analytics.models import DealTouch, TouchKind
+
+    one, three = partners["one"], partners["three"]
+    with tenant_context(acme.tenant):
+        later = reference.TODAY + timedelta(hours=2)
+        with time_machine.travel(later, tick=False):
+            DealTouch.objects.create(
+                registration=partners["won_deal"],
+                partner=three,
+                kind=TouchKind.INFLUENCE,
+                touched_on=date(2026, 11, 1),
+            )
+        with time_machine.travel(later + timedelta(minutes=1), tick=False):
+            result = rollups.refresh()
+        linear = {
+            r.partner_id: r.sourced + r.influenced
+            for r in AttributionMonth.objects.filter(model="linear", month=date(2026, 11, 1))
+        }
+    assert result.kind == "incremental"
+    # Four touches on the 6,000 deal now: 1,500 each; three has two of them.
+    assert linear[three.pk] == D("3000.0000")
+    assert linear[one.pk] == D("1500.0000")

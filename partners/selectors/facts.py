@@ -1,0 +1,69 @@
+"""Read-only facts for the analytics rollups (analytics sits above this app and reads it only
+through here): set-based, one query each, optionally narrowed to some partners."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from ..models import PartnerOrganization, RevenueRecord, TierChange
+
+
+def _narrow(qs: QuerySet, partner_ids: Collection[int] | None, field: str = "partner_id"):
+    return qs if partner_ids is None else qs.filter(**{f"{field}__in": list(partner_ids)})
+
+
+def partner_dimensions(partner_ids: Collection[int] | None = None) -> list[dict]:
+    """Each partner's analysis dimensions as they are now: tier (and its discount margin %),
+    home region (the first region served), type, channel manager, lifecycle state."""
+    rows = _narrow(PartnerOrganization.objects.all(), partner_ids, "pk").values(
+        "pk",
+        "name",
+        "tier_id",
+        "tier__discount_margin_pct",
+        "regions",
+        "partner_type",
+        "channel_manager_id",
+        "state",
+        "is_active",
+        "created_at",
+    )
+    return [
+        {
+            "id": row["pk"],
+            "name": row["name"],
+            "tier_id": row["tier_id"],
+            "discount_pct": row["tier__discount_margin_pct"],
+            "region": (row["regions"] or [""])[0] or "",
+            "partner_type": row["partner_type"] or "",
+            "manager_id": row["channel_manager_id"],
+            "state": row["state"],
+            "is_active": row["is_active"],
+            "created_at": row["created_at"],
+        }
+        for row in rows.order_by("pk")
+    ]
+
+
+def revenue_rows(partner_ids: Collection[int] | None = None, *, refs: Collection[str] = ()):
+    """The revenue ledger's records (program currency): those of `partner_ids` (every record
+    when None) plus those with one of the external `refs`."""
+    qs = RevenueRecord.objects.all()
+    if partner_ids is not None:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(partner_id__in=list(partner_ids)) | Q(external_ref__in=list(refs)))
+    return qs.order_by("pk").values(
+        "pk", "partner_id", "kind", "amount", "booked_on", "product", "source", "external_ref"
+    )
+
+
+def partners_changed_since(moment: datetime) -> set[int]:
+    """Partners whose revenue or tier changed after `moment`."""
+    revenue = (
+        RevenueRecord.objects.filter(created_at__gt=moment).order_by().values_list("partner_id")
+    )
+    tiers = TierChange.objects.filter(changed_at__gt=moment).order_by().values_list("partner_id")
+    return {pk for (pk,) in revenue.union(tiers)}
