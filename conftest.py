@@ -55,6 +55,12 @@ class World:
     def host(self) -> str:
         return f"{self.tenant.slug}.localhost"
 
+    def actor(self, user: User):
+        """The user as an actor in this tenant (what a service call from a view gets)."""
+        from tenancy.access import actor_for_user
+
+        return actor_for_user(user, self.tenant)
+
     def warm_host_cache(self) -> None:
         """A running server answers this tenant's host from the cache; creating the tenant in the
         test cleared it, so query counts would otherwise include a lookup a server never makes.

@@ -1,5 +1,23 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
     name = "analytics"
+    verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from tenancy.audit import register_audit_labels
+        from tenancy.roles import Role
+        from tenancy.views import console_home_pages
+
+        # An executive's console opens on the KPI dashboard, not a grid of links.
+        console_home_pages.register("console_analytics", key=Role.EXECUTIVE)
+        register_audit_labels(
+            actions={
+                "analytics.refresh_requested": _("asked for the KPI figures to be refreshed"),
+                "analytics.settings_changed": _("changed how the program is measured"),
+                "analytics.touch_recorded": _("recorded a partner's part in a deal"),
+                "analytics.touch_removed": _("removed a partner's part in a deal"),
+            }
+        )

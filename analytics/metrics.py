@@ -170,6 +170,14 @@ def figures(actor: Actor, f: Filters, *, by: str | None = None) -> dict[Any, dic
     return out
 
 
+def products() -> list[str]:
+    """The products revenue was booked under (kept by the last refresh)."""
+    from .models import RollupState
+
+    state = RollupState.objects.first()
+    return list(state.products) if state else []
+
+
 # --- The metrics ---------------------------------------------------------------------------------
 
 

@@ -22,8 +22,8 @@ def money(verbose_name="", **kwargs):
 
 
 class AttributionModel(models.TextChoices):
-    FIRST = "first", _("First touch")
-    LAST = "last", _("Last touch")
+    FIRST = "first_touch", _("First touch")
+    LAST = "last_touch", _("Last touch")
     LINEAR = "linear", _("Linear")
     WEIGHTED = "weighted", _("Weighted")
 
@@ -59,7 +59,9 @@ class CostRule(models.TextChoices):
 class AnalyticsSettings(TenantOwnedModel):
     """How the tenant measures its program (one row per tenant)."""
 
-    attribution_weights = models.JSONField(_("weights of the weighted model"), default=dict)
+    attribution_weights = models.JSONField(
+        _("weights of the weighted model"), default=dict, blank=True
+    )
     cost_rule = models.CharField(
         _("partner-management cost rule"),
         max_length=16,
@@ -102,6 +104,9 @@ class DealTouch(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Removed touches are kept (and dated) so the next incremental refresh finds the partners
+    # whose credit they took away.
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["touched_on", "id"]
@@ -174,7 +179,7 @@ class AttributionMonth(_Rollup):
     region and product. Credits keep four decimals (a linear split of 100 over 3 partners is
     33.3333 each); pages round half up to the cent once, after summing."""
 
-    model = models.CharField(max_length=8, choices=AttributionModel.choices)
+    model = models.CharField(max_length=12, choices=AttributionModel.choices)
     product = models.CharField(max_length=120, blank=True)
     sourced = models.DecimalField(max_digits=20, decimal_places=4, default=ZERO)
     influenced = models.DecimalField(max_digits=20, decimal_places=4, default=ZERO)
@@ -192,7 +197,7 @@ class AttributionMonth(_Rollup):
 
 
 class RefreshStatus(models.TextChoices):
-    NEVER = "never", _("Not computed yet")
+    NEVER = "not_computed", _("Not computed yet")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Refreshing")
     DONE = "done", _("Up to date")
@@ -203,7 +208,7 @@ class RollupState(TenantOwnedModel):
     """When the tenant's rollups were last refreshed, and up to which change (one per tenant)."""
 
     status = models.CharField(
-        max_length=8, choices=RefreshStatus.choices, default=RefreshStatus.NEVER
+        max_length=12, choices=RefreshStatus.choices, default=RefreshStatus.NEVER
     )
     # Changes after this moment (minus a safety margin) are picked up by the next refresh.
     watermark = models.DateTimeField(null=True, blank=True)
@@ -215,6 +220,9 @@ class RollupState(TenantOwnedModel):
     last_rows_written = models.PositiveIntegerField(default=0)
     requested_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The products revenue was booked under (the dashboard's product filter), kept here so a
+    # page need not scan the rollups for them.
+    products = models.JSONField(default=list)
 
     class Meta:
         constraints = [

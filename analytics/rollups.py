@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dealreg.selectors import facts as deal_facts
@@ -145,7 +146,7 @@ def _records_touching(partner_ids: Collection[int] | None, since: date):
     refs: list[str] = []
     if partner_ids is not None:
         registrations = set(
-            DealTouch.objects.filter(partner_id__in=list(partner_ids))
+            DealTouch.objects.filter(partner_id__in=list(partner_ids), removed_at=None)
             .values_list("registration_id", flat=True)
             .order_by()
         )
@@ -175,7 +176,7 @@ def _touches_of(records: list[dict]) -> dict[int, list[Touch]]:
         )
     for start in range(0, len(registration_ids), 5000):
         rows = DealTouch.objects.filter(
-            registration_id__in=registration_ids[start : start + 5000]
+            registration_id__in=registration_ids[start : start + 5000], removed_at=None
         ).values_list("registration_id", "partner_id", "kind", "touched_on")
         for registration_id, partner_id, kind, touched_on in rows:
             by_registration[registration_id].append(
@@ -440,9 +441,9 @@ def changed_partners(since: datetime) -> set[int]:
         enablement_facts.partners_changed_since,
     ):
         changed |= source(since)
-    touches = DealTouch.objects.filter(created_at__gt=since).values_list(
-        "partner_id", "registration__partner_id"
-    )
+    touches = DealTouch.objects.filter(
+        Q(created_at__gt=since) | Q(removed_at__gt=since)
+    ).values_list("partner_id", "registration__partner_id")
     for partner_id, registering_partner_id in touches:
         changed |= {partner_id, registering_partner_id}
     return changed
@@ -515,5 +516,11 @@ def refresh(*, full: bool = False, extra_partner_ids: Iterable[int] = ()) -> Ref
         state.last_partners = count
         state.last_rows_written = written
         state.error = ""
+        state.products = list(
+            AttributionMonth.objects.exclude(product="")
+            .order_by("product")
+            .values_list("product", flat=True)
+            .distinct()
+        )
         state.save()
     return RefreshResult(kind, count, written, seconds)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from analytics.demo import seed as seed_analytics
 from dealreg.demo import seed as seed_deals
 from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
@@ -72,6 +73,9 @@ SEEDERS = (
     # MDF: a fund allocated by tier rules, requests and claims in every state, payouts (after the
     # milestones: requests need partners whose onboarding unlocked MDF).
     seed_mdf,
+    # Analytics: measurement costs, touches beyond the registering partner on a few won deals,
+    # then the rollups computed once so the executive's dashboard opens on figures.
+    seed_analytics,
 )
 
 

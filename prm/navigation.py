@@ -3,6 +3,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from analytics import navigation as analytics
 from dealreg import navigation as dealreg
 from enablement import navigation as enablement
 from mdf import navigation as mdf
@@ -13,6 +14,7 @@ from tenancy.navigation import NavGroup, NavItem
 
 CONSOLE: tuple[NavItem | NavGroup, ...] = (
     tenancy.CONSOLE_HOME,
+    analytics.CONSOLE_ANALYTICS,
     partners.CONSOLE_PARTNERS,
     partners.CONSOLE_PROGRAM,
     onboarding.CONSOLE_ONBOARDING,

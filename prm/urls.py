@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("onboarding.urls")),
     path("", include("dealreg.urls")),
     path("", include("mdf.urls")),
+    path("", include("analytics.urls")),
 ]
 
 if settings.DEBUG:

@@ -74,7 +74,7 @@ CONSOLE_AUDIT_LOG = NavItem(
 # Running the tenant's workspace (people, keys, mail, audit): one dropdown, so the console's
 # navbar fits a 1366 px window for every role.
 CONSOLE_ADMINISTRATION = NavGroup(
-    _("Administration"),
+    _("Admin"),
     "gear",
     (CONSOLE_TEAM, CONSOLE_API_KEYS, CONSOLE_MAIL_LOG, CONSOLE_AUDIT_LOG),
 )

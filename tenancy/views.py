@@ -21,6 +21,7 @@ from .access import Perm, require_console, require_portal, require_tenant  # noq
 from .common.lists import page_window
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm
 from .models import Invitation, Membership
+from .registry import Registry
 from .roles import PARTNER_ROLES, Role
 
 CONSOLE, PORTAL = "console", "portal"
@@ -76,9 +77,16 @@ def home(request):
     )
 
 
+# A role's console home can be another app's page (executives: the KPI dashboard); that app
+# registers {role: URL name} here from its AppConfig.ready().
+console_home_pages: Registry[str] = Registry("tenancy.console_home_pages")
+
+
 @login_required
 def console_home(request):
-    access.require_console(request)
+    actor = access.require_console(request)
+    if actor.role and actor.role in dict(console_home_pages.items()):
+        return redirect(console_home_pages.get(actor.role))
     return render(request, "console/home.html", {})
 
 

@@ -40,8 +40,8 @@ def _values(world, user, **filters):
 @pytest.mark.parametrize(
     ("model", "sourced", "influenced", "share"),
     [
-        ("first", "16000.00", "3000.00", "84.2"),
-        ("last", "10000.00", "9000.00", "52.6"),
+        ("first_touch", "16000.00", "3000.00", "84.2"),
+        ("last_touch", "10000.00", "9000.00", "52.6"),
         ("linear", "14000.00", "5000.00", "73.7"),
         ("weighted", "15142.86", "3857.14", "79.7"),
     ],
@@ -90,7 +90,7 @@ def test_weighted_credits_keep_four_decimals_per_partner(data, acme):
 
 def test_filters_narrow_the_figures(data, acme):
     assert _values(acme, acme.executive, region="NA")["revenue"] == D("3000.00")
-    assert _values(acme, acme.executive, partner_type="msp", model="last")["revenue"] == D(
+    assert _values(acme, acme.executive, partner_type="msp", model="last_touch")["revenue"] == D(
         "6000.00"
     )
     by_product = _values(acme, acme.executive, product="Support")

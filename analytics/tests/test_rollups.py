@@ -115,7 +115,8 @@ def test_a_late_won_deal_changes_only_its_rows(built, acme):
         k for k in after_attribution if after_attribution[k] != before_attribution.get(k)
     }
     assert changed_attribution == {
-        (two.pk, october, model, "NA", "Cloud") for model in ("first", "last", "linear", "weighted")
+        (two.pk, october, model, "NA", "Cloud")
+        for model in ("first_touch", "last_touch", "linear", "weighted")
     }
     # Every other row kept its id and its time of computing.
     for key, row in before_partner.items():

@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Hours (UTC, on the hour) at which tiers are evaluated: the beat entry "evaluate-tiers" and the
 # "Next evaluation" the tier card shows both read this.
 TIER_EVALUATION_HOURS_UTC = (0, 6, 12, 18)
+# Minutes between incremental refreshes of the dashboards' rollups (the page says so).
+ANALYTICS_REFRESH_MINUTES = 10
 # Periodic sweeps over due rows, never long countdowns (see docs/architecture.md).
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "tenancy.tasks.heartbeat", "schedule": 15.0},
@@ -222,6 +224,17 @@ CELERY_BEAT_SCHEDULE = {
     # Partners' campaign mail, at most CAMPAIGN_MAILS_PER_MINUTE per campaign per run
     # (mdf/services/campaigns.py).
     "campaign-mail": {"task": "mdf.tasks.send_campaign_mail_all_tenants", "schedule": 60.0},
+    # Dashboards read rollups (analytics/rollups.py): what changed, every few minutes; every
+    # partner and month once a night (catches what has no timestamp, e.g. a new region).
+    "analytics-rollups": {
+        "task": "analytics.tasks.refresh_rollups_all_tenants",
+        "schedule": ANALYTICS_REFRESH_MINUTES * 60.0,
+    },
+    "analytics-rollups-nightly": {
+        "task": "analytics.tasks.refresh_rollups_all_tenants",
+        "schedule": crontab(minute=30, hour=2),
+        "kwargs": {"full": True},
+    },
 }
 # How many of one campaign's emails the sender hands to the mail queue each minute.
 CAMPAIGN_MAILS_PER_MINUTE = env.int("CAMPAIGN_MAILS_PER_MINUTE", default=60)

@@ -34,7 +34,8 @@ def test_partner_user_cannot_open_console_pages(acme, role):
 @pytest.mark.parametrize("role", ["admin", "manager", "sales", "marketing", "executive"])
 def test_vendor_staff_open_the_console_not_the_portal(acme, role):
     client = acme.client(acme.users[role])
-    assert client.get(reverse("console_home")).status_code == 200
+    # Executives land on the KPI dashboard (their home), the others on the console home.
+    assert client.get(reverse("console_home"), follow=True).status_code == 200
     assert client.get(reverse("portal_home")).status_code == 403
 
 
@@ -322,26 +323,27 @@ PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
         (
             "admin",
             "console",
-            ["home", *PARTNERS, "partner_import", "program", *ONBOARDING]
+            ["home", "analytics", *PARTNERS, "partner_import", "program", *ONBOARDING]
             + [*DEALS, *DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "team", "api_keys", "mail_log"]
             + ["audit_log"],
         ),
         (
             "executive",
             "console",
-            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ]
+            ["home", "analytics", *PARTNERS, "program", *ONBOARDING, *DEALS_READ]
             + [*MDF_ALL, *ENABLEMENT, "team", "audit_log"],
         ),
         (
             "manager",
             "console",
-            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS]
+            ["home", "analytics", *PARTNERS, "program", *ONBOARDING, *DEALS]
             + [*DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "mail_log"],
         ),
         (
             "marketing",
             "console",
-            ["home", *PARTNERS, "program", *ONBOARDING, *DEALS_READ, *MDF_ALL] + ENABLEMENT,
+            ["home", "analytics", *PARTNERS, "program", *ONBOARDING, *DEALS_READ, *MDF_ALL]
+            + ENABLEMENT,
         ),
         # Direct sales: the deal-lock view and disputes.
         ("sales", "console", ["home", "deal_locks", "disputes"]),
@@ -369,7 +371,7 @@ PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
 )
 def test_menu_follows_the_role(acme, role, surface, expected):
     expected = [f"{surface}_{name}" for name in expected]
-    response = acme.client(acme.users[role]).get(reverse(f"{surface}_home"))
+    response = acme.client(acme.users[role]).get(reverse(f"{surface}_home"), follow=True)
     menu = flatten(response.context[f"{surface}_menu"])
     assert [item.url_name for item in menu] == expected
     html = response.content.decode()

@@ -59,7 +59,7 @@ def log_in(page, live_server, world, email):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/(console|portal)/$"))
+    page.wait_for_url(re.compile(r"/(console|portal)/(analytics/)?$"))
 
 
 def test_public_pages_and_api_docs_raise_no_violation(live_server, watched, acme):

@@ -76,10 +76,11 @@ def test_console_navigation_follows_the_role(live_server, page, acme):
     page.fill("input[name=login]", acme.executive.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/console/$"))
-    # Team and Audit log sit in the Administration dropdown (text_content: closed menus too).
+    # An executive's console opens on the KPI dashboard.
+    page.wait_for_url(re.compile(r"/console/analytics/$"))
+    # Team and Audit log sit in the Admin dropdown (text_content: closed menus too).
     nav = page.locator("nav").first.text_content()
-    assert "Administration" in nav and "Audit log" in nav and "Team" in nav
+    assert "Admin" in nav and "Audit log" in nav and "Team" in nav
     assert "API keys" not in nav
     # Read-only: the team page has no invite form for an executive.
     page.goto(url(live_server, acme, "/console/team/"))

@@ -50,7 +50,7 @@ def log_in(page, base: str, user, role: str) -> None:
         page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
         page.fill("input[name=code]", totp_code())
         page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/(console|portal)/$"))
+    page.wait_for_url(re.compile(r"/(console|portal)/(analytics/)?$"))
 
 
 @pytest.mark.parametrize(("role", "name"), ROLES, ids=[str(role) for role, _ in ROLES])

@@ -1,0 +1,106 @@
+"""The executive dashboard, its drill-down to a partner, the definitions page and the refresh
+button. Thin: access check, one composer call (`dashboard`), render or CSV."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partners.models import PartnerOrganization, PartnerType, Region
+from partners.selectors.facts import tier_names
+from partners.selectors.organization import partner_for_actor
+from tenancy import access
+from tenancy.access import Perm
+from tenancy.common.lists import Column, csv_response
+
+from . import dashboard as composer
+from . import services
+from .metrics import METRICS, Filters, products
+from .models import AttributionModel
+from .rollups import rollup_state
+
+
+def _csv(table: composer.Table, filename: str):
+    columns = [Column(table.first_header, "label")] + [
+        Column(metric.label, metric.key) for metric in table.metrics
+    ]
+    return csv_response(table.rows, columns, filename)
+
+
+def _context(request, actor, f: Filters, chosen: dict) -> dict:
+    today = timezone.now().date()
+    return {
+        "chosen": chosen,
+        "period_choices": composer.period_choices(today),
+        "model_choices": AttributionModel.choices,
+        "region_choices": Region.choices,
+        "tier_choices": list(tier_names().items()),
+        "type_choices": PartnerType.choices,
+        "product_choices": [(p, p) for p in products()],
+        "period_label": composer.period_label(f),
+        "model_label": AttributionModel(f.model).label,
+        "query": urlencode({k: v for k, v in chosen.items() if v}),
+        "previous_label": composer.period_label(f.previous()),
+        "state": rollup_state(),
+        "refresh_minutes": settings.ANALYTICS_REFRESH_MINUTES,
+        "may_refresh": actor.has(Perm.ANALYTICS_MANAGE),
+    }
+
+
+@login_required
+def console_analytics(request):
+    actor = access.require_console(request, Perm.ANALYTICS_VIEW)
+    f, key, chosen = composer.parse_filters(request.GET, timezone.now().date())
+    table_key = request.GET.get("table")
+    if request.GET.get("format") == "csv" and table_key in composer.TABLES:
+        table = composer.table(actor, f, composer.TABLES[table_key])
+        return _csv(table, f"{table_key}-{key.lower()}")
+    board = composer.dashboard(actor, f, key)
+    context = {**_context(request, actor, f, chosen), "board": board}
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+def console_analytics_partner(request, partner_uuid: UUID):
+    """One partner's figures (a manager: only their own partners; others answer 404)."""
+    actor = access.require_console(request, Perm.ANALYTICS_VIEW)
+    try:
+        partner = partner_for_actor(actor, partner_uuid)
+    except PartnerOrganization.DoesNotExist:
+        raise Http404 from None
+    f, key, chosen = composer.parse_filters(request.GET, timezone.now().date())
+    f = replace(f, partner_id=partner.pk, region="", tier_id=None, partner_type="")
+    board = composer.partner_board(actor, f, key)
+    context = {**_context(request, actor, f, chosen), "board": board, "partner": partner}
+    return render(request, "analytics/partner.html", context)
+
+
+@login_required
+def console_analytics_definitions(request):
+    access.require_console(request, Perm.ANALYTICS_VIEW)
+    return render(
+        request,
+        "analytics/definitions.html",
+        {"metrics": METRICS.values(), "models": AttributionModel.choices},
+    )
+
+
+@login_required
+@require_POST
+def console_analytics_refresh(request):
+    actor = access.require_console(request, Perm.ANALYTICS_MANAGE)
+    services.refresh_request(actor=actor, full=request.POST.get("full") == "1")
+    messages.success(
+        request, _("The figures are being refreshed; this page shows the time of the last refresh.")
+    )
+    return redirect("console_analytics")
