@@ -67,3 +67,18 @@ def partners_changed_since(moment: datetime) -> set[int]:
     )
     tiers = TierChange.objects.filter(changed_at__gt=moment).order_by().values_list("partner_id")
     return {pk for (pk,) in revenue.union(tiers)}
+
+
+def tier_names() -> dict[int, str]:
+    """{tier id: name}, in rank order (highest first)."""
+    from ..models import Tier
+
+    return dict(Tier.objects.order_by("-rank").values_list("pk", "name"))
+
+
+def partner_names(partner_ids: Collection[int]) -> dict[int, tuple[str, object]]:
+    """{partner id: (name, uuid)}."""
+    rows = PartnerOrganization.objects.filter(pk__in=list(partner_ids)).values_list(
+        "pk", "name", "uuid"
+    )
+    return {pk: (name, uuid) for pk, name, uuid in rows}
