@@ -19,5 +19,6 @@ class AnalyticsConfig(AppConfig):
                 "analytics.settings_changed": _("changed how the program is measured"),
                 "analytics.touch_recorded": _("recorded a partner's part in a deal"),
                 "analytics.touch_removed": _("removed a partner's part in a deal"),
+                "analytics.report_requested": _("asked for a board report"),
             }
         )

@@ -3,6 +3,7 @@ tables every dashboard reads (precomputed by `analytics.rollups`, never written 
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -228,3 +229,61 @@ class RollupState(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="rollupstate_one_per_tenant")
         ]
+
+
+# --- Board report ----------------------------------------------------------------------------
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    BUILDING = "building", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+def report_upload_to(report: BoardReport, filename: str) -> str:
+    from tenancy.uploads import tenant_path, unique_name
+
+    return tenant_path("board-reports", report.tenant_id, unique_name(str(report.uuid), "pdf"))
+
+
+class BoardReport(TenantOwnedModel):
+    """A board report: the KPIs, charts and tables of a period as a multi-page PDF, built in the
+    background with the requester's view of the figures (a channel manager's covers their
+    partners), with the commentary they wrote."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The dashboard filters the report was asked for (the query string's values).
+    filters = models.JSONField(default=dict)
+    period_label = models.CharField(max_length=60)
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.TextField(_("executive summary"), max_length=4000, blank=True)
+    outlook = models.TextField(_("outlook and asks"), max_length=4000, blank=True)
+    email_me = models.BooleanField(_("email it to me when it is ready"), default=False)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    stage = models.CharField(max_length=120, blank=True)
+    file = models.FileField(upload_to=report_upload_to, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "requested_by", "created_at"], name="boardreport_mine")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.period_label})"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (ReportStatus.QUEUED, ReportStatus.BUILDING)

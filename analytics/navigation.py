@@ -11,5 +11,9 @@ CONSOLE_ANALYTICS = NavItem(
     "graph-up",
     Perm.ANALYTICS_VIEW,
     _("Revenue, ROPI, sourced and influenced revenue, capability: by tier, region and partner."),
-    ("console_analytics_partner", "console_analytics_definitions"),
+    (
+        "console_analytics_partner",
+        "console_analytics_definitions",
+        "console_analytics_reports",
+    ),
 )

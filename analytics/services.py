@@ -19,8 +19,10 @@ from . import rollups
 from .models import (
     RECORDED_TOUCHES,
     AnalyticsSettings,
+    BoardReport,
     DealTouch,
     RefreshStatus,
+    ReportStatus,
     RollupState,
     TouchKind,
 )
@@ -148,3 +150,66 @@ def touch_delete(*, actor: Actor, touch: DealTouch) -> None:
     )
     touch.removed_at = timezone.now()
     touch.save(update_fields=["removed_at"])
+
+
+# --- Board reports -----------------------------------------------------------------------------
+
+MAX_REPORTS_IN_PROGRESS = 3
+REPORT_FILTERS = ("period", "model", "region", "tier", "partner_type", "product")
+
+
+@transaction.atomic
+def report_request(
+    *,
+    actor: Actor,
+    filters: dict,
+    title: str,
+    summary: str = "",
+    outlook: str = "",
+    email_me: bool = False,
+) -> BoardReport:
+    """Ask for a board report of the dashboard as filtered; a worker builds it (the page shows
+    its progress). Anyone who reads the dashboard may; the report shows their view of it."""
+    from .dashboard import parse_filters, period_label
+    from .tasks import build_board_report
+
+    access.require(actor, Perm.ANALYTICS_VIEW)
+    working = BoardReport.objects.filter(
+        requested_by=actor.user, status__in=(ReportStatus.QUEUED, ReportStatus.BUILDING)
+    ).count()
+    if working >= MAX_REPORTS_IN_PROGRESS:
+        raise ValidationError(
+            _("%(n)s of your reports are still being prepared; wait for one to finish.")
+            % {"n": working}
+        )
+    f, _key, chosen = parse_filters(filters, timezone.localdate())
+    report = BoardReport(
+        tenant=require_current_tenant(),
+        requested_by=actor.user,
+        filters={k: v for k, v in chosen.items() if v and k in REPORT_FILTERS},
+        period_label=period_label(f),
+        title=title.strip(),
+        summary=summary.strip(),
+        outlook=outlook.strip(),
+        email_me=email_me,
+    )
+    report.full_clean(exclude=["file"])
+    report.save()
+    audit_record(
+        actor=actor,
+        action="analytics.report_requested",
+        target=report,
+        changes={"title": report.title, "period": report.period_label},
+    )
+    enqueue(build_board_report, tenant=require_current_tenant(), report_id=report.pk)
+    return report
+
+
+def report_build(*, report_id: int) -> BoardReport | None:
+    """The task's body: build a queued report (a report already built is left alone)."""
+    from . import report as builder
+
+    report = BoardReport.objects.filter(pk=report_id).select_related("requested_by").first()
+    if report is None or report.status == ReportStatus.READY:
+        return report
+    return builder.build(report)

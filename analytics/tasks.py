@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenancy.tasks import SweepTask, fan_out
+from tenancy.tasks import SweepTask, TenantTask, fan_out
 
 
 class RollupRefresh(SweepTask):
@@ -36,3 +36,17 @@ def fan_out_refresh(tenant_ids, *, full: bool) -> int:
     for tenant_id in ids:
         refresh_rollups.apply_async(kwargs={"tenant_id": tenant_id, "full": True})
     return len(ids)
+
+
+class ReportBuild(TenantTask):
+    # No claim: a redelivered build (its worker died) builds again; one that is ready is left
+    # alone.
+    claim = False
+
+
+@shared_task(base=ReportBuild, bind=True, name="analytics.tasks.build_board_report")
+def build_board_report(self, report_id: int) -> str:
+    from .services import report_build
+
+    report = report_build(report_id=report_id)
+    return report.status if report else "missing"

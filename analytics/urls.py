@@ -19,4 +19,19 @@ urlpatterns = [
         views.console_analytics_refresh,
         name="console_analytics_refresh",
     ),
+    path(
+        "console/analytics/reports/",
+        views.console_analytics_reports,
+        name="console_analytics_reports",
+    ),
+    path(
+        "console/analytics/reports/<uuid:report_uuid>/",
+        views.console_analytics_report_status,
+        name="console_analytics_report_status",
+    ),
+    path(
+        "console/analytics/reports/<uuid:report_uuid>/download/",
+        views.console_analytics_report_download,
+        name="console_analytics_report_download",
+    ),
 ]

@@ -9,10 +9,12 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,12 +23,14 @@ from partners.selectors.facts import tier_names
 from partners.selectors.organization import partner_for_actor
 from tenancy import access
 from tenancy.access import Perm
-from tenancy.common.lists import Column, csv_response
+from tenancy.common.lists import Column, csv_response, page_window
+from tenancy.uploads import stored_file_response
 
 from . import dashboard as composer
 from . import services
+from .forms import BoardReportForm
 from .metrics import METRICS, Filters, products
-from .models import AttributionModel
+from .models import AttributionModel, BoardReport, ReportStatus
 from .rollups import rollup_state
 
 
@@ -104,3 +108,64 @@ def console_analytics_refresh(request):
         request, _("The figures are being refreshed; this page shows the time of the last refresh.")
     )
     return redirect("console_analytics")
+
+
+# --- Board reports -----------------------------------------------------------------------------
+
+
+def _my_report(request, report_uuid: UUID):
+    """The requester's own report (it shows their view of the figures); anyone else: 404."""
+    actor = access.require_console(request, Perm.ANALYTICS_VIEW)
+    report = BoardReport.objects.filter(uuid=report_uuid, requested_by=actor.user).first()
+    if report is None:
+        raise Http404
+    return actor, report
+
+
+@login_required
+def console_analytics_reports(request):
+    """Ask for a board report of the dashboard as filtered, and the list of one's reports."""
+    actor = access.require_console(request, Perm.ANALYTICS_VIEW)
+    source = request.POST if request.method == "POST" else request.GET
+    f, key, chosen = composer.parse_filters(source, timezone.now().date())
+    form = BoardReportForm(
+        request.POST or None,
+        initial={"title": _("Partner program board report")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_request(actor=actor, filters=chosen, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Your report is being prepared; it appears below when it is ready.")
+            )
+            return redirect("console_analytics_reports")
+    window = page_window(request, BoardReport.objects.filter(requested_by=actor.user))
+    context = {
+        **_context(request, actor, f, chosen),
+        "form": form,
+        "page": window,
+    }
+    return render(request, "analytics/reports.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def console_analytics_report_status(request, report_uuid: UUID):
+    """The report's row (htmx polls it while the report is being prepared)."""
+    _actor, report = _my_report(request, report_uuid)
+    return render(request, "analytics/_report_row.html", {"report": report})
+
+
+@login_required
+def console_analytics_report_download(request, report_uuid: UUID):
+    _actor, report = _my_report(request, report_uuid)
+    if report.status != ReportStatus.READY:
+        raise Http404
+    return stored_file_response(
+        report.file,
+        filename=f"{slugify(report.title) or 'board-report'}-{slugify(report.period_label)}.pdf",
+        content_type="application/pdf",
+        sha256=report.sha256,
+    )

@@ -166,7 +166,9 @@ def test_make_run_serves_both_tenants_and_every_role_logs_in(running_app):
     for slug, email, surface, totp in demo_logins():
         response = log_in(base, f"{slug}.localhost:{port}", email, totp)
         assert response.status_code == 200, f"{email} on {slug}: {response.status_code}"
-        assert response.url.endswith(f"/{surface}/"), f"{email} on {slug} landed on {response.url}"
+        # Executives land on the KPI dashboard, their console home.
+        home = ("/console/analytics/", "/console/") if surface == "console" else ("/portal/",)
+        assert response.url.endswith(home), f"{email} on {slug} landed on {response.url}"
         seen.add((slug, surface))
     assert seen == {
         ("acme", "console"),

@@ -33,7 +33,7 @@ def login(page, live_server, world, user):
     page.fill("input[name=login]", user.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/(portal|console)/$"))
+    page.wait_for_url(re.compile(r"/(portal|console)/(analytics/)?$"))  # executives: the KPIs
     if page.locator(".driver-popover").count():  # the partner portal's first-login tour
         page.keyboard.press("Escape")
 
