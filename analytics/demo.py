@@ -59,3 +59,33 @@ def seed(tenant, *, staff) -> None:
                 note=note,
             )
     rollups.refresh(full=True)
+    _board_report(tenant, staff)
+
+
+def _board_report(tenant, staff) -> None:
+    """Last quarter's board pack, ready to download, for the executive."""
+    from django.utils import timezone
+
+    from . import report as builder
+    from .dashboard import parse_filters, period_label
+    from .models import BoardReport
+
+    executive = staff.get("exec")
+    if executive is None or BoardReport.objects.filter(requested_by=executive).exists():
+        return
+    month = rollups.add_months(rollups.month_of(timezone.localdate()), -3)
+    filters = {"period": f"{month.year}-Q{(month.month - 1) // 3 + 1}", "model": "linear"}
+    f, _key, _chosen = parse_filters(filters, timezone.localdate())
+    report = BoardReport.objects.create(
+        requested_by=executive,
+        filters=filters,
+        period_label=period_label(f),
+        title="Partner program board report",
+        summary=(
+            "Partner-sourced revenue kept growing this quarter while the cost of the channel "
+            "held flat; Gold partners carry most of it. Certifications rose after the new "
+            "learning path."
+        ),
+        outlook="Fund two more EMEA partner events and review the Silver tier's MDF share.",
+    )
+    builder.build(report)

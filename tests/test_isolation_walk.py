@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from analytics.models import BoardReport
 from tenancy import services
 from tenancy.access import actor_for_user
 from tenancy.context import tenant_context
@@ -70,6 +71,9 @@ def victim_objects(globex):
         enablement = enablement_objects(globex)
         onboarding = onboarding_objects(globex)
         money = mdf_objects(globex)
+        report = BoardReport.objects.create(
+            requested_by=globex.executive, title="Board pack", period_label="Q4 2026"
+        )
         notification = Notification.objects.create(
             tenant=globex.tenant,
             recipient=globex.partner_admin,
@@ -82,6 +86,7 @@ def victim_objects(globex):
         **onboarding,
         **money,
         "notification_uuid": notification.uuid,
+        "report_uuid": report.uuid,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,
         "invitation_uuid": invitation.uuid,

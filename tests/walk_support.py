@@ -253,12 +253,20 @@ class ObjectPicker:
                 tenant=self.tenant, email=self.user.email, salt=UNSUBSCRIBE_SALT, scope=partner.pk
             )
 
+        def board_report():
+            # A report is its requester's alone: the role's own, if it asked for one.
+            from analytics.models import BoardReport
+
+            obj = BoardReport.objects.filter(requested_by=self.user).order_by("pk").first()
+            return obj.uuid if obj else None
+
         def wizard_step():
             from onboarding.services.progress import WIZARD_STEPS
 
             return WIZARD_STEPS[0].slug
 
         return {
+            "report_uuid": board_report,
             "module_uuid": module,
             "version_uuid": asset_version,
             "course_uuid": course,

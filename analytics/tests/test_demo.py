@@ -7,7 +7,7 @@ import pytest
 
 from analytics import metrics
 from analytics.dashboard import parse_filters
-from analytics.models import DealTouch, PartnerMonth, RefreshStatus, RollupState
+from analytics.models import BoardReport, DealTouch, PartnerMonth, RefreshStatus, RollupState
 from analytics.settings import analytics_settings
 from prm.demo import seed_demo
 from tenancy.access import actor_for_user
@@ -28,6 +28,9 @@ def test_demo_opens_the_dashboard_on_figures():
         assert {t.kind for t in DealTouch.objects.all()} == {"referral", "co_sell", "influence"}
         assert RollupState.objects.get().status == RefreshStatus.DONE
         assert PartnerMonth.objects.exists()
+        report = BoardReport.objects.get()
+        assert report.status == "ready" and report.pages >= 4
+        assert report.requested_by.memberships.get().role == Role.EXECUTIVE
         executive = Membership.objects.filter(role=Role.EXECUTIVE).first().user
         from django.utils import timezone
 
