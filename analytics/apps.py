@@ -9,10 +9,15 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from tenancy.audit import register_audit_labels
         from tenancy.roles import Role
-        from tenancy.views import console_home_pages
+        from tenancy.views import console_home_pages, console_home_panels, portal_home_panels
+
+        from . import home
 
         # An executive's console opens on the KPI dashboard, not a grid of links.
         console_home_pages.register("console_analytics", key=Role.EXECUTIVE)
+        # A channel manager's home: their partners' health; a partner's: its scorecard.
+        console_home_panels.register(home.manager_panel, key="analytics.partner_health")
+        portal_home_panels.register(home.scorecard_panel, key="analytics.scorecard")
         register_audit_labels(
             actions={
                 "analytics.refresh_requested": _("asked for the KPI figures to be refreshed"),

@@ -100,6 +100,9 @@ GROUPS = {
 
 
 def _scoped(actor: Actor, qs: QuerySet) -> QuerySet:
+    if actor.is_partner:  # a partner's own figures only (its scorecard)
+        org = actor.partner_organization_id
+        return qs.filter(partner_id=org) if org else qs.none()
     if not actor.has(access.Perm.ANALYTICS_VIEW):
         return qs.none()
     if access.sees_every_partner(actor):
@@ -120,10 +123,17 @@ def _filtered(qs: QuerySet, f: Filters) -> QuerySet:
     return qs
 
 
-def figures(actor: Actor, f: Filters, *, by: str | None = None) -> dict[Any, dict[str, Any]]:
+def figures(
+    actor: Actor, f: Filters, *, by: str | None = None, scoped: bool = True
+) -> dict[Any, dict[str, Any]]:
     """{group: {sum name: value}} for the period: the partner figures (revenue ledger, costs,
     registrations, capability...) and the attributed revenue under the chosen model. With
-    `by=None` the only group is None. Two queries."""
+    `by=None` the only group is None. Two queries. `scoped=False` (benchmarks only, which
+    publish nothing but medians) reads every partner's rows."""
+
+    def scope(qs: QuerySet) -> QuerySet:
+        return _scoped(actor, qs) if scoped else qs
+
     group = GROUPS[by]
     out: dict[Any, dict[str, Any]] = {}
 
@@ -131,7 +141,7 @@ def figures(actor: Actor, f: Filters, *, by: str | None = None) -> dict[Any, dic
         return row[group[0]] if group else None
 
     if by != "product":
-        partner = _filtered(_scoped(actor, PartnerMonth.objects.all()), f)
+        partner = _filtered(scope(PartnerMonth.objects.all()), f)
         sums = {name: Sum(name) for name in PARTNER_SUMS}
         sums["certified_people"] = Sum(
             Case(When(month=f.end, then=F("certified_people")), default=0),
@@ -146,7 +156,7 @@ def figures(actor: Actor, f: Filters, *, by: str | None = None) -> dict[Any, dic
             out.setdefault(key_of(row), {}).update(
                 {name: row[name] or 0 for name in (*PARTNER_SUMS, "certified_people")}
             )
-    attribution = _filtered(_scoped(actor, AttributionMonth.objects.all()), f).filter(model=f.model)
+    attribution = _filtered(scope(AttributionMonth.objects.all()), f).filter(model=f.model)
     if f.product:
         attribution = attribution.filter(product=f.product)
     sums = {"sourced": Sum("sourced"), "influenced": Sum("influenced")}

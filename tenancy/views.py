@@ -81,20 +81,36 @@ def home(request):
 # registers {role: URL name} here from its AppConfig.ready().
 console_home_pages: Registry[str] = Registry("tenancy.console_home_pages")
 
+# Panels higher apps add to a home page (a channel manager's partner health, a partner's
+# scorecard): fn(request, actor) -> rendered HTML, or "" when the panel is not for this actor.
+console_home_panels: Registry = Registry("tenancy.console_home_panels")
+portal_home_panels: Registry = Registry("tenancy.portal_home_panels")
+
+
+def _panels(registry: Registry, request, actor) -> list[str]:
+    return [html for _key, panel in registry.items() if (html := panel(request, actor))]
+
 
 @login_required
 def console_home(request):
     actor = access.require_console(request)
     if actor.role and actor.role in dict(console_home_pages.items()):
         return redirect(console_home_pages.get(actor.role))
-    return render(request, "console/home.html", {})
+    return render(
+        request, "console/home.html", {"panels": _panels(console_home_panels, request, actor)}
+    )
 
 
 @login_required
 def portal_home(request):
     actor = access.require_portal(request)
     return render(
-        request, "portal/home.html", {"organization": actor.membership.partner_organization}
+        request,
+        "portal/home.html",
+        {
+            "organization": actor.membership.partner_organization,
+            "panels": _panels(portal_home_panels, request, actor),
+        },
     )
 
 

@@ -452,6 +452,15 @@ def pending_tier_proposals(actor: Actor) -> QuerySet[TierProposal]:
     return tier_proposals_for(actor, status=ProposalStatus.PENDING)
 
 
+def tier_changes_for(actor: Actor, *, since) -> QuerySet[TierChange]:
+    """Tier changes since a moment, of the partners the actor may see, newest first."""
+    return (
+        access.scope_partner_owned(actor, TierChange.objects.filter(changed_at__gte=since))
+        .select_related("partner", "from_tier", "to_tier")
+        .order_by("-changed_at", "-id")
+    )
+
+
 def tier_history(partner: PartnerOrganization, *, limit: int = 50) -> QuerySet[TierChange]:
     """A partner's tier changes, newest first (the caller has already checked access)."""
     return TierChange.objects.filter(partner=partner).select_related("from_tier", "to_tier")[:limit]
