@@ -92,6 +92,7 @@ class DealTouch(TenantOwnedModel):
     """A partner's part in a deal that the registration does not show by itself: a referral, a
     co-sell, an influencing activity. Recorded by vendor staff; attribution models read it."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     registration = models.ForeignKey(
         "dealreg.DealRegistration", on_delete=models.CASCADE, related_name="+"
     )

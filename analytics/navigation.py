@@ -15,5 +15,6 @@ CONSOLE_ANALYTICS = NavItem(
         "console_analytics_partner",
         "console_analytics_definitions",
         "console_analytics_reports",
+        "console_analytics_settings",
     ),
 )

@@ -20,6 +20,11 @@ urlpatterns = [
         name="console_analytics_refresh",
     ),
     path(
+        "console/analytics/settings/",
+        views.console_analytics_settings,
+        name="console_analytics_settings",
+    ),
+    path(
         "console/analytics/reports/",
         views.console_analytics_reports,
         name="console_analytics_reports",

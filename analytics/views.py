@@ -28,10 +28,11 @@ from tenancy.uploads import stored_file_response
 
 from . import dashboard as composer
 from . import services
-from .forms import BoardReportForm
+from .forms import BoardReportForm, SettingsForm, TouchForm
 from .metrics import METRICS, Filters, products
-from .models import AttributionModel, BoardReport, ReportStatus
+from .models import AttributionModel, BoardReport, DealTouch, ReportStatus
 from .rollups import rollup_state
+from .settings import analytics_settings
 
 
 def _csv(table: composer.Table, filename: str):
@@ -169,3 +170,101 @@ def console_analytics_report_download(request, report_uuid: UUID):
         content_type="application/pdf",
         sha256=report.sha256,
     )
+
+
+# --- Measurement settings and recorded touches (program admins) --------------------------------
+
+
+def _touch_choices(actor):
+    from dealreg.models import DealStatus
+    from dealreg.selectors.queue import visible_deals
+    from partners.selectors.organization import partner_organizations_for
+
+    deals = (
+        visible_deals(actor)
+        .filter(status=DealStatus.WON)
+        .select_related("partner")
+        .order_by("-closed_at", "-id")[:MAX_DEAL_CHOICES]
+    )
+    # A sliced queryset cannot be filtered again (the form's validation does): keep the ids.
+    ids = list(deals.values_list("pk", flat=True))
+    return {
+        "deals": visible_deals(actor)
+        .filter(pk__in=ids)
+        .select_related("partner")
+        .order_by("-closed_at", "-id"),
+        "partners": partner_organizations_for(actor).order_by("name"),
+    }
+
+
+MAX_DEAL_CHOICES = 500
+
+
+@login_required
+def console_analytics_settings(request):
+    actor = access.require_console(request, Perm.ANALYTICS_MANAGE)
+    current = analytics_settings()
+    action = request.POST.get("action") if request.method == "POST" else None
+    settings_form = SettingsForm(
+        request.POST if action == "settings" else None,
+        weights=current.weights(),
+        initial={
+            "cost_rule": current.cost_rule,
+            "manager_monthly_cost": current.manager_monthly_cost,
+            "program_monthly_cost": current.program_monthly_cost,
+        },
+    )
+    touch_form = TouchForm(request.POST if action == "touch" else None, **_touch_choices(actor))
+    if action == "settings" and settings_form.is_valid():
+        services.settings_update(actor=actor, **settings_form.values())
+        messages.success(request, _("Saved. Every figure is recomputed at the next refresh."))
+        return redirect("console_analytics_settings")
+    if action == "touch" and touch_form.is_valid():
+        data = touch_form.cleaned_data
+        try:
+            services.touch_record(
+                actor=actor,
+                registration=data["registration"],
+                partner=data["partner"],
+                kind=data["kind"],
+                touched_on=data["touched_on"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            touch_form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Recorded. The partners' figures change at the next refresh.")
+            )
+            return redirect("console_analytics_settings")
+    if action == "remove":
+        raw = request.POST.get("touch")
+        touch = (
+            DealTouch.objects.filter(uuid=raw, removed_at=None).first() if _is_uuid(raw) else None
+        )
+        if touch is None:
+            raise Http404
+        services.touch_delete(actor=actor, touch=touch)
+        messages.success(request, _("Removed. Its credit moves at the next refresh."))
+        return redirect("console_analytics_settings")
+    touches = page_window(
+        request,
+        DealTouch.objects.filter(removed_at=None)
+        .select_related("registration", "registration__partner", "partner")
+        .order_by("-touched_on", "-id"),
+    )
+    invalid = bool(settings_form.errors or touch_form.errors)
+    return render(
+        request,
+        "analytics/settings.html",
+        {"settings_form": settings_form, "touch_form": touch_form, "page": touches},
+        status=400 if invalid else 200,
+    )
+
+
+def _is_uuid(value) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
