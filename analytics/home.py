@@ -23,7 +23,7 @@ from tenancy.access import Actor, Perm
 from tenancy.roles import Role
 
 from . import dashboard as composer
-from .metrics import METRICS, Filters, figures, period_bounds, period_key_for
+from .metrics import METRICS, Filters, change, figures, period_bounds, period_key_for
 from .models import AttributionModel
 from .rollups import month_of
 
@@ -144,7 +144,7 @@ def scorecard_panel(request, actor: Actor) -> str:
         metric = METRICS[name]
         value = metric.of(now_sums)
         tiles.append(
-            ScoreTile(metric, value, _change(value, metric.of(before_sums)), medians.get(name))
+            ScoreTile(metric, value, change(value, metric.of(before_sums)), medians.get(name))
         )
     context = {
         "partner": partner,
@@ -158,12 +158,6 @@ def scorecard_panel(request, actor: Actor) -> str:
         "mdf": _mdf_return(actor),
     }
     return render_to_string("analytics/home_scorecard.html", context, request=request)
-
-
-def _change(value, previous):
-    from .metrics import change
-
-    return change(value, previous)
 
 
 def _mdf_return(actor: Actor):

@@ -26,16 +26,6 @@ from . import reference
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def data(acme):
-    with time_machine.travel(reference.TODAY, tick=False):
-        partners = reference.build(acme)
-        with tenant_context(acme.tenant):
-            rollups.refresh(full=True)
-    with time_machine.travel(reference.TODAY, tick=True):
-        yield partners
-
-
 def _gold_peers(acme, amounts):
     """More Gold partners with revenue this quarter (another manager's), then a full refresh."""
     with time_machine.travel(reference.TODAY, tick=False), tenant_context(acme.tenant):

@@ -9,32 +9,18 @@ import re
 from html import unescape
 
 import pytest
-import time_machine
 from django.urls import reverse
 from pypdf import PdfReader
 
-from analytics import rollups
 from analytics.models import BoardReport, ReportStatus
 from analytics.report import chart_svg
 from tenancy.common.charts import Chart, Series
 from tenancy.context import tenant_context
 from tenancy.emails import OutboundEmail
 
-from . import reference
-
 pytestmark = pytest.mark.django_db
 
 PERIOD = {"period": "2026-Q4", "model": "linear"}
-
-
-@pytest.fixture
-def data(acme):
-    with time_machine.travel(reference.TODAY, tick=False):
-        partners = reference.build(acme)
-        with tenant_context(acme.tenant):
-            rollups.refresh(full=True)
-    with time_machine.travel(reference.TODAY, tick=True):
-        yield partners
 
 
 def _ask(client, django_capture_on_commit_callbacks, **extra):

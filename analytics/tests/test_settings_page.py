@@ -6,28 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from analytics import rollups
 from analytics.models import DealTouch
 from analytics.settings import analytics_settings
 from tenancy.context import tenant_context
 
-from . import reference
-
 pytestmark = pytest.mark.django_db
 URL = "console_analytics_settings"
-
-
-@pytest.fixture
-def data(acme):
-    with time_machine.travel(reference.TODAY, tick=False):
-        partners = reference.build(acme)
-        with tenant_context(acme.tenant):
-            rollups.refresh(full=True)
-    with time_machine.travel(reference.TODAY, tick=True):
-        yield partners
 
 
 def _weights(**changes):

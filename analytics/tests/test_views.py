@@ -7,7 +7,6 @@ import csv
 import io
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,16 +20,6 @@ from . import reference
 pytestmark = pytest.mark.django_db
 
 PERIOD = "?period=2026-Q4&model=linear"
-
-
-@pytest.fixture
-def data(acme):
-    with time_machine.travel(reference.TODAY, tick=False):
-        partners = reference.build(acme)
-        with tenant_context(acme.tenant):
-            rollups.refresh(full=True)
-    with time_machine.travel(reference.TODAY, tick=True):
-        yield partners
 
 
 def _csv(response) -> list[list[str]]:
