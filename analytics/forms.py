@@ -104,3 +104,140 @@ class TouchForm(forms.Form):
                 % {"partner": partner.name},
             )
         return data
+
+
+class SurveySettingsForm(forms.Form):
+    """When partner satisfaction surveys go out, and what they ask."""
+
+    psat_every_months = forms.IntegerField(
+        label=_("Send a survey every (months)"),
+        min_value=0,
+        max_value=24,
+        help_text=_("6 for twice a year; 0 to send surveys only when you start one."),
+    )
+    psat_open_days = forms.IntegerField(
+        label=_("Days a survey stays open"), min_value=3, max_value=90
+    )
+    psat_reminder_days = forms.IntegerField(
+        label=_("Remind those who have not answered after (days)"),
+        min_value=1,
+        max_value=60,
+        help_text=_("Two reminders at most, this many days apart."),
+    )
+    psat_anonymous = forms.BooleanField(
+        label=_("Anonymous answers"),
+        required=False,
+        help_text=_(
+            "Answers keep the partner's tier and region, never the person or the partner. "
+            "Applies to the next survey."
+        ),
+    )
+    psat_questions = forms.CharField(
+        label=_("Questions scored 1 to 5"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One per line, 10 at most. Every survey also asks how likely the partner is to "
+            "recommend your program (0 to 10) and for a comment."
+        ),
+    )
+
+    def clean_psat_questions(self):
+        lines = [line.strip() for line in self.cleaned_data["psat_questions"].splitlines()]
+        questions = [line for line in lines if line]
+        if not questions:
+            raise forms.ValidationError(_("Ask at least one question."))
+        if len(questions) > MAX_QUESTIONS:
+            raise forms.ValidationError(
+                _("Ask %(max)s questions at most (you wrote %(count)s).")
+                % {"max": MAX_QUESTIONS, "count": len(questions)}
+            )
+        if any(len(q) > 200 for q in questions):
+            raise forms.ValidationError(_("Keep each question under 200 characters."))
+        return questions
+
+
+MAX_QUESTIONS = 10
+
+
+class AcquisitionForm(forms.Form):
+    """What customers cost to win and what they are worth, channel vs direct."""
+
+    channel_marketing_monthly_cost = forms.DecimalField(
+        label=_("Channel marketing cost per month"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Besides MDF, which is counted from the funds paid."),
+    )
+    direct_marketing_monthly_cost = forms.DecimalField(
+        label=_("Direct marketing cost per month"), min_value=0, max_digits=14, decimal_places=2
+    )
+    direct_sales_monthly_cost = forms.DecimalField(
+        label=_("Direct sales cost per month"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Your own sales team: salary, commission, overheads."),
+    )
+    gross_margin_percent = forms.DecimalField(
+        label=_("Gross margin %"), min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    max_lifetime_years = forms.IntegerField(
+        label=_("Longest customer lifetime counted (years)"), min_value=1, max_value=20
+    )
+
+
+class DirectRevenueUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Direct revenue (CSV)"),
+        help_text=_(
+            "Columns: customer, amount, currency, date (YYYY-MM-DD), and optionally "
+            "product and reference. Replaces nothing: rows with a reference already loaded "
+            "are skipped."
+        ),
+    )
+
+
+class SurveyAnswerForm(forms.Form):
+    """A partner user's answer: each question 1–5, the recommendation 0–10, a comment."""
+
+    recommend = forms.TypedChoiceField(
+        label=_("How likely are you to recommend our partner program to a peer?"),
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("0 = not at all likely, 10 = extremely likely."),
+        error_messages={"required": _("Choose how likely, from 0 to 10.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything else you would like to tell us?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, questions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        scored = {}
+        for i, question in enumerate(questions):
+            scored[f"q{i}"] = forms.TypedChoiceField(
+                label=question,
+                choices=SCORE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Choose a score from 1 to 5.")},
+            )
+        self.fields = {**scored, **self.fields}
+        self.question_count = len(questions)
+
+    def scores(self) -> list[int]:
+        return [self.cleaned_data[f"q{i}"] for i in range(self.question_count)]
+
+
+SCORE_CHOICES = [
+    (1, _("1 – poor")),
+    (2, "2"),
+    (3, "3"),
+    (4, "4"),
+    (5, _("5 – excellent")),
+]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from tenancy.access import Actor, Perm
 from tenancy.roles import Role
 
+from . import churn
 from . import dashboard as composer
 from .metrics import METRICS, Filters, change, figures, period_bounds, period_key_for
 from .models import AttributionModel
@@ -86,6 +87,8 @@ def manager_panel(request, actor: Actor) -> str:
         "expiring_count": expiring.count(),
         "expiry_days": EXPIRY_DAYS,
         "tier_moves_days": TIER_MOVES_DAYS,
+        # Their partners at high churn risk, each with its top reason (analytics/churn.py).
+        **churn.home_context(actor),
     }
     return render_to_string("analytics/home_manager.html", context, request=request)
 
@@ -128,12 +131,16 @@ def tier_medians(tier_id: int | None, f: Filters, keys) -> dict[str, Any]:
     return medians
 
 
-def scorecard_panel(request, actor: Actor) -> str:
-    partner = actor.membership.partner_organization if actor.membership else None
-    if partner is None:
-        return ""
-    from partners.selectors.tiers import tier_progress
+def scorecard(actor: Actor) -> dict | None:
+    """The partner's own figures this quarter with the change, and its tier's medians (the
+    portal home's panel and the API's scorecard); None for an actor without a partner."""
+    from partners.selectors.organization import partner_organizations_for
 
+    partner = actor.membership.partner_organization if actor.membership else None
+    if partner is None and actor.is_partner:  # a partner API key
+        partner = partner_organizations_for(actor).first()
+    if partner is None:
+        return None
     f, key = this_quarter()
     mine = replace(f, partner_id=partner.pk)
     now_sums = figures(actor, mine)[None]
@@ -146,15 +153,28 @@ def scorecard_panel(request, actor: Actor) -> str:
         tiles.append(
             ScoreTile(metric, value, change(value, metric.of(before_sums)), medians.get(name))
         )
-    context = {
+    return {
         "partner": partner,
         "tiles": tiles,
         "currency": _currency(),
         "period_label": composer.period_label(f),
         "previous_label": composer.period_label(f.previous()),
         "benchmarked": bool(medians),
+    }
+
+
+def scorecard_panel(request, actor: Actor) -> str:
+    if not actor.membership or actor.membership.partner_organization is None:
+        return ""
+    from partners.selectors.tiers import tier_progress
+
+    card = scorecard(actor)
+    if card is None:
+        return ""
+    context = {
+        **card,
         "min_peers": MIN_PEERS,
-        "progress": tier_progress(partner),
+        "progress": tier_progress(card["partner"]),
         "mdf": _mdf_return(actor),
     }
     return render_to_string("analytics/home_scorecard.html", context, request=request)

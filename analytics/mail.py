@@ -36,3 +36,39 @@ def report_ready(report, data: bytes) -> None:
             Attachment(f"{report.title} - {report.period_label}.pdf", data, "application/pdf")
         ],
     )
+
+
+# --- Churn risk: the weekly list of a manager's at-risk partners -------------------------------
+
+AT_RISK_PARTNERS = mail_kind(
+    "analytics.at_risk_partners", gettext_lazy("Partners at risk (weekly)")
+)
+
+
+def at_risk_partners(*, user, scores, total: int, model, week: str):
+    """Mail a channel manager their partners at high churn risk, with each one's reasons (once
+    per manager and ISO week: the idempotency key)."""
+    from django.utils.translation import ngettext
+
+    tenant = require_current_tenant()
+    context = {
+        "user": user,
+        "scores": scores,
+        "total": total,
+        "model": model,
+        "url": tenant_base_url(tenant) + reverse("console_analytics_churn") + "?band=high",
+        "tenant": tenant,
+    }
+    return notify(
+        user=user,
+        kind=AT_RISK_PARTNERS,
+        subject=ngettext(
+            "%(count)s of your partners is at high risk of leaving",
+            "%(count)s of your partners are at high risk of leaving",
+            total,
+        )
+        % {"count": total},
+        body_text=render_to_string("analytics/email/at_risk_partners.txt", context),
+        url=reverse("console_analytics_churn") + "?band=high",
+        idempotency_key=f"churn-at-risk:{user.pk}:{week}",
+    )

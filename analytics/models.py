@@ -51,6 +51,15 @@ DEFAULT_WEIGHTS = {
 }
 
 
+PSAT_QUESTIONS = (
+    _("How easy is it to do business with us?"),
+    _("How useful are our training and certifications?"),
+    _("How well do we support your deals (registration, pricing, co-selling)?"),
+    _("How helpful is your channel manager?"),
+    _("How useful are our marketing funds and campaigns?"),
+)
+
+
 class CostRule(models.TextChoices):
     MANAGED = "managed", _("Each channel manager's cost split across the partners they manage")
     EQUAL = "equal", _("All management cost split equally across active partners")
@@ -77,6 +86,48 @@ class AnalyticsSettings(TenantOwnedModel):
         _("other program cost per month"),
         help_text=_("Tools, events and staff not assigned to partners, in the program currency."),
     )
+    # Customer lifetime value and acquisition cost, channel vs direct.
+    channel_marketing_monthly_cost = money(
+        _("channel marketing cost per month"),
+        help_text=_(
+            "Marketing spent to win customers through partners, besides MDF (MDF paid is "
+            "counted from the funds)."
+        ),
+    )
+    direct_marketing_monthly_cost = money(
+        _("direct marketing cost per month"),
+        help_text=_("Marketing spent to win customers your own sales team closes."),
+    )
+    direct_sales_monthly_cost = money(
+        _("direct sales cost per month"),
+        help_text=_("Salary, commission and overheads of your own sales team."),
+    )
+    gross_margin_percent = models.DecimalField(
+        _("gross margin %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("80"),
+        help_text=_("What is left of a sale after the cost of delivering it."),
+    )
+    max_lifetime_years = models.PositiveSmallIntegerField(
+        _("longest customer lifetime counted (years)"), default=5
+    )
+    # Partner satisfaction surveys.
+    psat_every_months = models.PositiveSmallIntegerField(
+        _("send a satisfaction survey every (months)"),
+        default=6,
+        help_text=_("0: only when you start one."),
+    )
+    psat_open_days = models.PositiveSmallIntegerField(_("days a survey stays open"), default=21)
+    psat_reminder_days = models.PositiveSmallIntegerField(
+        _("remind those who have not answered after (days)"), default=7
+    )
+    psat_anonymous = models.BooleanField(
+        _("anonymous answers"),
+        default=True,
+        help_text=_("Answers keep the partner's tier and region, never the person or partner."),
+    )
+    psat_questions = models.JSONField(_("questions scored 1 to 5"), default=list, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -86,6 +137,9 @@ class AnalyticsSettings(TenantOwnedModel):
 
     def weights(self) -> dict[str, int]:
         return {**DEFAULT_WEIGHTS, **(self.attribution_weights or {})}
+
+    def questions(self) -> list[str]:
+        return [str(q) for q in (self.psat_questions or [])] or [str(q) for q in PSAT_QUESTIONS]
 
 
 class DealTouch(TenantOwnedModel):
@@ -232,6 +286,148 @@ class RollupState(TenantOwnedModel):
         ]
 
 
+# --- Direct revenue (CLTV and CAC, channel vs direct) ------------------------------------------
+
+
+class DirectRevenue(TenantOwnedModel):
+    """Revenue your own sales team booked, per customer (the channel's is the partners' revenue
+    ledger): what customer lifetime value and acquisition cost compare the channel against.
+    Loaded from a CSV on the measurement settings page (or by a CRM integration)."""
+
+    customer = models.CharField(_("customer"), max_length=200)
+    product = models.CharField(_("product"), max_length=120, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    booked_on = models.DateField(_("booked on"))
+    external_ref = models.CharField(_("reference"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-booked_on", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "customer", "booked_on"], name="directrevenue_customer")
+        ]
+
+
+class SalesChannel(models.TextChoices):
+    CHANNEL = "channel", _("Through partners")
+    DIRECT = "direct", _("Direct")
+
+
+class CustomerMonth(TenantOwnedModel):
+    """Customer counts behind lifetime value and acquisition cost, per month and sales channel,
+    computed with the rollups (`analytics.cltv`): customers won that month, and over the 12
+    months ending with it: customers buying, their revenue (program currency), and of those
+    buying in the 12 months before, how many bought nothing since."""
+
+    month = models.DateField()
+    channel = models.CharField(max_length=8, choices=SalesChannel.choices)
+    new_customers = models.PositiveIntegerField(default=0)
+    customers_12m = models.PositiveIntegerField(default=0)
+    revenue_12m = money()
+    base_12m = models.PositiveIntegerField(default=0)  # buying in months −23 … −12
+    lost_12m = models.PositiveIntegerField(default=0)  # of those, none in the last 12 months
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "month", "channel"], name="customermonth_unique"
+            )
+        ]
+
+
+# --- Partner satisfaction (PSAT) ---------------------------------------------------------------
+
+
+class SurveyStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class PsatSurvey(TenantOwnedModel):
+    """One round of the partner satisfaction survey: questions scored 1 to 5, the likelihood
+    to recommend (0 to 10, for the NPS) and a comment, sent to every active partner user."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=120)
+    questions = models.JSONField(default=list)  # the texts as sent (settings may change later)
+    anonymous = models.BooleanField(_("anonymous answers"), default=True)
+    status = models.CharField(max_length=8, choices=SurveyStatus.choices, default=SurveyStatus.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closes_on = models.DateField(_("closes on"))
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "status"], name="psatsurvey_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PsatInvitation(TenantOwnedModel):
+    """Who was asked, and whether they answered (for anonymous surveys the answer itself does
+    not point back here)."""
+
+    survey = models.ForeignKey(PsatSurvey, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    # The partner's tier and region when asked (response rates by tier and region).
+    tier_id = models.BigIntegerField(null=True)
+    region = models.CharField(max_length=8, blank=True)
+    invited_at = models.DateTimeField(default=timezone.now)
+    reminders = models.PositiveSmallIntegerField(default=0)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "survey", "user"], name="psatinvitation_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "user"], name="psatinvitation_user")]
+
+
+class PsatResponse(TenantOwnedModel):
+    """One answer. Anonymous: no partner and no person, only the partner's tier, region and type
+    at the time (for the breakdowns)."""
+
+    survey = models.ForeignKey(PsatSurvey, on_delete=models.CASCADE, related_name="responses")
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tier_id = models.BigIntegerField(null=True)
+    region = models.CharField(max_length=8, blank=True)
+    partner_type = models.CharField(max_length=16, blank=True)
+    scores = models.JSONField(default=list)  # 1..5 per question, in the survey's order
+    recommend = models.PositiveSmallIntegerField()  # 0..10
+    # Kept with the answer so averages are sums in the database.
+    score_sum = models.PositiveIntegerField(default=0)
+    score_count = models.PositiveSmallIntegerField(default=0)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "survey"], name="psatresponse_survey")]
+
+
 # --- Board report ----------------------------------------------------------------------------
 
 
@@ -288,3 +484,94 @@ class BoardReport(TenantOwnedModel):
     @property
     def is_working(self) -> bool:
         return self.status in (ReportStatus.QUEUED, ReportStatus.BUILDING)
+
+
+# --- Churn risk (analytics/churn.py) -----------------------------------------------------------
+
+
+class ChurnMethod(models.TextChoices):
+    MODEL = "model", _("Model trained on the program's own history")
+    RULES = "rules", _("Rule-based score — not enough history to train a model")
+
+
+class ChurnBand(models.TextChoices):
+    HIGH = "high", _("High risk")
+    MEDIUM = "medium", _("Medium risk")
+    LOW = "low", _("Low risk")
+
+
+CHURN_BAND_TONES = {ChurnBand.HIGH: "danger", ChurnBand.MEDIUM: "warning", ChurnBand.LOW: "success"}
+
+
+class ChurnModel(TenantOwnedModel):
+    """One training of the tenant's churn model (weekly, or "Retrain now"): how it was trained,
+    on how much history, how well it ranks held-out partners — or why the transparent rules are
+    used instead. The latest row scores the partners every night until the next training."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    method = models.CharField(max_length=8, choices=ChurnMethod.choices)
+    trained_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # ROC AUC on the held-out partners (None: rules, or the held-out part had one class only).
+    auc = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    snapshots = models.PositiveIntegerField(default=0)  # labelled partner-months
+    churned_snapshots = models.PositiveIntegerField(default=0)
+    partners_used = models.PositiveIntegerField(default=0)
+    churned_partners = models.PositiveIntegerField(default=0)  # churn cases
+    train_size = models.PositiveIntegerField(default=0)
+    test_size = models.PositiveIntegerField(default=0)
+    # [{"key", "mean", "scale", "coef"}] in standardised units; empty for rules.
+    features = models.JSONField(default=list, blank=True)
+    intercept = models.FloatField(null=True, blank=True)
+    # Why the rules are used (too little history, an unreliable model), in words.
+    fallback_reason = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-trained_at"], name="churnmodel_latest")]
+
+    @property
+    def is_rules(self) -> bool:
+        return self.method == ChurnMethod.RULES
+
+
+class ChurnScore(TenantOwnedModel):
+    """A partner's current churn risk (one row per partner, replaced at each scoring): the score
+    0–100, its band and its top reasons (what pushes the risk up, kept as figures and turned
+    into words when shown)."""
+
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    model = models.ForeignKey(ChurnModel, on_delete=models.CASCADE, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=8, choices=ChurnBand.choices)
+    reasons = models.JSONField(default=list)  # [{"key", "weight", **figures}], strongest first
+    features = models.JSONField(default=dict)  # the raw figures the score was computed from
+    # The partner's tier and home region when scored (the page's filters, without a join).
+    tier_id = models.BigIntegerField(null=True)
+    region = models.CharField(max_length=8, blank=True)
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "partner"], name="churnscore_one_per_partner")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-score"], name="churnscore_rank"),
+            models.Index(fields=["tenant", "band", "-score"], name="churnscore_band"),
+        ]
+
+    @property
+    def band_tone(self) -> str:
+        return CHURN_BAND_TONES.get(self.band, "neutral")
+
+    @property
+    def reasons_in_words(self) -> list[str]:
+        from .churn import reason_text
+
+        return [reason_text(reason) for reason in self.reasons]

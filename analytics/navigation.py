@@ -16,5 +16,8 @@ CONSOLE_ANALYTICS = NavItem(
         "console_analytics_definitions",
         "console_analytics_reports",
         "console_analytics_settings",
+        "console_analytics_churn",
+        "console_analytics_psat",
+        "console_analytics_customers",
     ),
 )

@@ -33,8 +33,14 @@ logger = logging.getLogger(__name__)
 
 def refresh_run(*, full: bool = False) -> rollups.RefreshResult:
     """Run a refresh now (the task's body); a failure is recorded on the state and re-raised."""
+    from . import cltv
+
     try:
-        return rollups.refresh(full=full)
+        result = rollups.refresh(full=full)
+        # Customer value counts whole ledgers: with the full (nightly) refresh.
+        if result.kind == "full" or cltv.needs_refresh():
+            cltv.refresh()
+        return result
     except Exception as error:
         RollupState.objects.filter(pk=rollups.rollup_state().pk).update(
             status=RefreshStatus.FAILED, error=str(error)[:2000]
@@ -89,7 +95,8 @@ def settings_update(*, actor: Actor, **values) -> AnalyticsSettings:
             changes[name] = [str(getattr(current, name)), str(value)]
             setattr(current, name, value)
     if changes:
-        current.changed_at = timezone.now()
+        if set(changes) & set(ROLLUP_SETTINGS):
+            current.changed_at = timezone.now()  # the next refresh recomputes every figure
         current.full_clean()
         current.save()
         audit_record(
@@ -98,11 +105,25 @@ def settings_update(*, actor: Actor, **values) -> AnalyticsSettings:
     return current
 
 
-SETTINGS_FIELDS = (
+# The settings the rollups are computed with (a change recomputes every figure).
+ROLLUP_SETTINGS = (
     "attribution_weights",
     "cost_rule",
     "manager_monthly_cost",
     "program_monthly_cost",
+)
+SETTINGS_FIELDS = (
+    *ROLLUP_SETTINGS,
+    "channel_marketing_monthly_cost",
+    "direct_marketing_monthly_cost",
+    "direct_sales_monthly_cost",
+    "gross_margin_percent",
+    "max_lifetime_years",
+    "psat_every_months",
+    "psat_open_days",
+    "psat_reminder_days",
+    "psat_anonymous",
+    "psat_questions",
 )
 
 

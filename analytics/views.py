@@ -26,11 +26,20 @@ from tenancy.access import Perm
 from tenancy.common.lists import Column, csv_response, page_window
 from tenancy.uploads import stored_file_response
 
+from . import cltv, services
 from . import dashboard as composer
-from . import services
-from .forms import BoardReportForm, SettingsForm, TouchForm
+from .cltv import VALUE_METRICS
+from .forms import (
+    AcquisitionForm,
+    BoardReportForm,
+    DirectRevenueUploadForm,
+    SettingsForm,
+    SurveySettingsForm,
+    TouchForm,
+)
 from .metrics import METRICS, Filters, products
-from .models import AttributionModel, BoardReport, DealTouch, ReportStatus
+from .models import AttributionModel, BoardReport, DealTouch, DirectRevenue, ReportStatus
+from .psat import SURVEY_METRICS
 from .rollups import rollup_state
 from .settings import analytics_settings
 
@@ -59,6 +68,7 @@ def _context(request, actor, f: Filters, chosen: dict) -> dict:
         "state": rollup_state(),
         "refresh_minutes": settings.ANALYTICS_REFRESH_MINUTES,
         "may_refresh": actor.has(Perm.ANALYTICS_MANAGE),
+        "sees_program": access.sees_every_partner(actor),
     }
 
 
@@ -96,7 +106,12 @@ def console_analytics_definitions(request):
     return render(
         request,
         "analytics/definitions.html",
-        {"metrics": METRICS.values(), "models": AttributionModel.choices},
+        {
+            "metrics": METRICS.values(),
+            "models": AttributionModel.choices,
+            "survey_metrics": SURVEY_METRICS.values(),
+            "value_metrics": VALUE_METRICS.values(),
+        },
     )
 
 
@@ -198,6 +213,7 @@ def _touch_choices(actor):
 
 
 MAX_DEAL_CHOICES = 500
+MAX_UPLOAD = 10 * 1024 * 1024  # bytes of direct revenue CSV
 
 
 @login_required
@@ -215,6 +231,45 @@ def console_analytics_settings(request):
         },
     )
     touch_form = TouchForm(request.POST if action == "touch" else None, **_touch_choices(actor))
+    survey_form = SurveySettingsForm(
+        request.POST if action == "survey" else None,
+        initial={
+            "psat_every_months": current.psat_every_months,
+            "psat_open_days": current.psat_open_days,
+            "psat_reminder_days": current.psat_reminder_days,
+            "psat_anonymous": current.psat_anonymous,
+            "psat_questions": "\n".join(current.questions()),
+        },
+    )
+    acquisition_form = AcquisitionForm(
+        request.POST if action == "acquisition" else None,
+        initial={name: getattr(current, name) for name in AcquisitionForm.base_fields},
+    )
+    direct_form = DirectRevenueUploadForm(
+        request.POST if action == "direct" else None,
+        request.FILES if action == "direct" else None,
+    )
+    if action in ("survey", "acquisition"):
+        form = survey_form if action == "survey" else acquisition_form
+        if form.is_valid():
+            services.settings_update(actor=actor, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("console_analytics_settings")
+    if action == "direct" and direct_form.is_valid():
+        upload = direct_form.cleaned_data["file"]
+        try:
+            rows = cltv.parse_direct_revenue(upload.read(MAX_UPLOAD + 1)[:MAX_UPLOAD])
+            added, skipped = cltv.direct_revenue_load(actor=actor, rows=rows)
+        except ValidationError as error:
+            for message in error.messages:
+                direct_form.add_error("file", message)
+        else:
+            messages.success(
+                request,
+                _("Loaded %(added)s rows of direct revenue (%(skipped)s already there).")
+                % {"added": added, "skipped": skipped},
+            )
+            return redirect("console_analytics_settings")
     if action == "settings" and settings_form.is_valid():
         services.settings_update(actor=actor, **settings_form.values())
         messages.success(request, _("Saved. Every figure is recomputed at the next refresh."))
@@ -253,11 +308,20 @@ def console_analytics_settings(request):
         .select_related("registration", "registration__partner", "partner")
         .order_by("-touched_on", "-id"),
     )
-    invalid = bool(settings_form.errors or touch_form.errors)
+    forms = (settings_form, touch_form, survey_form, acquisition_form, direct_form)
+    invalid = any(form.errors for form in forms)
     return render(
         request,
         "analytics/settings.html",
-        {"settings_form": settings_form, "touch_form": touch_form, "page": touches},
+        {
+            "settings_form": settings_form,
+            "touch_form": touch_form,
+            "survey_form": survey_form,
+            "acquisition_form": acquisition_form,
+            "direct_form": direct_form,
+            "direct_rows": DirectRevenue.objects.count(),
+            "page": touches,
+        },
         status=400 if invalid else 200,
     )
 

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from analytics import api as analytics_api
 from dealreg import api as dealreg_api
 from enablement.assets import api as assets_api
 from enablement.certs import api as certs_api
@@ -27,6 +28,7 @@ for register_area_api in (
     onboarding_api.register,
     dealreg_api.register,
     mdf_api.register,
+    analytics_api.register,
 ):
     register_area_api(router)
 

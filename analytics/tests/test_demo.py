@@ -40,3 +40,30 @@ def test_demo_opens_the_dashboard_on_figures():
         assert metrics.METRICS["sourced"].of(totals) > 0
         assert metrics.METRICS["influenced"].of(totals) > 0
         assert metrics.METRICS["ropi"].of(totals) is not None
+
+
+def test_demo_has_surveys_and_customer_value():
+    from analytics import cltv, psat
+    from analytics.models import DirectRevenue, PsatResponse, PsatSurvey
+
+    seed_demo()
+    acme = Tenant.objects.get(slug="acme")
+    with tenant_context(acme):
+        surveys = list(PsatSurvey.objects.order_by("opened_at"))
+        assert [s.anonymous for s in surveys] == [False, True]
+        assert all(s.status == "closed" for s in surveys)
+        assert PsatResponse.objects.filter(survey=surveys[0], partner__isnull=False).exists()
+        assert PsatResponse.objects.exclude(comment="").exists()
+        executive = actor_for_user(
+            Membership.objects.filter(role=Role.EXECUTIVE).first().user, acme
+        )
+        figures = psat.sums(executive, surveys[-1:])[None]
+        assert psat.SURVEY_METRICS["psat_score"].of(figures) is not None
+        assert DirectRevenue.objects.exists()
+        from django.utils import timezone
+
+        f, _key, _chosen = parse_filters({"period": "L12"}, timezone.now().date())
+        value = cltv.sums(executive, f)
+        for channel in ("channel", "direct"):
+            assert cltv.VALUE_METRICS["cltv"].of(value[channel]) is not None
+            assert cltv.VALUE_METRICS["cac"].of(value[channel]) is not None

@@ -82,3 +82,54 @@ def partner_names(partner_ids: Collection[int]) -> dict[int, tuple[str, object]]
         "pk", "name", "uuid"
     )
     return {pk: (name, uuid) for pk, name, uuid in rows}
+
+
+def partner_people() -> list[dict]:
+    """The active users of the partners in the program (contracted or active), with their
+    partner's tier, home region and type: whom a partner survey asks."""
+    from tenancy.models import Membership
+    from tenancy.roles import PARTNER_ROLES
+
+    from ..models import LifecycleState
+
+    partners = {
+        row["id"]: row
+        for row in partner_dimensions()
+        if row["is_active"] and row["state"] in (LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
+    }
+    members = Membership.objects.filter(
+        role__in=sorted(PARTNER_ROLES),
+        is_active=True,
+        user__is_active=True,
+        partner_organization_id__in=list(partners),
+    ).values_list("user_id", "partner_organization_id")
+    return [
+        {
+            "user_id": user_id,
+            "partner_id": partner_id,
+            "tier_id": partners[partner_id]["tier_id"],
+            "region": partners[partner_id]["region"],
+            "partner_type": partners[partner_id]["partner_type"],
+        }
+        for user_id, partner_id in members.order_by("pk")
+    ]
+
+
+def partner_dimensions_of(partner_id: int) -> dict | None:
+    rows = partner_dimensions([partner_id])
+    return rows[0] if rows else None
+
+
+def revenue_by_customer_month() -> list[tuple[str, object, str, object]]:
+    """The revenue ledger summed per customer (case and spaces ignored), month and currency:
+    [(customer, first day of the month, currency, amount)]. One grouped query."""
+    from django.db.models import Sum
+    from django.db.models.functions import Lower, Trim, TruncMonth
+
+    rows = (
+        RevenueRecord.objects.annotate(key=Lower(Trim("customer")), month=TruncMonth("booked_on"))
+        .values("key", "month", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return [(r["key"], r["month"], r["currency"], r["total"]) for r in rows]

@@ -235,6 +235,30 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=2),
         "kwargs": {"full": True},
     },
+    # Partner satisfaction surveys (analytics/psat.py): close those past their date, send the
+    # reminders due, open the next survey when the tenant's schedule says so.
+    "analytics-psat": {
+        "task": "analytics.tasks.psat_cycle_all_tenants",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    # Churn risk (analytics/churn.py): each tenant's model retrained on Mondays, every partner
+    # rescored nightly after the full rollup refresh, managers mailed their at-risk partners on
+    # Monday mornings (once per manager per week).
+    "analytics-churn-score": {
+        "task": "analytics.tasks.churn_all_tenants",
+        "schedule": crontab(minute=15, hour=3),
+        "kwargs": {"step": "score"},
+    },
+    "analytics-churn-train": {
+        "task": "analytics.tasks.churn_all_tenants",
+        "schedule": crontab(minute=45, hour=3, day_of_week=1),
+        "kwargs": {"step": "train"},
+    },
+    "analytics-churn-mail": {
+        "task": "analytics.tasks.churn_all_tenants",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+        "kwargs": {"step": "mail"},
+    },
 }
 # How many of one campaign's emails the sender hands to the mail queue each minute.
 CAMPAIGN_MAILS_PER_MINUTE = env.int("CAMPAIGN_MAILS_PER_MINUTE", default=60)
