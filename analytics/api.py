@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -21,10 +21,10 @@ from partners.selectors.tiers import program_settings_or_default
 from tenancy.access import Perm
 from tenancy.api.views import TenantViewSet
 
-from . import cltv, psat
+from . import churn, cltv, psat
 from . import dashboard as composer
 from .metrics import METRICS
-from .models import PartnerMonth, PsatSurvey
+from .models import ChurnBand, ChurnScore, PartnerMonth, PsatSurvey
 from .rollups import rollup_state
 
 FILTERS = [
@@ -338,7 +338,52 @@ class CustomerValueViewSet(_Base):
         return Response(CustomerValueSerializer(data).data)
 
 
+class ChurnScoreSerializer(serializers.Serializer):
+    partner = serializers.UUIDField(source="partner.uuid")
+    partner_name = serializers.CharField(source="partner.name")
+    score = serializers.IntegerField(help_text="0 (safe) to 100 (most at risk)")
+    band = serializers.ChoiceField(choices=["high", "medium", "low"])
+    band_label = serializers.CharField(source="get_band_display")
+    reasons = serializers.ListField(
+        source="reasons_in_words", child=serializers.CharField(), help_text="Strongest first."
+    )
+    method = serializers.SerializerMethodField(help_text="model or rules")
+    scored_at = serializers.DateTimeField()
+
+    def get_method(self, obj) -> str:
+        return "rules" if obj.model.is_rules else "model"
+
+
+class ChurnViewSet(mixins.ListModelMixin, TenantViewSet):
+    """GET (?band=high|medium|low): each partner's churn risk with its reasons, riskiest first
+    — the churn page's list (vendor staff with the KPI dashboards; a channel manager's
+    partners only)."""
+
+    required_perms = (Perm.CONSOLE_VIEW, Perm.ANALYTICS_VIEW)
+    serializer_class = ChurnScoreSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ChurnScore.objects.unscoped().none()
+        qs = churn.scores_for(self.actor).select_related("model")
+        band = self.request.query_params.get("band")
+        if band:
+            if band not in ChurnBand.values:
+                raise ValidationError({"band": [_("Choose high, medium or low.")]})
+            qs = qs.filter(band=band)
+        return qs
+
+    @extend_schema(
+        operation_id="analytics_churn_list",
+        parameters=[OpenApiParameter("band", str, enum=list(ChurnBand.values))],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
 def register(router) -> None:
+    router.register("analytics-churn", ChurnViewSet, basename="analytics-churn")
     router.register("analytics-kpis", KpiViewSet, basename="analytics-kpis")
     router.register("analytics-breakdown", BreakdownViewSet, basename="analytics-breakdown")
     router.register("analytics-scorecard", ScorecardViewSet, basename="analytics-scorecard")

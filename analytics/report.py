@@ -110,7 +110,45 @@ def report_context(report: BoardReport, actor: Actor, *, progress=None) -> dict:
         "definitions": [METRICS[t.metric.key] for t in board.tiles]
         + [m for m in METRICS.values() if m.key not in {t.metric.key for t in board.tiles}],
         "scope_note": _scope_note(actor),
+        **_more(actor, f),
     }
+
+
+AT_RISK_LISTED = 10
+
+
+def _more(actor: Actor, f) -> dict:
+    """The board pack's second half: the latest satisfaction survey, customer value through
+    partners vs direct (program-wide readers), the partners most at risk of leaving — each
+    through its own module's formulas, as on its page."""
+    from . import churn, cltv, psat
+    from .models import ChurnBand
+
+    out: dict = {"survey_metrics": list(psat.SURVEY_METRICS.values())}
+    surveys = list(psat.surveys_for(actor)[:2])
+    if surveys:
+        now = psat.sums(actor, surveys[:1])[None]
+        before = psat.sums(actor, surveys[1:2])[None] if len(surveys) > 1 else None
+        out["survey"] = surveys[0]
+        out["survey_rows"] = [
+            (m, m.of(now), None if before is None else m.of(before))
+            for m in psat.SURVEY_METRICS.values()
+        ]
+        out["previous_survey"] = surveys[1] if len(surveys) > 1 else None
+    if cltv.may_read(actor):
+        by_channel = cltv.sums(actor, f)
+        out["value_metrics"] = list(cltv.VALUE_METRICS.values())
+        out["value_rows"] = [
+            (m, m.of(by_channel["channel"]), m.of(by_channel["direct"]))
+            for m in cltv.VALUE_METRICS.values()
+        ]
+    scores = churn.scores_for(actor)
+    model = churn.latest_model()
+    if model is not None:
+        out["churn_model"] = model
+        out["at_risk"] = list(scores.filter(band=ChurnBand.HIGH)[:AT_RISK_LISTED])
+        out["at_risk_count"] = scores.filter(band=ChurnBand.HIGH).count()
+    return out
 
 
 def _scope_note(actor: Actor) -> str:

@@ -121,3 +121,22 @@ def test_psat_figures_through_the_api(acme):
         {"question": "Q1", "average": "5.0"},
         {"question": "Q2", "average": "4.0"},
     ]
+
+
+def test_churn_scores_through_the_api(data, acme):
+    from analytics import churn
+
+    with tenant_context(acme.tenant):
+        churn.churn_train()
+        scores = list(churn.scores_for(acme.actor(acme.executive)))
+    body = acme.api(acme.executive).get("/api/v1/analytics-churn/").json()
+    rows = body["results"]
+    assert [r["partner"] for r in rows] == [str(s.partner.uuid) for s in scores]
+    assert all(r["method"] == "rules" and isinstance(r["reasons"], list) for r in rows)
+    assert rows[0]["score"] == scores[0].score and rows[0]["band_label"].endswith("risk")
+    # A channel manager reads their partners only; bad filters are a 400 with a JSON body.
+    mine = acme.api(acme.manager).get("/api/v1/analytics-churn/").json()["results"]
+    assert {r["partner_name"] for r in mine} <= {acme.partner.name, acme.other_partner.name}
+    bad = acme.api(acme.executive).get("/api/v1/analytics-churn/", {"band": "purple"})
+    assert bad.status_code == 400 and "band" in bad.json()
+    assert acme.api(acme.partner_admin).get("/api/v1/analytics-churn/").status_code == 403

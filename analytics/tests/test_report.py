@@ -158,3 +158,42 @@ def test_a_chart_is_an_svg_document():
     )
     svg = chart_svg(chart)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "#1f4e79" in svg
+
+
+def test_the_report_carries_satisfaction_customer_value_and_churn_risk(
+    data, acme, django_capture_on_commit_callbacks
+):
+    """The board pack's second half: the latest survey (vs the one before), customer value
+    through partners vs direct and the partners most at risk — the same figures as their pages."""
+    from analytics import churn, psat
+
+    with tenant_context(acme.tenant):
+        admin = acme.actor(acme.admin)
+        first = psat.survey_open(actor=admin, title="Spring survey")
+        psat.survey_answer(actor=acme.actor(acme.partner_admin), survey=first,
+                           scores=[5, 4, 4, 4, 3], recommend=10)  # fmt: skip
+        psat.survey_close(actor=admin, survey=first)
+        second = psat.survey_open(actor=admin, title="Autumn survey")
+        psat.survey_answer(actor=acme.actor(acme.partner_sales), survey=second,
+                           scores=[2, 2, 3, 2, 2], recommend=3)  # fmt: skip
+        churn.churn_train()
+    client = acme.client(acme.executive)
+    _ask(client, django_capture_on_commit_callbacks)
+    with tenant_context(acme.tenant):
+        report = BoardReport.objects.get()
+    download = client.get(reverse("console_analytics_report_download", args=[report.uuid]))
+    _pages, text = _pdf_text(b"".join(download.streaming_content))
+    assert "Partner satisfaction" in text and "Autumn survey" in text and "Spring survey" in text
+    # Autumn: 11 points / 5 answers = 2.2, NPS −100; spring: 20 / 5 = 4.0, NPS +100.
+    assert "2.2" in text and "-100" in text and "4.0" in text and "+100" in text
+    assert "Customer value: through partners vs direct" in text
+    assert "Customer lifetime value" in text and "Through partners" in text
+    assert "Partners at risk of leaving" in text and "Rule-based score" in text
+    # A channel manager's report leaves out the program-wide customer value.
+    manager = acme.client(acme.manager)
+    _ask(manager, django_capture_on_commit_callbacks, title="Manager pack")
+    with tenant_context(acme.tenant):
+        mine = BoardReport.objects.get(requested_by=acme.manager)
+    download = manager.get(reverse("console_analytics_report_download", args=[mine.uuid]))
+    _pages, text = _pdf_text(b"".join(download.streaming_content))
+    assert "Customer value" not in text and "Partner satisfaction" in text
