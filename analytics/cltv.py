@@ -28,22 +28,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
-from django.db.models.functions import Lower, Trim, TruncMonth
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partners.selectors.facts import revenue_by_customer_month
+from partners.selectors.facts import by_customer_month, revenue_by_customer_month
 from partners.services.currency import exchange_rates
 from partners.services.tiers import program_settings
 from tenancy import access
@@ -52,7 +47,7 @@ from tenancy.audit import audit_record
 from tenancy.common.currencies import is_currency
 from tenancy.context import require_current_tenant
 
-from .metrics import Filters, figures
+from .metrics import Filters, Metric, figures
 from .models import CustomerMonth, DirectRevenue, SalesChannel
 from .rollups import add_months, horizon, month_of
 from .settings import analytics_settings
@@ -69,16 +64,6 @@ def _index(month: date) -> int:
     return month.year * 12 + month.month - 1
 
 
-def _direct_by_customer_month() -> list[tuple[str, date, str, Decimal]]:
-    rows = (
-        DirectRevenue.objects.annotate(key=Lower(Trim("customer")), month=TruncMonth("booked_on"))
-        .values("key", "month", "currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    return [(r["key"], r["month"], r["currency"], r["total"]) for r in rows]
-
-
 def _as_date(value) -> date:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
@@ -89,7 +74,7 @@ def compute(months: list[date]) -> dict[tuple[date, str], dict]:
     rates = exchange_rates(currency)
     ledgers = {
         SalesChannel.CHANNEL: revenue_by_customer_month(),
-        SalesChannel.DIRECT: _direct_by_customer_month(),
+        SalesChannel.DIRECT: by_customer_month(DirectRevenue.objects.all()),
     }
     active: dict[str, dict[str, set[int]]] = {}
     revenue: dict[str, dict[int, Decimal]] = {}
@@ -220,22 +205,10 @@ def _ratio(s: dict) -> Decimal | None:
     return (cltv / cac).quantize(CENT, ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class ValueMetric:
-    key: str
-    label: str | Promise
-    unit: str  # "money", "ratio", "percent", "count", "years"
-    definition: str | Promise
-    formula: Callable[[dict], Any]
-
-    def of(self, sums: dict) -> Any:
-        return self.formula(sums)
-
-
 VALUE_METRICS = {
     m.key: m
     for m in (
-        ValueMetric(
+        Metric(
             "cltv",
             gettext_lazy("Customer lifetime value"),
             "money",
@@ -246,7 +219,7 @@ VALUE_METRICS = {
             ),
             _cltv,
         ),
-        ValueMetric(
+        Metric(
             "cac",
             gettext_lazy("Customer acquisition cost"),
             "money",
@@ -257,14 +230,14 @@ VALUE_METRICS = {
             ),
             _cac,
         ),
-        ValueMetric(
+        Metric(
             "cltv_cac",
             gettext_lazy("Lifetime value ÷ acquisition cost"),
             "ratio",
             gettext_lazy("CLTV ÷ CAC, half up to two decimals (3 or more is usually healthy)."),
             _ratio,
         ),
-        ValueMetric(
+        Metric(
             "new_customers",
             gettext_lazy("Customers won"),
             "count",
@@ -274,14 +247,14 @@ VALUE_METRICS = {
             ),
             lambda s: s["new_customers"],
         ),
-        ValueMetric(
+        Metric(
             "acquisition_cost",
             gettext_lazy("Acquisition cost"),
             "money",
             gettext_lazy("The period's cost of winning customers (see CAC)."),
             lambda s: _money(s["acquisition_cost"]),
         ),
-        ValueMetric(
+        Metric(
             "revenue_per_customer",
             gettext_lazy("Revenue per customer per year"),
             "money",
@@ -290,7 +263,7 @@ VALUE_METRICS = {
             ),
             _revenue_per_customer,
         ),
-        ValueMetric(
+        Metric(
             "customer_churn",
             gettext_lazy("Yearly customer churn"),
             "percent",
@@ -300,7 +273,7 @@ VALUE_METRICS = {
             ),
             _churn,
         ),
-        ValueMetric(
+        Metric(
             "lifetime_years",
             gettext_lazy("Customer lifetime"),
             "years",

@@ -16,7 +16,7 @@ Figures (`SURVEY_METRICS`, one formula each; pages, CSV, API and PDF read them):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +28,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,6 +39,7 @@ from tenancy.context import require_current_tenant
 from tenancy.emails import mail_kind
 from tenancy.notifications import notify
 
+from .metrics import Metric
 from .models import PsatInvitation, PsatResponse, PsatSurvey, SurveyStatus
 from .settings import analytics_settings
 
@@ -86,22 +86,10 @@ def _response_rate(s: dict) -> Decimal | None:
     return _half_up(Decimal(int(s.get("answered") or 0)) * HUNDRED / asked, TENTH)
 
 
-@dataclass(frozen=True)
-class SurveyMetric:
-    key: str
-    label: str | Promise
-    unit: str  # "score", "nps", "percent", "count"
-    definition: str | Promise
-    formula: Callable[[dict], Any]
-
-    def of(self, sums: dict) -> Any:
-        return self.formula(sums)
-
-
 SURVEY_METRICS = {
     m.key: m
     for m in (
-        SurveyMetric(
+        Metric(
             "psat_score",
             gettext_lazy("PSAT score"),
             "score",
@@ -111,7 +99,7 @@ SURVEY_METRICS = {
             ),
             _score,
         ),
-        SurveyMetric(
+        Metric(
             "nps",
             gettext_lazy("Net promoter score"),
             "nps",
@@ -122,7 +110,7 @@ SURVEY_METRICS = {
             ),
             _nps,
         ),
-        SurveyMetric(
+        Metric(
             "response_rate",
             gettext_lazy("Response rate"),
             "percent",
@@ -131,7 +119,7 @@ SURVEY_METRICS = {
             ),
             _response_rate,
         ),
-        SurveyMetric(
+        Metric(
             "responses",
             gettext_lazy("Answers"),
             "count",

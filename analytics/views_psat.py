@@ -27,6 +27,7 @@ from tenancy.common.lists import Column, csv_response, page_window
 from . import dashboard as composer
 from . import psat
 from .forms import SurveyAnswerForm
+from .metrics import Metric
 from .models import PsatSurvey, SurveyStatus
 
 TREND_SURVEYS = 6
@@ -37,7 +38,7 @@ RATE_COLOR = "#6c757d"
 
 @dataclass
 class Tile:
-    metric: psat.SurveyMetric
+    metric: Metric
     value: Decimal | int | None
     change: Decimal | int | None
 

@@ -120,16 +120,22 @@ def partner_dimensions_of(partner_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def revenue_by_customer_month() -> list[tuple[str, object, str, object]]:
-    """The revenue ledger summed per customer (case and spaces ignored), month and currency:
-    [(customer, first day of the month, currency, amount)]. One grouped query."""
+def by_customer_month(qs: QuerySet) -> list[tuple[str, object, str, object]]:
+    """A ledger's `amount` summed per customer (case and spaces ignored), month (of
+    `booked_on`) and currency: [(customer, first day of the month, currency, amount)]. One
+    grouped query."""
     from django.db.models import Sum
     from django.db.models.functions import Lower, Trim, TruncMonth
 
     rows = (
-        RevenueRecord.objects.annotate(key=Lower(Trim("customer")), month=TruncMonth("booked_on"))
+        qs.annotate(key=Lower(Trim("customer")), month=TruncMonth("booked_on"))
         .values("key", "month", "currency")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     return [(r["key"], r["month"], r["currency"], r["total"]) for r in rows]
+
+
+def revenue_by_customer_month() -> list[tuple[str, object, str, object]]:
+    """The revenue ledger per customer, month and currency (`by_customer_month`)."""
+    return by_customer_month(RevenueRecord.objects.all())
