@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from analytics import rollups
 from analytics.tests import reference
 from tenancy.context import tenant_context
-from tests.browser.test_dealreg_journey import login
+from tests.browser.test_dealreg_journey import login, url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,3 +60,43 @@ def test_executive_switches_model_and_period_and_downloads_the_board_report(
         text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
         assert len(reader.pages) >= 4
         assert "Q3 board pack" in text and "99,999.00 USD" in text and "First touch" in text
+
+
+def test_a_partner_answers_the_survey_and_the_executive_sees_it(live_server, browser, acme):
+    """The portal home invites a partner user to the open survey; they answer it (a missing
+    score is pointed at first); the executive's satisfaction page then counts the answer."""
+    from analytics import psat
+    from analytics.models import AnalyticsSettings
+    from partners.models import LifecycleState
+
+    with tenant_context(acme.tenant):
+        for partner in (acme.partner, acme.other_partner):
+            partner.state = LifecycleState.ACTIVE
+            partner.save(update_fields=["state"])
+        AnalyticsSettings.objects.update_or_create(
+            defaults={"psat_questions": ["Ease of doing business?", "Deal support?"]}
+        )
+        psat.survey_open(actor=acme.actor(acme.admin), title="Winter pulse")
+    partner = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    partner.set_default_timeout(20000)
+    login(partner, live_server, acme, acme.partner_admin)
+    partner.click("#survey-invitation a:has-text('Answer the survey')")
+    partner.wait_for_url("**/portal/survey/")
+    partner.click("label:has-text('5 – excellent') >> nth=0")
+    partner.click("#survey-form button[type=submit]")
+    assert "Choose a score from 1 to 5." in partner.inner_text("#survey-form")
+    partner.click("fieldset:nth-of-type(2) label:has-text('4')")
+    partner.click("fieldset:nth-of-type(3) label:text-is('9')")
+    partner.fill("textarea[name=comment]", "Approvals are quick now.")
+    partner.click("#survey-form button[type=submit]")
+    partner.wait_for_url("**/portal/")
+    assert partner.locator("#survey-invitation").count() == 0
+
+    executive = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    executive.set_default_timeout(20000)
+    login(executive, live_server, acme, acme.executive)
+    executive.goto(url(live_server, acme, "/console/analytics/psat/"))
+    assert _tile(executive, "responses") == "1"
+    assert _tile(executive, "psat_score").startswith("4.5")  # (5 + 4) / 2
+    assert _tile(executive, "nps") == "+100"
+    assert "Approvals are quick now." in executive.inner_text("#psat-comments")
