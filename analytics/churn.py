@@ -4,7 +4,8 @@
 **Data.** The rollup table `PartnerMonth` (one row per partner and month; a missing row is a
 month with nothing) and, for the label, the lifecycle history (`partners.selectors.lifecycle`):
 a partner *churned* when it moved from the program to suspended or retired. The satisfaction
-score comes from `analytics.psat.latest_scores` (the partner's latest named answer).
+score comes from `analytics.psat.score_history` (the partner's named answers: a training
+snapshot reads the latest from before its month, a current score the latest).
 
 **Features** of a partner at a month T, from the complete months before T: portal logins and deal
 registrations in the last 3 months, the registrations' trend (last 3 vs the 3 before), training
@@ -255,7 +256,8 @@ def training_set(
                 continue
             end = _month_start(history.month(t + WINDOW_MONTHS))
             label = int(any(start <= at < end for at in departures))
-            out.inputs.append(model_inputs(raw_features(history.rows[pid], t, psat.get(pid))))
+            score = _psat_at(psat, pid, start)  # known then, not later
+            out.inputs.append(model_inputs(raw_features(history.rows[pid], t, score)))
             out.labels.append(label)
             out.groups.append(pid)
     return out
@@ -604,10 +606,21 @@ def reason_text(reason: dict) -> str:
 # --- Writing: training and scoring ---------------------------------------------------------------
 
 
-def _psat_scores(partner_ids: Iterable[int]) -> dict[int, Decimal]:
-    from .psat import latest_scores
+def _psat_scores(partner_ids: Iterable[int]) -> dict[int, list]:
+    """Each partner's named PSAT scores over time (`psat.score_history`): a training snapshot
+    reads the latest from before its month, a current score the latest of all."""
+    from .psat import score_history
 
-    return latest_scores(list(partner_ids))
+    return score_history(list(partner_ids))
+
+
+def _psat_at(psat: dict, partner_id: int, moment=None) -> Decimal | None:
+    from .psat import score_before
+
+    history = psat.get(partner_id)
+    if moment is None:
+        return history[-1][1] if history else None
+    return score_before(history, moment)
 
 
 def _currency() -> str:
@@ -709,7 +722,7 @@ def _score(model: ChurnModel, dims: list[dict], history: History, psat: dict) ->
             continue
         if history.now - history.first_month[pid] < MIN_TENURE_MONTHS:
             continue  # onboarding: too little to go on
-        raw = raw_features(history.rows[pid], history.now, psat.get(pid))
+        raw = raw_features(history.rows[pid], history.now, _psat_at(psat, pid))
         if model.is_rules:
             score, reasons = score_by_rules(raw, currency)
         else:

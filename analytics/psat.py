@@ -254,22 +254,33 @@ def surveys_for(actor: Actor) -> QuerySet:
     return PsatSurvey.objects.order_by("-opened_at", "-pk")
 
 
-def latest_scores(partner_ids: Collection[int]) -> dict[int, Decimal]:
-    """A partner's PSAT score in the latest survey it answered with its name (anonymous answers
-    name no partner): {partner id: score}. One query."""
+def score_history(partner_ids: Collection[int]) -> dict[int, list[tuple[Any, Decimal]]]:
+    """Each partner's PSAT score in every survey it answered with its name (anonymous answers
+    name no partner), oldest first: {partner id: [(survey opened at, score)]}. One query."""
     rows = (
         PsatResponse.objects.filter(partner_id__in=list(partner_ids))
         .values("partner_id", "survey_id", "survey__opened_at")
         .annotate(score_sum=Sum("score_sum"), score_count=Sum("score_count"))
-        .order_by("partner_id", "-survey__opened_at", "-survey_id")
+        .order_by("partner_id", "survey__opened_at", "survey_id")
     )
-    out: dict[int, Decimal] = {}
+    out: dict[int, list[tuple[Any, Decimal]]] = {}
     for row in rows:
-        if row["partner_id"] not in out:
-            score = _score(row)
-            if score is not None:
-                out[row["partner_id"]] = score
+        score = _score(row)
+        if score is not None:
+            out.setdefault(row["partner_id"], []).append((row["survey__opened_at"], score))
     return out
+
+
+def score_before(history: list[tuple[Any, Decimal]] | None, moment) -> Decimal | None:
+    """The latest score of a `score_history` entry from a survey opened before `moment`."""
+    earlier = [score for opened, score in history or () if opened < moment]
+    return earlier[-1] if earlier else None
+
+
+def latest_scores(partner_ids: Collection[int]) -> dict[int, Decimal]:
+    """A partner's PSAT score in the latest survey it answered with its name: {partner id:
+    score}. One query."""
+    return {pid: scores[-1][1] for pid, scores in score_history(partner_ids).items()}
 
 
 def open_survey_for(user) -> tuple[PsatSurvey, PsatInvitation] | None:

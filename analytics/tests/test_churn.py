@@ -32,6 +32,7 @@ from tenancy.tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.now().date()
+TODAY_AT = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
 CURRENT = month_of(TODAY)
 CHURN_REASON_WORDS = (
     "portal logins",
@@ -268,7 +269,9 @@ def test_a_low_satisfaction_score_is_a_rule_and_a_reason(acme, monkeypatch):
         partner = _partner(acme, "Unhappy Partner")
         rows = _months(partner, acme.tenant, lambda i: 1.0, random.Random(2))
         PartnerMonth.objects.bulk_create(rows)
-        monkeypatch.setattr(churn, "_psat_scores", lambda ids: {partner.pk: Decimal("2.0")})
+        monkeypatch.setattr(
+            churn, "_psat_scores", lambda ids: {partner.pk: [(TODAY_AT, Decimal("2.0"))]}
+        )
         churn.churn_train(today=TODAY)
     score = _scores(acme)[partner.name]
     assert score.score == 15 and score.band == ChurnBand.LOW
@@ -485,6 +488,7 @@ def test_the_churn_tasks_are_scheduled(acme, history):
     assert set(steps) == {"train", "score", "mail"}
     assert steps["train"].day_of_week == {1} and steps["mail"].day_of_week == {1}
     assert len(steps["score"].day_of_week) == 7
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks
     assert "analytics.tasks.churn_all_tenants" in app.tasks
     # The nightly fan-out scores each tenant with partners (eager in tests).
     from analytics.tasks import churn_all_tenants

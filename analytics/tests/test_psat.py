@@ -361,3 +361,22 @@ def test_beat_runs_each_tenants_schedule(program, acme, settings):
     with tenant_context(acme.tenant):
         assert PsatSurvey.objects.filter(status="open").count() == 1
         assert PsatInvitation.objects.count() == 5
+
+
+def test_a_score_is_read_as_it_was_known_then(program, acme):
+    """The churn model's training snapshots read the score of a survey opened before them,
+    never a later one."""
+    with time_machine.travel(START, tick=False):
+        first = _open(acme)
+        _answer(acme, acme.partner_admin, first, [2, 2, 2], 3)
+        with tenant_context(acme.tenant):
+            psat.survey_close(actor=SYSTEM, survey=first)
+    with time_machine.travel(START + timedelta(days=200), tick=False):
+        second = _open(acme)
+        _answer(acme, acme.partner_admin, second, [5, 5, 4], 9)
+    with tenant_context(acme.tenant):
+        history = psat.score_history([acme.partner.pk])[acme.partner.pk]
+    assert [score for _opened, score in history] == [D("2.0"), D("4.7")]
+    assert psat.score_before(history, START) is None
+    assert psat.score_before(history, START + timedelta(days=100)) == D("2.0")
+    assert psat.score_before(history, START + timedelta(days=300)) == D("4.7")
