@@ -22,8 +22,17 @@ from partners.services.tiers import program_settings
 from tenancy.access import Actor
 from tenancy.common.charts import Chart, Series
 
-from .metrics import METRICS, TILES, Filters, change, figures, period_bounds, products
-from .models import AttributionModel
+from .metrics import (
+    METRICS,
+    PARTNER_SUMS,
+    TILES,
+    Filters,
+    change,
+    figures,
+    period_bounds,
+    products,
+)
+from .models import ZERO, AttributionModel
 from .rollups import add_months, month_of
 
 TOP_PARTNERS = 25
@@ -157,8 +166,10 @@ def parse_filters(params, today: date) -> tuple[Filters, str, dict]:
     return f, key, chosen
 
 
-def tiles_for(actor: Actor, f: Filters, keys=TILES) -> list[Tile]:
-    now = figures(actor, f)[None]
+def tiles_for(actor: Actor, f: Filters, keys=TILES, *, now: dict | None = None) -> list[Tile]:
+    """The tiles; `now`: the period's sums when the caller has them (see `_total`)."""
+    if now is None:
+        now = figures(actor, f)[None]
     before = figures(actor, f.previous())[None]
     tiles = []
     for key in keys:
@@ -168,8 +179,21 @@ def tiles_for(actor: Actor, f: Filters, keys=TILES) -> list[Tile]:
     return tiles
 
 
-def _month_chart(actor: Actor, f: Filters, currency: str) -> Chart:
-    by_month = figures(actor, f, by="month")
+def _total(f: Filters, by_month: dict) -> dict[str, Any]:
+    """The period's sums from its months' (what `figures(actor, f)[None]` reads): every figure
+    is a sum over months, and certified people are counted in the period's last month only."""
+    total: dict[str, Any] = dict.fromkeys((*PARTNER_SUMS, "certified_people"), 0)
+    total.update(sourced=ZERO, influenced=ZERO)
+    for sums in by_month.values():
+        for name in total:
+            total[name] += sums.get(name, 0)
+    total["by_product"] = bool(f.product)
+    return total
+
+
+def _month_chart(actor: Actor, f: Filters, currency: str, by_month: dict | None = None) -> Chart:
+    if by_month is None:
+        by_month = figures(actor, f, by="month")
     months = [add_months(f.start, i) for i in range(f.months)]
     empty: dict = {}
     return Chart(
@@ -196,12 +220,24 @@ def _month_chart(actor: Actor, f: Filters, currency: str) -> Chart:
 
 def _rows(actor: Actor, f: Filters, by: str, names: dict, limit: int | None = None) -> list[dict]:
     groups = figures(actor, f, by=by)
-    rows = []
+    revenue = METRICS["revenue"]
+    ranked = []
     for key, sums in groups.items():
-        values = {name: metric.of(sums) for name, metric in METRICS.items()}
-        rows.append({"key": key, "label": names.get(key, key) or _("Not set"), **values})
-    rows.sort(key=lambda row: (-(row["revenue"] or 0), str(row["label"])))
-    return rows[:limit] if limit else rows
+        label = names.get(key, key) or _("Not set")
+        ranked.append((-(revenue.of(sums) or 0), str(label), key, label))
+    ranked.sort(key=lambda item: item[:2])
+    if limit:
+        # NOTE: every metric of the rows shown only (the top 25 of 5,000 partners): ranking
+        # needs the revenue alone.
+        ranked = ranked[:limit]
+    return [
+        {
+            "key": key,
+            "label": label,
+            **{name: metric.of(groups[key]) for name, metric in METRICS.items()},
+        }
+        for _revenue, _sort_label, key, label in ranked
+    ]
 
 
 def table(actor: Actor, f: Filters, by: str, *, limit: int | None = None) -> Table:
@@ -284,8 +320,10 @@ TABLES = {
 
 def dashboard(actor: Actor, f: Filters, period_key: str) -> Dashboard:
     currency = program_settings().currency
-    tiles = tiles_for(actor, f)
-    charts = [_month_chart(actor, f, currency)]
+    # One query pair for the months serves the chart and this period's tiles.
+    by_month = figures(actor, f, by="month")
+    tiles = tiles_for(actor, f, now=_total(f, by_month))
+    charts = [_month_chart(actor, f, currency, by_month)]
     tables = [
         table(actor, f, "partner", limit=TOP_PARTNERS),
         table(actor, f, "tier"),

@@ -8,8 +8,10 @@
 Builds the data set with bench/dealreg.py's builder when its database is missing (default
 postgres://postgres@127.0.0.1:5432/prm_bench_dealreg, 1M registrations; --scale shrinks it) and
 adds what the portal's course and MDF pages show the first time (the MDF data set-based with
-bench/mdf.py's builders: a fund allocated to every partner, requests in every status), then
-starts two gunicorn servers on free ports (--workers sync workers each):
+bench/mdf.py's builders: a fund allocated to every partner, requests in every status) and what
+the analytics dashboards read (bench/analytics.py's data: revenue ledger, touches, tiers, people
+with logins, courses and certifications; the rollups; an executive), then starts two gunicorn
+servers on free ports (--workers sync workers each):
 - the ceiling, bench/ceiling/: a bare Django 5.2 app answering one indexed primary-key SELECT as
   JSON (/one/) and a constant JSON (/constant/);
 - the project, prm.wsgi with prm.settings.production (Postgres, Redis db 12 unless REDIS_URL).
@@ -47,7 +49,7 @@ class Journey:
     key: str  # the word --only picks
     label: str
     path: str
-    auth: str  # "partner" / "manager" session, "partner_key" / "vendor_key" API key, "" none
+    auth: str  # "partner" / "manager" / "executive" session, "partner_key" / "vendor_key" API key
     method: str = "GET"
     htmx: bool = False
 
@@ -89,6 +91,10 @@ def journeys(facts: dict) -> list[Journey]:
         Journey("reports", "console deal reports", "/console/deals/reports/", "manager"),
         Journey("mdf", "portal MDF balance /portal/mdf/", "/portal/mdf/", "partner"),
         Journey("mdf-request", "portal MDF request page", facts.get("mdf_request", ""), "partner"),
+        Journey(
+            "analytics", "KPI dashboard /console/analytics/", "/console/analytics/", "executive"
+        ),
+        Journey("console-home", "channel manager's console home", "/console/", "manager"),
     ]
     return [j for j in found if j.path]
 
@@ -210,12 +216,15 @@ def prepare(args) -> dict:
     from tenancy.models import Membership, User
     from tenancy.roles import Role
 
+    # The rollups the dashboards read, and an executive (bench/analytics.py's data, added the
+    # first time: revenue ledger, touches, tiers, people, logins, courses, certifications).
+    bench_module("analytics").ensure_facts()
     tenant = Tenant.objects.get(slug="bench-0")
     facts: dict = {}
-    for who in ("partner", "manager"):
+    for who in ("partner", "manager", "exec"):
         client = Client(HTTP_HOST=HOST)
         client.force_login(User.objects.get(email=f"{who}@bench-0.test"))
-        facts[who] = client.cookies["sessionid"].value
+        facts["executive" if who == "exec" else who] = client.cookies["sessionid"].value
     with tenant_context(tenant):
         partner_org = Membership.objects.get(
             user__email="partner@bench-0.test"
@@ -424,7 +433,7 @@ def run_wrk(args, label: str, url: str, method: str, headers: dict) -> Result:
 
 def headers_for(journey: Journey, facts: dict) -> dict:
     headers = {"Host": HOST, "Accept": "text/html"}
-    if journey.auth in ("partner", "manager"):
+    if journey.auth in ("partner", "manager", "executive"):
         headers["Cookie"] = f"sessionid={facts[journey.auth]}"
     elif journey.auth:
         headers["Authorization"] = f"Bearer {facts[journey.auth]}"

@@ -148,3 +148,29 @@ def test_a_recorded_touch_moves_credit_between_the_partners_involved(built, acme
     # Four touches on the 6,000 deal now: 1,500 each; three has two of them.
     assert linear[three.pk] == D("3000.0000")
     assert linear[one.pk] == D("1500.0000")
+
+
+def test_rows_an_incremental_refresh_updates_keep_their_region(built, acme):
+    """An updated attribution row keeps its key (region included): a full refresh right after
+    finds nothing to write."""
+    partners, _first = built
+    from analytics.models import DealTouch, TouchKind
+
+    with tenant_context(acme.tenant):
+        later = reference.TODAY + timedelta(hours=2)
+        with time_machine.travel(later, tick=False):
+            DealTouch.objects.create(
+                registration=partners["won_deal"],
+                partner=partners["three"],
+                kind=TouchKind.INFLUENCE,
+                touched_on=date(2026, 11, 1),
+            )
+        with time_machine.travel(later + timedelta(minutes=1), tick=False):
+            regions_before = set(AttributionMonth.objects.values_list("region", flat=True))
+            incremental = rollups.refresh()
+            regions_after = set(AttributionMonth.objects.values_list("region", flat=True))
+        with time_machine.travel(later + timedelta(minutes=2), tick=False):
+            full = rollups.refresh(full=True)
+    assert incremental.rows_written > 0
+    assert regions_after == regions_before
+    assert full.rows_written == 0
