@@ -11,6 +11,7 @@ to one decimal, hours half up to one decimal — once, after summing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy import access
 from tenancy.access import Actor
+from tenancy.context import require_current_tenant
 
 from .models import ZERO, AttributionModel, AttributionMonth, PartnerMonth
 from .rollups import add_months, month_of
@@ -123,13 +125,63 @@ def _filtered(qs: QuerySet, f: Filters) -> QuerySet:
     return qs
 
 
+def _cache_scope(actor: Actor, scoped: bool) -> str | None:
+    """Whose rows a `figures()` answer covers, for its cache key: the whole program, one
+    partner, or a channel manager's partners as they are now (their ids, hashed: a partner
+    reassigned changes the key). None: not cached."""
+    if not scoped:
+        return "all"
+    if actor.is_partner:
+        return f"partner:{actor.partner_organization_id}" if actor.partner_organization_id else None
+    if not actor.has(access.Perm.ANALYTICS_VIEW):
+        return None
+    if access.sees_every_partner(actor):
+        return "all"
+    from partners.selectors.organization import partner_organizations_for
+
+    ids = list(partner_organizations_for(actor).order_by("pk").values_list("pk", flat=True))
+    return "partners:" + hashlib.sha256(repr(ids).encode()).hexdigest()[:32]
+
+
 def figures(
     actor: Actor, f: Filters, *, by: str | None = None, scoped: bool = True
 ) -> dict[Any, dict[str, Any]]:
     """{group: {sum name: value}} for the period: the partner figures (revenue ledger, costs,
     registrations, capability...) and the attributed revenue under the chosen model. With
-    `by=None` the only group is None. Two queries. `scoped=False` (benchmarks only, which
-    publish nothing but medians) reads every partner's rows."""
+    `by=None` the only group is None. `scoped=False` (benchmarks only, which publish nothing
+    but medians) reads every partner's rows.
+
+    The rollups change only when a refresh commits, so an answer is cached until the next
+    refresh that changes a row (its key holds the rollups' version, counted by the refresh in
+    the same transaction): one small query on a hit (two for a channel manager), three on a
+    miss."""
+    scope = _cache_scope(actor, scoped)
+    if scope is None:
+        return _figures(actor, f, by=by, scoped=scoped)
+    from django.core.cache import cache
+
+    from .models import RollupState
+
+    version = RollupState.objects.values_list("version", flat=True).first()
+    if version is None:  # never refreshed: nothing to read, nothing worth keeping
+        return _figures(actor, f, by=by, scoped=scoped)
+    asked = hashlib.sha256(repr((f, by)).encode()).hexdigest()[:32]
+    tenant = require_current_tenant().pk
+    key = f"analytics:figures:{tenant}:{version}:{scope}:{asked}"
+    found = cache.get(key)
+    if found is None:
+        found = _figures(actor, f, by=by, scoped=scoped)
+        cache.set(key, found, FIGURES_CACHE_SECONDS)
+    return found
+
+
+# A cached answer outlives its refresh by nothing (the key changes); this only bounds memory.
+FIGURES_CACHE_SECONDS = 24 * 3600
+
+
+def _figures(
+    actor: Actor, f: Filters, *, by: str | None = None, scoped: bool = True
+) -> dict[Any, dict[str, Any]]:
 
     def scope(qs: QuerySet) -> QuerySet:
         return _scoped(actor, qs) if scoped else qs

@@ -275,6 +275,8 @@ class RollupState(TenantOwnedModel):
     last_partners = models.PositiveIntegerField(default=0)
     last_rows_written = models.PositiveIntegerField(default=0)
     requested_at = models.DateTimeField(null=True, blank=True)
+    # Counts the refreshes that changed a row (cached figures are keyed by it).
+    version = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
     # The products revenue was booked under (the dashboard's product filter), kept here so a
     # page need not scan the rollups for them.

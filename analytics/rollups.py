@@ -625,6 +625,8 @@ def refresh(*, full: bool = False, extra_partner_ids: Iterable[int] = ()) -> Ref
         state.last_duration_ms = int(seconds * 1000)
         state.last_partners = count
         state.last_rows_written = written
+        if written or kind == "full":
+            state.version += 1  # the cached figures (metrics.figures) are stale
         state.error = ""
         state.products = list(
             AttributionMonth.objects.exclude(product="")

@@ -125,3 +125,50 @@ def test_a_direct_rep_sees_nothing_and_a_partner_user_only_its_own(data, acme):
 
 def test_another_tenant_sees_none_of_it(data, acme, globex):
     assert _values(globex, globex.executive)["revenue"] == D("0.00")
+
+
+def test_cached_figures_last_until_the_next_refresh(data, acme):
+    """Program-wide answers are cached under the time of the last refresh: the next refresh
+    shows the new revenue at once."""
+    from datetime import date
+
+    from analytics.metrics import METRICS, Filters, figures
+    from partners.models import RevenueRecord
+
+    f = Filters(start=date(2026, 10, 1), end=date(2026, 12, 1))
+    with tenant_context(acme.tenant):
+        executive = acme.actor(acme.executive)
+        before = METRICS["revenue"].of(figures(executive, f)[None])
+        RevenueRecord.objects.create(
+            partner=acme.partner, kind="sourced", customer="Late Co", amount=1000,
+            currency="USD", booked_on=date(2026, 11, 30),
+        )  # fmt: skip
+        assert METRICS["revenue"].of(figures(executive, f)[None]) == before  # not refreshed
+        rollups.refresh()
+        assert METRICS["revenue"].of(figures(executive, f)[None]) == before + 1000
+
+
+def test_a_managers_cached_figures_follow_a_reassigned_partner(data, acme):
+    """A channel manager's answers are cached under their partners as they are now: a partner
+    moved to another manager leaves their figures at once, refresh or not."""
+    from datetime import date
+
+    from analytics.metrics import METRICS, Filters, figures
+
+    f = Filters(start=date(2026, 10, 1), end=date(2026, 12, 1))
+    with tenant_context(acme.tenant):
+        manager = acme.actor(acme.manager)
+        both = METRICS["revenue"].of(figures(manager, f)[None])
+        two = data["two"]
+        alone = METRICS["revenue"].of(
+            figures(acme.actor(acme.executive), replace_partner(f, two))[None]
+        )
+        two.channel_manager = None
+        two.save(update_fields=["channel_manager"])
+        assert METRICS["revenue"].of(figures(manager, f)[None]) == both - alone
+
+
+def replace_partner(f, partner):
+    from dataclasses import replace
+
+    return replace(f, partner_id=partner.pk)
