@@ -40,13 +40,37 @@ def refresh_run(*, full: bool = False) -> rollups.RefreshResult:
         # Customer value counts whole ledgers: with the full (nightly) refresh.
         if result.kind == "full" or cltv.needs_refresh():
             cltv.refresh()
-        return result
     except Exception as error:
         RollupState.objects.filter(pk=rollups.rollup_state().pk).update(
             status=RefreshStatus.FAILED, error=str(error)[:2000]
         )
         logger.exception("Rollup refresh failed")
         raise
+    if result.rows_written or result.kind == "full":
+        warm_dashboard()
+    return result
+
+
+def warm_dashboard() -> None:
+    """Compute the dashboard's default view (this quarter, linear) for the program-wide readers
+    once the rollups changed, so the first executive to open it reads cached figures. A failure
+    here costs only that first request its speed."""
+    from django.utils import timezone
+
+    from tenancy.models import Membership
+    from tenancy.roles import Role
+
+    from . import dashboard as composer
+
+    tenant = require_current_tenant()
+    # The program-wide view, as any executive sees it (figures are cached by scope, not person).
+    viewer = Actor(tenant=tenant, membership=Membership(tenant=tenant, role=Role.EXECUTIVE))
+    try:
+        with transaction.atomic():  # a database error rolls back to here, not the caller's work
+            f, key, _chosen = composer.parse_filters({}, timezone.now().date())
+            composer.dashboard(viewer, f, key)
+    except Exception:
+        logger.exception("Warming the dashboard failed")
 
 
 @transaction.atomic

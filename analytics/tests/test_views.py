@@ -136,3 +136,23 @@ def test_the_dashboard_query_count_does_not_grow_with_the_data(data, acme):
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_refresh_that_changed_rows_warms_the_default_dashboard(data, acme):
+    """The first executive to open the dashboard after a refresh reads cached figures."""
+    from django.core.cache import cache
+
+    from analytics.services import refresh_run
+
+    client = acme.client(acme.executive)
+    url = reverse("console_analytics")
+    client.get(url)
+    with CaptureQueriesContext(connection) as warm:
+        client.get(url)
+    cache.clear()
+    acme.warm_host_cache()
+    with tenant_context(acme.tenant):
+        refresh_run(full=True)
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    assert len(first.captured_queries) == len(warm.captured_queries)
