@@ -8,6 +8,8 @@ Filters are the dashboard's query string: `period` (2026-Q4, 2026-H2, 2026, L12)
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
@@ -254,8 +256,8 @@ class PsatViewSet(_Base):
         survey: PsatSurvey | None
         if raw:
             try:
-                survey = surveys.filter(uuid=raw).first()
-            except Exception:  # a malformed UUID
+                survey = surveys.filter(uuid=UUID(raw)).first()
+            except ValueError:  # not a survey's id
                 survey = None
         else:
             survey = surveys.first()
@@ -264,18 +266,14 @@ class PsatViewSet(_Base):
         totals = psat.sums(actor, [survey])[None]
 
         def groups(by):
-            out = []
-            for key, values in psat.sums(actor, [survey], by=by).items():
-                answers = values.get("responses", 0)
-                if survey.anonymous and 0 < answers < psat.MIN_ANONYMOUS_GROUP:
-                    continue
-                out.append(
-                    {
-                        "key": _text(key),
-                        **{k: _text(m.of(values)) for k, m in psat.SURVEY_METRICS.items()},
-                    }
-                )
-            return out
+            return [
+                {
+                    "key": _text(key),
+                    **{k: _text(m.of(values)) for k, m in psat.SURVEY_METRICS.items()},
+                }
+                for key, values, hidden in psat.breakdown(actor, survey, psat.PsatFilters(), by)
+                if not hidden
+            ]
 
         data = {
             "survey": survey.uuid,

@@ -220,6 +220,17 @@ def sums(
     return out
 
 
+def breakdown(
+    actor: Actor, survey: PsatSurvey, f: PsatFilters, by: str
+) -> list[tuple[Any, dict, bool]]:
+    """[(group key, its sums, hidden)] by "tier" or "region": an anonymous survey's group of
+    fewer than MIN_ANONYMOUS_GROUP answers is hidden (its figures could point at a person)."""
+    return [
+        (key, values, survey.anonymous and 0 < values.get("responses", 0) < MIN_ANONYMOUS_GROUP)
+        for key, values in sums(actor, [survey], f, by=by).items()
+    ]
+
+
 def question_averages(
     actor: Actor,
     survey: PsatSurvey,

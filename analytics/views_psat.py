@@ -67,13 +67,11 @@ def _row(label, sums: dict, hidden: bool = False) -> dict:
 
 
 def _breakdown(actor, survey, f, by: str, labels: dict) -> list[dict]:
-    groups = psat.sums(actor, [survey], f, by=by)
-    rows = []
-    for key, values in groups.items():
-        hidden = survey.anonymous and 0 < values.get("responses", 0) < psat.MIN_ANONYMOUS_GROUP
-        rows.append(
-            _row(labels.get(key, _("No tier") if by == "tier" else _("No region")), values, hidden)
-        )
+    missing = _("No tier") if by == "tier" else _("No region")
+    rows = [
+        _row(labels.get(key, missing), values, hidden)
+        for key, values, hidden in psat.breakdown(actor, survey, f, by)
+    ]
     rows.sort(key=lambda r: str(r["label"]))
     return rows
 

@@ -283,6 +283,16 @@ def test_who_may_open_the_results_and_start_a_survey(program, acme, globex):
     again = admin.post(reverse(URL), {"action": "open"}, follow=True).content.decode()
     assert "already open" in again
     assert admin.post(reverse(URL), {"action": "close", "survey": "nope"}).status_code == 404
+    # Another tenant's program admin cannot close acme's survey, even knowing its id.
+    with tenant_context(acme.tenant):
+        open_now = PsatSurvey.objects.get(status="open")
+    refused = globex.client(globex.admin).post(
+        reverse(URL), {"action": "close", "survey": open_now.uuid}
+    )
+    assert refused.status_code == 404
+    with tenant_context(acme.tenant):
+        open_now.refresh_from_db()
+        assert open_now.status == "open"
 
 
 def test_anonymous_breakdowns_hide_small_groups(program, acme):
