@@ -4,16 +4,18 @@
 
 - **full** (the first run, the nightly job, "Refresh now" with a full rebuild, or after the
   tenant changed how it measures): every partner, every month of the horizon;
-- **incremental** (every few minutes): only the partners something happened to since the last
-  refresh (a revenue record, a deal event, a touch, a payout, a login, a course, an award...),
-  found through each app's `partners_changed_since`, with a safety margin for transactions that
-  committed late. A partner's figures are recomputed whole and compared with what is stored: a
+- **incremental** (every few minutes): only what changed since the last refresh, with a safety
+  margin for transactions that committed late, by (partner, month). Partner rows: each app's
+  `months_changed_since` says which months of which partners moved (`partner_scope`).
+  Attribution rows: the months the changed revenue records were booked in, for the partners
+  touching those records (`credit_scope`). Computed rows are compared with what is stored: a
   row is written only when a number changed, so a run twice in a row writes nothing and a late
   won deal changes only the rows it belongs to.
 
-Attribution spreads each revenue record over the partners that touched its deal, so recomputing
-one partner can change another's credit. The incremental run widens the set once: the partners
-that touched any deal the changed partners touched, then every record those partners touched.
+Attribution spreads each revenue record over the partners that touched its deal, so a new touch
+or a new record moves the credit of every partner on the deal: the attribution rows recomputed
+are each (partner, month) of a changed record's touchers, each from every record that partner
+touched that month.
 
 Months are calendar months in UTC, at most `HORIZON_MONTHS` back (the dashboards' periods lie
 inside it). Money is in the program currency; attribution credits keep four decimals.
@@ -41,6 +43,7 @@ from partners.models import LifecycleState
 from partners.selectors import facts as partner_facts
 from partners.services.currency import convert, exchange_rates
 from partners.services.tiers import program_settings
+from tenancy.common.months import add_months, month_of, month_start
 from tenancy.context import require_current_tenant
 
 from .models import (
@@ -77,19 +80,9 @@ TOUCH_ORDER = {
 # --- Months ------------------------------------------------------------------------------------
 
 
-def month_of(value: date | datetime) -> date:
-    return date(value.year, value.month, 1)
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def month_end(month: date) -> datetime:
     """The last moment of the month (the first moment of the next, exclusive), UTC."""
-    nxt = add_months(month, 1)
-    return datetime(nxt.year, nxt.month, 1, tzinfo=UTC)
+    return month_start(add_months(month, 1))
 
 
 def horizon(today: date | None = None) -> list[date]:
@@ -143,9 +136,9 @@ def _at(value: date | datetime) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def _records_touching(partner_ids: Collection[int] | None, since: date):
-    """Revenue records in the horizon involving the partners (every record when None): those
-    they booked and those of deals they touched (by hand or through a campaign lead)."""
+def _records_touching(partner_ids: Collection[int] | None, since: date) -> list[dict]:
+    """Revenue records booked from `since` involving the partners (every record when None):
+    those they booked and those of deals they touched (by hand or through a campaign lead)."""
     refs: list[str] = []
     if partner_ids is not None:
         registrations = set(
@@ -155,11 +148,7 @@ def _records_touching(partner_ids: Collection[int] | None, since: date):
         )
         registrations |= set(mdf_facts.registrations_from_leads_of(partner_ids))
         refs = list(deal_facts.refs_of(registrations).values())
-    return [
-        row
-        for row in partner_facts.revenue_rows(partner_ids, refs=refs)
-        if row["booked_on"] >= since
-    ]
+    return list(partner_facts.revenue_rows(partner_ids, refs=refs, booked_from=since))
 
 
 def _live_touches(registration_ids: list[int]):
@@ -217,10 +206,31 @@ def _touches_of(records: list[dict]) -> dict[int, list[Touch]]:
 # --- Computing ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What an incremental refresh recomputes: every month of some partners (`whole`) and single
+    months of others (`months`: (partner id, month) pairs). A rollup row is in scope by its key's
+    partner and month."""
+
+    whole: frozenset[int] = frozenset()
+    months: frozenset[tuple[int, date]] = frozenset()
+
+    def __contains__(self, key: tuple) -> bool:
+        return key[0] in self.whole or (key[0], key[1]) in self.months
+
+    def __bool__(self) -> bool:
+        return bool(self.whole or self.months)
+
+    @property
+    def partner_ids(self) -> set[int]:
+        return set(self.whole) | {partner_id for partner_id, _month in self.months}
+
+
 @dataclass
 class Computed:
     partner_rows: dict[tuple, dict]
     attribution_rows: dict[tuple, dict]
+    dims: dict[int, dict]  # every partner's, as now
 
 
 def _dims(partner_ids: Collection[int] | None) -> dict[int, dict]:
@@ -235,17 +245,23 @@ def _is_active_in(dims: dict, month: date) -> bool:
     )
 
 
-def compute(partner_ids: Collection[int] | None, months: list[date]) -> Computed:
-    """Every rollup row of the partners (all when None) over `months`, as {key: values}."""
-    first = months[0]
+def compute(scope: Scope | None, months: list[date], credit_scope: Scope | None = None) -> Computed:
+    """The rollup rows over `months`, as {key: values}: every row when `scope` is None (a full
+    refresh), else the partner rows in `scope` and the attribution rows in `credit_scope`
+    (default: the same)."""
     in_horizon = set(months)
     currency = program_settings().currency
     rates = exchange_rates(currency)
     config = analytics_settings()
     all_dims = _dims(None)
+    partner_ids = None if scope is None else scope.partner_ids
     dims = (
         all_dims if partner_ids is None else {k: all_dims[k] for k in partner_ids if k in all_dims}
     )
+    # The months to read: all, or (an incremental refresh) those of the scope.
+    wanted = None if scope is None or scope.whole else {month for _p, month in scope.months}
+    if wanted is not None:
+        in_horizon &= wanted
 
     rows: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(PartnerMonth.METRICS, 0))
 
@@ -256,7 +272,11 @@ def compute(partner_ids: Collection[int] | None, months: list[date]) -> Computed
                 rows[(partner_id, month)][field] += value
 
     # Revenue and the margin given on it (the partner's tier's discount).
-    revenue = [r for r in partner_facts.revenue_rows(partner_ids) if r["booked_on"] >= first]
+    revenue = (
+        list(partner_facts.revenue_rows(partner_ids, booked_from=months[0], months=wanted))
+        if dims
+        else []
+    )
     for record in revenue:
         if record["partner_id"] in dims:
             pct = dims[record["partner_id"]]["discount_pct"] or ZERO
@@ -267,35 +287,66 @@ def compute(partner_ids: Collection[int] | None, months: list[date]) -> Computed
                 "margin_given",
                 record["amount"] * pct / HUNDRED,
             )
-    for row in mdf_facts.payouts_by_month(partner_ids):
-        amount = convert(row["amount"], row["currency"], currency, rates=rates)
-        if amount is not None:
-            add(row["partner_id"], row["month"], "mdf_paid", amount)
-    for row in mdf_facts.requests_by_month(partner_ids):
-        add(row["partner_id"], row["month"], "mdf_requests", row["count"])
-    field_of = {"submitted": "registrations", "won": "won", "lost": "lost"}
-    for row in deal_facts.registration_counts(partner_ids):
-        add(row["partner_id"], row["month"], field_of[row["measure"]], row["count"])
-    for row in onboarding_facts.logins_by_month(partner_ids):
-        add(row["partner_id"], row["month"], "logins", row["count"])
-    for row in enablement_facts.training_seconds_by_month(partner_ids):
-        add(row["partner_id"], row["month"], "training_seconds", row["seconds"])
-    for row in enablement_facts.completions_by_month(partner_ids):
-        add(row["partner_id"], row["month"], "course_completions", row["count"])
-    _add_certifications(enablement_facts.award_spans(partner_ids), months, add)
-    _add_management_cost(rows, dims, all_dims, months, config)
+    if dims:
+        _add_activity(partner_ids, sorted(in_horizon), wanted, currency, rates, add)
+    _add_management_cost(rows, dims, all_dims, sorted(in_horizon), config)
 
-    # Round money once, drop empty rows.
+    # Round money once, drop empty rows (and, narrowed, the months outside the scope).
     partner_rows = {}
     for key, values in rows.items():
         for field in ("revenue", "margin_given", "mdf_paid", "management_cost"):
             values[field] = Decimal(values[field]).quantize(CENT, ROUND_HALF_UP)
-        if any(values.values()):
+        if any(values.values()) and (scope is None or key in scope):
             partner_rows[key] = values
-    # Every partner's records are those attribution reads too (a narrower run also needs the
-    # records of the deals its partners touched).
-    records = revenue if partner_ids is None else _records_touching(partner_ids, first)
-    return Computed(partner_rows, _attribution(records, dims, all_dims, in_horizon, config))
+    if scope is None:
+        # Every partner's records are those attribution reads.
+        attribution = _attribution(revenue, dims, all_dims, set(months), config)
+    else:
+        attribution = _scoped_attribution(
+            scope if credit_scope is None else credit_scope, months, all_dims, config
+        )
+    return Computed(partner_rows, attribution, all_dims)
+
+
+def _add_activity(partner_ids, months, wanted, currency, rates, add) -> None:
+    """MDF, deals, logins, training and certifications of the partners, by month (`months`;
+    the facts read only `wanted` months when given)."""
+    for row in mdf_facts.payouts_by_month(partner_ids, wanted):
+        amount = convert(row["amount"], row["currency"], currency, rates=rates)
+        if amount is not None:
+            add(row["partner_id"], row["month"], "mdf_paid", amount)
+    for row in mdf_facts.requests_by_month(partner_ids, wanted):
+        add(row["partner_id"], row["month"], "mdf_requests", row["count"])
+    field_of = {"submitted": "registrations", "won": "won", "lost": "lost"}
+    for row in deal_facts.registration_counts(partner_ids, wanted):
+        add(row["partner_id"], row["month"], field_of[row["measure"]], row["count"])
+    for row in onboarding_facts.logins_by_month(partner_ids, wanted):
+        add(row["partner_id"], row["month"], "logins", row["count"])
+    for row in enablement_facts.training_seconds_by_month(partner_ids, wanted):
+        add(row["partner_id"], row["month"], "training_seconds", row["seconds"])
+    for row in enablement_facts.completions_by_month(partner_ids, wanted):
+        add(row["partner_id"], row["month"], "course_completions", row["count"])
+    _add_certifications(enablement_facts.award_spans(partner_ids), months, add)
+
+
+def _scoped_attribution(scope: Scope, months: list[date], all_dims, config) -> dict:
+    """The attribution rows in `scope`: computed from every record booked in a month of the
+    scope that one of its partners touched (each record with all its touches)."""
+    if not scope:
+        return {}
+    partner_ids = scope.partner_ids
+    if scope.whole:
+        records = _records_touching(partner_ids, months[0])
+    else:
+        wanted = {month for _partner, month in scope.months}
+        records = [
+            record
+            for record in _records_touching(partner_ids, min(wanted))
+            if month_of(record["booked_on"]) in wanted
+        ]
+    dims = {k: all_dims[k] for k in partner_ids if k in all_dims}
+    rows = _attribution(records, dims, all_dims, set(months), config)
+    return {key: values for key, values in rows.items() if key in scope}
 
 
 def _add_certifications(spans: list[dict], months: list[date], add) -> None:
@@ -401,16 +452,24 @@ def _attribution(records: list[dict], dims, all_dims, in_horizon: set, config) -
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _write(model, computed: dict[tuple, dict], key_fields, partner_ids, dims, months) -> int:
-    """Make the stored rows of the partners equal to `computed`: insert, update what differs,
-    delete what is gone. Returns the number of rows written or deleted."""
+def _write(
+    model, computed: dict[tuple, dict], key_fields, scope: Scope | None, dims, months
+) -> int:
+    """Make the stored rows in `scope` (every row when None) equal to `computed`: insert,
+    update what differs, delete what is gone. Returns the number of rows written or deleted."""
     metrics = model.METRICS
     # The partner's dimensions stored with each row; a key's own fields are never rewritten.
     dimensions = tuple(f for f in ("tier_id", "region", "partner_type") if f not in key_fields)
     changing = (*metrics, *dimensions)
     existing_qs = model.objects.filter(month__gte=months[0])
-    if partner_ids is not None:
-        existing_qs = existing_qs.filter(partner_id__in=list(partner_ids))
+    if scope is not None:
+        narrow = Q(partner_id__in=list(scope.whole))
+        if scope.months:
+            narrow |= Q(
+                partner_id__in=list({partner_id for partner_id, _month in scope.months}),
+                month__in=sorted({month for _partner_id, month in scope.months}),
+            )
+        existing_qs = existing_qs.filter(narrow)
     width = len(key_fields)
     # {key: (pk, stored values in `changing` order)}; plain tuples, not dicts or instances (a
     # full refresh compares about a million rows).
@@ -418,6 +477,8 @@ def _write(model, computed: dict[tuple, dict], key_fields, partner_ids, dims, mo
         row[1 : 1 + width]: (row[0], row[1 + width :])
         for row in existing_qs.values_list("pk", *key_fields, *changing).order_by()
     }
+    if scope is not None:
+        existing = {key: found for key, found in existing.items() if key in scope}
     create, update = [], []
     for key, values in computed.items():
         partner = dims[key[0]]
@@ -540,31 +601,58 @@ def rollup_state() -> RollupState:
     return state
 
 
-def changed_partners(since: datetime) -> set[int]:
-    """Partners something happened to after `since`, in any app."""
-    changed = set()
+def partner_scope(since: datetime, months: list[date]) -> Scope:
+    """The partner rows whose figures moved after `since`: each app's `months_changed_since`
+    says which (partner, month); a partner with a change in every month (EVERY_MONTH, or one
+    before the horizon) is recomputed whole."""
+    changed: set[tuple[int, date]] = set()
     for source in (
-        partner_facts.partners_changed_since,
-        deal_facts.partners_changed_since,
-        mdf_facts.partners_changed_since,
-        onboarding_facts.partners_changed_since,
-        enablement_facts.partners_changed_since,
+        partner_facts.months_changed_since,
+        deal_facts.months_changed_since,
+        mdf_facts.months_changed_since,
+        onboarding_facts.months_changed_since,
+        enablement_facts.months_changed_since,
     ):
         changed |= source(since)
-    touches = DealTouch.objects.filter(
-        Q(created_at__gt=since) | Q(removed_at__gt=since)
-    ).values_list("partner_id", "registration__partner_id")
-    for partner_id, registering_partner_id in touches:
-        changed |= {partner_id, registering_partner_id}
-    return changed
+    whole = {partner_id for partner_id, month in changed if month <= months[0]}
+    pairs = {
+        (partner_id, month)
+        for partner_id, month in changed
+        if partner_id is not None and partner_id not in whole and month <= months[-1]
+    }
+    whole.discard(None)
+    return Scope(frozenset(whole), frozenset(pairs))
 
 
-def _widen(partner_ids: set[int], first: date) -> set[int]:
-    """The partners whose attribution credit can change with these partners': everyone that
-    touched a deal they touched."""
-    records = _records_touching(partner_ids, first)
-    touches = _touches_of(records)
-    return partner_ids | {t.partner_id for ts in touches.values() for t in ts}
+def credit_scope(since: datetime, whole: Collection[int], first: date) -> Scope:
+    """The attribution rows whose credit may have moved after `since`: for each changed revenue
+    record, the month it was booked in, for every partner that touches its deal now or touched
+    it before (a touch removed since). Changed records are those recorded since and those of
+    deals with an event (won, reassigned...) or a touch added or removed since: the ledger's
+    records are never edited, so nothing else moves credit. `whole`: partners recomputed in
+    every month (their tier changed, and each row carries it)."""
+    records = {
+        row["pk"]: row for row in partner_facts.revenue_rows(created_after=since, booked_from=first)
+    }
+    registrations = deal_facts.registrations_changed_since(since)
+    former: dict[int, set[int]] = defaultdict(set)
+    touched = DealTouch.objects.filter(Q(created_at__gt=since) | Q(removed_at__gt=since))
+    for registration_id, partner_id in touched.values_list("registration_id", "partner_id"):
+        registrations.add(registration_id)
+        former[registration_id].add(partner_id)
+    refs = deal_facts.refs_of(registrations)
+    for row in partner_facts.revenue_rows((), refs=refs.values(), booked_from=first):
+        records[row["pk"]] = row
+    registration_of = {ref: pk for pk, ref in refs.items()}
+    changed = list(records.values())
+    touches = _touches_of(changed)
+    pairs = set()
+    for record in changed:
+        month = month_of(record["booked_on"])
+        partners = {touch.partner_id for touch in touches[record["pk"]]}
+        partners |= former.get(registration_of.get(record["external_ref"]), set())
+        pairs |= {(partner_id, month) for partner_id in partners}
+    return Scope(frozenset(whole), frozenset(pairs))
 
 
 @dataclass
@@ -585,23 +673,30 @@ def refresh(*, full: bool = False, extra_partner_ids: Iterable[int] = ()) -> Ref
         full = full or state.watermark is None or state.full_refreshed_at is None
         if not full and analytics_settings().changed_at > state.watermark:
             full = True  # weights, cost rule or costs changed: every row may differ
-        partner_ids: set[int] | None = None
+        rows_scope: Scope | None = None  # None: every row (a full refresh)
+        credits_scope: Scope | None = None
         if not full:
-            partner_ids = changed_partners(state.watermark - SAFETY_MARGIN) | set(extra_partner_ids)
-            if analytics_settings().cost_rule == CostRule.REVENUE and partner_ids:
-                partner_ids = None  # every partner's share of the month's revenue moves
-            elif partner_ids:
-                partner_ids = _widen(partner_ids, months[0])
+            since = state.watermark - SAFETY_MARGIN
+            extra = frozenset(extra_partner_ids)
+            rows_scope = partner_scope(since, months)
+            rows_scope = Scope(rows_scope.whole | extra, rows_scope.months)
+            if analytics_settings().cost_rule == CostRule.REVENUE and rows_scope:
+                full = True  # every partner's share of the month's revenue moves
+                rows_scope = None
+            else:
+                credits_scope = credit_scope(
+                    since, partner_facts.tier_changed_since(since) | extra, months[0]
+                )
         written = 0
         count = 0
-        if partner_ids is None or partner_ids:
-            computed = compute(partner_ids, months)
-            dims = _dims(partner_ids)
+        if full or rows_scope or credits_scope:
+            computed = compute(rows_scope, months, credit_scope=credits_scope)
+            dims = computed.dims
             written += _write(
                 PartnerMonth,
                 computed.partner_rows,
                 ("partner_id", "month"),
-                partner_ids,
+                rows_scope,
                 dims,
                 months,
             )
@@ -609,13 +704,13 @@ def refresh(*, full: bool = False, extra_partner_ids: Iterable[int] = ()) -> Ref
                 AttributionMonth,
                 computed.attribution_rows,
                 ("partner_id", "month", "model", "region", "product"),
-                partner_ids,
+                credits_scope,
                 dims,
                 months,
             )
-            count = len(dims)
+            count = len(dims) if full else len(rows_scope.partner_ids | credits_scope.partner_ids)
         seconds = time.monotonic() - started
-        kind = "full" if partner_ids is None else "incremental"
+        kind = "full" if full else "incremental"
         state.status = RefreshStatus.DONE
         state.watermark = now
         state.refreshed_at = timezone.now()

@@ -10,11 +10,12 @@ months it is `training.training_seconds` of the same people.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
+from tenancy.common.months import in_months, month_of, months_between
 from tenancy.models import Membership
 
 from .certs.models import CertificationAward
@@ -35,6 +36,10 @@ def _narrow(qs, partner_ids: Collection[int] | None):
     return qs if partner_ids is None else qs.filter(partner_id__in=list(partner_ids))
 
 
+def _in(months: Collection[date] | None, field: str) -> Q:
+    return Q() if months is None else in_months(field, months)
+
+
 def award_spans(partner_ids: Collection[int] | None = None) -> list[dict]:
     """Every certification award of a partner's person: {partner_id, user_id, level, issued_at,
     expires_at, revoked_at}; the caller counts who held one at a given moment."""
@@ -47,13 +52,17 @@ def award_spans(partner_ids: Collection[int] | None = None) -> list[dict]:
     )
 
 
-def training_seconds_by_month(partner_ids: Collection[int] | None = None) -> list[dict]:
+def training_seconds_by_month(
+    partner_ids: Collection[int] | None = None, months: Collection[date] | None = None
+) -> list[dict]:
     """Rows of {partner_id, month, seconds}: module time by month of completion and attended
-    live sessions by month of the session, of each partner's (active) people."""
+    live sessions by month of the session, of each partner's (active) people (only in `months`
+    when given)."""
     modules = (
-        ModuleProgress.objects.annotate(partner_id=_partner_of("enrollment__user_id"))
+        ModuleProgress.objects.filter(_in(months, "completed_at"))
+        .annotate(partner_id=_partner_of("enrollment__user_id"))
         .exclude(partner_id=None)
-        .annotate(month=TruncMonth("completed_at"))
+        .annotate(month=TruncMonth("completed_at", tzinfo=UTC))
     )
     modules = (
         _narrow(modules, partner_ids)
@@ -65,10 +74,12 @@ def training_seconds_by_month(partner_ids: Collection[int] | None = None) -> lis
         F("session__ends_at") - F("session__starts_at"), output_field=DurationField()
     )
     live = (
-        Registration.objects.filter(status=RegistrationStatus.CONFIRMED, attended=True)
+        Registration.objects.filter(
+            _in(months, "session__starts_at"), status=RegistrationStatus.CONFIRMED, attended=True
+        )
         .annotate(partner_id=_partner_of("user_id"))
         .exclude(partner_id=None)
-        .annotate(month=TruncMonth("session__starts_at"))
+        .annotate(month=TruncMonth("session__starts_at", tzinfo=UTC))
     )
     live = (
         _narrow(live, partner_ids)
@@ -88,13 +99,16 @@ def training_seconds_by_month(partner_ids: Collection[int] | None = None) -> lis
     return rows
 
 
-def completions_by_month(partner_ids: Collection[int] | None = None) -> list[dict]:
-    """Rows of {partner_id, month, count}: courses completed per month by a partner's people."""
+def completions_by_month(
+    partner_ids: Collection[int] | None = None, months: Collection[date] | None = None
+) -> list[dict]:
+    """Rows of {partner_id, month, count}: courses completed per month by a partner's people
+    (only in `months` when given)."""
     qs = (
-        Enrollment.objects.filter(completed_at__isnull=False)
+        Enrollment.objects.filter(_in(months, "completed_at"), completed_at__isnull=False)
         .annotate(partner_id=_partner_of("user_id"))
         .exclude(partner_id=None)
-        .annotate(month=TruncMonth("completed_at"))
+        .annotate(month=TruncMonth("completed_at", tzinfo=UTC))
     )
     return list(
         _narrow(qs, partner_ids)
@@ -104,29 +118,36 @@ def completions_by_month(partner_ids: Collection[int] | None = None) -> list[dic
     )
 
 
-def partners_changed_since(moment: datetime) -> set[int]:
-    """Partners with an award issued, renewed, revoked or expired, a course completed or a
-    module done after `moment` (live attendance counts through the session's month)."""
+def months_changed_since(moment: datetime) -> set[tuple[int, date]]:
+    """(partner id, month) whose figures changed after `moment`: with an award issued, revoked
+    or expired since, the month it happened in and every later one up to now (who holds one at
+    each month's end); the month of each module done or live session attended since."""
     from django.utils import timezone
 
+    now = timezone.now()
     awards = CertificationAward.objects.exclude(partner_id=None).filter(
         Q(issued_at__gt=moment)
         | Q(revoked_at__gt=moment)
-        | Q(expires_at__gt=moment, expires_at__lte=timezone.now())
+        | Q(expires_at__gt=moment, expires_at__lte=now)
     )
-    changed = set(awards.values_list("partner_id", flat=True).order_by())
+    changed: set[tuple[int, date]] = set()
+    for partner_id, *moments in awards.values_list(
+        "partner_id", "issued_at", "revoked_at", "expires_at"
+    ).order_by():
+        first = min(at for at in moments if at is not None and at > moment)
+        changed |= {(partner_id, month) for month in months_between(first, now.date())}
     modules = (
         ModuleProgress.objects.filter(completed_at__gt=moment)
         .annotate(partner_id=_partner_of("enrollment__user_id"))
         .exclude(partner_id=None)
-        .values_list("partner_id", flat=True)
+        .values_list("partner_id", "completed_at")
         .order_by()
     )
     attended = (
         Registration.objects.filter(attendance_marked_at__gt=moment)
         .annotate(partner_id=_partner_of("user_id"))
         .exclude(partner_id=None)
-        .values_list("partner_id", flat=True)
+        .values_list("partner_id", "session__starts_at")
         .order_by()
     )
-    return changed | set(modules) | set(attended)
+    return changed | {(partner_id, month_of(at)) for partner_id, at in [*modules, *attended]}

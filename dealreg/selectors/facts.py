@@ -4,10 +4,12 @@ through here): set-based, one query each, optionally narrowed to some partners."
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
+
+from tenancy.common.months import EVERY_MONTH, in_months, month_of
 
 from ..models import DealEvent, DealRegistration, DealStatus
 from ..services.outcomes import revenue_ref
@@ -20,21 +22,26 @@ def _registrations(partner_ids: Collection[int] | None):
     return qs if partner_ids is None else qs.filter(partner_id__in=list(partner_ids))
 
 
-def registration_counts(partner_ids: Collection[int] | None = None) -> list[dict]:
+def registration_counts(
+    partner_ids: Collection[int] | None = None, months: Collection[date] | None = None
+) -> list[dict]:
     """Rows of {partner_id, month, measure, count}: registrations submitted per month (measure
-    "submitted") and closed as won or lost per month of closing ("won", "lost")."""
+    "submitted") and closed as won or lost per month of closing ("won", "lost"); only in
+    `months` when given."""
+    submitted_in = Q() if months is None else in_months("submitted_at", months)
+    closed_in = Q() if months is None else in_months("closed_at", months)
     submitted = (
         _registrations(partner_ids)
-        .filter(submitted_at__isnull=False)
-        .annotate(month=TruncMonth("submitted_at"))
+        .filter(submitted_in, submitted_at__isnull=False)
+        .annotate(month=TruncMonth("submitted_at", tzinfo=UTC))
         .values("partner_id", "month")
         .annotate(count=Count("pk"))
         .order_by()
     )
     closed = (
         _registrations(partner_ids)
-        .filter(status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
-        .annotate(month=TruncMonth("closed_at"))
+        .filter(closed_in, status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
+        .annotate(month=TruncMonth("closed_at", tzinfo=UTC))
         .values("partner_id", "month", "status")
         .annotate(count=Count("pk"))
         .order_by()
@@ -69,11 +76,30 @@ def refs_of(registration_ids: Collection[int]) -> dict[int, str]:
     return {row.pk: revenue_ref(row) for row in rows}
 
 
-def partners_changed_since(moment: datetime) -> set[int]:
-    """Partners whose registrations changed (submitted, decided, won, lost...) after `moment`."""
+def months_changed_since(moment: datetime) -> set[tuple[int, date]]:
+    """(partner id, month) whose counts changed after `moment`: the months a registration with
+    an event since was submitted and closed in; every month (EVERY_MONTH) of its partner when
+    it left won or lost (the month it had closed in is gone)."""
+    events = DealEvent.objects.filter(at__gt=moment).order_by()
+    changed: set[tuple[int, date]] = set()
+    for partner_id, submitted_at, closed_at, from_status in events.values_list(
+        "registration__partner_id",
+        "registration__submitted_at",
+        "registration__closed_at",
+        "from_status",
+    ).distinct():
+        changed |= {(partner_id, month_of(at)) for at in (submitted_at, closed_at) if at}
+        if from_status in (DealStatus.WON, DealStatus.LOST):
+            changed.add((partner_id, EVERY_MONTH))
+    return changed
+
+
+def registrations_changed_since(moment: datetime) -> set[int]:
+    """Registrations with an event (submitted, decided, won, lost, reassigned...) after
+    `moment`."""
     return set(
         DealEvent.objects.filter(at__gt=moment)
-        .values_list("registration__partner_id", flat=True)
+        .values_list("registration_id", flat=True)
         .distinct()
         .order_by()
     )

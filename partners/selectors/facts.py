@@ -4,9 +4,11 @@ through here): set-based, one query each, optionally narrowed to some partners."
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+
+from tenancy.common.months import EVERY_MONTH, in_months, month_of
 
 from ..models import PartnerOrganization, RevenueRecord, TierChange
 
@@ -47,26 +49,50 @@ def partner_dimensions(partner_ids: Collection[int] | None = None) -> list[dict]
     ]
 
 
-def revenue_rows(partner_ids: Collection[int] | None = None, *, refs: Collection[str] = ()):
+def revenue_rows(
+    partner_ids: Collection[int] | None = None,
+    *,
+    refs: Collection[str] = (),
+    booked_from: date | None = None,
+    created_after: datetime | None = None,
+    months: Collection[date] | None = None,
+):
     """The revenue ledger's records (program currency): those of `partner_ids` (every record
-    when None) plus those with one of the external `refs`."""
+    when None) plus those with one of the external `refs`; booked on or after `booked_from`,
+    recorded after `created_after`, booked in one of `months`, when given."""
     qs = RevenueRecord.objects.all()
     if partner_ids is not None:
-        from django.db.models import Q
-
         qs = qs.filter(Q(partner_id__in=list(partner_ids)) | Q(external_ref__in=list(refs)))
+    if booked_from is not None:
+        qs = qs.filter(booked_on__gte=booked_from)
+    if created_after is not None:
+        qs = qs.filter(created_at__gt=created_after)
+    if months is not None:
+        qs = qs.filter(in_months("booked_on", months, moments=False))
     return qs.order_by("pk").values(
         "pk", "partner_id", "kind", "amount", "booked_on", "product", "source", "external_ref"
     )
 
 
-def partners_changed_since(moment: datetime) -> set[int]:
-    """Partners whose revenue or tier changed after `moment`."""
-    revenue = (
-        RevenueRecord.objects.filter(created_at__gt=moment).order_by().values_list("partner_id")
+def months_changed_since(moment: datetime) -> set[tuple[int, date]]:
+    """(partner id, month) whose figures changed after `moment`: the booking month of each new
+    revenue record; every month (EVERY_MONTH) of a partner whose tier changed (its margin
+    applies to all its revenue)."""
+    revenue = RevenueRecord.objects.filter(created_at__gt=moment).order_by()
+    changed = {
+        (partner_id, month_of(booked_on))
+        for partner_id, booked_on in revenue.values_list("partner_id", "booked_on").distinct()
+    }
+    return changed | {(partner_id, EVERY_MONTH) for partner_id in tier_changed_since(moment)}
+
+
+def tier_changed_since(moment: datetime) -> set[int]:
+    """Partners whose tier changed after `moment`."""
+    return set(
+        TierChange.objects.filter(changed_at__gt=moment)
+        .order_by()
+        .values_list("partner_id", flat=True)
     )
-    tiers = TierChange.objects.filter(changed_at__gt=moment).order_by().values_list("partner_id")
-    return {pk for (pk,) in revenue.union(tiers)}
 
 
 def tier_names() -> dict[int, str]:
