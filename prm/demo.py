@@ -14,6 +14,7 @@ from enablement.assets.demo import seed as seed_assets
 from enablement.certs.demo import seed as seed_certs
 from enablement.live.demo import seed as seed_live
 from enablement.lms.demo import seed as seed_lms
+from integrations.demo import seed as seed_integrations
 from mdf.demo import seed as seed_mdf
 from onboarding.demo import record_milestones
 from onboarding.demo import seed as seed_onboarding
@@ -76,6 +77,8 @@ SEEDERS = (
     # Analytics: measurement costs, touches beyond the registering partner on a few won deals,
     # then the rollups computed once so the executive's dashboard opens on figures.
     seed_analytics,
+    # Integrations: a (paused) webhook endpoint with the delivery log of the demo's deal events.
+    seed_integrations,
 )
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics import navigation as analytics
 from dealreg import navigation as dealreg
 from enablement import navigation as enablement
+from integrations import navigation as integrations
 from mdf import navigation as mdf
 from onboarding import navigation as onboarding
 from partners import navigation as partners
@@ -21,7 +22,17 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
     dealreg.CONSOLE_DEALS,
     mdf.CONSOLE_MDF,
     enablement.CONSOLE_ENABLEMENT,
-    tenancy.CONSOLE_ADMINISTRATION,
+    NavGroup(
+        tenancy.CONSOLE_ADMINISTRATION.label,
+        tenancy.CONSOLE_ADMINISTRATION.icon,
+        (
+            tenancy.CONSOLE_TEAM,
+            tenancy.CONSOLE_API_KEYS,
+            integrations.CONSOLE_WEBHOOKS,
+            tenancy.CONSOLE_MAIL_LOG,
+            tenancy.CONSOLE_AUDIT_LOG,
+        ),
+    ),
 )
 
 PORTAL: tuple[NavItem | NavGroup, ...] = (
@@ -41,6 +52,7 @@ PORTAL: tuple[NavItem | NavGroup, ...] = (
             partners.PORTAL_ORGANIZATION,
             tenancy.PORTAL_TEAM,
             tenancy.PORTAL_API_KEYS,
+            integrations.PORTAL_WEBHOOKS,
         ),
     ),
 )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("dealreg.urls")),
     path("", include("mdf.urls")),
     path("", include("analytics.urls")),
+    path("", include("integrations.urls")),
 ]
 
 if settings.DEBUG:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -450,3 +451,34 @@ def register_member_organization(model: type[models.Model]) -> None:
 def member_organization_model() -> type[models.Model]:
     """The registered organisation model (PartnerOrganization), for tenancy's generic uses."""
     return member_organization.one()
+
+
+class DomainEvent(TenantOwnedModel):
+    """A change other systems care about (a deal approved, a tier changed...): written by the app
+    that made the change, in the change's own transaction (`tenancy.events.emit`), so a change
+    that rolls back leaves no event and a committed one always has its event. `integrations`
+    reads these rows and delivers them (webhooks, CRM connectors); no app below it knows who
+    listens. `uuid` is the event's id, the receivers' idempotency key."""
+
+    type = models.CharField(max_length=64)
+    aggregate = models.CharField(max_length=32)  # "deal", "partner", "certification"...
+    aggregate_uuid = models.UUIDField()
+    # The partner whose data it is (a partner's own webhook endpoints see only theirs).
+    partner_uuid = models.UUIDField(null=True, blank=True)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    # When the relay handed it to its subscribers (null: not yet).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at"], name="domainevent_recent"),
+            models.Index(fields=["tenant", "aggregate_uuid", "id"], name="domainevent_aggregate"),
+            models.Index(
+                fields=["id"], condition=Q(dispatched_at__isnull=True), name="domainevent_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.aggregate_uuid}"

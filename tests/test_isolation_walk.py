@@ -71,6 +71,7 @@ def victim_objects(globex):
         enablement = enablement_objects(globex)
         onboarding = onboarding_objects(globex)
         money = mdf_objects(globex)
+        hooks = integrations_objects(globex)
         report = BoardReport.objects.create(
             requested_by=globex.executive, title="Board pack", period_label="Q4 2026"
         )
@@ -85,6 +86,7 @@ def victim_objects(globex):
         **enablement,
         **onboarding,
         **money,
+        **hooks,
         "notification_uuid": notification.uuid,
         "report_uuid": report.uuid,
         "membership_uuid": membership.uuid,
@@ -347,6 +349,18 @@ def mdf_objects(world) -> dict:
             scope=campaign.partner_id,
         ),
     }
+
+
+def integrations_objects(world) -> dict:
+    """A webhook endpoint of the program's and a delivery (its test event)."""
+    from integrations import webhooks
+
+    admin = actor_for_user(world.admin, world.tenant)
+    endpoint, _secret = webhooks.endpoint_create(
+        actor=admin, url="https://hooks.globex.test/prm", event_types=["deal.approved"]
+    )
+    delivery = webhooks.endpoint_ping(actor=admin, endpoint=endpoint)
+    return {"endpoint_uuid": endpoint.uuid, "delivery_uuid": delivery.uuid, "action": "ping"}
 
 
 def object_id_for(name: str, kwarg: str, objects: dict):

@@ -71,8 +71,9 @@ WORKER_MAIN = (
 )
 
 
-def spawn_worker(queue: str, smtp_port: int) -> subprocess.Popen:
-    """A real Celery worker process consuming `queue`, sending mail to 127.0.0.1:smtp_port."""
+def spawn_worker(queue: str, smtp_port: int, **extra_env: str) -> subprocess.Popen:
+    """A real Celery worker process consuming `queue`, sending mail to 127.0.0.1:smtp_port;
+    `extra_env` overrides its environment (e.g. another broker's REDIS_URL)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "prm.settings.local",
@@ -81,6 +82,7 @@ def spawn_worker(queue: str, smtp_port: int) -> subprocess.Popen:
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "PRM_DATA_DIR": str(settings.DATA_DIR),
         "PRM_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # this test's own (root conftest)
+        **extra_env,
     }
     return subprocess.Popen(
         [sys.executable, "-c", WORKER_MAIN, queue],

@@ -139,6 +139,7 @@ UUID_KWARGS = {
     "campaign_template_uuid": "mdf.CampaignTemplate",
     "campaign_uuid": "mdf.Campaign",
     "lead_uuid": "mdf.Lead",
+    "endpoint_uuid": "integrations.WebhookEndpoint",
 }
 
 
@@ -265,7 +266,14 @@ class ObjectPicker:
 
             return WIZARD_STEPS[0].slug
 
+        def webhook_delivery():
+            endpoint = self.value("endpoint_uuid")
+            obj = self.first("integrations.WebhookDelivery", endpoint__uuid=endpoint)
+            return obj.uuid if obj else None
+
         return {
+            "delivery_uuid": webhook_delivery,
+            "action": lambda: "ping",
             "report_uuid": board_report,
             "module_uuid": module,
             "version_uuid": asset_version,
@@ -313,13 +321,15 @@ class ObjectPicker:
 
 def add_missing_kinds() -> None:
     """Demo-like rows of the kinds the demo itself lacks, so their pages are walked too: a
-    finished partner import, an API key per surface, and for each full-team partner a dispute
-    over one of its registrations and an offline-signed contract."""
+    finished partner import, an API key per surface, a partner's own webhook endpoint with a
+    delivery, and for each full-team partner a dispute over one of its registrations and an
+    offline-signed contract."""
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
     from dealreg.models import DealRegistration
     from dealreg.services.disputes import dispute_raise
+    from integrations import webhooks
     from onboarding.models import AgreementSignature, SignatureMethod
     from partners.models import PartnerImport
     from tenancy import services as tenancy_services
@@ -350,6 +360,13 @@ def add_missing_kinds() -> None:
                     role="executive" if user == admin else "partner_sales",
                 )
             actor = actor_for_user(partner_admin, tenant)
+            endpoint, _secret = webhooks.endpoint_create(
+                actor=actor, url="https://hooks.partner.example/prm", event_types=["deal.won"]
+            )
+            # Paused: its test event is logged as not sent (nothing to post to in a walk).
+            endpoint.is_active = False
+            endpoint.save(update_fields=["is_active"])
+            webhooks.endpoint_ping(actor=actor, endpoint=endpoint)
             deal = (
                 DealRegistration.objects.filter(
                     partner=actor.partner_organization_id, account__isnull=False

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tenancy.access import Actor
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
+from tenancy.events import emit, emit_many
 
 from ..models import DealEvent, DealRegistration, DealStatus
 
@@ -73,10 +74,65 @@ def when_text_memo() -> Callable[[datetime], str]:
     return text
 
 
+# Status moves other systems hear about (tenancy.events), by the status reached.
+DOMAIN_EVENTS = {
+    S.APPROVED: "deal.approved",
+    S.REJECTED: "deal.rejected",
+    S.EXPIRED: "deal.expired",
+    S.WON: "deal.won",
+    S.LOST: "deal.lost",
+}
+
+
+def _domain_event(action: str, status: dict) -> str | None:
+    if action == "submitted":
+        return "deal.submitted"
+    to_status = status.get("to_status", "")
+    if to_status and to_status != status.get("from_status", ""):
+        return DOMAIN_EVENTS.get(to_status)
+    return None
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def deal_event_data(registration: DealRegistration, partner_uuid) -> dict:
+    """What a deal's domain event carries (webhooks, CRM connectors): the registration as the
+    partner registered it, its status and lock."""
+    return {
+        "deal": str(registration.uuid),
+        "partner": str(partner_uuid),
+        "status": registration.status,
+        "customer_name": registration.customer_name,
+        "customer_domain": registration.customer_domain,
+        "region": registration.region,
+        "products": list(registration.products or []),
+        "estimated_value": str(registration.estimated_value),
+        "currency": registration.currency,
+        "expected_close_date": _iso(registration.expected_close_date),
+        "submitted_at": _iso(registration.submitted_at),
+        "approved_at": _iso(registration.approved_at),
+        "expires_at": _iso(registration.expires_at),
+        "closed_at": _iso(registration.closed_at),
+    }
+
+
 def event_record(
     *, registration: DealRegistration, action: str, actor: Actor, note: str = "", **status
 ) -> DealEvent:
-    """A history row for something that is not a status move (reminder, extension, note)."""
+    """A history row (a status move, or a reminder, extension, note); a status move other
+    systems care about also emits its domain event (`DOMAIN_EVENTS`)."""
+    kind = _domain_event(action, status)
+    if kind:
+        partner_uuid = registration.partner.uuid
+        emit(
+            kind,
+            aggregate="deal",
+            aggregate_uuid=registration.uuid,
+            partner_uuid=partner_uuid,
+            data=deal_event_data(registration, partner_uuid),
+        )
     return DealEvent.objects.create(
         tenant=require_current_tenant(),
         registration=registration,
@@ -92,6 +148,28 @@ def event_record(
 def events_record_many(rows, *, action: str, actor: Actor, note, **status) -> None:
     """event_record for a batch (the sweeps): one INSERT; `note(row)` writes each row's note."""
     tenant = require_current_tenant()
+    kind = _domain_event(action, status)
+    if kind and rows:
+        from partners.models import PartnerOrganization
+
+        uuids = dict(
+            PartnerOrganization.objects.filter(pk__in={row.partner_id for row in rows}).values_list(
+                "pk", "uuid"
+            )
+        )
+        moved_at = timezone.now()
+        for row in rows:  # as the caller's UPDATE left them
+            row.status = status.get("to_status") or row.status
+            if row.status in CLOSED_STATUSES - {S.REJECTED}:
+                row.closed_at = row.closed_at or moved_at
+        emit_many(
+            kind,
+            aggregate="deal",
+            items=[
+                (row.uuid, uuids[row.partner_id], deal_event_data(row, uuids[row.partner_id]))
+                for row in rows
+            ],
+        )
     DealEvent.objects.bulk_create(
         [
             DealEvent(

@@ -32,6 +32,7 @@ from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import require_current_tenant
 from tenancy.emails import mail_kind, person_address
+from tenancy.events import emit_many
 from tenancy.notifications import notify
 from tenancy.roles import PARTNER_ROLES
 from tenancy.uploads import forget_document, store_document_once
@@ -292,6 +293,7 @@ def award_for_passed_quiz(*, attempt, now: datetime | None = None) -> list[Certi
             held[cert.pk] = award
             changed.append(award)
             _store_certificate_now(award)
+            _emit_award("certification.awarded", [award], {cert.pk: cert.name})
             progress = True
             audit_record(
                 actor=SYSTEM,
@@ -461,7 +463,13 @@ def send_recert_reminders(*, now: datetime | None = None) -> int:
     partner_ids = set(
         expired.exclude(partner__isnull=True).values_list("partner_id", flat=True).distinct()
     )
-    expired.update(expiry_processed_at=now)
+    with transaction.atomic():
+        _emit_award(
+            "certification.expired",
+            list(expired.select_related("certification", "partner", "user")),
+            None,
+        )
+        expired.update(expiry_processed_at=now)
     for partner_id in sorted(partner_ids):
         try:
             reevaluate_partner_tier(partner_id=partner_id)
@@ -523,3 +531,30 @@ def _store_certificate_now(award: CertificationAward) -> None:
 def ensure_access(actor: Actor) -> None:
     """Certification pages are for portal users and program staff."""
     access.require_file_reader(actor)
+
+
+def _emit_award(kind: str, awards: list[CertificationAward], names: dict | None) -> None:
+    """The domain event of each award (tenancy.events): who holds which certification, until
+    when. `names`: {certification id: name} when the certification is not loaded."""
+    emit_many(
+        kind,
+        aggregate="certification",
+        items=[
+            (
+                award.uuid,
+                award.partner.uuid if award.partner_id else None,
+                {
+                    "award": str(award.uuid),
+                    "certification": names[award.certification_id]
+                    if names
+                    else award.certification.name,
+                    "person": award.user.email,
+                    "partner": str(award.partner.uuid) if award.partner_id else None,
+                    "issued_at": award.issued_at.isoformat(),
+                    "expires_at": award.expires_at.isoformat(),
+                    "verification_code": award.verification_code,
+                },
+            )
+            for award in awards
+        ],
+    )

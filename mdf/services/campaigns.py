@@ -36,6 +36,7 @@ from tenancy.common import placeholders
 from tenancy.common.markdown import markdown_to_safe_html
 from tenancy.context import require_current_tenant
 from tenancy.emails import email_enqueue, mail_kind
+from tenancy.events import emit
 from tenancy.hosts import tenant_base_url
 from tenancy.models import Membership
 from tenancy.notifications import notify
@@ -863,6 +864,24 @@ def lead_capture(*, campaign: Campaign, data: dict, via: str = "") -> tuple[Lead
                 lead.save()
         except IntegrityError:  # the same address at the same moment: the first one stands
             return Lead.objects.get(campaign=campaign, email=email), False
+        emit(
+            "lead.created",
+            aggregate="lead",
+            aggregate_uuid=lead.uuid,
+            partner_uuid=campaign.partner.uuid,
+            data={
+                "lead": str(lead.uuid),
+                "campaign": campaign.name,
+                "partner": str(campaign.partner.uuid),
+                "first_name": lead.first_name,
+                "last_name": lead.last_name,
+                "email": lead.email,
+                "company": lead.company,
+                "job_title": lead.job_title,
+                "marketing_consent": lead.marketing_consent,
+                "created_at": lead.created_at.isoformat(),
+            },
+        )
         _tell_partner_of_lead(campaign, lead)
     return lead, True
 

@@ -22,6 +22,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.common.currencies import currency_normalize
+from tenancy.events import emit
 from tenancy.roles import Role
 from tenancy.templatetags.ui import money as money_text
 from tenancy.uploads import sniff_upload
@@ -64,6 +65,26 @@ def _event(fund_request: FundRequest, actor: Actor, action: str, comment: str = 
         comment=comment,
         by=actor.responsible_user,
         by_label=actor.label,
+    )
+
+
+def _emit(kind: str, fund_request: FundRequest, extra: dict) -> None:
+    """A request's domain event (tenancy.events)."""
+    partner = fund_request.partner
+    emit(
+        kind,
+        aggregate="mdf_request",
+        aggregate_uuid=fund_request.uuid,
+        partner_uuid=partner.uuid,
+        data={
+            "request": str(fund_request.uuid),
+            "partner": str(partner.uuid),
+            "title": fund_request.title,
+            "activity_type": fund_request.activity_type,
+            "amount": str(fund_request.amount),
+            "currency": fund_request.currency,
+            **extra,
+        },
     )
 
 
@@ -361,6 +382,8 @@ def request_decide(
         "forwarded" if fund_request.status == RequestStatus.MARKETING_REVIEW else "approved",
     )
     _event(fund_request, actor, action, comment)
+    if action == "approved":
+        _emit("mdf.request_approved", fund_request, {"approved_amount": str(approved)})
     audit_record(
         actor=actor,
         action=f"mdf.request_{action}",
@@ -751,6 +774,18 @@ def payout_record(
     fund_request.updated_at = timezone.now()
     fund_request.save(update_fields=["status", "updated_at"])
     _event(fund_request, actor, "paid", reference)
+    _emit(
+        "mdf.claim_paid",
+        fund_request,
+        {
+            "claim": str(claim.uuid),
+            "payout": str(payout.uuid),
+            "paid_amount": str(payout.amount),
+            "method": method,
+            "reference": payout.reference,
+            "paid_on": paid_on.isoformat(),
+        },
+    )
     remittance.store_after_commit(payout)
     audit_record(
         actor=actor,

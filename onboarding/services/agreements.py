@@ -26,6 +26,7 @@ from tenancy import access
 from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.context import get_request_meta, require_current_tenant
+from tenancy.events import emit
 from tenancy.uploads import sniff_upload, store_document_once
 
 from ..models import AgreementSignature, AgreementTemplate, SignatureMethod
@@ -124,6 +125,22 @@ def _create_signature(signature: AgreementSignature) -> AgreementSignature:
         raise ValidationError(
             {"template": _("This version has already been signed for your organization.")}
         ) from error
+    partner = signature.partner
+    emit(
+        "partner.signed",
+        aggregate="partner",
+        aggregate_uuid=partner.uuid,
+        partner_uuid=partner.uuid,
+        data={
+            "partner": str(partner.uuid),
+            "partner_name": partner.name,
+            "agreement": signature.template.title,
+            "version": signature.template.version,
+            "signed_at": signature.signed_at.isoformat(),
+            "signer_name": signature.signer_name,
+            "method": signature.method,
+        },
+    )
     return signature
 
 

@@ -50,6 +50,7 @@ from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.common.currencies import is_currency
 from tenancy.context import require_current_tenant
+from tenancy.events import emit
 from tenancy.registry import Registry
 
 from ..models import (
@@ -311,6 +312,20 @@ def _change_tier(
             "tier": [from_tier.name if from_tier else None, to_tier.name],
             "reason": reason,
             **({"proposal": str(proposal.uuid)} if proposal else {}),
+        },
+    )
+    emit(
+        "partner.tier_changed",
+        aggregate="partner",
+        aggregate_uuid=partner.uuid,
+        partner_uuid=partner.uuid,
+        data={
+            "partner": str(partner.uuid),
+            "partner_name": partner.name,
+            "from_tier": from_tier.name if from_tier else None,
+            "to_tier": to_tier.name,
+            "reason": reason,
+            "changed_at": now.isoformat(),
         },
     )
     return change

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "enablement.assets",
     "mdf",
     "analytics",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
     # The mail outbox: retry failed mail when due, deliver mail whose enqueue was lost
     # (tenancy/emails.py; one query over all tenants).
     "mail-outbox": {"task": "tenancy.tasks.sweep_mail_outbox", "schedule": 60.0},
+    # Domain events out to webhooks (integrations/relay.py): events the broker missed at their
+    # commit, deliveries whose retry is due; one query each over all tenants.
+    "integrations-relay": {"task": "integrations.tasks.sweep", "schedule": 60.0},
     # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py),
     # on the hour at TIER_EVALUATION_HOURS_UTC (the tier card shows the next run from the same).
     "evaluate-tiers": {
@@ -262,6 +266,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many of one campaign's emails the sender hands to the mail queue each minute.
 CAMPAIGN_MAILS_PER_MINUTE = env.int("CAMPAIGN_MAILS_PER_MINUTE", default=60)
+# Outbound webhooks (integrations/relay.py): an endpoint is disabled after this many failed
+# attempts in a row (its owner is told); each attempt waits at most this long for an answer.
+WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=15)
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# Off in production: webhooks go over https to public addresses only (a tenant cannot make the
+# server call its own network). On for local runs and tests (receivers on 127.0.0.1).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 # Task modules autodiscovery does not find (it imports only `<app>.tasks`).
 CELERY_IMPORTS = ["dealreg.sweeps"]
 

@@ -11,6 +11,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Unit tests run tasks in-process at enqueue time; tests/test_worker.py uses a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Test receivers listen on 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
 # WhiteNoise's manifest storage needs collectstatic; tests do not.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -26,6 +26,7 @@ FLOOR = {
     "dealreg": 4,
     "mdf": 5,
     "analytics": 5,
+    "integrations": 6,
 }
 
 

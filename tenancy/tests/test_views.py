@@ -324,8 +324,8 @@ PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
             "admin",
             "console",
             ["home", "analytics", *PARTNERS, "partner_import", "program", *ONBOARDING]
-            + [*DEALS, *DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "team", "api_keys", "mail_log"]
-            + ["audit_log"],
+            + [*DEALS, *DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "team", "api_keys", "webhooks"]
+            + ["mail_log", "audit_log"],
         ),
         (
             "executive",
@@ -352,7 +352,7 @@ PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
             "portal",
             ["home", *PORTAL_DEALS, *PORTAL_MARKETING, *PORTAL_LEARNING, "tier", "roe"]
             + ["onboarding"]
-            + ["agreement", "setup_wizard", "organization", "team", "api_keys"],
+            + ["agreement", "setup_wizard", "organization", "team", "api_keys", "webhooks"],
         ),
         (
             "partner_sales",

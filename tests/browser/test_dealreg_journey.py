@@ -38,6 +38,20 @@ def login(page, live_server, world, user):
         page.keyboard.press("Escape")
 
 
+def login_with_totp(page, live_server, world, user):
+    """A program admin's login: password, then the TOTP code (program admins must use MFA)."""
+    from tenancy.tests.factories import totp_code
+
+    page.goto(url(live_server, world, "/accounts/login/"))
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill("input[name=code]", totp_code())
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/$"))
+
+
 def test_register_with_conflict_warning_approve_in_queue_and_find_the_lock(live_server, page, acme):
     now = timezone.now()
     with tenant_context(acme.tenant):

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from tenancy.audit import register_audit_labels
+        from tenancy.events import events_committed
+
+        from . import relay
+
+        # After a transaction that emitted events commits: hand them to the relay.
+        events_committed.register(relay.on_events_committed, key="integrations.relay")
+        register_audit_labels(
+            actions={
+                "integrations.webhook_created": _("added a webhook endpoint"),
+                "integrations.webhook_changed": _("changed a webhook endpoint"),
+                "integrations.webhook_deleted": _("deleted a webhook endpoint"),
+                "integrations.webhook_secret_rotated": _("rotated a webhook signing secret"),
+                "integrations.webhook_enabled": _("enabled a webhook endpoint again"),
+                "integrations.webhook_replayed": _("sent a webhook delivery again"),
+            }
+        )

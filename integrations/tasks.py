@@ -1,0 +1,28 @@
+"""The relay's worker tasks (integrations.relay explains the steps)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="integrations.tasks.dispatch_events")
+def dispatch_events() -> int:
+    from .relay import dispatch_and_enqueue
+
+    return dispatch_and_enqueue()
+
+
+# Not a TenantTask: the outbox row is the claim (tenancy.outbox), as for mail.
+@shared_task(name="integrations.tasks.deliver_webhook", acks_late=True)
+def deliver_webhook(*, delivery_id: int) -> str | None:
+    from .relay import deliver
+
+    return deliver(delivery_id)
+
+
+@shared_task(name="integrations.tasks.sweep")
+def sweep() -> int:
+    """Beat (every minute): events the broker missed, deliveries whose retry is due."""
+    from .relay import sweep as relay_sweep
+
+    return relay_sweep()
