@@ -20,7 +20,9 @@ from ..services import disputes as services
 
 class DisputeCommentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    author = serializers.EmailField(source="author.email", read_only=True, default=None)
+    author = serializers.EmailField(
+        source="author.email", read_only=True, allow_null=True, default=None
+    )
     via_api_key = serializers.CharField(
         source="api_key.name",
         read_only=True,
@@ -42,8 +44,12 @@ class DisputeSerializer(serializers.ModelSerializer):
     partner_name = serializers.CharField(
         source="registration.partner.name", read_only=True, default=None
     )
-    raised_by = serializers.EmailField(source="raised_by.email", read_only=True, default=None)
-    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+    raised_by = serializers.EmailField(
+        source="raised_by.email", read_only=True, allow_null=True, default=None
+    )
+    decided_by = serializers.EmailField(
+        source="decided_by.email", read_only=True, allow_null=True, default=None
+    )
     comments = DisputeCommentSerializer(many=True, read_only=True)
 
     class Meta:

@@ -30,8 +30,12 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
     extensions_used = serializers.IntegerField(
         source="registration.extensions_used", read_only=True
     )
-    requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None)
-    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+    requested_by = serializers.EmailField(
+        source="requested_by.email", read_only=True, allow_null=True, default=None
+    )
+    decided_by = serializers.EmailField(
+        source="decided_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = ExtensionRequest

@@ -36,7 +36,9 @@ class LockSerializer(serializers.Serializer):
 class CustomerAccountSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     country = serializers.CharField(read_only=True)
-    owner = serializers.EmailField(source="owner.email", read_only=True, default=None)
+    owner = serializers.EmailField(
+        source="owner.email", read_only=True, allow_null=True, default=None
+    )
     locked = serializers.SerializerMethodField()
     lock = serializers.SerializerMethodField()
     open_disputes = serializers.IntegerField(read_only=True)

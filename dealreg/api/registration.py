@@ -4,7 +4,12 @@ vendor staff: the partners in their scope); POST registers a deal for the caller
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -27,7 +32,9 @@ class DealRegistrationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     partner = serializers.UUIDField(source="partner.uuid", read_only=True)
     partner_name = serializers.CharField(source="partner.name", read_only=True)
-    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
+    submitted_by = serializers.EmailField(
+        source="submitted_by.email", read_only=True, allow_null=True, default=None
+    )
     customer_country = serializers.CharField(read_only=True)
     region = serializers.CharField(read_only=True, help_text="NA, LATAM, EMEA or APAC.")
 
@@ -65,7 +72,9 @@ class DealRegistrationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     account = serializers.UUIDField(source="account.uuid", read_only=True, default=None)
-    approver = serializers.EmailField(source="assigned_to.email", read_only=True, default=None)
+    approver = serializers.EmailField(
+        source="assigned_to.email", read_only=True, allow_null=True, default=None
+    )
     sla_state = serializers.SerializerMethodField()
 
     def get_sla_state(self, deal) -> str:
@@ -118,6 +127,26 @@ class DealRegistrationCreateSerializer(serializers.Serializer):
     partner_notes = serializers.CharField(required=False, allow_blank=True)
 
 
+# A registration reads differently by who asks: the vendor's staff see the approver, conflicts
+# and notes; the partner sees its own view. The schema says so (one of the two).
+_FOR_ROLE = PolymorphicProxySerializer(
+    component_name="DealRegistrationForRole",
+    serializers=[VendorDealRegistrationSerializer, PartnerDealRegistrationSerializer],
+    resource_type_field_name=None,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses=PolymorphicProxySerializer(
+            component_name="DealRegistrationForRole",
+            serializers=[VendorDealRegistrationSerializer, PartnerDealRegistrationSerializer],
+            resource_type_field_name=None,
+            many=True,
+        )
+    ),
+    retrieve=extend_schema(responses=_FOR_ROLE),
+)
 class DealRegistrationViewSet(
     DecisionActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
@@ -148,7 +177,7 @@ class DealRegistrationViewSet(
     @extend_schema(
         request=DealRegistrationCreateSerializer,
         responses={
-            201: DealRegistrationSerializer,
+            201: _FOR_ROLE,
             403: OpenApiResponse(
                 description="Not allowed, or `code: benefit_locked` with the `missing` "
                 "onboarding steps (each with `step`, `label`, `how`, `url`)."

@@ -297,7 +297,9 @@ class RequestEventSerializer(serializers.ModelSerializer):
 
 
 class FundRequestDetailSerializer(FundRequestSerializer):
-    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
+    submitted_by = serializers.EmailField(
+        source="submitted_by.email", read_only=True, allow_null=True, default=None
+    )
     events = RequestEventSerializer(many=True, read_only=True, help_text="The timeline.")
 
     class Meta(FundRequestSerializer.Meta):
@@ -407,7 +409,9 @@ class ClaimSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="What the request was approved for: the most a claim may be.",
     )
-    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
+    submitted_by = serializers.EmailField(
+        source="submitted_by.email", read_only=True, allow_null=True, default=None
+    )
     files = ClaimFileSerializer(many=True, read_only=True)
     payout = serializers.UUIDField(source="payout.uuid", read_only=True, default=None)
 

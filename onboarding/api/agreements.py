@@ -28,7 +28,9 @@ PARTNER_TYPE_CHOICES = [("", "All partner types"), *PartnerType.choices]
 
 class AgreementTemplateSerializer(DocumentVersionSerializer):
     partner_type = plain_choice(PARTNER_TYPE_CHOICES, read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = AgreementTemplate
@@ -63,8 +65,12 @@ class AgreementSignatureSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="template.title", read_only=True)
     version = serializers.IntegerField(source="template.version", read_only=True)
     method = plain_choice(SignatureMethod.choices, read_only=True)
-    signed_by = serializers.EmailField(source="signed_by.email", read_only=True, default=None)
-    recorded_by = serializers.EmailField(source="recorded_by.email", read_only=True, default=None)
+    signed_by = serializers.EmailField(
+        source="signed_by.email", read_only=True, allow_null=True, default=None
+    )
+    recorded_by = serializers.EmailField(
+        source="recorded_by.email", read_only=True, allow_null=True, default=None
+    )
     has_contract = serializers.SerializerMethodField()
 
     class Meta:

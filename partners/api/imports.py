@@ -24,7 +24,9 @@ class ImportErrorSerializer(serializers.Serializer):
 
 class PartnerImportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, allow_null=True, default=None
+    )
     progress_pct = serializers.SerializerMethodField()
     errors = ImportErrorSerializer(many=True, read_only=True)
     preview = serializers.JSONField(

@@ -18,7 +18,9 @@ from .documents import DocumentDraftsMixin, DocumentVersionSerializer, document_
 
 class RulesOfEngagementSerializer(DocumentVersionSerializer):
     version = serializers.SerializerMethodField(help_text="Null while a draft.")
-    published_by = serializers.EmailField(source="published_by.email", read_only=True, default=None)
+    published_by = serializers.EmailField(
+        source="published_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = RulesOfEngagement

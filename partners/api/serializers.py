@@ -45,13 +45,25 @@ class TierRefSerializer(serializers.Serializer):
     rank = serializers.IntegerField(read_only=True)
 
 
+def _optional_choice(name: str) -> serializers.ChoiceField:
+    """A read-only choice of the profile that may be blank ("")."""
+    choices = PartnerOrganization._meta.get_field(name).choices
+    return serializers.ChoiceField(choices=choices, read_only=True, allow_blank=True)
+
+
 class PartnerOrganizationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     channel_manager = serializers.EmailField(
-        source="channel_manager.email", read_only=True, default=None
+        source="channel_manager.email", read_only=True, allow_null=True, default=None
     )
     hq_country = serializers.CharField(source="hq_country.code", read_only=True, default="")
     tier = TierRefSerializer(read_only=True, allow_null=True)
+    # Optional on the profile: "" when not given (the schema says so).
+    website = serializers.CharField(read_only=True)
+    logo_url = serializers.CharField(read_only=True)
+    employee_band = _optional_choice("employee_band")
+    revenue_band = _optional_choice("revenue_band")
+    sales_motion = _optional_choice("sales_motion")
 
     class Meta:
         model = PartnerOrganization

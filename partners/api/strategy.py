@@ -149,7 +149,9 @@ class FinancialModelSerializer(serializers.ModelSerializer):
     overwrite = serializers.BooleanField(
         write_only=True, default=False, help_text="Replace an existing baseline of the period."
     )
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = FinancialModel

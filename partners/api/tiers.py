@@ -81,7 +81,9 @@ class TierProposalSerializer(serializers.ModelSerializer):
     to_tier_name = serializers.CharField(source="to_tier.name", read_only=True, default=None)
     is_upgrade = serializers.BooleanField(read_only=True)
     reasons = RequirementSerializer(many=True, read_only=True)
-    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+    decided_by = serializers.EmailField(
+        source="decided_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = TierProposal
@@ -127,7 +129,9 @@ class RevenueRecordSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     partner = VisiblePartnerField()
     partner_name = serializers.CharField(source="partner.name", read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = RevenueRecord

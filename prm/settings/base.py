@@ -400,6 +400,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenancy.api.schema.document_errors",
+    ],
     "DEFAULT_GENERATOR_CLASS": "tenancy.api.schema.TenantAgnosticSchemaGenerator",
     # One name per choice set used by several serializers.
     # One name per choice set when several models share a field name ("status", "outcome").

@@ -46,7 +46,9 @@ class MembershipUpdateSerializer(serializers.Serializer):
 class InvitationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     partner_organization = PartnerOrgField()
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+    invited_by = serializers.EmailField(
+        source="invited_by.email", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Invitation
