@@ -75,8 +75,17 @@ def _subscribed(endpoint: WebhookEndpoint, event: DomainEvent) -> bool:
 
 
 def dispatch(*, limit: int = DISPATCH_BATCH) -> list[int]:
-    """Fan undispatched events out to their endpoints (see the module docstring). Returns the
-    new deliveries' ids, in order."""
+    """Fan every undispatched event out to its endpoints, `limit` events a transaction (see the
+    module docstring). Returns the new deliveries' ids, in order."""
+    ids: list[int] = []
+    while True:
+        seen, batch = _dispatch_batch(limit)
+        ids += batch
+        if seen < limit:
+            return ids
+
+
+def _dispatch_batch(limit: int) -> tuple[int, list[int]]:
     now = timezone.now()
     with transaction.atomic():
         events = list(
@@ -86,7 +95,7 @@ def dispatch(*, limit: int = DISPATCH_BATCH) -> list[int]:
             .order_by("id")[:limit]
         )
         if not events:
-            return []
+            return 0, []
         endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
         for endpoint in (
             WebhookEndpoint.objects.unscoped()
@@ -115,7 +124,7 @@ def dispatch(*, limit: int = DISPATCH_BATCH) -> list[int]:
         DomainEvent.objects.unscoped().filter(pk__in=[event.pk for event in events]).update(
             dispatched_at=now
         )
-    return [delivery.pk for delivery in deliveries]
+    return len(events), [delivery.pk for delivery in deliveries]
 
 
 def enqueue(delivery_ids) -> None:
@@ -141,10 +150,9 @@ def on_events_committed() -> None:
 def sweep(*, now=None) -> int:
     """Beat, every minute: events left undispatched (the broker was down at their commit), then
     deliveries whose retry is due or whose first delivery was lost."""
-    ids = []
-    while batch := dispatch():
-        ids += batch
-    ids += [pk for pk in outbox.outbox_take_due(WebhookDelivery, now=now) if pk not in set(ids)]
+    ids = dispatch()
+    new = set(ids)
+    ids += [pk for pk in outbox.outbox_take_due(WebhookDelivery, now=now) if pk not in new]
     enqueue(sorted(ids))
     return len(ids)
 

@@ -267,3 +267,17 @@ def test_a_transaction_hands_its_events_to_the_relay_once(acme, django_capture_o
     assert [c for c in callbacks if c is _run_hooks] == [_run_hooks]
     with tenant_context(acme.tenant):
         assert DomainEvent.objects.filter(type="deal.submitted").count() == 3
+
+
+def test_the_relay_dispatches_every_waiting_event_batch_by_batch(acme, receiver, monkeypatch):
+    """More events than a batch, the first batch without a subscriber: all are dispatched."""
+    monkeypatch.setattr(relay, "DISPATCH_BATCH", 2)
+    ready(acme)
+    for name in ("A", "B", "C"):  # 3 submitted while nobody listens
+        register(acme, acme.partner_sales, customer_name=name, customer_domain=f"{name}.io")
+    assert relay.dispatch(limit=2) == []  # two batches, no delivery in either
+    with tenant_context(acme.tenant):
+        assert not DomainEvent.objects.filter(dispatched_at=None).exists()
+    endpoint_for(acme, receiver.url, events=("deal.submitted",))
+    register(acme, acme.partner_sales, customer_name="D", customer_domain="d.io")
+    assert len(relay.dispatch(limit=2)) == 1
