@@ -25,6 +25,7 @@ import logging
 import socket
 import time
 from collections import defaultdict
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -155,6 +156,27 @@ def sweep(*, now=None) -> int:
     ids += [pk for pk in outbox.outbox_take_due(WebhookDelivery, now=now) if pk not in new]
     enqueue(sorted(ids))
     return len(ids)
+
+
+def prune(*, now=None) -> int:
+    """Daily: events (and their delivery logs) older than WEBHOOKS_LOG_DAYS go, once dispatched
+    and with no delivery still to finish: the log keeps what a person may want to send again,
+    the table does not grow for ever. Returns how many events went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOKS_LOG_DAYS)
+    old = DomainEvent.objects.unscoped().filter(occurred_at__lt=cutoff, dispatched_at__isnull=False)
+    unfinished = WebhookDelivery.objects.unscoped().filter(status__in=UNFINISHED)
+    old = old.exclude(pk__in=unfinished.values("event_id"))
+    count = 0
+    while ids := list(old.values_list("pk", flat=True)[:1000]):
+        WebhookDelivery.objects.unscoped().filter(event_id__in=ids).delete()
+        count += (
+            DomainEvent.objects.unscoped()
+            .filter(pk__in=ids)
+            .delete()[1]
+            .get("tenancy.DomainEvent", 0)
+        )
+    return count
 
 
 # --- Deliver ---------------------------------------------------------------------------------

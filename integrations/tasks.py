@@ -26,3 +26,11 @@ def sweep() -> int:
     from .relay import sweep as relay_sweep
 
     return relay_sweep()
+
+
+@shared_task(name="integrations.tasks.prune")
+def prune() -> int:
+    """Beat (daily): events and delivery logs past WEBHOOKS_LOG_DAYS."""
+    from .relay import prune as relay_prune
+
+    return relay_prune()

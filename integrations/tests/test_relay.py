@@ -281,3 +281,24 @@ def test_the_relay_dispatches_every_waiting_event_batch_by_batch(acme, receiver,
     endpoint_for(acme, receiver.url, events=("deal.submitted",))
     register(acme, acme.partner_sales, customer_name="D", customer_domain="d.io")
     assert len(relay.dispatch(limit=2)) == 1
+
+
+def test_old_events_and_their_logs_are_pruned_but_not_what_is_unfinished(acme, receiver, settings):
+    settings.WEBHOOKS_LOG_DAYS = 30
+    receiver.answers = [200, 500]
+    endpoint_for(acme, receiver.url, events=("deal.submitted",))
+    ready(acme)
+    register(acme, acme.partner_sales, customer_name="Old", customer_domain="old.io")
+    register(acme, acme.partner_sales, customer_name="Failing", customer_domain="fail.io")
+    relay.sweep()  # the first sent, the second failed (will retry)
+    fresh = register(acme, acme.partner_sales, customer_name="New", customer_domain="new.io")
+    with tenant_context(acme.tenant):
+        DomainEvent.objects.exclude(aggregate_uuid=fresh.uuid).update(
+            occurred_at=timezone.now() - timedelta(days=31)
+        )
+    assert relay.prune() == 1  # the sent one; the failed one may still be sent again
+    with tenant_context(acme.tenant):
+        left = set(DomainEvent.objects.values_list("payload__customer_name", flat=True))
+        assert left == {"Failing", "New"}
+        assert WebhookDelivery.objects.get().event.payload["customer_name"] == "Failing"
+        assert not WebhookAttempt.objects.filter(delivery__event__payload__customer_name="Old")

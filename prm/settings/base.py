@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
     # Domain events out to webhooks (integrations/relay.py): events the broker missed at their
     # commit, deliveries whose retry is due; one query each over all tenants.
     "integrations-relay": {"task": "integrations.tasks.sweep", "schedule": 60.0},
+    "integrations-prune": {
+        "task": "integrations.tasks.prune",
+        "schedule": crontab(minute=40, hour=3),
+    },
     # Tier evaluation: proposes upgrades/downgrades for every tenant (partners/tasks/tiers.py),
     # on the hour at TIER_EVALUATION_HOURS_UTC (the tier card shows the next run from the same).
     "evaluate-tiers": {
@@ -270,6 +274,8 @@ CAMPAIGN_MAILS_PER_MINUTE = env.int("CAMPAIGN_MAILS_PER_MINUTE", default=60)
 # attempts in a row (its owner is told); each attempt waits at most this long for an answer.
 WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=15)
 WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# Domain events and their webhook delivery logs are kept this many days (then pruned nightly).
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)
 # Off in production: webhooks go over https to public addresses only (a tenant cannot make the
 # server call its own network). On for local runs and tests (receivers on 127.0.0.1).
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
