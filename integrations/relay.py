@@ -203,12 +203,16 @@ def check_destination(url: str) -> None:
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise DeliveryFailed(gettext("Only http(s) URLs can receive webhooks."))
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:  # e.g. :99999
+        raise DeliveryFailed(gettext("The URL's port is not valid.")) from error
     if parts.scheme == "http" and not allow_private:
         raise DeliveryFailed(gettext("Webhooks are sent over https only."))
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except OSError as error:
         raise DeliveryFailed(gettext("The host name does not resolve.")) from error
     for info in infos:

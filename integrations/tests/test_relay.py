@@ -214,7 +214,12 @@ def test_a_change_that_rolls_back_emits_no_event(acme):
 
 def test_private_addresses_are_refused_unless_allowed(acme, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
-    for url in ("http://example.com/hook", "https://127.0.0.1/hook", "https://10.1.2.3/x"):
+    for url in (
+        "http://example.com/hook",
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/x",
+        "https://example.com:99999/x",
+    ):
         with pytest.raises(ValidationError) as caught:
             endpoint_for(acme, url)
         assert "url" in caught.value.message_dict
