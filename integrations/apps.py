@@ -10,7 +10,7 @@ class IntegrationsConfig(AppConfig):
         from tenancy.audit import register_audit_labels
         from tenancy.events import events_committed
 
-        from . import relay
+        from . import crm, relay  # noqa: F401  (crm registers its relay channel)
 
         # After a transaction that emitted events commits: hand them to the relay.
         events_committed.register(relay.on_events_committed, key="integrations.relay")
@@ -22,5 +22,15 @@ class IntegrationsConfig(AppConfig):
                 "integrations.webhook_secret_rotated": _("rotated a webhook signing secret"),
                 "integrations.webhook_enabled": _("enabled a webhook endpoint again"),
                 "integrations.webhook_replayed": _("sent a webhook delivery again"),
-            }
+                "integrations.crm_connected": _("connected a CRM"),
+                "integrations.crm_changed": _("changed a CRM connection"),
+                "integrations.crm_deleted": _("deleted a CRM connection"),
+            },
+            fields={
+                "crm": _("CRM"),
+                "demo_mode": _("Demo mode"),
+                "settings": _("Settings"),
+                "field_mapping": _("Field mapping"),
+                "stage_mapping": _("Stage mapping"),
+            },
         )

@@ -116,3 +116,144 @@ class WebhookAttempt(TenantOwnedModel):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- CRM connections (integrations.crm) -------------------------------------------------------
+
+
+class CrmKind(models.TextChoices):
+    GENERIC = "generic", _("Generic REST / webhook")
+    SALESFORCE = "salesforce", _("Salesforce")
+    HUBSPOT = "hubspot", _("HubSpot")
+    BOTTLECRM = "bottlecrm", _("BottleCRM")
+
+
+class CrmConnection(TenantOwnedModel):
+    """One CRM the program syncs deal registrations with. Settings and credentials are stored
+    encrypted (tenancy.crypto); the connector's own state (tokens...) too."""
+
+    kind = models.CharField(_("CRM"), max_length=16, choices=CrmKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    settings_encrypted = models.TextField(blank=True)
+    state_encrypted = models.TextField(blank=True)
+    # PRM field → CRM field (connectors.base.PRM_FIELDS); CRM stage → PRM sales stage.
+    field_mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
+    stage_mapping = models.JSONField(_("stage mapping"), default=dict, blank=True)
+    # Demo mode: nothing leaves the server; a simulated CRM answers (the demo tenant's).
+    demo_mode = models.BooleanField(_("demo mode"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    pull_cursor = models.JSONField(default=dict, blank=True)
+    last_pulled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="crmconnection_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def settings(self) -> dict:
+        return _decrypt_json(self.settings_encrypted)
+
+    @settings.setter
+    def settings(self, value: dict) -> None:
+        self.settings_encrypted = _encrypt_json(value)
+
+    @property
+    def state(self) -> dict:
+        return _decrypt_json(self.state_encrypted)
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        self.state_encrypted = _encrypt_json(value)
+
+
+def _encrypt_json(value: dict) -> str:
+    import json
+
+    return encrypt(json.dumps(value or {}, sort_keys=True)) if value else ""
+
+
+def _decrypt_json(value: str) -> dict:
+    import json
+
+    return json.loads(decrypt(value)) if value else {}
+
+
+class CrmLink(TenantOwnedModel):
+    """Where a deal registration lives in a connected CRM, and what the CRM last said of it."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="links")
+    deal_uuid = models.UUIDField()
+    account_id = models.CharField(max_length=100, blank=True)
+    opportunity_id = models.CharField(max_length=100)
+    remote_stage = models.CharField(max_length=100, blank=True)  # the CRM's own value
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    pulled_at = models.DateTimeField(null=True, blank=True)
+    is_open = models.BooleanField(default=True)  # the registration is still approved
+
+    class Meta:
+        ordering = ["-pushed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "deal_uuid"], name="crmlink_deal"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "connection", "opportunity_id"], name="crmlink_remote"),
+            models.Index(fields=["tenant", "connection", "is_open"], name="crmlink_open"),
+        ]
+
+
+class CrmSync(TenantOwnedModel, OutboxRow):
+    """One deal event to push to one CRM connection: an outbox row, delivered by the relay
+    like a webhook (in order per deal, retried with backoff). No event: a person sent the
+    registrations already approved when the CRM was connected ("send open registrations")."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        "tenancy.DomainEvent", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    aggregate_uuid = models.UUIDField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "connection", "event"], name="crmsync_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "connection", "aggregate_uuid", "id"], name="crmsync_chain"
+            ),
+            pending_index("crmsync"),
+        ]
+
+
+class SyncDirection(models.TextChoices):
+    PUSH = "push", _("To the CRM")
+    PULL = "pull", _("From the CRM (pull)")
+    INBOUND = "inbound", _("From the CRM (notification)")
+    TEST = "test", _("Connection test")
+
+
+class CrmSyncLog(TenantOwnedModel):
+    """The sync log a person reads: every push, pull, notification and test, with errors."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="log")
+    at = models.DateTimeField(default=timezone.now)
+    direction = models.CharField(max_length=8, choices=SyncDirection.choices)
+    ok = models.BooleanField(default=True)
+    deal_uuid = models.UUIDField(null=True, blank=True)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["tenant", "connection", "-at"], name="crmsynclog_recent")]

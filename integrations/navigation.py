@@ -22,3 +22,12 @@ PORTAL_WEBHOOKS = NavItem(
     _("Tell your systems when your deals, certifications or MDF change."),
     tuple(name.format(s="portal") for name in _CHILDREN),
 )
+
+CONSOLE_CRM = NavItem(
+    "console_crm_connections",
+    _("CRM sync"),
+    "arrow-left-right",
+    Perm.API_KEYS_MANAGE,
+    _("Approved registrations become CRM opportunities; the CRM's stage comes back."),
+    ("console_crm_connection",),
+)

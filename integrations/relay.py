@@ -1,12 +1,14 @@
-"""The relay: domain events (tenancy.events) out to the webhook endpoints that subscribe.
+"""The relay: domain events (tenancy.events) out to whoever subscribes, through channels: the
+webhook endpoints (here) and the CRM connections (integrations.crm). A channel says who its
+targets are, which events each takes, and how one delivery is sent; the relay does the rest.
 
 1. **Dispatch** (`dispatch`): events not yet dispatched, all tenants, oldest first, become one
-   `WebhookDelivery` per subscribed endpoint (an outbox row, tenancy.outbox), and the events are
-   marked dispatched, in one transaction. Runs after every commit that emitted events (the
-   `events_committed` hook) and from the sweep, so an event whose hook could not reach the broker
-   goes out when it is back.
+   outbox row (tenancy.outbox) per subscribed target of every channel (`WebhookDelivery`,
+   `CrmSync`), and the events are marked dispatched, in one transaction. Runs after every commit
+   that emitted events (the `events_committed` hook) and from the sweep, so an event whose hook
+   could not reach the broker goes out when it is back.
 2. **Deliver** (`deliver`, a worker task per delivery): the outbox's claim / send / record steps.
-   Deliveries of one aggregate (a deal) to one endpoint go out in order: one waits while an
+   Deliveries of one aggregate (a deal) to one target go out in order: one waits while an
    earlier one of the same chain is not finished, and a finished one hands on to the next.
    A failure retries with the outbox's backoff (1, 5, 15, 60, 240 minutes, then gives up); every
    attempt is logged (status, latency, the start of the answer). After WEBHOOKS_DISABLE_AFTER
@@ -25,6 +27,8 @@ import logging
 import socket
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -36,6 +40,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -66,28 +71,58 @@ class DeliveryFailed(Exception):
     """An attempt that did not get a 2xx answer (retried with backoff)."""
 
 
+# --- Channels ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where events go: one kind of target and its outbox model (see the module docstring)."""
+
+    name: str
+    model: type  # an OutboxRow with `event`, `aggregate_uuid` and the target's foreign key
+    target_field: str  # "endpoint", "connection"
+    targets: Callable[[set[int]], dict[int, list]]  # tenant ids → each tenant's live targets
+    subscribed: Callable[[object, DomainEvent], bool]
+    send: Callable[[object], None]  # one attempt; raises DeliveryFailed to retry
+    paused: Callable[[object], bool]  # the target no longer takes deliveries: skip
+    after: Callable[[object, str], None] = lambda delivery, status: None
+    task: str = ""  # the worker task delivering one row, by path (kwargs: delivery_id)
+
+    def row(self, event: DomainEvent, target, now):
+        return self.model(
+            tenant_id=event.tenant_id,
+            event=event,
+            aggregate_uuid=event.aggregate_uuid,
+            idempotency_key=str(event.uuid),
+            next_attempt_at=outbox.initial_next_attempt(DeliveryStatus.QUEUED, now),
+            **{self.target_field: target},
+        )
+
+
+CHANNELS: dict[str, Channel] = {}
+
+
+def register_channel(channel: Channel) -> None:
+    CHANNELS[channel.name] = channel
+
+
 # --- Dispatch --------------------------------------------------------------------------------
 
 
-def _subscribed(endpoint: WebhookEndpoint, event: DomainEvent) -> bool:
-    if event.type not in endpoint.event_types:
-        return False
-    return endpoint.partner_id is None or endpoint.partner.uuid == event.partner_uuid
-
-
-def dispatch(*, limit: int = DISPATCH_BATCH) -> list[int]:
-    """Fan every undispatched event out to its endpoints, `limit` events a transaction (see the
-    module docstring). Returns the new deliveries' ids, in order."""
-    ids: list[int] = []
+def dispatch(*, limit: int = DISPATCH_BATCH) -> list[tuple[str, int]]:
+    """Fan every undispatched event out to its targets, `limit` events a transaction (see the
+    module docstring). Returns the new rows as (channel name, id), in order."""
+    made: list[tuple[str, int]] = []
     while True:
         seen, batch = _dispatch_batch(limit)
-        ids += batch
+        made += batch
         if seen < limit:
-            return ids
+            return made
 
 
-def _dispatch_batch(limit: int) -> tuple[int, list[int]]:
+def _dispatch_batch(limit: int) -> tuple[int, list[tuple[str, int]]]:
     now = timezone.now()
+    made: list[tuple[str, int]] = []
     with transaction.atomic():
         events = list(
             DomainEvent.objects.unscoped()
@@ -97,48 +132,33 @@ def _dispatch_batch(limit: int) -> tuple[int, list[int]]:
         )
         if not events:
             return 0, []
-        endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
-        for endpoint in (
-            WebhookEndpoint.objects.unscoped()
-            .filter(
-                tenant_id__in={event.tenant_id for event in events},
-                is_active=True,
-                disabled_at__isnull=True,
-            )
-            .select_related("partner")
-        ):
-            endpoints[endpoint.tenant_id].append(endpoint)
-        deliveries = [
-            WebhookDelivery(
-                tenant_id=event.tenant_id,
-                endpoint=endpoint,
-                event=event,
-                aggregate_uuid=event.aggregate_uuid,
-                idempotency_key=str(event.uuid),
-                next_attempt_at=outbox.initial_next_attempt(DeliveryStatus.QUEUED, now),
-            )
-            for event in events
-            for endpoint in endpoints[event.tenant_id]
-            if _subscribed(endpoint, event)
-        ]
-        WebhookDelivery.objects.unscoped().bulk_create(deliveries, batch_size=500)
+        tenant_ids = {event.tenant_id for event in events}
+        for channel in CHANNELS.values():
+            targets = channel.targets(tenant_ids)
+            rows = [
+                channel.row(event, target, now)
+                for event in events
+                for target in targets.get(event.tenant_id, ())
+                if channel.subscribed(target, event)
+            ]
+            channel.model.objects.unscoped().bulk_create(rows, batch_size=500)
+            made += [(channel.name, row.pk) for row in rows]
         DomainEvent.objects.unscoped().filter(pk__in=[event.pk for event in events]).update(
             dispatched_at=now
         )
-    return len(events), [delivery.pk for delivery in deliveries]
+    return len(events), made
 
 
-def enqueue(delivery_ids) -> None:
-    from .tasks import deliver_webhook
-
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id=delivery_id)
+def enqueue(rows) -> None:
+    """Hand rows, as (channel name, id), to the workers."""
+    for name, pk in rows:
+        import_string(CHANNELS[name].task).delay(delivery_id=pk)
 
 
 def dispatch_and_enqueue() -> int:
-    ids = dispatch()
-    enqueue(ids)
-    return len(ids)
+    rows = dispatch()
+    enqueue(rows)
+    return len(rows)
 
 
 def on_events_committed() -> None:
@@ -151,11 +171,13 @@ def on_events_committed() -> None:
 def sweep(*, now=None) -> int:
     """Beat, every minute: events left undispatched (the broker was down at their commit), then
     deliveries whose retry is due or whose first delivery was lost."""
-    ids = dispatch()
-    new = set(ids)
-    ids += [pk for pk in outbox.outbox_take_due(WebhookDelivery, now=now) if pk not in new]
-    enqueue(sorted(ids))
-    return len(ids)
+    rows = dispatch()
+    new = set(rows)
+    for channel in CHANNELS.values():
+        due = outbox.outbox_take_due(channel.model, now=now)
+        rows += [(channel.name, pk) for pk in due if (channel.name, pk) not in new]
+    enqueue(sorted(rows))
+    return len(rows)
 
 
 def prune(*, now=None) -> int:
@@ -165,11 +187,18 @@ def prune(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.WEBHOOKS_LOG_DAYS)
     old = DomainEvent.objects.unscoped().filter(occurred_at__lt=cutoff, dispatched_at__isnull=False)
-    unfinished = WebhookDelivery.objects.unscoped().filter(status__in=UNFINISHED)
-    old = old.exclude(pk__in=unfinished.values("event_id"))
+    for channel in CHANNELS.values():
+        rows = channel.model.objects.unscoped()
+        unfinished = rows.filter(status__in=UNFINISHED, event__isnull=False)
+        old = old.exclude(pk__in=unfinished.values("event_id"))
+        # Rows a person queued without an event (a CRM's first sync) go by their own age.
+        rows.filter(event__isnull=True, created_at__lt=cutoff).exclude(
+            status__in=UNFINISHED
+        ).delete()
     count = 0
     while ids := list(old.values_list("pk", flat=True)[:1000]):
-        WebhookDelivery.objects.unscoped().filter(event_id__in=ids).delete()
+        for channel in CHANNELS.values():
+            channel.model.objects.unscoped().filter(event_id__in=ids).delete()
         count += (
             DomainEvent.objects.unscoped()
             .filter(pk__in=ids)
@@ -202,13 +231,13 @@ def check_destination(url: str) -> None:
     parts = urlsplit(url)
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise DeliveryFailed(gettext("Only http(s) URLs can receive webhooks."))
+        raise DeliveryFailed(gettext("Only http(s) addresses can be used."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:  # e.g. :99999
         raise DeliveryFailed(gettext("The URL's port is not valid.")) from error
     if parts.scheme == "http" and not allow_private:
-        raise DeliveryFailed(gettext("Webhooks are sent over https only."))
+        raise DeliveryFailed(gettext("Only https addresses are allowed (plain http is not)."))
     if allow_private:
         return
     try:
@@ -260,68 +289,110 @@ def _post(delivery: WebhookDelivery) -> None:
         raise DeliveryFailed(f"HTTP {response.status_code}")
 
 
-def _chain(delivery: WebhookDelivery):
-    """The deliveries of the same aggregate to the same endpoint (delivered in id order)."""
-    return WebhookDelivery.objects.unscoped().filter(
+def _chain(channel: Channel, delivery):
+    """The rows of the same aggregate to the same target (delivered in id order)."""
+    target = f"{channel.target_field}_id"
+    return channel.model.objects.unscoped().filter(
         tenant_id=delivery.tenant_id,
-        endpoint_id=delivery.endpoint_id,
         aggregate_uuid=delivery.aggregate_uuid,
+        **{target: getattr(delivery, target)},
     )
 
 
-def _waiting(delivery: WebhookDelivery) -> bool:
-    """An earlier delivery of the chain is not finished."""
-    return _chain(delivery).filter(id__lt=delivery.id, status__in=UNFINISHED).exists()
+def _waiting(channel: Channel, delivery) -> bool:
+    """An earlier row of the chain is not finished."""
+    return _chain(channel, delivery).filter(id__lt=delivery.id, status__in=UNFINISHED).exists()
 
 
-def _hand_on(delivery: WebhookDelivery) -> None:
-    """A finished delivery lets the next of its chain go."""
+def _hand_on(channel: Channel, delivery) -> None:
+    """A finished row lets the next of its chain go."""
     following = (
-        _chain(delivery)
+        _chain(channel, delivery)
         .filter(id__gt=delivery.id, status=DeliveryStatus.QUEUED)
         .order_by("id")
         .values_list("pk", flat=True)
         .first()
     )
     if following is not None:
-        enqueue([following])
+        enqueue([(channel.name, following)])
 
 
-def deliver(delivery_id: int) -> str | None:
-    """Deliver one webhook (the body of the `deliver_webhook` task; outside any transaction).
+def deliver(channel_name: str, delivery_id: int) -> str | None:
+    """Deliver one row of a channel (the body of its worker task; outside any transaction).
     Returns the final status, or None when there was nothing to do now."""
+    channel = CHANNELS[channel_name]
     delivery = (
-        WebhookDelivery.objects.unscoped()
-        .select_related("endpoint", "event", "tenant")
+        channel.model.objects.unscoped()
+        .select_related(channel.target_field, "event", "tenant")
         .filter(pk=delivery_id)
         .first()
     )
     if delivery is None:
         return None
-    endpoint = delivery.endpoint
     pending = (DeliveryStatus.QUEUED, DeliveryStatus.FAILED)
-    if delivery.status in pending and (
-        endpoint.disabled_at or not endpoint.is_active or not delivery.tenant.is_active
-    ):
-        WebhookDelivery.objects.unscoped().filter(pk=delivery.pk, status__in=pending).update(
+    if delivery.status in pending and (channel.paused(delivery) or not delivery.tenant.is_active):
+        channel.model.objects.unscoped().filter(pk=delivery.pk, status__in=pending).update(
             status=DeliveryStatus.SKIPPED,
             next_attempt_at=None,
-            reason=gettext("Not sent: the endpoint is paused or disabled."),
+            reason=gettext("Not sent: the endpoint or connection is paused or disabled."),
         )
-        _hand_on(delivery)
+        _hand_on(channel, delivery)
         return DeliveryStatus.SKIPPED
-    if delivery.status == DeliveryStatus.QUEUED and _waiting(delivery):
+    if delivery.status == DeliveryStatus.QUEUED and _waiting(channel, delivery):
         return None  # the earlier one hands on when it is done (or the sweep comes round)
     status = outbox.outbox_deliver(
-        WebhookDelivery, delivery.pk, lambda _row: _post(delivery), retry_on=(DeliveryFailed,)
+        channel.model, delivery.pk, lambda _row: channel.send(delivery), retry_on=(DeliveryFailed,)
     )
+    channel.after(delivery, status)
+    if status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
+        _hand_on(channel, delivery)
+    return status
+
+
+# --- The webhook channel ---------------------------------------------------------------------
+
+
+def _webhook_targets(tenant_ids: set[int]) -> dict[int, list[WebhookEndpoint]]:
+    endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    for endpoint in (
+        WebhookEndpoint.objects.unscoped()
+        .filter(tenant_id__in=tenant_ids, is_active=True, disabled_at__isnull=True)
+        .select_related("partner")
+    ):
+        endpoints[endpoint.tenant_id].append(endpoint)
+    return endpoints
+
+
+def _subscribed(endpoint: WebhookEndpoint, event: DomainEvent) -> bool:
+    if event.type not in endpoint.event_types:
+        return False
+    return endpoint.partner_id is None or endpoint.partner.uuid == event.partner_uuid
+
+
+def _webhook_paused(delivery: WebhookDelivery) -> bool:
+    return bool(delivery.endpoint.disabled_at or not delivery.endpoint.is_active)
+
+
+def _webhook_after(delivery: WebhookDelivery, status: str | None) -> None:
+    endpoint = delivery.endpoint
     if status == DeliveryStatus.SENT:
         WebhookEndpoint.objects.unscoped().filter(pk=endpoint.pk).update(consecutive_failures=0)
     elif status in (DeliveryStatus.FAILED, DeliveryStatus.GAVE_UP):
         _count_failure(endpoint)
-    if status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
-        _hand_on(delivery)
-    return status
+
+
+WEBHOOKS = Channel(
+    name="webhook",
+    model=WebhookDelivery,
+    target_field="endpoint",
+    targets=_webhook_targets,
+    subscribed=_subscribed,
+    send=_post,
+    paused=_webhook_paused,
+    after=_webhook_after,
+    task="integrations.tasks.deliver_webhook",
+)
+register_channel(WEBHOOKS)
 
 
 def _count_failure(endpoint: WebhookEndpoint) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import crm_views, views
 
 urlpatterns = []
 for surface in ("console", "portal"):
@@ -28,3 +28,24 @@ for surface in ("console", "portal"):
             name=f"{surface}_webhook_delivery_replay",
         ),
     ]
+
+crm = "console/integrations/crm/"
+urlpatterns += [
+    path(crm, crm_views.connection_list, name="console_crm_connections"),
+    path(
+        f"{crm}<uuid:connection_uuid>/",
+        crm_views.connection_detail,
+        name="console_crm_connection",
+    ),
+    path(
+        f"{crm}<uuid:connection_uuid>/<str:action>/",
+        crm_views.connection_action,
+        name="console_crm_connection_action",
+    ),
+    # Public (the CRM posts here; the connector checks its signature).
+    path(
+        "integrations/crm/<uuid:connection_uuid>/inbound/",
+        crm_views.inbound,
+        name="crm_inbound",
+    ),
+]

@@ -197,7 +197,7 @@ def endpoint_ping(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery
         aggregate_uuid=endpoint.uuid,
         idempotency_key=str(event.uuid),
     )
-    transaction.on_commit(lambda: relay.enqueue([delivery.pk]))
+    transaction.on_commit(lambda: relay.enqueue([(relay.WEBHOOKS.name, delivery.pk)]))
     return delivery
 
 
@@ -215,5 +215,5 @@ def delivery_replay(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelive
         target=delivery.endpoint,
         changes={"event": str(delivery.event.uuid), "type": delivery.event.type},
     )
-    transaction.on_commit(lambda: relay.enqueue([delivery.pk]))
+    transaction.on_commit(lambda: relay.enqueue([(relay.WEBHOOKS.name, delivery.pk)]))
     return delivery

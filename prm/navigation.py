@@ -29,6 +29,7 @@ CONSOLE: tuple[NavItem | NavGroup, ...] = (
             tenancy.CONSOLE_TEAM,
             tenancy.CONSOLE_API_KEYS,
             integrations.CONSOLE_WEBHOOKS,
+            integrations.CONSOLE_CRM,
             tenancy.CONSOLE_MAIL_LOG,
             tenancy.CONSOLE_AUDIT_LOG,
         ),

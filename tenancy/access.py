@@ -179,6 +179,8 @@ class Actor:
     membership: Membership | None = None
     api_key: ApiKey | None = None
     mfa_satisfied: bool = True
+    # A change no person made (a CRM sync...): what the audit log names as its author.
+    system_label: str = ""
 
     @property
     def role(self) -> str | None:
@@ -225,7 +227,9 @@ class Actor:
     def label(self) -> str:
         if self.api_key is not None:
             return f"API key {self.api_key.name} ({self.api_key.prefix})"
-        return self.user.email if self.user is not None else "system"
+        if self.user is not None:
+            return self.user.email
+        return self.system_label or "system"
 
     def has(self, perm: Perm) -> bool:
         role = self.role

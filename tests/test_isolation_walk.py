@@ -352,15 +352,23 @@ def mdf_objects(world) -> dict:
 
 
 def integrations_objects(world) -> dict:
-    """A webhook endpoint of the program's and a delivery (its test event)."""
-    from integrations import webhooks
+    """A webhook endpoint of the program's and a delivery (its test event); a CRM connection."""
+    from integrations import connections, webhooks
 
     admin = actor_for_user(world.admin, world.tenant)
     endpoint, _secret = webhooks.endpoint_create(
         actor=admin, url="https://hooks.globex.test/prm", event_types=["deal.approved"]
     )
     delivery = webhooks.endpoint_ping(actor=admin, endpoint=endpoint)
-    return {"endpoint_uuid": endpoint.uuid, "delivery_uuid": delivery.uuid, "action": "ping"}
+    connection = connections.connection_create(
+        actor=admin, kind="salesforce", name="Salesforce", settings={}, demo_mode=True
+    )
+    return {
+        "endpoint_uuid": endpoint.uuid,
+        "delivery_uuid": delivery.uuid,
+        "action": "ping",
+        "connection_uuid": connection.uuid,
+    }
 
 
 def object_id_for(name: str, kwarg: str, objects: dict):

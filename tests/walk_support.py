@@ -140,6 +140,7 @@ UUID_KWARGS = {
     "campaign_uuid": "mdf.Campaign",
     "lead_uuid": "mdf.Lead",
     "endpoint_uuid": "integrations.WebhookEndpoint",
+    "connection_uuid": "integrations.CrmConnection",
 }
 
 

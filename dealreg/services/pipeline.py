@@ -48,3 +48,41 @@ def deal_pipeline_update(
             actor=actor, action="deal.pipeline_updated", target=registration, changes=changes
         )
     return registration
+
+
+# What a connected CRM may change (it owns the sales stage; the PRM owns status and lock).
+CRM_OWNED_FIELDS = PIPELINE_FIELDS
+
+
+@transaction.atomic
+def deal_pipeline_from_crm(*, registration_uuid, source: str, **fields: Any) -> dict | None:
+    """A change read from a connected CRM (integrations.crm): the CRM owns a registration's
+    sales stage, next step and notes, so it applies without a person's permission check,
+    audited as `source` ("CRM: Salesforce"). Values are trimmed to the fields' limits; an
+    unknown stage is left out. Returns {field: [before, after]} for what changed ({} nothing),
+    or None when the registration does not exist here."""
+    registration = (
+        DealRegistration.objects.select_for_update().filter(uuid=registration_uuid).first()
+    )
+    if registration is None:
+        return None
+    limits = {"sales_stage": 32, "next_step": 300, "manager_notes": 5000}
+    changes = {}
+    for name, value in fields.items():
+        if name not in CRM_OWNED_FIELDS or value is None:
+            continue
+        value = str(value).strip()[: limits[name]]
+        if name == "sales_stage" and value not in SalesStage.values:
+            continue
+        if getattr(registration, name) != value:
+            changes[name] = [getattr(registration, name), value]
+            setattr(registration, name, value)
+    if changes:
+        registration.save(update_fields=list(changes))
+        audit_record(
+            actor=Actor(tenant=None, system_label=source),
+            action="deal.pipeline_updated",
+            target=registration,
+            changes=changes,
+        )
+    return changes

@@ -195,6 +195,9 @@ CELERY_BEAT_SCHEDULE = {
     # Domain events out to webhooks (integrations/relay.py): events the broker missed at their
     # commit, deliveries whose retry is due; one query each over all tenants.
     "integrations-relay": {"task": "integrations.tasks.sweep", "schedule": 60.0},
+    # CRM connections (integrations/crm.py): pull what changed in each CRM (the safety net
+    # behind its notifications), each connection every CRM_PULL_SECONDS.
+    "integrations-crm-pull": {"task": "integrations.tasks.pull_crm_due", "schedule": 60.0},
     "integrations-prune": {
         "task": "integrations.tasks.prune",
         "schedule": crontab(minute=40, hour=3),
@@ -276,8 +279,11 @@ WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=15)
 WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
 # Domain events and their webhook delivery logs are kept this many days (then pruned nightly).
 WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)
-# Off in production: webhooks go over https to public addresses only (a tenant cannot make the
-# server call its own network). On for local runs and tests (receivers on 127.0.0.1).
+# How often each CRM connection is pulled for changes (integrations/crm.py).
+CRM_PULL_SECONDS = env.int("CRM_PULL_SECONDS", default=120)
+# Off in production: webhooks and CRM connections go over https to public addresses only (a
+# tenant cannot make the server call its own network). On for local runs and tests (receivers
+# and the BottleCRM test server on 127.0.0.1).
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 # Task modules autodiscovery does not find (it imports only `<app>.tasks`).
 CELERY_IMPORTS = ["dealreg.sweeps"]

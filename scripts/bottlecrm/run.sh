@@ -39,6 +39,10 @@ WORKERS="${BOTTLECRM_WORKERS:-2}"
 log() { echo "[bottlecrm] $*" >&2; }
 
 mkdir -p "${BOTTLECRM_HOME}"
+# One run at a time (CI starts it early in the background; the test suite calls it again and
+# waits here until the first has finished).
+exec 9>"${BOTTLECRM_HOME}/.run.lock"
+flock 9
 VENV="${BOTTLECRM_HOME}/venv"
 PY="${VENV}/bin/python"
 PIDFILE="${BOTTLECRM_HOME}/server.pid"

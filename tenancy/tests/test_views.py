@@ -325,7 +325,7 @@ PORTAL_MARKETING = ["mdf", "campaigns", "leads"]
             "console",
             ["home", "analytics", *PARTNERS, "partner_import", "program", *ONBOARDING]
             + [*DEALS, *DEAL_SETUP, *MDF_ALL, *ENABLEMENT, "team", "api_keys", "webhooks"]
-            + ["mail_log", "audit_log"],
+            + ["crm_connections", "mail_log", "audit_log"],
         ),
         (
             "executive",
