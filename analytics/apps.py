@@ -32,3 +32,8 @@ class AnalyticsConfig(AppConfig):
                 "analytics.direct_revenue_loaded": _("loaded direct revenue"),
             }
         )
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("analytics", "analytics", _("Analytics"))

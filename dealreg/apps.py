@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DealregConfig(AppConfig):
@@ -14,3 +15,8 @@ class DealregConfig(AppConfig):
         from .selectors.registration import first_deal_at
 
         milestone_sources.register(first_deal_at, key=MilestoneKey.FIRST_DEAL)
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("dealreg", "deals", _("Deal registration"))

@@ -34,3 +34,8 @@ class IntegrationsConfig(AppConfig):
                 "stage_mapping": _("Stage mapping"),
             },
         )
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("integrations", "integrations", _("Integrations: webhooks"))

@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from dealreg.selectors.sync import (
     closed_deals,
@@ -317,7 +317,11 @@ def pull(connection: CrmConnection) -> int | None:
                 log(
                     connection,
                     SyncDirection.PULL,
-                    gettext("%(read)s %(changed)s registration(s) updated.")
+                    ngettext(
+                        "%(read)s %(changed)s registration updated.",
+                        "%(read)s %(changed)s registrations updated.",
+                        changed,
+                    )
                     % {"read": result.message, "changed": changed},
                 )
             elif connection.last_error:

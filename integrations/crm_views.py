@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -122,7 +123,15 @@ def connection_action(request, connection_uuid, action: str):
         if changed is None:
             messages.error(request, _("The pull did not finish: see the sync log."))
         else:
-            messages.success(request, _("Pulled: %(n)s registration(s) updated.") % {"n": changed})
+            messages.success(
+                request,
+                ngettext(
+                    "Pulled: %(n)s registration updated.",
+                    "Pulled: %(n)s registrations updated.",
+                    changed,
+                )
+                % {"n": changed},
+            )
     elif action == "backfill":
         try:
             queued = service.connection_backfill(actor=actor, connection=connection)
@@ -131,7 +140,11 @@ def connection_action(request, connection_uuid, action: str):
         else:
             messages.success(
                 request,
-                _("%(n)s approved registration(s) queued for the CRM: see the sync log.")
+                ngettext(
+                    "%(n)s approved registration queued for the CRM: see the sync log.",
+                    "%(n)s approved registrations queued for the CRM: see the sync log.",
+                    queued,
+                )
                 % {"n": queued},
             )
     elif action == "delete":

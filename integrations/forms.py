@@ -135,7 +135,6 @@ class ConnectionForm(forms.Form):
                 required=False,
                 max_length=200,
                 initial=mapping.get(name, ""),
-                help_text=_("Left blank: not sent."),
             )
         self.stage_names = list(cls.default_stages) + [
             stage for stage in connection.stage_mapping if stage not in cls.default_stages

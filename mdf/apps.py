@@ -52,3 +52,8 @@ class MdfConfig(AppConfig):
                 "period": models.FundPeriod,
             },
         )
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("mdf", "marketing", _("MDF and campaigns"))

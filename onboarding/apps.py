@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OnboardingConfig(AppConfig):
@@ -27,6 +28,11 @@ class OnboardingConfig(AppConfig):
         membership_changed.register(signals.enrol_new_member_in_101)
 
         _register_audit_labels()
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("onboarding", "onboarding", _("Onboarding"))
 
 
 def _register_audit_labels() -> None:

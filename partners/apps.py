@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PartnersConfig(AppConfig):
@@ -13,3 +14,8 @@ class PartnersConfig(AppConfig):
         from .services import tiers  # noqa: F401  (declares the certification provider registry)
 
         register_partner_scope(managed_partner_uuids)
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area("partners", "program", _("Partner program: partners, tiers, rules"))

@@ -250,7 +250,7 @@ class InvitationAdmin(UnscopedAdmin):
 class ApiKeyAdmin(UnscopedAdmin):
     list_display = ["name", "tenant", "prefix", "role", "created_at", "revoked_at"]
     exclude = ["key_hash"]
-    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "scopes", "created_by", "created_at", "last_used_at"]
 
     def has_add_permission(self, request) -> bool:
         # A key's secret is shown once, to the member who creates it (console or portal), and

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TenancyConfig(AppConfig):
@@ -21,3 +22,10 @@ class TenancyConfig(AppConfig):
         # platform admin's and a deletion.
         for signal in (post_save, post_delete):
             signal.connect(forget_tenant_hosts, sender=Tenant, dispatch_uid="prm.tenant_hosts")
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes).
+        register_api_area(
+            "tenancy", "account", _("Account: people, invitations, API keys, audit log")
+        )

@@ -299,10 +299,19 @@ def _register_tenancy_labels() -> None:
             "reason": _("Reason"),
             "fields": _("Fields changed"),
             "time_zone": _("Time zone"),
+            "scopes": _("Access"),
         },
         choices={"role": Role, "status": DeliveryStatus},
+        list_fields=["scopes"],
+        formatters={"scopes": _scope_words},
     )
     _FIELD_NAME_LISTS.add("fields")
+
+
+def _scope_words(code: str) -> str:
+    from .api.scopes import scope_choices
+
+    return str(dict(scope_choices()).get(code, code))
 
 
 _register_tenancy_labels()

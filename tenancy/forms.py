@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import access
 from .access import Actor
+from .api.scopes import scope_choices
 from .models import Notification, NotificationChannel, member_organization_model
 from .roles import PARTNER_ROLES, Role
 
@@ -71,10 +72,20 @@ class ApiKeyForm(_PartnerOrgChoiceMixin, forms.Form):
     partner_organization = forms.ModelChoiceField(
         label=_("Partner organisation (for a partner key)"), queryset=None, required=False
     )
+    scopes = forms.MultipleChoiceField(
+        label=_("Access"),
+        widget=forms.CheckboxSelectMultiple,
+        initial=["*"],
+        help_text=_(
+            "Limit the key to what the integration needs: read and write means what its role "
+            "may do in that area; nothing beyond its role, whatever is ticked."
+        ),
+    )
 
     def __init__(self, *args, actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = _role_choices(actor)
+        self.fields["scopes"].choices = scope_choices()
         self._setup_partner_org(actor)
 
 

@@ -211,6 +211,10 @@ class Invitation(TenantOwnedModel):
         )
 
 
+def all_scopes() -> list[str]:
+    return ["*"]
+
+
 class ApiKey(TenantOwnedModel):
     """A bearer key for the REST API, of the tenant (vendor role) or of one partner org."""
 
@@ -227,9 +231,20 @@ class ApiKey(TenantOwnedModel):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the key may reach (tenancy.api.scopes): ["*"] everything its role allows, or
+    # "<area>:read" / "<area>:write" entries.
+    scopes = models.JSONField(_("scopes"), default=all_scopes)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "partner_organization_id"], name="apikey_org")]
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The key's scopes in words ("Deal registration: read and write")."""
+        from .api.scopes import scope_choices
+
+        words = dict(scope_choices())
+        return [str(words.get(scope, scope)) for scope in self.scopes or ()]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

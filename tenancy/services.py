@@ -383,10 +383,23 @@ def hash_api_key(secret: str) -> str:
 
 @transaction.atomic
 def api_key_create(
-    *, actor: Actor, name: str, role: str, partner_organization=None
+    *, actor: Actor, name: str, role: str, partner_organization=None, scopes=None
 ) -> tuple[ApiKey, str]:
-    """Create a key; the plaintext is returned once and never stored."""
+    """Create a key; the plaintext is returned once and never stored. `scopes` (default: all
+    its role allows) limit it to areas of the API, or to reading them (tenancy.api.scopes); a
+    key making a key cannot give it more than its own."""
+    from .api import scopes as api_scopes
+
     access.require(actor, Perm.API_KEYS_MANAGE)
+    requested = list(scopes) if scopes else [api_scopes.ALL]
+    unknown = sorted(set(requested) - api_scopes.known_scopes())
+    if unknown:
+        raise ValidationError({"scopes": _("Unknown scope: %(s)s.") % {"s": ", ".join(unknown)}})
+    if actor.api_key is not None and not api_scopes.covers(actor.api_key.scopes, requested):
+        raise ValidationError(
+            {"scopes": _("A key cannot give a new key more than its own scopes.")}
+        )
+    requested = api_scopes.normalize(requested)
     if actor.role == Role.PARTNER_ADMIN:
         partner_organization = actor.membership.partner_organization if actor.membership else None
     _validate_role_and_org(role, partner_organization)
@@ -407,8 +420,14 @@ def api_key_create(
         role=role,
         partner_organization=partner_organization,
         created_by=actor.responsible_user,
+        scopes=requested,
     )
-    audit_record(actor=actor, action="api_key.created", target=key, changes={"role": role})
+    audit_record(
+        actor=actor,
+        action="api_key.created",
+        target=key,
+        changes={"role": role, "scopes": requested},
+    )
     return key, plaintext
 
 

@@ -14,3 +14,12 @@ class LmsConfig(AppConfig):
         from . import services
 
         membership_changed.register(services.membership_role_changed)
+
+        from django.utils.translation import gettext_lazy as _
+
+        from tenancy.api.scopes import register_api_area
+
+        # The API's area for per-key scopes (tenancy.api.scopes), for all of enablement.
+        register_api_area(
+            "enablement", "learning", _("Learning: courses, sessions, certifications, assets")
+        )

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .base import (
@@ -211,7 +211,9 @@ class BottleCrmConnector(Connector):
             ids = sorted({row["entity_id"] for row in newer} & linked_ids)
             how = gettext("the activity feed")
         changes = [self._change(self._opportunity(pk)) for pk in ids]
-        message = gettext("%(n)s opportunities read (%(how)s).") % {"n": len(ids), "how": how}
+        message = ngettext(
+            "%(n)s opportunity read (%(how)s).", "%(n)s opportunities read (%(how)s).", len(ids)
+        ) % {"n": len(ids), "how": how}
         return PullResult(changes=changes, cursor={"since": newest}, message=message)
 
     def inbound(

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .base import Connector, DealRecord, InboundRefused, Link, PullResult, PushResult, RemoteChange
@@ -69,9 +69,11 @@ class DemoConnector(Connector):
                 )
             )
         self.state["stages"] = known
-        message = gettext("Simulated: %(n)s opportunities changed in the CRM.") % {
-            "n": len(changes)
-        }
+        message = ngettext(
+            "Simulated: %(n)s opportunity changed in the CRM.",
+            "Simulated: %(n)s opportunities changed in the CRM.",
+            len(changes),
+        ) % {"n": len(changes)}
         return PullResult(changes=changes, cursor={"rounds": rounds}, message=message)
 
     def inbound(

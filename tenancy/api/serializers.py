@@ -68,6 +68,16 @@ class ApiKeySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     partner_organization = PartnerOrgField()
     is_active = serializers.BooleanField(read_only=True)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        help_text=_(
+            'What the key may reach: ["*"] (the default) everything its role allows, or '
+            '"<area>:read" / "<area>:write" entries, e.g. ["deals:write", "learning:read"]. '
+            "Areas: account, program, onboarding, learning, deals, marketing, analytics, "
+            "integrations."
+        ),
+    )
 
     class Meta:
         model = ApiKey
@@ -77,6 +87,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "prefix",
             "role",
             "partner_organization",
+            "scopes",
             "created_at",
             "last_used_at",
             "is_active",
