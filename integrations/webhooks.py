@@ -22,7 +22,7 @@ from tenancy.access import Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.events import EVENT_TYPES
 from tenancy.models import DomainEvent
-from tenancy.outbox import DeliveryStatus, outbox_requeue
+from tenancy.outbox import DeliveryStatus, initial_next_attempt, outbox_requeue
 
 from . import relay
 from .models import WebhookDelivery, WebhookEndpoint
@@ -196,6 +196,8 @@ def endpoint_ping(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery
         event=event,
         aggregate_uuid=endpoint.uuid,
         idempotency_key=str(event.uuid),
+        # The sweep sends it if the enqueue after commit is lost (the broker was down).
+        next_attempt_at=initial_next_attempt(DeliveryStatus.QUEUED, now),
     )
     transaction.on_commit(lambda: relay.enqueue([(relay.WEBHOOKS.name, delivery.pk)]))
     return delivery

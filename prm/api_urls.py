@@ -9,6 +9,7 @@ from enablement.assets import api as assets_api
 from enablement.certs import api as certs_api
 from enablement.live import api as live_api
 from enablement.lms import api as lms_api
+from integrations import api as integrations_api
 from mdf import api as mdf_api
 from onboarding import api as onboarding_api
 from partners.api.urls import register as register_partner_api
@@ -29,6 +30,7 @@ for register_area_api in (
     dealreg_api.register,
     mdf_api.register,
     analytics_api.register,
+    integrations_api.register,
 ):
     register_area_api(router)
 

@@ -368,6 +368,7 @@ def integrations_objects(world) -> dict:
         "delivery_uuid": delivery.uuid,
         "action": "ping",
         "connection_uuid": connection.uuid,
+        "webhook-endpoint": endpoint.uuid,
     }
 
 

@@ -398,7 +398,7 @@ def test_api_runs_with_steps_scoped_like_the_pages(acme, globex, django_assert_m
     with django_assert_max_num_queries(12):
         response = api.get("/api/v1/onboarding-runs/")
     assert response.status_code == 200
-    assert response.json()["count"] == 2
+    assert len(response.json()["results"]) == 2
     response = acme.api(acme.manager).get("/api/v1/onboarding-runs/")
     [item] = response.json()["results"]
     assert item["id"] == str(run.uuid) and item["status"] == "failed"
@@ -416,7 +416,7 @@ def test_api_emails_filter_by_partner(acme, globex):
     assert response.status_code == 200
     [item] = response.json()["results"]
     assert item["id"] == str(email.uuid) and item["unconfirmed"] is True
-    assert api.get("/api/v1/onboarding-emails/").json()["count"] == 2
+    assert len(api.get("/api/v1/onboarding-emails/").json()["results"]) == 2
     assert acme.api(acme.sales).get("/api/v1/onboarding-emails/").status_code == 403
     assert api.get(f"/api/v1/onboarding-emails/{globex_email.uuid}/").status_code == 404
 
@@ -439,7 +439,7 @@ def test_api_cadence_steps_crud(acme, globex):
     )
     assert response.status_code == 400
     executive = acme.api(acme.executive)
-    assert executive.get("/api/v1/cadence-steps/").json()["count"] == 1
+    assert len(executive.get("/api/v1/cadence-steps/").json()["results"]) == 1
     assert (
         executive.post(
             "/api/v1/cadence-steps/", {"day_offset": 1, "subject": "x", "body": "y"}, format="json"
@@ -515,10 +515,10 @@ def test_cadence_page_and_api_queries_stay_flat(acme, django_assert_max_num_quer
     assert len(response.context["steps"]) == 8
     with django_assert_max_num_queries(12):
         response = api.get("/api/v1/cadence-steps/")
-    assert response.json()["count"] == 8
+    assert len(response.json()["results"]) == 8
     for i in range(5):
         partner = PartnerOrganizationFactory(tenant=acme.tenant, name=f"Mail {i}")
         make_run(acme, partner)
     with django_assert_max_num_queries(12):
         response = api.get("/api/v1/onboarding-emails/")
-    assert response.json()["count"] == 5
+    assert len(response.json()["results"]) == 5

@@ -386,7 +386,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.api.permissions.IsTenantMember"],
-    "DEFAULT_PAGINATION_CLASS": "tenancy.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "tenancy.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["tenancy.api.throttling.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {

@@ -1,4 +1,10 @@
-"""API pagination: page numbers for small lists; keyset cursors for lists that reach millions."""
+"""API pagination: every list pages by cursor (keyset), never by offset or page number.
+
+`CursorPagination` (the default) keeps each list's own order (the view's `cursor_ordering`, else
+the queryset's ordering as far as it is made of the model's own non-null fields) and adds the
+row's uuid as the tie-break, so every row comes exactly once across pages, and a page costs the
+same at the first row or the millionth. `KeysetPagination` is the mechanism, with a fixed
+ordering (newest first)."""
 
 from __future__ import annotations
 
@@ -7,18 +13,14 @@ import binascii
 import json
 from functools import reduce
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-
-
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class KeysetPagination(BasePagination):
@@ -69,7 +71,16 @@ class KeysetPagination(BasePagination):
         return max(1, min(size, self.max_page_size))
 
     def position_of(self, row) -> list:
-        return [getattr(row, field.lstrip("-")) for field in self.ordering]
+        position = []
+        for field in self.ordering:
+            value = row
+            for part in field.lstrip("-").split("__"):
+                value = getattr(value, part)
+            position.append(value)
+        return position
+
+    def field_of(self, model, name: str):
+        return _resolve(model, name)
 
     def encode_cursor(self, reverse: bool, position: list) -> str:
         raw = json.dumps([int(reverse), [str(value) for value in position]])
@@ -85,7 +96,7 @@ class KeysetPagination(BasePagination):
             if len(values) != len(self.ordering):
                 raise ValueError
             position = [
-                model._meta.get_field(field.lstrip("-")).to_python(value)
+                self.field_of(model, field.lstrip("-")).to_python(value)
                 for field, value in zip(self.ordering, values, strict=True)
             ]
             if any(value is None for value in position):
@@ -159,3 +170,133 @@ def _after(ordering: tuple[str, ...], position: list) -> Q:
     first = ordering[0].lstrip("-")
     bound = "lte" if ordering[0].startswith("-") else "gte"
     return Q(**{f"{first}__{bound}": position[0]}) & reduce(lambda a, b: a | b, strictly)
+
+
+class CursorPagination(KeysetPagination):
+    """The default for every list (see the module docstring). A list whose order the keyset
+    cannot express (an expression, a nullable field: "best score first, unscored last") keeps
+    its order with a cursor that holds the position instead: the same opaque `next` /
+    `previous` links, each row once while the list does not change."""
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None):
+        ordering, complete = self.ordering_for(queryset, view)
+        if complete:
+            self.ordering = ordering
+            self.by_position = False
+            return super().paginate_queryset(queryset, request, view)
+        return self.paginate_by_position(queryset.order_by(*queryset.query.order_by, "pk"), request)
+
+    # --- Lists in an order a keyset cannot follow -------------------------------------------
+
+    def paginate_by_position(self, queryset: QuerySet, request):
+        self.request = request
+        self.by_position = True
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        start = self.decode_position(request)
+        rows = list(queryset[start : start + self.page_size + 1])
+        more = len(rows) > self.page_size
+        self.next_start = start + self.page_size if more else None
+        self.previous_start = max(start - self.page_size, 0) if start > 0 else None
+        return rows[: self.page_size]
+
+    def decode_position(self, request) -> int:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return 0
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            kind, start = json.loads(raw)
+            if kind != "p" or not isinstance(start, int) or start < 0:
+                raise ValueError
+        except (ValueError, TypeError, binascii.Error):
+            message = self.invalid_cursor_message
+            raise ValidationError({self.cursor_query_param: [message]}) from None
+        return start
+
+    def position_link(self, start: int | None) -> str | None:
+        if start is None:
+            return None
+        raw = json.dumps(["p", start])
+        encoded = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        url = remove_query_param(self.base_url, "page")
+        return replace_query_param(url, self.cursor_query_param, encoded)
+
+    def get_paginated_response(self, data):
+        if not getattr(self, "by_position", False):
+            return super().get_paginated_response(data)
+        return Response(
+            {
+                "next": self.position_link(self.next_start),
+                "previous": self.position_link(self.previous_start),
+                "results": data,
+            }
+        )
+
+    # --- The keyset's ordering ----------------------------------------------------------------
+
+    @staticmethod
+    def ordering_for(queryset: QuerySet, view) -> tuple[tuple[str, ...], bool]:
+        """(ordering, complete): the keyset ordering for the list's own order, and whether it
+        follows that order fully (else the list pages by position)."""
+        explicit = getattr(view, "cursor_ordering", None)
+        if explicit:
+            return tuple(explicit), True
+        model = queryset.model
+        wanted = list(queryset.query.order_by) or list(model._meta.ordering or ())
+        tie = "uuid" if _has_uuid(model) else "pk"
+        ordering: list[str] = []
+        for item in wanted:
+            if not isinstance(item, str) or item.lstrip("-") == "?":
+                return (), False  # an expression
+            name = item.lstrip("-")
+            try:
+                field = _resolve(model, name)
+            except FieldDoesNotExist:
+                return (), False  # an annotation, or a path through a nullable relation
+            if field.primary_key or (field.unique and "__" not in name):
+                # A unique field ends the ordering. A sequential id gives way to the creation
+                # time (what it stood for) and the uuid: the id never leaves in a cursor.
+                if field.primary_key and tie == "uuid":
+                    sign = "-" if item.startswith("-") else ""
+                    if _has_field(model, "created_at") and "created_at" not in {
+                        f.lstrip("-") for f in ordering
+                    }:
+                        ordering.append(f"{sign}created_at")
+                    ordering.append(f"{sign}uuid")
+                else:
+                    ordering.append(item)
+                return tuple(ordering), True
+            if field.null or field.is_relation:
+                return (), False  # NULLs have no place in a keyset comparison
+            ordering.append(item)
+        descending = bool(ordering) and ordering[0].startswith("-")
+        ordering.append(f"-{tie}" if descending else tie)
+        return tuple(ordering), True
+
+
+def _resolve(model, path: str):
+    """The model field at `path` ("partner__name"), following non-null foreign keys only."""
+    parts = path.split("__")
+    for part in parts[:-1]:
+        relation = model._meta.get_field(part)
+        if not relation.many_to_one or relation.null:
+            raise FieldDoesNotExist(path)
+        model = relation.related_model
+    last = parts[-1]
+    return model._meta.pk if last == "pk" else model._meta.get_field(last)
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return not field.null
+
+
+def _has_uuid(model) -> bool:
+    try:
+        return model._meta.get_field("uuid").unique
+    except FieldDoesNotExist:
+        return False

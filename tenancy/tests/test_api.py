@@ -172,11 +172,21 @@ def test_unknown_api_route_is_json_404(acme):
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
 
 
-def test_pagination(acme):
-    response = acme.api(acme.admin).get("/api/v1/memberships/?page_size=3")
-    body = response.json()
-    assert body["count"] == Membership.objects.unscoped().filter(tenant=acme.tenant).count()
-    assert len(body["results"]) == 3 and body["next"]
+def test_every_list_pages_by_cursor_in_its_own_order(acme):
+    """Memberships (newest first): pages of 3 by cursor, each row once, no count."""
+    api = acme.api(acme.admin)
+    body = api.get("/api/v1/memberships/?page_size=3").json()
+    assert "count" not in body and body["previous"] is None
+    assert len(body["results"]) == 3 and "cursor=" in body["next"]
+    seen = [row["id"] for row in body["results"]]
+    while body["next"]:
+        body = api.get(body["next"]).json()
+        seen += [row["id"] for row in body["results"]]
+    expected = Membership.objects.unscoped().filter(tenant=acme.tenant)
+    assert len(seen) == len(set(seen)) == expected.count()
+    back = api.get(body["previous"]).json() if body["previous"] else None
+    assert back is None or len(back["results"]) == 3
+    assert api.get("/api/v1/memberships/?cursor=bogus").status_code == 400
 
 
 def test_throttling_answers_429(acme, monkeypatch):
@@ -212,3 +222,48 @@ def test_docs_page_serves_swagger_from_local_static(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_the_cursor_follows_each_lists_own_order(acme):
+    from django.db.models import F
+
+    from dealreg.models import DealRegistration
+    from partners.models import PartnerOrganization
+    from tenancy.api.pagination import CursorPagination
+
+    def ordering(queryset):
+        return CursorPagination.ordering_for(queryset, view=None)
+
+    with tenant_context(acme.tenant):
+        partners = PartnerOrganization.objects.all()
+        deals = DealRegistration.objects.all()
+        assert ordering(partners.order_by("name")) == (("name", "uuid"), True)
+        newest = (("-created_at", "-uuid"), True)
+        assert ordering(deals.order_by("-created_at", "-id")) == newest
+        assert ordering(deals.order_by("-id")) == newest
+        assert ordering(deals.order_by("partner__name", "-created_at")) == (
+            ("partner__name", "-created_at", "uuid"),
+            True,
+        )
+        # Nullable or an expression: no keyset; the list pages by position in its own order.
+        assert ordering(partners.order_by("-ipp_score"))[1] is False
+        expression = partners.order_by(F("ipp_score").desc(nulls_last=True))
+        assert ordering(expression)[1] is False
+
+
+def test_a_list_the_keyset_cannot_follow_pages_by_position_in_its_order(acme):
+    from partners.tests.factories import PartnerOrganizationFactory
+
+    for n in range(5):
+        PartnerOrganizationFactory(tenant=acme.tenant, name=f"Scored {n}", ipp_score=10 * n + 5)
+    api = acme.api(acme.admin)
+    body = api.get("/api/v1/partner-organizations/", {"sort": "-score", "page_size": 2}).json()
+    names = [row["name"] for row in body["results"]]
+    while body["next"]:
+        body = api.get(body["next"]).json()
+        names += [row["name"] for row in body["results"]]
+    assert names[:5] == [f"Scored {n}" for n in (4, 3, 2, 1, 0)]
+    assert len(names) == len(set(names)) == 7  # and the two unscored partners, last
+    back = api.get(body["previous"]).json()
+    assert [row["name"] for row in back["results"]] == names[4:6]
+    assert api.get("/api/v1/partner-organizations/", {"cursor": "WyJwIiwgLTFd"}).status_code == 400
