@@ -20,6 +20,7 @@ router.register("memberships", tenancy_api.MembershipViewSet, basename="membersh
 router.register("invitations", tenancy_api.InvitationViewSet, basename="invitation")
 router.register("api-keys", tenancy_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-events", tenancy_api.AuditEventViewSet, basename="audit-event")
+router.register("notifications", tenancy_api.NotificationViewSet, basename="notification")
 register_partner_api(router)
 for register_area_api in (
     lms_api.register,

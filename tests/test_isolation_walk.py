@@ -88,6 +88,7 @@ def victim_objects(globex):
         **money,
         **hooks,
         "notification_uuid": notification.uuid,
+        "notification": notification.uuid,
         "report_uuid": report.uuid,
         "membership_uuid": membership.uuid,
         "membership": membership.uuid,

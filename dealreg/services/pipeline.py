@@ -36,9 +36,14 @@ def deal_pipeline_update(
         errors["manager_notes"] = _("Keep the notes under 5000 characters.")
     if errors:
         raise ValidationError(errors)
+    _apply(registration, {name: str(value or "").strip() for name, value in fields.items()}, actor)
+    return registration
+
+
+def _apply(registration: DealRegistration, values: dict[str, str], actor: Actor) -> dict:
+    """Write what differs, audit it once; returns {field: [before, after]}."""
     changes = {}
-    for name, value in fields.items():
-        value = str(value or "").strip()
+    for name, value in values.items():
         if getattr(registration, name) != value:
             changes[name] = [getattr(registration, name), value]
             setattr(registration, name, value)
@@ -47,7 +52,7 @@ def deal_pipeline_update(
         audit_record(
             actor=actor, action="deal.pipeline_updated", target=registration, changes=changes
         )
-    return registration
+    return changes
 
 
 # What a connected CRM may change (it owns the sales stage; the PRM owns status and lock).
@@ -67,22 +72,11 @@ def deal_pipeline_from_crm(*, registration_uuid, source: str, **fields: Any) -> 
     if registration is None:
         return None
     limits = {"sales_stage": 32, "next_step": 300, "manager_notes": 5000}
-    changes = {}
-    for name, value in fields.items():
-        if name not in CRM_OWNED_FIELDS or value is None:
-            continue
-        value = str(value).strip()[: limits[name]]
-        if name == "sales_stage" and value not in SalesStage.values:
-            continue
-        if getattr(registration, name) != value:
-            changes[name] = [getattr(registration, name), value]
-            setattr(registration, name, value)
-    if changes:
-        registration.save(update_fields=list(changes))
-        audit_record(
-            actor=Actor(tenant=None, system_label=source),
-            action="deal.pipeline_updated",
-            target=registration,
-            changes=changes,
-        )
-    return changes
+    values = {
+        name: str(value).strip()[: limits[name]]
+        for name, value in fields.items()
+        if name in CRM_OWNED_FIELDS and value is not None
+    }
+    if values.get("sales_stage", SalesStage.QUALIFICATION) not in SalesStage.values:
+        del values["sales_stage"]
+    return _apply(registration, values, Actor(tenant=None, system_label=source))

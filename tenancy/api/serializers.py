@@ -1,7 +1,14 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import ApiKey, AuditEvent, Invitation, Membership, member_organization_model
+from ..models import (
+    ApiKey,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Notification,
+    member_organization_model,
+)
 from ..roles import Role
 
 
@@ -128,3 +135,33 @@ class MeSerializer(serializers.Serializer):
     role = serializers.CharField()
     partner_organization = serializers.UUIDField(allow_null=True)
     via_api_key = serializers.BooleanField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    kind_label = serializers.SerializerMethodField()
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "title",
+            "body",
+            "url",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
+        read_only_fields = fields
+
+    def get_kind_label(self, notification) -> str:
+        from ..emails import MAIL_KINDS
+
+        return str(MAIL_KINDS.get(notification.kind, notification.kind))
+
+
+class ReadAllSerializer(serializers.Serializer):
+    marked_read = serializers.IntegerField()

@@ -1,12 +1,13 @@
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, selectors, services
+from .. import access, notifications, selectors, services
 from ..access import Perm
+from ..models import Notification
 from . import serializers as s
 
 
@@ -144,3 +145,43 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     def scoped_queryset(self):
         return selectors.audit_events(self.actor)
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The person's own notifications (the bell), newest first: the signed-in user's, or the
+    creator's for an API key (a key acts for whoever made it). `?unread=true` for unread ones."""
+
+    serializer_class = s.NotificationSerializer
+
+    def scoped_queryset(self):
+        person = self.actor.responsible_user
+        if person is None:
+            return Notification.objects.none()
+        queryset = notifications.notifications_for(person)
+        if self.request.query_params.get("unread") in ("true", "1"):
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread", bool, description="Only the unread ones (`true`).", required=False
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=s.NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, id=None):
+        notification = notifications.notification_mark_read(
+            user=self.actor.responsible_user, notification=self.get_object()
+        )
+        return Response(s.NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses=s.ReadAllSerializer)
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        count = notifications.notifications_mark_all_read(user=self.actor.responsible_user)
+        return Response({"marked_read": count})
