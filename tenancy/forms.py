@@ -88,6 +88,14 @@ class ApiKeyForm(_PartnerOrgChoiceMixin, forms.Form):
         self.fields["scopes"].choices = scope_choices()
         self._setup_partner_org(actor)
 
+    def clean_scopes(self) -> list[str]:
+        chosen = self.cleaned_data["scopes"]
+        if "*" in chosen and len(chosen) > 1:
+            raise forms.ValidationError(
+                _("Untick “Everything its role allows” to limit the key to the areas ticked.")
+            )
+        return chosen
+
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=200)

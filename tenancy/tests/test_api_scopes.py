@@ -135,3 +135,13 @@ def test_the_console_makes_a_scoped_key_and_shows_its_access_in_words(acme):
         services.api_key_create(
             actor=acme.actor(acme.admin), name="X", role="executive", scopes=["nope:read"]
         )
+
+
+def test_the_form_says_when_everything_and_some_areas_are_both_ticked(acme):
+    answer = acme.client(acme.admin).post(
+        reverse("console_api_keys"),
+        {"name": "Mixed", "role": "executive", "scopes": ["*", "deals:read"]},
+    )
+    assert answer.status_code == 400
+    assert "Untick" in str(answer.context["form"].errors["scopes"])
+    assert not ApiKey.objects.unscoped().exists()
