@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -218,6 +219,86 @@ DELIVERY_FILTERS = [
 ]
 
 
+# Examples in the OpenAPI document: a partner admin's key adds an endpoint for its
+# organisation's events (Northwind Systems) and reads its delivery log.
+NORTHWIND_HOOK = "17a984b4-4110-417e-9451-9ddc933a7d6c"
+ENDPOINT_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "PartnerEndpoint",
+        summary="A partner's endpoint for its deals' decisions and outcomes",
+        value={
+            "url": "https://hooks.northwind.example/prm",
+            "event_types": ["deal.approved", "deal.won", "deal.expired"],
+            "description": "Northwind CRM",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Created",
+        summary="The endpoint, with its signing secret: shown this once",
+        value={
+            "id": NORTHWIND_HOOK,
+            "url": "https://hooks.northwind.example/prm",
+            "description": "Northwind CRM",
+            "event_types": ["deal.approved", "deal.expired", "deal.won"],
+            "partner_organization": "dc95f789-1be8-417f-ab08-a09240bccd4d",
+            "is_active": True,
+            "state": "active",
+            "consecutive_failures": 0,
+            "disabled_at": None,
+            "previous_secret_valid_until": None,
+            "created_at": "2026-12-07T03:10:13.029778Z",
+            "secret": "whsec_CVkmM9cvrhji3aZkjGFG2M-Jx7Q4dkKsq65XTPXjdE8",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+DELIVERY_LOG_EXAMPLES = [
+    OpenApiExample(
+        "DeliveryLog",
+        summary="A deal's approval and, before it, a test event (a page of two)",
+        value={
+            "next": f"https://acme.prm.example.com/api/v1/webhook-endpoints/{NORTHWIND_HOOK}/"
+            "deliveries/?cursor=WzAsIFsiMjAyNi0xMi0wNyAwMzoxMDoxMy4wNDkwOTkrMDA6MDAiLCAiODgyZDNl"
+            "ZGQtODE2My00M2RmLWFmZjUtYzhkMDRiZDUyNDQiXV0&page_size=2",
+            "previous": None,
+            "results": [
+                {
+                    "id": "5f0e2c1d-93b4-4d6a-8e27-1a9c4b7d3e60",
+                    "event": "c2a8e4f1-6b3d-4f9a-a1e5-8d7c6b5a4f32",
+                    "event_type": "deal.approved",
+                    "event_label": "A deal registration was approved",
+                    "subject": "Contoso Ltd",
+                    "status": "sent",
+                    "status_label": "Sent",
+                    "attempts": 1,
+                    "created_at": "2026-12-07T09:41:52.118304Z",
+                    "sent_at": "2026-12-07T09:41:52.402117Z",
+                    "next_attempt_at": None,
+                    "last_error": "",
+                },
+                {
+                    "id": "882d3edd-8163-43df-aff5-c8d04dbd5244",
+                    "event": "7388a9a5-e428-4615-9035-48e33bce275d",
+                    "event_type": "webhook.ping",
+                    "event_label": "Test event",
+                    "subject": "",
+                    "status": "sent",
+                    "status_label": "Sent",
+                    "attempts": 1,
+                    "created_at": "2026-12-07T03:10:13.049099Z",
+                    "sent_at": "2026-12-07T03:10:13.099289Z",
+                    "next_attempt_at": None,
+                    "last_error": "",
+                },
+            ],
+        },
+        response_only=True,
+    )
+]
+
+
 def _uuid(value) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -264,6 +345,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         responses={201: WebhookEndpointCreatedSerializer},
         description="Add an endpoint (`url`: https, `event_types`, `description`). The answer "
         "carries its signing `secret`, shown this once.",
+        examples=ENDPOINT_CREATE_EXAMPLES,
     )
     def create(self, request):
         payload = WebhookEndpointCreateSerializer(data=request.data)
@@ -344,6 +426,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         responses={200: WebhookDeliverySerializer(many=True)},
         description="The endpoint's delivery log, newest first: one row per event sent to it, "
         "with its status and number of attempts.",
+        examples=DELIVERY_LOG_EXAMPLES,
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, id=None):

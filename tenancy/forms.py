@@ -76,6 +76,7 @@ class ApiKeyForm(_PartnerOrgChoiceMixin, forms.Form):
         label=_("Access"),
         widget=forms.CheckboxSelectMultiple,
         initial=["*"],
+        required=False,  # none ticked: everything its role allows
         help_text=_(
             "Limit the key to what the integration needs: read and write means what its role "
             "may do in that area; nothing beyond its role, whatever is ticked."
@@ -94,7 +95,7 @@ class ApiKeyForm(_PartnerOrgChoiceMixin, forms.Form):
             raise forms.ValidationError(
                 _("Untick “Everything its role allows” to limit the key to the areas ticked.")
             )
-        return chosen
+        return chosen or ["*"]
 
 
 class AcceptInvitationForm(forms.Form):

@@ -401,7 +401,13 @@ def api_key_create(
         )
     requested = api_scopes.normalize(requested)
     if actor.role == Role.PARTNER_ADMIN:
-        partner_organization = actor.membership.partner_organization if actor.membership else None
+        # Its own organisation, whether a person or one of its keys makes the key.
+        if actor.api_key is not None:
+            partner_organization = actor.api_key.partner_organization
+        else:
+            partner_organization = (
+                actor.membership.partner_organization if actor.membership else None
+            )
     _validate_role_and_org(role, partner_organization)
     if not access.may_grant_role(
         actor, role, partner_organization.pk if partner_organization else None

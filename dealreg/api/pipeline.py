@@ -5,7 +5,12 @@ partner or a manager in scope); PATCH `pipeline/` sets stage, next step and mana
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,7 +22,7 @@ from ..models import DealRegistration, DealStatus, SalesStage
 from ..selectors import pipeline as selectors
 from ..services.outcomes import deal_outcome
 from ..services.pipeline import deal_pipeline_update
-from .registration import DealRegistrationSerializer
+from .registration import APPROVED, CONTOSO, DealRegistrationSerializer
 
 
 class PipelineSerializer(DealRegistrationSerializer):
@@ -50,6 +55,36 @@ class PipelineUpdateSerializer(serializers.Serializer):
     manager_notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
+# Examples in the OpenAPI document: Contoso Ltd's approved registration (Northwind Systems), as
+# the vendor's CRM has moved it on.
+CONTOSO_IN_PIPELINE = {
+    **CONTOSO,
+    **APPROVED,
+    "sales_stage": "proposal",
+    "next_step": "Security review with Contoso IT on 12 January",
+    "manager_notes": "",
+    "lock_expires_at": APPROVED["expires_at"],
+    "sla": "decided_on_time",
+}
+PIPELINE_EXAMPLES = [
+    OpenApiExample(
+        "InProposal",
+        summary="With the stage and next step set by the vendor's CRM",
+        value=CONTOSO_IN_PIPELINE,
+        response_only=True,
+    )
+]
+PIPELINE_LIST_EXAMPLES = [
+    OpenApiExample(
+        "AtProposal",
+        summary="A partner's registrations at the proposal stage (?stage=proposal)",
+        value={"next": None, "previous": None, "results": [CONTOSO_IN_PIPELINE]},
+        response_only=True,
+    )
+]
+
+
+@extend_schema_view(retrieve=extend_schema(examples=PIPELINE_EXAMPLES))
 class DealPipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = PipelineSerializer
     required_perms = (Perm.DEALS_VIEW,)
@@ -71,7 +106,8 @@ class DealPipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
             OpenApiParameter("stage", str),
             OpenApiParameter("expiring", int, description="Locks expiring within N days."),
             OpenApiParameter("q", str),
-        ]
+        ],
+        examples=PIPELINE_LIST_EXAMPLES,
     )
     def list(self, request):
         return super().list(request)

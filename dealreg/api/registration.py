@@ -5,6 +5,7 @@ vendor staff: the partners in their scope); POST registers a deal for the caller
 from __future__ import annotations
 
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -37,6 +38,9 @@ class DealRegistrationSerializer(serializers.ModelSerializer):
     )
     customer_country = serializers.CharField(read_only=True)
     region = serializers.CharField(read_only=True, help_text="NA, LATAM, EMEA or APAC.")
+    # Declared for the schema only: a registration without a contact answers "" (the model
+    # field is blank=True), which a read-only model field would not document.
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = DealRegistration
@@ -136,6 +140,141 @@ _FOR_ROLE = PolymorphicProxySerializer(
 )
 
 
+# --- Examples in the OpenAPI document: a partner (Northwind Systems) registers Contoso Ltd ---
+
+# The error answers' schema (added to every operation by tenancy.api.schema.document_errors).
+ERROR = {"$ref": "#/components/schemas/Error"}
+NEW_CONTOSO = {
+    "customer_name": "Contoso Ltd",
+    "customer_domain": "contoso.com",
+    "customer_country": "US",
+    "region": "NA",
+    "contact_name": "Megan Bowen",
+    "contact_email": "megan.bowen@contoso.com",
+    "products": ["Cloud Platform", "Premium Support"],
+    "estimated_value": "48000.00",
+    "currency": "USD",
+    "expected_close_date": "2027-02-05",
+    "partner_notes": "Replacing their on-premises cluster; budget approved for Q1.",
+}
+CONTOSO = {
+    "id": "7a622e91-f846-44c4-9e04-226617db83d0",
+    "partner": "dc95f789-1be8-417f-ab08-a09240bccd4d",
+    "partner_name": "Northwind Systems",
+    **NEW_CONTOSO,
+    "status": "submitted",
+    "created_at": "2026-12-07T03:10:11.562252Z",
+    "submitted_at": "2026-12-07T03:10:11.562252Z",
+    "submitted_by": None,
+    "account": "db910c4f-61f2-4b9f-8395-835dae006345",
+    "approver": "jordan.lee@acme.example",
+    "sla_due_at": "2026-12-14T17:00:00Z",
+    "sla_state": "on_time",
+    "decided_at": None,
+    "decision_reason": "",
+    "auto_approved": False,
+    "approved_at": None,
+    "expires_at": None,
+}
+APPROVED = {
+    "status": "approved",
+    "sla_state": "decided_on_time",
+    "decided_at": "2026-12-07T03:10:11.646378Z",
+    "decision_reason": "Approved.",
+    "approved_at": "2026-12-07T03:10:11.646378Z",
+    "expires_at": "2027-03-07T03:10:11.646378Z",
+}
+# What a partner reads besides: whether a conflict exists, of what kind (never with whom).
+PARTNER_VIEW = {"possible_conflict": False, "conflict_kinds": []}
+FABRIKAM_APPROVED = {
+    **CONTOSO,
+    **APPROVED,
+    **PARTNER_VIEW,
+    "id": "d74e7784-5aef-4d84-beab-80482c2d619f",
+    "customer_name": "Fabrikam Inc",
+    "customer_domain": "fabrikam.com",
+    "contact_name": "Alex Wilber",
+    "contact_email": "alex.wilber@fabrikam.com",
+    "estimated_value": "125000.00",
+    "created_at": "2026-12-07T03:10:11.625303Z",
+    "submitted_at": "2026-12-07T03:10:11.625303Z",
+    "account": "df0b84f0-87be-4af9-909e-5cfc4bd0ac86",
+    "decided_at": "2026-12-07T03:10:11.653753Z",
+    "approved_at": "2026-12-07T03:10:11.653753Z",
+    "expires_at": "2027-03-07T03:10:11.653753Z",
+}
+EXAMPLES_LIST = [
+    OpenApiExample(
+        "ApprovedPage",
+        summary="A partner's approved registrations, a page at a time (?status=approved"
+        "&page_size=1)",
+        value={
+            "next": "https://acme.prm.example.com/api/v1/deal-registrations/"
+            "?cursor=WzAsIFsiMjAyNi0xMi0wNyAwMzoxMDoxMS42MjUzMDMrMDA6MDAiLCAiZDc0ZTc3ODQtNWFlZi"
+            "00ZDg0LWJlYWItODA0ODJjMmQ2MTlmIl1d&page_size=1&status=approved",
+            "previous": None,
+            "results": [FABRIKAM_APPROVED],
+        },
+        response_only=True,
+    )
+]
+EXAMPLES_RETRIEVE = [
+    OpenApiExample(
+        "Approved",
+        summary="An approved registration, as its partner reads it",
+        value={**CONTOSO, **APPROVED, **PARTNER_VIEW},
+        response_only=True,
+    )
+]
+EXAMPLES_CREATE = [
+    OpenApiExample(
+        "NewRegistration",
+        summary="Northwind Systems registers Contoso Ltd",
+        value=NEW_CONTOSO,
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Submitted",
+        summary="Registered, waiting for the vendor's decision",
+        value={**CONTOSO, **PARTNER_VIEW},
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+BENEFIT_LOCKED = OpenApiExample(
+    "BenefitLocked",
+    summary="Onboarding is not finished: what is missing, and where to do it",
+    value={
+        "detail": "Deal registration is locked until you finish onboarding: Complete the 101 "
+        "course.",
+        "code": "benefit_locked",
+        "benefit": "deal_registration",
+        "missing": [
+            {
+                "step": "training_101",
+                "label": "101 course completed",
+                "how": "Complete the 101 course.",
+                "url": "/portal/learning/",
+            }
+        ],
+    },
+)
+SCOPE_REFUSED = OpenApiExample(
+    "ScopeRefused",
+    summary="The API key's scopes do not include deals:write",
+    value={"detail": "This API key may not do this: it lacks the scope deals:write."},
+)
+FIELD_ERRORS = OpenApiExample(
+    "FieldErrors",
+    summary="Each invalid field with its messages",
+    value={
+        "customer_name": ["Name the customer account."],
+        "estimated_value": ["The estimated value must be more than zero."],
+        "expected_close_date": ["The expected close date cannot be in the past."],
+    },
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         responses=PolymorphicProxySerializer(
@@ -143,9 +282,10 @@ _FOR_ROLE = PolymorphicProxySerializer(
             serializers=[VendorDealRegistrationSerializer, PartnerDealRegistrationSerializer],
             resource_type_field_name=None,
             many=True,
-        )
+        ),
+        examples=EXAMPLES_LIST,
     ),
-    retrieve=extend_schema(responses=_FOR_ROLE),
+    retrieve=extend_schema(responses=_FOR_ROLE, examples=EXAMPLES_RETRIEVE),
 )
 class DealRegistrationViewSet(
     DecisionActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
@@ -178,11 +318,19 @@ class DealRegistrationViewSet(
         request=DealRegistrationCreateSerializer,
         responses={
             201: _FOR_ROLE,
+            400: OpenApiResponse(
+                ERROR,
+                description="The input is not valid: each field's messages, or `detail`.",
+                examples=[FIELD_ERRORS],
+            ),
             403: OpenApiResponse(
+                ERROR,
                 description="Not allowed, or `code: benefit_locked` with the `missing` "
-                "onboarding steps (each with `step`, `label`, `how`, `url`)."
+                "onboarding steps (each with `step`, `label`, `how`, `url`).",
+                examples=[BENEFIT_LOCKED, SCOPE_REFUSED],
             ),
         },
+        examples=EXAMPLES_CREATE,
     )
     def create(self, request):
         access.require(self.actor, Perm.DEALS_REGISTER)

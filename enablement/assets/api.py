@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
@@ -110,6 +110,52 @@ def _require_reader(actor) -> None:
         access.require(actor, Perm.PROGRAM_VIEW)  # raises the 403
 
 
+# Examples in the OpenAPI document: what a partner's key finds in the asset library.
+BATTLE_CARD = "b4866d42-b447-4adc-b775-269ae711ceba"
+ASSET_LIST_EXAMPLES = [
+    OpenApiExample(
+        "PartnerLibrary",
+        summary="The published assets for the caller's tier, partner type and role",
+        value={
+            "next": None,
+            "previous": None,
+            "results": [
+                {
+                    "id": BATTLE_CARD,
+                    "title": "Cloud Platform battle card",
+                    "description": "Where the Cloud Platform wins against on-premises clusters.",
+                    "type": "battle_card",
+                    "product": "Cloud Platform",
+                    "stage": None,
+                    "language": "en",
+                    "tiers": [],
+                    "partner_types": [],
+                    "partner_roles": ["partner_admin", "partner_sales"],
+                    "is_published": True,
+                    "created_at": "2026-11-20T10:12:03.928810Z",
+                    "updated_at": "2026-11-20T10:12:03.961061Z",
+                    "versions": [
+                        {
+                            "id": "0defd9e2-a856-476d-8020-c8d7dcde351e",
+                            "number": 1,
+                            "is_file": True,
+                            "original_name": "cloud-platform-battle-card.pdf",
+                            "size": 482113,
+                            "notes": "",
+                            "uploaded_at": "2026-11-20T10:12:03.932064Z",
+                            "download_url": f"/portal/assets/{BATTLE_CARD}/versions/"
+                            "0defd9e2-a856-476d-8020-c8d7dcde351e/download/",
+                        }
+                    ],
+                }
+            ],
+        },
+        response_only=True,
+    )
+]
+
+
+@extend_schema_view(list=extend_schema(examples=ASSET_LIST_EXAMPLES))
 class AssetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):

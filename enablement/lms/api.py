@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -35,7 +35,8 @@ from .models import (
 
 class ModuleSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    quiz = serializers.UUIDField(source="quiz.uuid", read_only=True, default=None)
+    # allow_null: the schema says what a module without a quiz answers (null).
+    quiz = serializers.UUIDField(source="quiz.uuid", read_only=True, default=None, allow_null=True)
     file_name = serializers.CharField(read_only=True)
     download_url = serializers.SerializerMethodField(
         help_text="A file module's access-checked download (portal session), else null"
@@ -201,9 +202,69 @@ def _answers_by_pk(attempt: QuizAttempt, answers: dict) -> dict[int, list[int]]:
     return translated
 
 
+# --- Examples in the OpenAPI document: the courses a partner's people can take ----------------
+
+SELLING_THE_PLATFORM = {
+    "id": "43378efb-5690-4a9f-ae05-059a73e228ba",
+    "title": "Selling the Cloud Platform",
+    "summary": "Positioning, discovery questions and objection handling for the Cloud Platform.",
+    "audiences": ["sales"],
+    "partner_types": ["reseller", "msp"],
+    "estimated_hours": "1.5",
+    "status": "published",
+    "is_foundation": False,
+    "published_at": "2026-11-02T09:00:00Z",
+    "modules": [
+        {
+            "id": "0e23c4cc-e372-4d09-932b-fad960bfedd4",
+            "position": 1,
+            "title": "Why customers move to the Cloud Platform",
+            "kind": "video",
+            "minutes": 20,
+            "video_url": "https://videos.acme.example/cloud-platform/why",
+            "quiz": None,
+            "file_name": "",
+            "download_url": None,
+        },
+        {
+            "id": "5b1f0c7e-2d4a-4e8b-9a31-7c6d2e9f4a10",
+            "position": 2,
+            "title": "The battle card, line by line",
+            "kind": "file",
+            "minutes": 15,
+            "video_url": "",
+            "quiz": None,
+            "file_name": "cloud-platform-battle-card.pdf",
+            "download_url": "/portal/learning/courses/43378efb-5690-4a9f-ae05-059a73e228ba/"
+            "modules/5b1f0c7e-2d4a-4e8b-9a31-7c6d2e9f4a10/file/",
+        },
+        {
+            "id": "44847e6e-c059-4925-8c3a-5f770f493b95",
+            "position": 3,
+            "title": "Cloud Sales Professional exam",
+            "kind": "quiz",
+            "minutes": 10,
+            "video_url": "",
+            "quiz": "47233b7a-280f-45a2-8dc9-a961d9b6bf76",
+            "file_name": "",
+            "download_url": None,
+        },
+    ],
+}
+COURSE_LIST_EXAMPLES = [
+    OpenApiExample(
+        "PartnerCourses",
+        summary="The published courses for the caller's role and partner type",
+        value={"next": None, "previous": None, "results": [SELLING_THE_PLATFORM]},
+        response_only=True,
+    )
+]
+
+
 # --- Viewsets ----------------------------------------------------------------------------------
 
 
+@extend_schema_view(list=extend_schema(examples=COURSE_LIST_EXAMPLES))
 class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = CourseSerializer
     filterset_fields = ["status", "is_foundation"]

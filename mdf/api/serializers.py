@@ -249,7 +249,9 @@ class FundRequestSerializer(serializers.ModelSerializer):
     activity_type_label = label("activity_type")
     status = plain_choice(RequestStatus.choices, read_only=True)
     status_label = label("status")
-    claim = serializers.UUIDField(source="claim.uuid", read_only=True, default=None)
+    claim = serializers.UUIDField(
+        source="claim.uuid", read_only=True, default=None, allow_null=True
+    )
     claim_status = plain_choice(
         ClaimStatus.choices, source="claim.status", read_only=True, allow_null=True, default=None
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -176,10 +176,12 @@ class TierProgressRowSerializer(serializers.Serializer):
 
 class TierProgressSerializer(serializers.Serializer):
     partner = serializers.UUIDField(source="partner.uuid")
-    current_tier = TierRefField()
-    next_tier = TierRefField()
-    current_tier_name = serializers.CharField(source="current_tier.name", default=None)
-    next_tier_name = serializers.CharField(source="next_tier.name", default=None)
+    current_tier = TierRefField(allow_null=True)  # none yet, or none above the top tier
+    next_tier = TierRefField(allow_null=True)
+    current_tier_name = serializers.CharField(
+        source="current_tier.name", default=None, allow_null=True
+    )
+    next_tier_name = serializers.CharField(source="next_tier.name", default=None, allow_null=True)
     trailing_revenue = serializers.DecimalField(
         source="facts.trailing_revenue", max_digits=16, decimal_places=2
     )
@@ -287,6 +289,56 @@ class RevenueRecordViewSet(
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
 
+# Example in the OpenAPI document: a Silver partner (Northwind Systems) on its way to Gold.
+TIER_PROGRESS_EXAMPLES = [
+    OpenApiExample(
+        "SilverToGold",
+        summary="Silver, with what Gold needs: revenue, certified people, a certification",
+        value={
+            "partner": "dc95f789-1be8-417f-ab08-a09240bccd4d",
+            "current_tier": "a900809f-4926-46db-9921-e2bf14a949c3",
+            "next_tier": "37e27971-a324-4583-99ae-2e88d89fef56",
+            "current_tier_name": "Silver",
+            "next_tier_name": "Gold",
+            "trailing_revenue": "310000.00",
+            "currency": "USD",
+            "below_tier_since": None,
+            "requirements": [
+                {
+                    "key": "revenue",
+                    "kind": "money",
+                    "label": "Revenue in the last 12 months (USD)",
+                    "have": "310000.00",
+                    "need": "1000000.00",
+                    "met": False,
+                    "pct": 31,
+                },
+                {
+                    "key": "certified_people",
+                    "kind": "count",
+                    "label": "Currently certified people",
+                    "have": 1,
+                    "need": 2,
+                    "met": False,
+                    "pct": 50,
+                },
+                {
+                    "key": "certification:Certified Cloud Sales Professional",
+                    "kind": "certification",
+                    "label": "Certification: Certified Cloud Sales Professional",
+                    "have": True,
+                    "need": True,
+                    "met": True,
+                    "pct": 100,
+                },
+            ],
+            "outlook": "",
+            "next_evaluation": None,
+        },
+    )
+]
+
+
 class TierProgressViewSet(TenantViewSet):
     """A partner's tier and what it needs for the next one (by partner id)."""
 
@@ -301,6 +353,7 @@ class TierProgressViewSet(TenantViewSet):
     def scoped_queryset(self):
         return partner_selectors.partner_organizations_for(self.actor).select_related("tier")
 
+    @extend_schema(examples=TIER_PROGRESS_EXAMPLES)
     def retrieve(self, request, id=None):
         partner = self.get_object()
         return Response(TierProgressSerializer(selectors.tier_progress(partner)).data)

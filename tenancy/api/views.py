@@ -1,5 +1,5 @@
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,10 +31,60 @@ class TenantViewSet(viewsets.GenericViewSet):
         raise NotImplementedError
 
 
+# --- Examples in the OpenAPI document: a key of a partner (Northwind Systems) ---------------
+
+NORTHWIND = "dc95f789-1be8-417f-ab08-a09240bccd4d"
+SCOPES = ["deals:write", "learning:read", "program:read"]
+ME_EXAMPLES = [
+    OpenApiExample(
+        "PartnerKey",
+        summary="A partner's key (a key is not a person: no email)",
+        value={
+            "email": None,
+            "tenant": "acme",
+            "role": "partner_sales",
+            "partner_organization": NORTHWIND,
+            "via_api_key": True,
+        },
+    )
+]
+API_KEY_EXAMPLES = [
+    OpenApiExample(
+        "PartnerIntegrationKey",
+        summary="A key for a partner's CRM integration, limited to what it needs",
+        value={
+            "name": "Northwind CRM sync",
+            "role": "partner_sales",
+            "partner_organization": NORTHWIND,
+            "scopes": SCOPES,
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Created",
+        summary="The key: shown this once",
+        value={
+            "id": "ccd76e46-62bf-469b-8461-2754eeb6be93",
+            "name": "Northwind CRM sync",
+            "prefix": "9e79931d",
+            "role": "partner_sales",
+            "partner_organization": NORTHWIND,
+            "scopes": ["program:read", "deals:write", "learning:read"],
+            "created_at": "2026-12-07T03:10:11.318096Z",
+            "last_used_at": None,
+            "is_active": True,
+            "key": "prm_9e79931d_PcbKHDl_KvP4-wCjqtA58xQa2BqlmZ5nBpRFlAlc9vY",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+
+
 class MeView(APIView):
     api_scope_free = True  # "who am I" answers any key, whatever its scopes
 
-    @extend_schema(responses=s.MeSerializer)
+    @extend_schema(responses=s.MeSerializer, examples=ME_EXAMPLES)
     def get(self, request):
         actor = access.get_actor(request)
         membership = actor.membership
@@ -123,7 +173,11 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     def scoped_queryset(self):
         return selectors.api_keys(self.actor)
 
-    @extend_schema(request=s.ApiKeySerializer, responses={201: s.ApiKeyCreatedSerializer})
+    @extend_schema(
+        request=s.ApiKeySerializer,
+        responses={201: s.ApiKeyCreatedSerializer},
+        examples=API_KEY_EXAMPLES,
+    )
     def create(self, request):
         payload = s.ApiKeySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -183,5 +237,6 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @extend_schema(request=None, responses=s.ReadAllSerializer)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
+        request.data  # noqa: B018  (a body, if any, is parsed: one with a NUL is refused)
         count = notifications.notifications_mark_all_read(user=self.actor.responsible_user)
         return Response({"marked_read": count})

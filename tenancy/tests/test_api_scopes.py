@@ -145,3 +145,15 @@ def test_the_form_says_when_everything_and_some_areas_are_both_ticked(acme):
     assert answer.status_code == 400
     assert "Untick" in str(answer.context["form"].errors["scopes"])
     assert not ApiKey.objects.unscoped().exists()
+
+
+def test_a_partner_admins_key_makes_a_key_for_its_own_organisation(acme):
+    api = client(acme, key_for(acme, acme.partner_admin, "partner_admin"))
+    made = api.post(
+        "/api/v1/api-keys/",
+        {"name": "Deals sync", "role": "partner_sales", "scopes": ["deals:write"]},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    key = ApiKey.objects.unscoped().get(name="Deals sync")
+    assert key.partner_organization_id == acme.partner.pk and key.scopes == ["deals:write"]
