@@ -147,6 +147,10 @@ if [[ -s "${PIDFILE}" ]] && kill -0 "$(cat "${PIDFILE}")" 2>/dev/null; then
   log "stale server (pid $(cat "${PIDFILE}")) not answering; stopping it"
   "${SCRIPT_DIR}/stop.sh" || true
 fi
+if answers; then
+  log "another server already answers on ${BASE_URL} (not this BOTTLECRM_HOME's): stop it or set BOTTLECRM_PORT"
+  exit 1
+fi
 t0=$SECONDS
 log "starting gunicorn on ${BASE_URL}"
 nohup "${VENV}/bin/gunicorn" crm.wsgi:application \
