@@ -78,7 +78,7 @@ PIPELINE_LIST_EXAMPLES = [
     OpenApiExample(
         "AtProposal",
         summary="A partner's registrations at the proposal stage (?stage=proposal)",
-        value={"next": None, "previous": None, "results": [CONTOSO_IN_PIPELINE]},
+        value=CONTOSO_IN_PIPELINE,
         response_only=True,
     )
 ]

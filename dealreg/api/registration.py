@@ -208,13 +208,7 @@ EXAMPLES_LIST = [
         "ApprovedPage",
         summary="A partner's approved registrations, a page at a time (?status=approved"
         "&page_size=1)",
-        value={
-            "next": "https://acme.prm.example.com/api/v1/deal-registrations/"
-            "?cursor=WzAsIFsiMjAyNi0xMi0wNyAwMzoxMDoxMS42MjUzMDMrMDA6MDAiLCAiZDc0ZTc3ODQtNWFlZi"
-            "00ZDg0LWJlYWItODA0ODJjMmQ2MTlmIl1d&page_size=1&status=approved",
-            "previous": None,
-            "results": [FABRIKAM_APPROVED],
-        },
+        value=FABRIKAM_APPROVED,
         response_only=True,
     )
 ]

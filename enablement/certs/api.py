@@ -85,28 +85,22 @@ CERTIFICATION_EXAMPLES = [
         "Catalogue",
         summary="The active certifications, with the exams each needs",
         value={
-            "next": None,
-            "previous": None,
-            "results": [
+            "id": PROFESSIONAL,
+            "track": "Cloud Sales",
+            "name": "Certified Cloud Sales Professional",
+            "level": 1,
+            "description": "Sells the Cloud Platform: positioning, discovery, pricing.",
+            "prerequisite": None,
+            "validity_months": 12,
+            "exams": [
                 {
-                    "id": PROFESSIONAL,
-                    "track": "Cloud Sales",
-                    "name": "Certified Cloud Sales Professional",
-                    "level": 1,
-                    "description": "Sells the Cloud Platform: positioning, discovery, pricing.",
-                    "prerequisite": None,
-                    "validity_months": 12,
-                    "exams": [
-                        {
-                            "quiz": "47233b7a-280f-45a2-8dc9-a961d9b6bf76",
-                            "title": "Cloud Sales Professional exam",
-                            "course": "43378efb-5690-4a9f-ae05-059a73e228ba",
-                        }
-                    ],
-                    "reminder_offsets_days": [60, 30, 7],
-                    "is_active": True,
+                    "quiz": "47233b7a-280f-45a2-8dc9-a961d9b6bf76",
+                    "title": "Cloud Sales Professional exam",
+                    "course": "43378efb-5690-4a9f-ae05-059a73e228ba",
                 }
             ],
+            "reminder_offsets_days": [60, 30, 7],
+            "is_active": True,
         },
         response_only=True,
     )
@@ -116,23 +110,17 @@ AWARD_EXAMPLES = [
         "OrganisationAwards",
         summary="A partner admin's key: the organisation's people's awards",
         value={
-            "next": None,
-            "previous": None,
-            "results": [
-                {
-                    "id": "1e5bd8e4-188f-4357-9a20-a8d8a32ac355",
-                    "certification": PROFESSIONAL,
-                    "certification_name": "Certified Cloud Sales Professional",
-                    "user": "priya.shah@northwind.example",
-                    "partner": "dc95f789-1be8-417f-ab08-a09240bccd4d",
-                    "issued_at": "2026-12-07T03:10:11.725521Z",
-                    "expires_at": "2027-12-07T03:10:11.725521Z",
-                    "revoked_at": None,
-                    "renewed_count": 0,
-                    "verification_code": "AJyHwpbt0h6C",
-                    "status": "valid",
-                }
-            ],
+            "id": "1e5bd8e4-188f-4357-9a20-a8d8a32ac355",
+            "certification": PROFESSIONAL,
+            "certification_name": "Certified Cloud Sales Professional",
+            "user": "priya.shah@northwind.example",
+            "partner": "dc95f789-1be8-417f-ab08-a09240bccd4d",
+            "issued_at": "2026-12-07T03:10:11.725521Z",
+            "expires_at": "2027-12-07T03:10:11.725521Z",
+            "revoked_at": None,
+            "renewed_count": 0,
+            "verification_code": "AJyHwpbt0h6C",
+            "status": "valid",
         },
         response_only=True,
     )

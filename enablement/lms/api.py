@@ -255,7 +255,7 @@ COURSE_LIST_EXAMPLES = [
     OpenApiExample(
         "PartnerCourses",
         summary="The published courses for the caller's role and partner type",
-        value={"next": None, "previous": None, "results": [SELLING_THE_PLATFORM]},
+        value=SELLING_THE_PLATFORM,
         response_only=True,
     )
 ]

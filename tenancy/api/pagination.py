@@ -129,8 +129,17 @@ class KeysetPagination(BasePagination):
             "type": "object",
             "required": ["next", "previous", "results"],
             "properties": {
-                "next": {**link, "description": "The next page; null on the last."},
-                "previous": {**link, "description": "The page before; null on the first."},
+                "next": {
+                    **link,
+                    "description": "The next page; null on the last.",
+                    # drf-spectacular wraps each list example in a page with these values.
+                    "example": f"{EXAMPLE_LIST_URL}?cursor={EXAMPLE_CURSOR}",
+                },
+                "previous": {
+                    **link,
+                    "description": "The page before; null on the first.",
+                    "example": None,
+                },
                 "results": schema,
             },
         }
@@ -152,6 +161,11 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer"},
             },
         ]
+
+
+# The page links in the OpenAPI document's list examples (one page of any list).
+EXAMPLE_LIST_URL = "https://acme.prm.example.com/api/v1/deal-registrations/"
+EXAMPLE_CURSOR = "WzAsWyIyMDI2LTEyLTA3IDA5OjE1OjAwKzAwOjAwIiwiZDc0ZTc3ODQiXV0"
 
 
 def _flip(field: str) -> str:
