@@ -198,7 +198,8 @@ class CursorPagination(KeysetPagination):
             self.ordering = ordering
             self.by_position = False
             return super().paginate_queryset(queryset, request, view)
-        return self.paginate_by_position(queryset.order_by(*queryset.query.order_by, "pk"), request)
+        own = list(queryset.query.order_by) or list(queryset.model._meta.ordering or ())
+        return self.paginate_by_position(queryset.order_by(*own, "pk"), request)
 
     # --- Lists in an order a keyset cannot follow -------------------------------------------
 
