@@ -219,7 +219,7 @@ def connection_test(*, actor: Actor, connection: CrmConnection) -> tuple[bool, s
     except ConnectorError as error:
         message, ok = str(error), False
     finally:
-        crm._keep_state(connection, connector)
+        crm.keep_state(connection, connector)
     crm.log(connection, SyncDirection.TEST, message, ok=ok)
     return ok, message
 

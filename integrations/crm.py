@@ -41,7 +41,14 @@ from tenancy.outbox import DeliveryStatus
 
 from . import relay
 from .connectors import connector_class
-from .connectors.base import Connector, ConnectorError, DealRecord, Link, RemoteChange
+from .connectors.base import (
+    Connector,
+    ConnectorError,
+    DealRecord,
+    InboundRefused,
+    Link,
+    RemoteChange,
+)
 from .models import CrmConnection, CrmLink, CrmSync, CrmSyncLog, SyncDirection
 
 logger = logging.getLogger(__name__)
@@ -96,7 +103,7 @@ def stages_for(connection: CrmConnection) -> dict[str, str]:
     return {**connector_class(connection.kind).default_stages, **(connection.stage_mapping or {})}
 
 
-def _keep_state(connection: CrmConnection, connector: Connector) -> None:
+def keep_state(connection: CrmConnection, connector: Connector) -> None:
     if connector.state != connection.state:
         connection.state = connector.state
         CrmConnection.objects.unscoped().filter(pk=connection.pk).update(
@@ -164,7 +171,7 @@ def push(sync: CrmSync) -> None:
             log(connection, SyncDirection.PUSH, error, ok=False, deal_uuid=registration.uuid)
             raise relay.DeliveryFailed(str(error)) from error
         finally:
-            _keep_state(connection, connector)
+            keep_state(connection, connector)
         CrmLink.objects.update_or_create(
             connection=connection,
             deal_uuid=registration.uuid,
@@ -285,6 +292,25 @@ _FIELD_WORDS = {
 }
 
 
+def receive(connection: CrmConnection, *, method: str, url: str, headers, body: bytes):
+    """A notification the CRM posted to the connection's inbound URL: verified and read by the
+    connector, applied like a pull. Returns (HTTP status, JSON answer): 200 with how many
+    changed, 401 when the signature is refused, 502 when reading the CRM failed."""
+    connector = connector_for(connection)
+    try:
+        changes = connector.inbound(method=method, url=url, headers=headers, body=body)
+    except InboundRefused as error:
+        log(connection, SyncDirection.INBOUND, error, ok=False)
+        return 401, {"detail": str(error)}
+    except ConnectorError as error:
+        log(connection, SyncDirection.INBOUND, error, ok=False)
+        return 502, {"detail": str(error)}
+    finally:
+        keep_state(connection, connector)
+    changed = apply_changes(connection, changes, direction=SyncDirection.INBOUND)
+    return 200, {"received": len(changes), "updated": changed}
+
+
 def pull(connection: CrmConnection) -> int | None:
     """Read what changed in the CRM since the last pull and apply it. Returns how many
     registrations changed, None when it failed (logged) or another pull of it is running."""
@@ -308,7 +334,7 @@ def pull(connection: CrmConnection) -> int | None:
                 log(connection, SyncDirection.PULL, error, ok=False)
                 return None
             finally:
-                _keep_state(connection, connector)
+                keep_state(connection, connector)
             changed = apply_changes(connection, result.changes, direction=SyncDirection.PULL)
             CrmConnection.objects.filter(pk=connection.pk).update(
                 pull_cursor=result.cursor, last_pulled_at=timezone.now()

@@ -21,9 +21,8 @@ from tenancy.views import apply_errors
 
 from . import connections as service
 from . import crm
-from .connectors.base import ConnectorError, InboundRefused
 from .forms import ConnectForm, ConnectionForm, SyncLogFilter
-from .models import CrmConnection, CrmLink, SyncDirection
+from .models import CrmConnection, CrmLink
 
 
 def _actor(request):
@@ -170,21 +169,11 @@ def inbound(request, connection_uuid):
     )
     if connection is None:
         return JsonResponse({"detail": _("No such connection.")}, status=404)
-    connector = crm.connector_for(connection)
-    try:
-        changes = connector.inbound(
-            method=request.method,
-            url=request.build_absolute_uri(),
-            headers=request.headers,  # case-insensitive
-            body=request.body,
-        )
-    except InboundRefused as error:
-        crm.log(connection, SyncDirection.INBOUND, error, ok=False)
-        return JsonResponse({"detail": str(error)}, status=401)
-    except ConnectorError as error:
-        crm.log(connection, SyncDirection.INBOUND, error, ok=False)
-        return JsonResponse({"detail": str(error)}, status=502)
-    finally:
-        crm._keep_state(connection, connector)
-    changed = crm.apply_changes(connection, changes, direction=SyncDirection.INBOUND)
-    return JsonResponse({"received": len(changes), "updated": changed})
+    status, answer = crm.receive(
+        connection,
+        method=request.method,
+        url=request.build_absolute_uri(),
+        headers=request.headers,  # case-insensitive
+        body=request.body,
+    )
+    return JsonResponse(answer, status=status)
