@@ -153,3 +153,21 @@ def test_approval_reaches_bottlecrm_and_its_stage_comes_back_to_the_partner(
     assert deal.sales_stage == SalesStage.PROPOSAL
     log = CrmSyncLog.objects.unscoped().filter(connection=connection)
     assert not log.filter(ok=False).exists(), list(log.values_list("message", flat=True))
+
+
+def test_the_running_server_leaves_run_sh_free_for_the_next_caller(bottlecrm):
+    """CI starts run.sh in the background and the suite runs it again: the server it started
+    must not inherit the lock, or the second run waits for as long as the server lives."""
+    home = Path(os.environ.get("BOTTLECRM_HOME", ROOT / "var/bottlecrm"))
+    free = subprocess.run(["flock", "-n", str(home / ".run.lock"), "true"], check=False)
+    assert free.returncode == 0
+    again = subprocess.run(
+        [str(ROOT / "scripts/bottlecrm/run.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "BOTTLECRM_LOCK_WAIT": "60"},
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout)["base_url"] == bottlecrm["base_url"]

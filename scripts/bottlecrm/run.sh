@@ -18,6 +18,7 @@
 #   BOTTLECRM_CELERY_BROKER  default memory:// (no worker is run; queued tasks
 #                     such as "assigned to you" emails and webhook sends are dropped)
 #   BOTTLECRM_WORKERS gunicorn workers, default 2
+#   BOTTLECRM_LOCK_WAIT seconds to wait for another run.sh of the same home, default 600
 #
 # Output: ${BOTTLECRM_HOME}/credentials.json (also printed).
 set -euo pipefail
@@ -41,8 +42,12 @@ log() { echo "[bottlecrm] $*" >&2; }
 mkdir -p "${BOTTLECRM_HOME}"
 # One run at a time (CI starts it early in the background; the test suite calls it again and
 # waits here until the first has finished).
+# The server started below must not inherit fd 9, or it would hold the lock for its whole life.
 exec 9>"${BOTTLECRM_HOME}/.run.lock"
-flock 9
+if ! flock -w "${BOTTLECRM_LOCK_WAIT:-600}" 9; then
+  log "another run.sh still holds ${BOTTLECRM_HOME}/.run.lock after ${BOTTLECRM_LOCK_WAIT:-600} s"
+  exit 1
+fi
 VENV="${BOTTLECRM_HOME}/venv"
 PY="${VENV}/bin/python"
 PIDFILE="${BOTTLECRM_HOME}/server.pid"
@@ -158,7 +163,7 @@ nohup "${VENV}/bin/gunicorn" crm.wsgi:application \
   --no-control-socket \
   --pid "${PIDFILE}" --access-logfile "${BOTTLECRM_HOME}/access.log" \
   --error-logfile "${BOTTLECRM_HOME}/gunicorn.log" \
-  >>"${BOTTLECRM_HOME}/gunicorn.log" 2>&1 < /dev/null &
+  >>"${BOTTLECRM_HOME}/gunicorn.log" 2>&1 < /dev/null 9>&- &
 for _ in $(seq 1 120); do
   if answers; then
     log "up in $((SECONDS - t0)) s: ${BASE_URL} (pid $(cat "${PIDFILE}"))"
