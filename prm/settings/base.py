@@ -116,6 +116,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with the input and select widgets written out in Python (same HTML).
+FORM_RENDERER = "tenancy.common.form_renderer.FastTemplates"
 
 # --- Database -----------------------------------------------------------------------------
 # Default: an embedded SQLite file. WAL + busy timeout + IMMEDIATE transactions let the web,
