@@ -39,6 +39,40 @@ def nav_active(item, current_url_name) -> bool:
     return item.is_active(current_url_name)
 
 
+@register.simple_tag(takes_context=True)
+def nav_links(context, items):
+    """A surface's navbar links (components/nav_links.html), rendered once per menu shape, page,
+    language and URL configuration in each process: the same inputs give the same HTML."""
+    from django.urls import get_script_prefix, get_urlconf
+    from django.utils.translation import get_language
+
+    from tenancy.navigation import NavGroup
+
+    shape = tuple(
+        (str(item.label), tuple(child.url_name for child in item.children))
+        if isinstance(item, NavGroup)
+        else item.url_name
+        for item in items
+    )
+    current = context.get("current_url_name")
+    key = (shape, current, get_language(), get_script_prefix(), get_urlconf())
+    html = _NAV_HTML.get(key)
+    if html is None:
+        from django.template.loader import render_to_string
+
+        html = render_to_string(
+            "components/nav_links.html", {"items": items, "current_url_name": current}
+        )
+        if len(_NAV_HTML) >= _NAV_HTML_MAX:
+            _NAV_HTML.clear()
+        _NAV_HTML[key] = html
+    return html
+
+
+_NAV_HTML: dict[tuple, str] = {}
+_NAV_HTML_MAX = 2048
+
+
 @register.filter
 def nav_flatten(items) -> list:
     """Navigation items with dropdown groups opened up (tenancy.navigation.flatten)."""

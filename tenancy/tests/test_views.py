@@ -377,3 +377,39 @@ def test_menu_follows_the_role(acme, role, surface, expected):
     html = response.content.decode()
     for name in expected:
         assert f'href="{reverse(name)}"' in html
+
+
+def test_navbar_links_are_rendered_once_per_menu_page_and_language(acme):
+    """{% nav_links %} keeps the HTML per menu shape, current page and language: the same
+    inputs give the HTML the template gives, and the active item follows the page."""
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from prm import navigation
+    from tenancy.navigation import menu
+    from tenancy.templatetags import ui
+
+    ui._NAV_HTML.clear()
+    tag = Template("{% load ui %}{% nav_links items %}")
+    with tenant_context(acme.tenant):
+        admin = menu(acme.actor(acme.admin), navigation.CONSOLE)
+        partner = menu(acme.actor(acme.partner_admin), navigation.PORTAL)
+
+    def shown(items, current):
+        return tag.render(Context({"items": items, "current_url_name": current}))
+
+    def direct(items, current):
+        context = {"items": items, "current_url_name": current}
+        return render_to_string("components/nav_links.html", context)
+
+    for items, current in ((admin, "console_home"), (admin, "console_team"), (partner, None)):
+        assert shown(items, current) == direct(items, current)
+    assert len(ui._NAV_HTML) == 3
+    assert shown(admin, "console_team") == direct(admin, "console_team")  # from the cache
+    assert len(ui._NAV_HTML) == 3
+    assert 'aria-current="page"' in shown(admin, "console_home")
+    assert shown(admin, "console_home") != shown(admin, "console_team")
+    with translation.override("de"):  # another language: its own entry
+        assert shown(admin, "console_home") == direct(admin, "console_home")
+    assert len(ui._NAV_HTML) == 4
