@@ -241,17 +241,20 @@ class RequestFilter(django_filters.FilterSet):
     activity_type = django_filters.ChoiceFilter(
         choices=ActivityType.choices, label=_("Type"), empty_label=_("All types")
     )
-    fund = django_filters.ModelChoiceFilter(
-        field_name="allocation__fund",
-        queryset=Fund.objects.none(),
-        to_field_name="uuid",
-        label=_("Fund"),
-        empty_label=_("All funds"),
+    # The funds are listed by one plain query (a model choice field reads its queryset through
+    # a server-side cursor on PostgreSQL at every render: three round trips).
+    fund = django_filters.ChoiceFilter(
+        field_name="allocation__fund__uuid", label=_("Fund"), empty_label=_("All funds")
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["fund"].queryset = Fund.objects.order_by("-starts_on", "name")
+        self.filters["fund"].extra["choices"] = _fund_choices  # read when shown or checked
+
+
+def _fund_choices() -> list[tuple[str, str]]:
+    funds = Fund.objects.order_by("-starts_on", "name").values_list("uuid", "name")
+    return [(str(uuid), name) for uuid, name in funds]
 
     def search(self, queryset, name, value):
         value = value.strip()

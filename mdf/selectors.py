@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -101,11 +101,14 @@ def open_allocations(actor: Actor) -> QuerySet[Allocation]:
 
 
 def partner_allocations(actor: Actor) -> QuerySet[Allocation]:
+    """The actor's organisation's allocations, newest period first; each knows whether its fund
+    is still open (`is_open`: not carried over, what `open_allocations` lists)."""
     if actor.partner_organization_id is None or not actor.has(Perm.MDF_VIEW):
         return Allocation.objects.none()
     return (
         Allocation.objects.filter(partner_id=actor.partner_organization_id)
         .select_related("fund")
+        .annotate(is_open=~Exists(Fund.objects.filter(carried_from=OuterRef("fund"))))
         .order_by("-fund__starts_on", "fund__name")
     )
 

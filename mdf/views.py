@@ -109,7 +109,7 @@ def portal_mdf(request):
         "allocations": allocations,
         "allocation": chosen,
         "chart": selectors.balance_chart(chosen) if chosen else None,
-        "may_request": actor.has(Perm.MDF_REQUEST) and selectors.open_allocations(actor).exists(),
+        "may_request": actor.has(Perm.MDF_REQUEST) and any(a.is_open for a in allocations),
         "gate": benefit_status(actor, Benefit.MDF),
     }
     if request.htmx and request.GET.get("fragment") == "list":

@@ -129,13 +129,13 @@ def _list_pages():
 
 
 # Besides the session: the user and membership; then the page's own. The balance page: its
-# allocations (with their funds), the list's capped count and page, the chart's ledger (one
-# query, however many entries), "may request" (an open allocation exists), the benefit gate, the
-# portal's unread notifications and rules of engagement, the filter's funds. The ROI page asks
+# allocations (with their funds, and whether each is still open: "may request"), the list's
+# capped count and page, the chart's ledger (one query, however many entries), the benefit gate,
+# the portal's unread notifications and rules of engagement, the filter's funds. The ROI page asks
 # one grouped query per metric (mdf/roi.py), however many activities.
 LIST_QUERIES = {
-    "portal balance": 11,
-    "portal request list (htmx)": 8,
+    "portal balance": 10,
+    "portal request list (htmx)": 7,
     "portal new request": 8,
     "console board (marketing)": 13,
     "console board (channel manager)": 12,
