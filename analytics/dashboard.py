@@ -29,6 +29,7 @@ from .metrics import (
     Filters,
     change,
     figures,
+    one_reading,
     period_bounds,
     products,
 )
@@ -318,6 +319,7 @@ TABLES = {
 }
 
 
+@one_reading()
 def dashboard(actor: Actor, f: Filters, period_key: str) -> Dashboard:
     currency = program_settings().currency
     # One query pair for the months serves the chart and this period's tiles.
@@ -381,6 +383,7 @@ CAPABILITY_TILES = (
 )
 
 
+@one_reading()
 def partner_board(actor: Actor, f: Filters, period_key: str) -> PartnerBoard:
     """One partner's drill-down (`f.partner_id` set by the caller after the access check)."""
     currency = program_settings().currency

@@ -24,7 +24,15 @@ from tenancy.roles import Role
 
 from . import churn
 from . import dashboard as composer
-from .metrics import METRICS, Filters, change, figures, period_bounds, period_key_for
+from .metrics import (
+    METRICS,
+    Filters,
+    change,
+    figures,
+    one_reading,
+    period_bounds,
+    period_key_for,
+)
 from .models import AttributionModel
 from .rollups import month_of
 
@@ -55,6 +63,7 @@ def this_quarter(today=None) -> tuple[Filters, str]:
 # --- A channel manager's partners ---------------------------------------------------------------
 
 
+@one_reading()
 def manager_panel(request, actor: Actor) -> str:
     if actor.role not in (Role.CHANNEL_MANAGER, Role.PROGRAM_ADMIN):
         return ""
@@ -131,6 +140,7 @@ def tier_medians(tier_id: int | None, f: Filters, keys) -> dict[str, Any]:
     return medians
 
 
+@one_reading()
 def scorecard(actor: Actor) -> dict | None:
     """The partner's own figures this quarter with the change, and its tier's medians (the
     portal home's panel and the API's scorecard); None for an actor without a partner."""

@@ -21,7 +21,7 @@ from tenancy.context import require_current_tenant
 from tenancy.uploads import sha256_of
 
 from . import dashboard as composer
-from .metrics import METRICS
+from .metrics import METRICS, one_reading
 from .models import AttributionModel, BoardReport, ReportStatus
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
+@one_reading()
 def report_context(report: BoardReport, actor: Actor, *, progress=None) -> dict:
     """Everything the PDF shows, computed from the dashboard composer for the requester."""
     today = timezone.localdate()

@@ -172,3 +172,49 @@ def replace_partner(f, partner):
     from dataclasses import replace
 
     return replace(f, partner_id=partner.pk)
+
+
+def test_one_reading_asks_for_the_version_and_a_managers_partners_once(data, acme):
+    """Inside `one_reading()` (every dashboard, home panel and report) all `figures()` calls
+    share one read of the rollups' version and of a channel manager's partners; a reading
+    started after a refresh sees it."""
+    from datetime import date
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.metrics import METRICS, Filters, figures, one_reading
+    from partners.models import RevenueRecord
+
+    f = Filters(start=date(2026, 10, 1), end=date(2026, 12, 1))
+
+    def asked(ctx) -> tuple[int, int]:
+        sql = [q["sql"] for q in ctx.captured_queries]
+        versions = sum(q.startswith('SELECT "analytics_rollupstate"."version"') for q in sql)
+        partners = sum(q.startswith('SELECT "partners_partnerorganization"."id"') for q in sql)
+        return versions, partners
+
+    with tenant_context(acme.tenant):
+        manager = acme.actor(acme.manager)
+        for by in (None, "month", "tier", "region"):
+            figures(manager, f, by=by)  # cached now
+        with CaptureQueriesContext(connection) as outside:
+            for by in (None, "month", "tier", "region"):
+                figures(manager, f, by=by)
+        with CaptureQueriesContext(connection) as inside, one_reading():
+            for by in (None, "month", "tier", "region"):
+                figures(manager, f, by=by)
+            with one_reading():  # a reading inside a reading is the same one
+                figures(manager, f.previous())
+        assert asked(outside) == (4, 4)
+        assert asked(inside) == (1, 1)
+
+        with one_reading():
+            before = METRICS["revenue"].of(figures(manager, f)[None])
+        RevenueRecord.objects.create(
+            partner=acme.partner, kind="sourced", customer="Late Co", amount=1000,
+            currency="USD", booked_on=date(2026, 11, 30),
+        )  # fmt: skip
+        rollups.refresh()
+        with one_reading():
+            assert METRICS["revenue"].of(figures(manager, f)[None]) == before + 1000
