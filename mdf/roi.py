@@ -92,29 +92,48 @@ def leads_by_activity(activities: QuerySet[FundRequest]) -> dict[int, int]:
     return {**captured, **dict(reported)}
 
 
-def _deal_values(activities: QuerySet[FundRequest], statuses) -> tuple[dict[int, Decimal], int]:
-    """{activity id: converted value} of its leads' registrations in `statuses`, and how many
-    registrations had no exchange rate."""
-    rates = exchange_rates()
+@dataclass
+class DealValues:
+    """What the activities' leads became, converted to the program currency: the open
+    registrations' value (pipeline) and the won ones' per activity, and how many registrations
+    had no exchange rate (left out)."""
+
+    pipeline: dict[int, Decimal]
+    won: dict[int, Decimal]
+    unconverted: int
+
+
+def deal_values(activities: QuerySet[FundRequest]) -> DealValues:
+    """One read of the leads' open and won registrations and one of the exchange rates."""
     target = program_settings().currency
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    rates = exchange_rates(target)
+    pipeline: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    won: dict[int, Decimal] = defaultdict(lambda: ZERO)
     unconverted = 0
     rows = Lead.objects.filter(
-        campaign__fund_request__in=_ids(activities), registration__status__in=statuses
+        campaign__fund_request__in=_ids(activities),
+        registration__status__in=(*OPEN_DEALS, DealStatus.WON),
     ).values_list(
-        "campaign__fund_request_id", "registration__estimated_value", "registration__currency"
+        "campaign__fund_request_id",
+        "registration__status",
+        "registration__estimated_value",
+        "registration__currency",
     )
-    for activity_id, value, currency in rows:
+    for activity_id, status, value, currency in rows:
         converted = convert(value, currency, target, rates=rates)
         if converted is None:
             unconverted += 1
             continue
-        totals[activity_id] += converted
-    return dict(totals), unconverted
+        (won if status == DealStatus.WON else pipeline)[activity_id] += converted
+    return DealValues(dict(pipeline), dict(won), unconverted)
 
 
-def pipeline_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
-    from_deals, _unconverted = _deal_values(activities, OPEN_DEALS)
+def pipeline_by_activity(
+    activities: QuerySet[FundRequest], values: DealValues | None = None
+) -> dict[int, Decimal]:
+    """The open registrations' value per activity; a claim's reported pipeline where the
+    activity ran no campaign."""
+    from_deals = (values or deal_values(activities)).pipeline
     reported = (
         Claim.objects.filter(request__in=_ids(activities), status__in=SPENT)
         .exclude(request_id__in=_with_campaigns(activities))
@@ -123,15 +142,15 @@ def pipeline_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal
     return {**from_deals, **dict(reported)}
 
 
-def won_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
-    won, _unconverted = _deal_values(activities, (DealStatus.WON,))
-    return won
+def won_by_activity(
+    activities: QuerySet[FundRequest], values: DealValues | None = None
+) -> dict[int, Decimal]:
+    return (values or deal_values(activities)).won
 
 
-def unconverted_deals(activities: QuerySet[FundRequest]) -> int:
+def unconverted_deals(activities: QuerySet[FundRequest], values: DealValues | None = None) -> int:
     """How many of the activities' deal registrations have no exchange rate (left out)."""
-    _values, count = _deal_values(activities, (*OPEN_DEALS, DealStatus.WON))
-    return count
+    return (values or deal_values(activities)).unconverted
 
 
 def roi_percent(spend: Decimal, won: Decimal) -> Decimal | None:
@@ -190,8 +209,9 @@ def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
     activities = activities.select_related("partner").order_by("-starts_on", "title")
     spend = spend_by_activity(activities)
     leads = leads_by_activity(activities)
-    pipeline = pipeline_by_activity(activities)
-    won = won_by_activity(activities)
+    values = deal_values(activities)
+    pipeline = pipeline_by_activity(activities, values)
+    won = won_by_activity(activities, values)
     rows = [
         RoiRow(
             key=activity,
@@ -222,7 +242,7 @@ def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
         by_partner=sorted(by_partner.values(), key=lambda r: (-r.won, r.label)),
         by_type=sorted(by_type.values(), key=lambda r: (-r.spend, r.label)),
         total=total,
-        unconverted=unconverted_deals(activities),
+        unconverted=values.unconverted,
     )
 
 

@@ -132,7 +132,8 @@ def _list_pages():
 # allocations (with their funds, and whether each is still open: "may request"), the list's
 # capped count and page, the chart's ledger (one query, however many entries), the benefit gate,
 # the portal's unread notifications and rules of engagement, the filter's funds. The ROI page asks
-# one grouped query per metric (mdf/roi.py), however many activities.
+# one grouped query per metric (mdf/roi.py; the leads' open and won registrations together, with
+# one read of the exchange rates), however many activities.
 LIST_QUERIES = {
     "portal balance": 10,
     "portal request list (htmx)": 7,
@@ -141,7 +142,7 @@ LIST_QUERIES = {
     "console board (channel manager)": 12,
     "console requests": 6,
     "console payouts": 5,
-    "console ROI": 25,
+    "console ROI": 16,
 }
 
 
