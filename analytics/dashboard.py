@@ -220,7 +220,7 @@ def _month_chart(actor: Actor, f: Filters, currency: str, by_month: dict | None 
 
 
 def _rows(actor: Actor, f: Filters, by: str, names: dict, limit: int | None = None) -> list[dict]:
-    groups = figures(actor, f, by=by)
+    groups = figures(actor, f, by=by, top=limit)
     revenue = METRICS["revenue"]
     ranked = []
     for key, sums in groups.items():

@@ -176,7 +176,12 @@ def _once(key: tuple, load: Callable[[], Any], keep: Any = None) -> Any:
 
 
 def figures(
-    actor: Actor, f: Filters, *, by: str | None = None, scoped: bool = True
+    actor: Actor,
+    f: Filters,
+    *,
+    by: str | None = None,
+    scoped: bool = True,
+    top: int | None = None,
 ) -> dict[Any, dict[str, Any]]:
     """{group: {sum name: value}} for the period: the partner figures (revenue ledger, costs,
     registrations, capability...) and the attributed revenue under the chosen model. With
@@ -186,7 +191,12 @@ def figures(
     The rollups change only when a refresh commits, so an answer is cached until the next
     refresh that changes a row (its key holds the rollups' version, counted by the refresh in
     the same transaction): one small query on a hit (two for a channel manager), three on a
-    miss; inside `one_reading()` those small queries are asked once for every call."""
+    miss; inside `one_reading()` those small queries are asked once for every call.
+
+    `top`: only the groups that can rank among the first `top` by revenue — every group whose
+    revenue reaches the `top`-th highest, so ties at the cut stay and the caller's tie-break
+    still decides. The dashboard's partner table shows 25 of 5,000 partners: its cached answer
+    is those 25, not 5,000 partners' sums to unpickle on every view."""
     scope = _once(("scope", id(actor), scoped), lambda: _cache_scope(actor, scoped), keep=actor)
     if scope is None:
         return _figures(actor, f, by=by, scoped=scoped)
@@ -201,13 +211,26 @@ def figures(
     )
     if version is None:  # never refreshed: nothing to read, nothing worth keeping
         return _figures(actor, f, by=by, scoped=scoped)
-    asked = hashlib.sha256(repr((f, by)).encode()).hexdigest()[:32]
+    asked = hashlib.sha256(repr((f, by, top)).encode()).hexdigest()[:32]
     key = f"analytics:figures:{tenant}:{version}:{scope}:{asked}"
     found = cache.get(key)
     if found is None:
-        found = _figures(actor, f, by=by, scoped=scoped)
+        if top is None:
+            found = _figures(actor, f, by=by, scoped=scoped)
+        else:
+            found = _leaders(figures(actor, f, by=by, scoped=scoped), top)
         cache.set(key, found, FIGURES_CACHE_SECONDS)
     return found
+
+
+def _leaders(groups: dict[Any, dict[str, Any]], top: int) -> dict[Any, dict[str, Any]]:
+    """The groups whose revenue reaches the `top`-th highest (ties at the cut kept)."""
+    revenue = METRICS["revenue"]
+    amounts = sorted((revenue.of(sums) or 0 for sums in groups.values()), reverse=True)
+    if len(amounts) <= top:
+        return groups
+    floor = amounts[top - 1]
+    return {key: sums for key, sums in groups.items() if (revenue.of(sums) or 0) >= floor}
 
 
 # A cached answer outlives its refresh by nothing (the key changes); this only bounds memory.

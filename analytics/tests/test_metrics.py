@@ -218,3 +218,30 @@ def test_one_reading_asks_for_the_version_and_a_managers_partners_once(data, acm
         rollups.refresh()
         with one_reading():
             assert METRICS["revenue"].of(figures(manager, f)[None]) == before + 1000
+
+
+def test_the_top_groups_keep_every_tie_at_the_cut(data, acme):
+    """figures(top=n) keeps the groups that can rank among the first n by revenue: ties at
+    the cut stay (the caller breaks them by name), and a short list is kept whole."""
+    from datetime import date
+
+    from analytics.metrics import _leaders, figures
+
+    def sums(sourced, influenced=0):
+        return {"sourced": Decimal(sourced), "influenced": Decimal(influenced)}
+
+    groups = {1: sums(500), 2: sums(300, 100), 3: sums(400), 4: sums(100), 5: sums(0)}
+    assert set(_leaders(groups, 1)) == {1}
+    assert set(_leaders(groups, 2)) == {1, 2, 3}  # 2 and 3 tie at 400
+    assert set(_leaders(groups, 3)) == {1, 2, 3}
+    assert set(_leaders(groups, 4)) == {1, 2, 3, 4}
+    assert _leaders(groups, 9) == groups
+
+    f = Filters(start=date(2026, 1, 1), end=date(2026, 12, 1))
+    with tenant_context(acme.tenant):
+        executive = acme.actor(acme.executive)
+        every = figures(executive, f, by="partner")
+        best = max(every, key=lambda key: METRICS["revenue"].of(every[key]))
+        leaders = figures(executive, f, by="partner", top=1)
+        assert best in leaders and set(leaders) <= set(every)
+        assert {key: every[key] for key in leaders} == leaders
