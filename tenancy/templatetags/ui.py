@@ -86,11 +86,31 @@ def nav_flatten(items) -> list:
 
 def _grouped(value, places: int) -> str:
     from django.utils.formats import number_format
+    from django.utils.translation import get_language
 
     from tenancy.common.numbers import round_half_up
 
-    return number_format(
-        round_half_up(value, places), decimal_pos=places, use_l10n=True, force_grouping=True
+    rounded = round_half_up(value, places)
+    language = get_language()
+    plain = _PLAIN_GROUPING.get(language)
+    if plain is None:
+        plain = _PLAIN_GROUPING[language] = _groups_like_python()
+    if plain:  # what number_format gives here, without its per-call format lookups
+        return f"{rounded if rounded else rounded.copy_abs():,.{places}f}"
+    return number_format(rounded, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+# {language: whether its formats are "1,234.5" (Python's own "," grouping)}: prm/formats.
+_PLAIN_GROUPING: dict[str | None, bool] = {}
+
+
+def _groups_like_python() -> bool:
+    from django.utils.formats import get_format
+
+    return (
+        get_format("DECIMAL_SEPARATOR") == "."
+        and get_format("THOUSAND_SEPARATOR") == ","
+        and get_format("NUMBER_GROUPING") == 3
     )
 
 

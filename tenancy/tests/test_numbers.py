@@ -52,3 +52,29 @@ def test_template_filters_group_thousands_and_round_half_up():
         "|{{ none|money }}"
     ).render(Context({"a": Decimal("614500"), "n": 1027247, "s": 900, "x": 0.25, "none": None}))
     assert out == "614,500.00 USD|1,027,247|0.3|0.3|—"
+
+
+def test_grouped_numbers_are_what_djangos_number_format_gives():
+    """The number and money filters write "1,234.5" with Python's own grouping where the
+    formats say so (prm/formats): the same text as Django's number_format, sign and zero too."""
+    import random
+
+    from django.utils.formats import number_format
+    from django.utils.translation import get_language
+
+    from tenancy.templatetags.ui import _PLAIN_GROUPING, _grouped
+
+    rng = random.Random(14)
+    values = [0, -0.001, 0.004, -0.005, 0.5, -1, 999, 1000, -1000, 1234567.891, -987654321.5]
+    values += [Decimal("-0.00"), Decimal("1E+3"), Decimal("12345678901234567890.125"), "614500"]
+    values += [rng.uniform(-1e7, 1e7) for _ in range(300)] + [
+        rng.randint(-(10**9), 10**9) for _ in range(100)
+    ]
+    for value in values:
+        for places in (0, 1, 2):
+            rounded = round_half_up(value, places)
+            expected = number_format(
+                rounded, decimal_pos=places, use_l10n=True, force_grouping=True
+            )
+            assert _grouped(value, places) == expected, (value, places)
+    assert _PLAIN_GROUPING[get_language()] is True  # the English formats took the fast path
