@@ -7,12 +7,15 @@ and tiers' names for the rows shown, the latest financial-model baseline, the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from django.db.models import Model
 from django.utils import formats
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from partners.models import PartnerType, Region
@@ -27,6 +30,7 @@ from .metrics import (
     PARTNER_SUMS,
     TILES,
     Filters,
+    Metric,
     change,
     figures,
     one_reading,
@@ -317,6 +321,30 @@ TABLES = {
     "partner-types": "partner_type",
     "products": "product",
 }
+
+
+def fingerprint(value: Any) -> Any:
+    """Everything a board shows, as plain values (for a key): translated words as text, a
+    metric by its key (its formula is code), a model row by its fields, dataclasses, mappings
+    and sequences by their contents."""
+    if value is None or isinstance(value, (str, int, float, Decimal, date, UUID)):
+        return value
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, Metric):
+        return ("metric", value.key)
+    if isinstance(value, Model):
+        return (
+            value._meta.label,
+            *(fingerprint(f.value_from_object(value)) for f in value._meta.concrete_fields),
+        )
+    if is_dataclass(value):
+        return (type(value).__name__, *(fingerprint(getattr(value, f.name)) for f in fields(value)))
+    if isinstance(value, dict):
+        return tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(fingerprint(item) for item in value)
+    raise TypeError(f"a board holds a {type(value).__name__}: say how to key it")
 
 
 @one_reading()

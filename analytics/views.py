@@ -3,6 +3,8 @@ button. Thin: access check, one composer call (`dashboard`), render or CSV."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import replace
 from uuid import UUID
 
@@ -12,9 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -82,7 +86,39 @@ def console_analytics(request):
         return _csv(table, f"{table_key}-{key.lower()}")
     board = composer.dashboard(actor, f, key)
     context = {**_context(request, actor, f, chosen), "board": board}
+    context["board_html"] = board_html(context)
     return render(request, "analytics/dashboard.html", context)
+
+
+def board_html(context: dict) -> str:
+    """The dashboard's tiles, charts and tables (analytics/_board.html), rendered once per
+    content in each process: the key is the board's own figures, names and labels (with the
+    filters' query and the language), so the same content gives the same HTML and any change —
+    a refresh, a renamed partner, another currency — is another key. Kept in memory, a few
+    dozen boards: a deploy starts empty, so a changed template never meets an old page."""
+    try:
+        content = (
+            get_language(),
+            context["query"],
+            str(context["previous_label"]),
+            composer.fingerprint(context["board"]),
+        )
+    except TypeError:  # something the fingerprint cannot name: render it, keep nothing
+        return render_to_string("analytics/_board.html", context)
+    key = hashlib.sha256(repr(content).encode()).hexdigest()
+    html = _BOARDS.get(key)
+    if html is None:
+        html = render_to_string("analytics/_board.html", context)
+        _BOARDS[key] = html
+        while len(_BOARDS) > BOARDS_KEPT:
+            _BOARDS.popitem(last=False)
+    else:
+        _BOARDS.move_to_end(key)
+    return html
+
+
+BOARDS_KEPT = 64
+_BOARDS: OrderedDict[str, str] = OrderedDict()
 
 
 @login_required

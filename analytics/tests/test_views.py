@@ -154,3 +154,52 @@ def test_a_refresh_that_changed_rows_warms_the_default_dashboard(data, acme):
     with CaptureQueriesContext(connection) as first:
         client.get(url)
     assert len(first.captured_queries) == len(warm.captured_queries)
+
+
+def test_the_board_is_rendered_once_per_content_and_a_rename_shows_at_once(data, acme):
+    """The tiles, charts and tables are kept per content (their figures, names and labels):
+    the same board again is the kept HTML, identical to a fresh render; a partner renamed
+    without any refresh is another board, shown at once."""
+    from django.template.loader import render_to_string
+
+    from analytics import dashboard as composer
+    from analytics import views
+
+    views._BOARDS.clear()
+    client = acme.client(acme.executive)
+    url = reverse("console_analytics") + PERIOD
+    first = client.get(url)
+    assert len(views._BOARDS) == 1
+    [kept] = views._BOARDS.values()
+    assert kept in first.content.decode()
+    shown = {name: first.context[name] for name in ("board", "query", "previous_label")}
+    assert first.context["board_html"] == render_to_string("analytics/_board.html", shown)
+    again = client.get(url)
+    assert again.context["board_html"] is kept and len(views._BOARDS) == 1  # from memory
+
+    with tenant_context(acme.tenant):
+        acme.partner.name = "Renamed Partner Ltd"
+        acme.partner.save(update_fields=["name"])
+    renamed = client.get(url).content.decode()
+    assert "Renamed Partner Ltd" in renamed and len(views._BOARDS) == 2
+    other_model = client.get(reverse("console_analytics") + "?period=2026-Q4&model=first_touch")
+    assert other_model.status_code == 200 and len(views._BOARDS) == 3
+
+    # Something the fingerprint cannot name is rendered each time, never kept under a guess.
+    with pytest.raises(TypeError):
+        composer.fingerprint(object())
+    shown["board"].tiles[0].note = object()
+    assert views.board_html(shown) == render_to_string("analytics/_board.html", shown)
+    assert len(views._BOARDS) == 3
+
+
+def test_the_kept_boards_are_bounded(data, acme, monkeypatch):
+    from analytics import views
+
+    views._BOARDS.clear()
+    monkeypatch.setattr(views, "BOARDS_KEPT", 2)
+    client = acme.client(acme.executive)
+    for model in ("linear", "first_touch", "last_touch"):
+        page = client.get(reverse("console_analytics") + f"?period=2026-Q4&model={model}")
+        assert page.status_code == 200
+    assert len(views._BOARDS) == 2
