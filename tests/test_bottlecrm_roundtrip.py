@@ -41,12 +41,18 @@ def bottlecrm() -> dict:
     """BottleCRM's credentials (run.sh: idempotent; waits for a run already under way)."""
     if _python312() is None and not os.environ.get("CI"):
         pytest.skip("BottleCRM needs Python >= 3.12 (set BOTTLECRM_PYTHON)")
+    return _run_sh(timeout=900)
+
+
+def _run_sh(*, timeout: int, **env: str) -> dict:
+    """scripts/bottlecrm/run.sh (with `env` added): its credentials, once it has answered."""
     done = subprocess.run(
         [str(ROOT / "scripts/bottlecrm/run.sh")],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         check=False,
+        env={**os.environ, **env},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
@@ -161,13 +167,5 @@ def test_the_running_server_leaves_run_sh_free_for_the_next_caller(bottlecrm):
     home = Path(os.environ.get("BOTTLECRM_HOME", ROOT / "var/bottlecrm"))
     free = subprocess.run(["flock", "-n", str(home / ".run.lock"), "true"], check=False)
     assert free.returncode == 0
-    again = subprocess.run(
-        [str(ROOT / "scripts/bottlecrm/run.sh")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "BOTTLECRM_LOCK_WAIT": "60"},
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert json.loads(again.stdout)["base_url"] == bottlecrm["base_url"]
+    again = _run_sh(timeout=120, BOTTLECRM_LOCK_WAIT="60")
+    assert again["base_url"] == bottlecrm["base_url"]
