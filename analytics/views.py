@@ -4,6 +4,7 @@ button. Thin: access check, one composer call (`dashboard`), render or CSV."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 from uuid import UUID
@@ -106,19 +107,22 @@ def board_html(context: dict) -> str:
     except TypeError:  # something the fingerprint cannot name: render it, keep nothing
         return render_to_string("analytics/_board.html", context)
     key = hashlib.sha256(repr(content).encode()).hexdigest()
-    html = _BOARDS.get(key)
-    if html is None:
-        html = render_to_string("analytics/_board.html", context)
+    with _BOARDS_LOCK:
+        html = _BOARDS.get(key)
+        if html is not None:
+            _BOARDS.move_to_end(key)
+            return html
+    html = render_to_string("analytics/_board.html", context)
+    with _BOARDS_LOCK:  # threaded servers: one change of the order at a time
         _BOARDS[key] = html
         while len(_BOARDS) > BOARDS_KEPT:
             _BOARDS.popitem(last=False)
-    else:
-        _BOARDS.move_to_end(key)
     return html
 
 
 BOARDS_KEPT = 64
 _BOARDS: OrderedDict[str, str] = OrderedDict()
+_BOARDS_LOCK = threading.Lock()
 
 
 @login_required
