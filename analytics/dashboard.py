@@ -19,11 +19,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from partners.models import PartnerType, Region
-from partners.selectors.facts import tier_names
 from partners.selectors.strategy import financial_models
 from partners.services.tiers import program_settings
 from tenancy.access import Actor
 from tenancy.common.charts import Chart, Series
+from tenancy.context import require_current_tenant
 
 from .metrics import (
     METRICS,
@@ -33,9 +33,12 @@ from .metrics import (
     Metric,
     change,
     figures,
+    figures_key,
     one_reading,
     period_bounds,
     products,
+    read_once,
+    tiers,
 )
 from .models import ZERO, AttributionModel
 from .rollups import add_months, month_of
@@ -141,12 +144,12 @@ def parse_filters(params, today: date) -> tuple[Filters, str, dict]:
     partner_type = params.get("partner_type") or ""
     if partner_type not in PartnerType.values:
         partner_type = ""
-    tiers = tier_names()
+    known_tiers = tiers()
     tier_id: int | None = None
     raw_tier = params.get("tier") or ""
     if raw_tier == "none":
         tier_id = 0
-    elif raw_tier.isdigit() and int(raw_tier) in tiers:
+    elif raw_tier.isdigit() and int(raw_tier) in known_tiers:
         tier_id = int(raw_tier)
     product = (params.get("product") or "").strip()[:120]
     if product and product not in products():
@@ -223,8 +226,16 @@ def _month_chart(actor: Actor, f: Filters, currency: str, by_month: dict | None 
     )
 
 
-def _rows(actor: Actor, f: Filters, by: str, names: dict, limit: int | None = None) -> list[dict]:
-    groups = figures(actor, f, by=by, top=limit)
+def _rows(
+    actor: Actor,
+    f: Filters,
+    by: str,
+    names: dict,
+    limit: int | None = None,
+    groups: dict | None = None,
+) -> list[dict]:
+    if groups is None:
+        groups = figures(actor, f, by=by, top=limit)
     revenue = METRICS["revenue"]
     ranked = []
     for key, sums in groups.items():
@@ -248,10 +259,9 @@ def _rows(actor: Actor, f: Filters, by: str, names: dict, limit: int | None = No
 def table(actor: Actor, f: Filters, by: str, *, limit: int | None = None) -> Table:
     """One breakdown table (also what its CSV exports)."""
     if by == "partner":
-        from partners.selectors.facts import partner_names
-
-        rows = _rows(actor, f, "partner", {}, limit)
-        names = partner_names([row["key"] for row in rows])
+        groups = figures(actor, f, by="partner", top=limit)
+        rows = _rows(actor, f, "partner", {}, limit, groups)
+        names = _partner_names(groups)
         for row in rows:
             row["label"], row["uuid"] = names.get(row["key"], ("", None))
         return Table(
@@ -274,7 +284,7 @@ def table(actor: Actor, f: Filters, by: str, *, limit: int | None = None) -> Tab
             else "",
         )
     if by == "tier":
-        names: dict = tier_names()
+        names: dict = tiers()
         names[None] = _("No tier")
         return Table(
             "tiers",
@@ -347,9 +357,62 @@ def fingerprint(value: Any) -> Any:
     raise TypeError(f"a board holds a {type(value).__name__}: say how to key it")
 
 
+def _partner_names(groups: dict) -> dict:
+    """{partner id: (name, uuid)} of these figures' partners, read once per reading."""
+    from partners.selectors.facts import partner_names
+
+    ids = tuple(sorted(key for key in groups if key is not None))
+    return read_once(("partner_names", ids), lambda: partner_names(ids))
+
+
+def _baseline(actor: Actor):
+    """The latest financial model (the planned ROPI the board compares with), once per reading."""
+    return read_once(("baseline", id(actor)), lambda: financial_models(actor).first(), keep=actor)
+
+
+def _currency() -> str:
+    return read_once(("currency", require_current_tenant().pk), lambda: program_settings().currency)
+
+
+def _asks(f: Filters) -> tuple:
+    """The figures a board shows, as `figures()` arguments (filters, by, top)."""
+    return (
+        (f, "month", None),
+        (f.previous(), None, None),
+        (f, "partner", TOP_PARTNERS),
+        (f, "tier", None),
+        (f, "region", None),
+        (f, "product", None),
+    )
+
+
+def board_key(actor: Actor, f: Filters, period_key: str) -> Any:
+    """What `dashboard()` shows, named without composing it: the cache keys of its figures
+    (the rollups' version, whose rows, what was asked), the names of the partners that can rank
+    in its table, the tiers' names, the currency and the baseline. The same key is the same
+    board (with the same language); any change — a refresh, a renamed partner or tier, another
+    currency or baseline — is another key. None when a figure is not cached by version (then
+    nothing is kept)."""
+    keys = tuple(figures_key(actor, g, by=by, top=top) for g, by, top in _asks(f))
+    if None in keys:
+        return None
+    leaders = figures(actor, f, by="partner", top=TOP_PARTNERS)
+    return fingerprint(
+        (
+            f,
+            period_key,
+            keys,
+            _partner_names(leaders),
+            tiers(),
+            _currency(),
+            _baseline(actor),
+        )
+    )
+
+
 @one_reading()
 def dashboard(actor: Actor, f: Filters, period_key: str) -> Dashboard:
-    currency = program_settings().currency
+    currency = _currency()
     # One query pair for the months serves the chart and this period's tiles.
     by_month = figures(actor, f, by="month")
     tiles = tiles_for(actor, f, now=_total(f, by_month))
@@ -385,7 +448,7 @@ def dashboard(actor: Actor, f: Filters, period_key: str) -> Dashboard:
         tiles=tiles,
         charts=charts,
         tables=tables,
-        baseline=financial_models(actor).first(),
+        baseline=_baseline(actor),
         product_filtered=bool(f.product),
     )
 

@@ -24,6 +24,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Sum, When
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from partners.selectors.facts import tier_names
 from tenancy import access
 from tenancy.access import Actor
 from tenancy.context import require_current_tenant
@@ -164,7 +165,7 @@ def one_reading():
         _READING.reset(token)
 
 
-def _once(key: tuple, load: Callable[[], Any], keep: Any = None) -> Any:
+def read_once(key: tuple, load: Callable[[], Any], keep: Any = None) -> Any:
     """`load()`, asked once per `one_reading()` (every time outside one). `keep`: an object the
     key names by its id(), kept alive with the answer so the id cannot be reused meanwhile."""
     memo = _READING.get()
@@ -197,22 +198,11 @@ def figures(
     revenue reaches the `top`-th highest, so ties at the cut stay and the caller's tie-break
     still decides. The dashboard's partner table shows 25 of 5,000 partners: its cached answer
     is those 25, not 5,000 partners' sums to unpickle on every view."""
-    scope = _once(("scope", id(actor), scoped), lambda: _cache_scope(actor, scoped), keep=actor)
-    if scope is None:
+    key = figures_key(actor, f, by=by, scoped=scoped, top=top)
+    if key is None:
         return _figures(actor, f, by=by, scoped=scoped)
     from django.core.cache import cache
 
-    from .models import RollupState
-
-    tenant = require_current_tenant().pk
-    version = _once(
-        ("version", tenant),
-        lambda: RollupState.objects.values_list("version", flat=True).first(),
-    )
-    if version is None:  # never refreshed: nothing to read, nothing worth keeping
-        return _figures(actor, f, by=by, scoped=scoped)
-    asked = hashlib.sha256(repr((f, by, top)).encode()).hexdigest()[:32]
-    key = f"analytics:figures:{tenant}:{version}:{scope}:{asked}"
     found = cache.get(key)
     if found is None:
         if top is None:
@@ -221,6 +211,31 @@ def figures(
             found = _leaders(figures(actor, f, by=by, scoped=scoped), top)
         cache.set(key, found, FIGURES_CACHE_SECONDS)
     return found
+
+
+def figures_key(
+    actor: Actor,
+    f: Filters,
+    *,
+    by: str | None = None,
+    scoped: bool = True,
+    top: int | None = None,
+) -> str | None:
+    """The cache key of `figures()`'s answer with these arguments — the rollups' version, whose
+    rows and what was asked: the same key is the same answer. None when the answer is not
+    cached (before the first refresh, or an actor whose scope cannot be named)."""
+    scope = read_once(("scope", id(actor), scoped), lambda: _cache_scope(actor, scoped), keep=actor)
+    if scope is None:
+        return None
+    state = reading_state()
+    if state is None or state.version is None:  # never refreshed: nothing worth keeping
+        return None
+    asked = hashlib.sha256(repr((f, by, top)).encode()).hexdigest()[:32]
+    # The state's uuid too: a state made anew (its version from 0 again) is never an old one.
+    return (
+        f"analytics:figures:{require_current_tenant().pk}:{state.uuid}:{state.version}"
+        f":{scope}:{asked}"
+    )
 
 
 def _leaders(groups: dict[Any, dict[str, Any]], top: int) -> dict[Any, dict[str, Any]]:
@@ -290,11 +305,22 @@ def _figures(
     return out
 
 
-def products() -> list[str]:
-    """The products revenue was booked under (kept by the last refresh)."""
+def reading_state():
+    """The tenant's RollupState (None before its first refresh), read once per
+    `one_reading()`: a page's version, products and "figures as of" come from one row."""
     from .models import RollupState
 
-    state = RollupState.objects.first()
+    return read_once(("state", require_current_tenant().pk), RollupState.objects.first)
+
+
+def tiers() -> dict[int, str]:
+    """{tier id: name} in rank order, read once per `one_reading()` (a copy: callers add to it)."""
+    return dict(read_once(("tiers", require_current_tenant().pk), tier_names))
+
+
+def products() -> list[str]:
+    """The products revenue was booked under (kept by the last refresh)."""
+    state = reading_state()
     return list(state.products) if state else []
 
 

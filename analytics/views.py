@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -24,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partners.models import PartnerOrganization, PartnerType, Region
-from partners.selectors.facts import tier_names
 from partners.selectors.organization import partner_for_actor
 from tenancy import access
 from tenancy.access import Perm
@@ -42,10 +43,9 @@ from .forms import (
     SurveySettingsForm,
     TouchForm,
 )
-from .metrics import METRICS, Filters, products
+from .metrics import METRICS, Filters, one_reading, products, reading_state, tiers
 from .models import AttributionModel, BoardReport, DealTouch, DirectRevenue, ReportStatus
 from .psat import SURVEY_METRICS
-from .rollups import rollup_state
 from .settings import analytics_settings
 
 
@@ -63,14 +63,14 @@ def _context(request, actor, f: Filters, chosen: dict) -> dict:
         "period_choices": composer.period_choices(today),
         "model_choices": AttributionModel.choices,
         "region_choices": Region.choices,
-        "tier_choices": list(tier_names().items()),
+        "tier_choices": list(tiers().items()),
         "type_choices": PartnerType.choices,
         "product_choices": [(p, p) for p in products()],
         "period_label": composer.period_label(f),
         "model_label": AttributionModel(f.model).label,
         "query": urlencode({k: v for k, v in chosen.items() if v}),
         "previous_label": composer.period_label(f.previous()),
-        "state": rollup_state(),
+        "state": reading_state(),
         "refresh_minutes": settings.ANALYTICS_REFRESH_MINUTES,
         "may_refresh": actor.has(Perm.ANALYTICS_MANAGE),
         "sees_program": access.sees_every_partner(actor),
@@ -78,6 +78,7 @@ def _context(request, actor, f: Filters, chosen: dict) -> dict:
 
 
 @login_required
+@one_reading()
 def console_analytics(request):
     actor = access.require_console(request, Perm.ANALYTICS_VIEW)
     f, key, chosen = composer.parse_filters(request.GET, timezone.now().date())
@@ -85,34 +86,37 @@ def console_analytics(request):
     if request.GET.get("format") == "csv" and table_key in composer.TABLES:
         table = composer.table(actor, f, composer.TABLES[table_key])
         return _csv(table, f"{table_key}-{key.lower()}")
-    board = composer.dashboard(actor, f, key)
-    context = {**_context(request, actor, f, chosen), "board": board}
-    context["board_html"] = board_html(context)
+    context = _context(request, actor, f, chosen)
+    context["board_html"] = board_html(
+        context, composer.board_key(actor, f, key), lambda: composer.dashboard(actor, f, key)
+    )
     return render(request, "analytics/dashboard.html", context)
 
 
-def board_html(context: dict) -> str:
+def board_html(context: dict, content: Any, compose: Callable[[], composer.Dashboard]) -> str:
     """The dashboard's tiles, charts and tables (analytics/_board.html), rendered once per
-    content in each process: the key is the board's own figures, names and labels (with the
-    filters' query and the language), so the same content gives the same HTML and any change —
-    a refresh, a renamed partner, another currency — is another key. Kept in memory, a few
-    dozen boards: a deploy starts empty, so a changed template never meets an old page."""
-    try:
-        content = (
-            get_language(),
-            context["query"],
-            str(context["previous_label"]),
-            composer.fingerprint(context["board"]),
-        )
-    except TypeError:  # something the fingerprint cannot name: render it, keep nothing
-        return render_to_string("analytics/_board.html", context)
-    key = hashlib.sha256(repr(content).encode()).hexdigest()
+    content in each process. `content` names everything the board shows
+    (`composer.board_key`: its figures' cache keys, names, currency, baseline); with the
+    filters' query and the language it is the key, so the same content gives the kept HTML
+    without composing the board again, and any change — a refresh, a renamed partner, another
+    currency — is another key. `content` None: composed and rendered, nothing kept. Kept in
+    memory, a few dozen boards: a deploy starts empty, so a changed template never meets an
+    old page."""
+
+    def render_board() -> str:
+        return render_to_string("analytics/_board.html", {**context, "board": compose()})
+
+    if content is None:
+        return render_board()
+    key = hashlib.sha256(
+        repr((get_language(), context["query"], str(context["previous_label"]), content)).encode()
+    ).hexdigest()
     with _BOARDS_LOCK:
         html = _BOARDS.get(key)
         if html is not None:
             _BOARDS.move_to_end(key)
             return html
-    html = render_to_string("analytics/_board.html", context)
+    html = render_board()
     with _BOARDS_LOCK:  # threaded servers: one change of the order at a time
         _BOARDS[key] = html
         while len(_BOARDS) > BOARDS_KEPT:
@@ -126,6 +130,7 @@ _BOARDS_LOCK = threading.Lock()
 
 
 @login_required
+@one_reading()
 def console_analytics_partner(request, partner_uuid: UUID):
     """One partner's figures (a manager: only their own partners; others answer 404)."""
     actor = access.require_console(request, Perm.ANALYTICS_VIEW)
@@ -179,6 +184,7 @@ def _my_report(request, report_uuid: UUID):
 
 
 @login_required
+@one_reading()
 def console_analytics_reports(request):
     """Ask for a board report of the dashboard as filtered, and the list of one's reports."""
     actor = access.require_console(request, Perm.ANALYTICS_VIEW)

@@ -116,6 +116,9 @@ def journeys():
         ("portal asset list /portal/assets/", "partner", "get", reverse("portal_assets"), {}, {}),
         ("api list (partner session)", "partner", "get", reverse("deal-registration-list"), {}, {}),
         ("console partner directory", "manager", "get", reverse("console_partner_list"), {}, {}),
+        # The dashboards need bench/analytics.py's facts and rollups (and its executive).
+        ("KPI dashboard /console/analytics/", "executive", "get", "/console/analytics/", {}, {}),
+        ("channel manager's console home", "manager", "get", "/console/", {}, {}),
     ]
 
 
@@ -151,13 +154,19 @@ def main() -> None:
         ("partner", f"partner@{big}.test"),
         ("sales", f"sales@{big}.test"),
         ("manager", f"manager@{big}.test"),
+        ("executive", f"exec@{big}.test"),
     ):
+        if not User.objects.filter(email=email).exists():  # bench/analytics.py adds it
+            continue
         client = Client(HTTP_HOST=f"{big}.localhost")
         client.force_login(User.objects.get(email=email))
         clients[role] = client
 
     for label, role, method, url, params, extra in journeys():
         if args.only and not any(word in label for word in args.only.split(",")):
+            continue
+        if role not in clients:
+            print(f"{label}: skipped (no {role}: run bench/analytics.py first)")
             continue
         client = clients[role]
 

@@ -190,7 +190,7 @@ def test_one_reading_asks_for_the_version_and_a_managers_partners_once(data, acm
 
     def asked(ctx) -> tuple[int, int]:
         sql = [q["sql"] for q in ctx.captured_queries]
-        versions = sum(q.startswith('SELECT "analytics_rollupstate"."version"') for q in sql)
+        versions = sum(q.startswith('SELECT "analytics_rollupstate"."id"') for q in sql)
         partners = sum(q.startswith('SELECT "partners_partnerorganization"."id"') for q in sql)
         return versions, partners
 

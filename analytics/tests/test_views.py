@@ -106,10 +106,13 @@ def test_refresh_now_is_for_program_admins_only(data, acme):
 def test_the_dashboard_query_count_does_not_grow_with_the_data(data, acme):
     from django.core.cache import cache
 
+    from analytics import views
+
     client = acme.client(acme.executive)
     url = reverse("console_analytics") + PERIOD
     client.get(url)
     cache.clear()  # both measures compute the figures (a refresh changes the cache key)
+    views._BOARDS.clear()  # and render the board
     acme.warm_host_cache()
     with CaptureQueriesContext(connection) as small:
         client.get(url)
@@ -134,6 +137,7 @@ def test_the_dashboard_query_count_does_not_grow_with_the_data(data, acme):
             )
         rollups.refresh(full=True)
     cache.clear()  # as cold as the small measure (every cached lookup, not only the figures)
+    views._BOARDS.clear()
     acme.warm_host_cache()
     with CaptureQueriesContext(connection) as large:
         client.get(url)
@@ -156,14 +160,19 @@ def test_a_refresh_that_changed_rows_warms_the_default_dashboard(data, acme):
     assert len(first.captured_queries) == len(warm.captured_queries)
 
 
-def test_the_board_is_rendered_once_per_content_and_a_rename_shows_at_once(data, acme):
-    """The tiles, charts and tables are kept per content (their figures, names and labels):
-    the same board again is the kept HTML, identical to a fresh render; a partner renamed
-    without any refresh is another board, shown at once."""
+def test_the_board_is_rendered_once_per_content_and_any_change_shows_at_once(data, acme):
+    """The tiles, charts and tables are kept per content (their figures' version, names,
+    currency, baseline): the same board again is the kept HTML, identical to a board composed
+    and rendered afresh; a partner or tier renamed, another currency or baseline, without any
+    refresh, is another board, shown at once; so is a refresh that changes the figures."""
+    from django.http import QueryDict
     from django.template.loader import render_to_string
+    from django.utils import timezone
 
     from analytics import dashboard as composer
     from analytics import views
+    from partners.models import FinancialModel, Tier
+    from partners.services.tiers import program_settings
 
     views._BOARDS.clear()
     client = acme.client(acme.executive)
@@ -172,25 +181,102 @@ def test_the_board_is_rendered_once_per_content_and_a_rename_shows_at_once(data,
     assert len(views._BOARDS) == 1
     [kept] = views._BOARDS.values()
     assert kept in first.content.decode()
-    shown = {name: first.context[name] for name in ("board", "query", "previous_label")}
-    assert first.context["board_html"] == render_to_string("analytics/_board.html", shown)
+    with tenant_context(acme.tenant):
+        f, key, _chosen = composer.parse_filters(QueryDict(PERIOD[1:]), timezone.now().date())
+        fresh = {
+            "board": composer.dashboard(acme.actor(acme.executive), f, key),
+            **{name: first.context[name] for name in ("query", "previous_label")},
+        }
+        assert kept == render_to_string("analytics/_board.html", fresh)
     again = client.get(url)
     assert again.context["board_html"] is kept and len(views._BOARDS) == 1  # from memory
 
-    with tenant_context(acme.tenant):
+    def shown_after(change) -> str:
+        with tenant_context(acme.tenant):
+            change()
+        boards = len(views._BOARDS)
+        html = client.get(url).content.decode()
+        assert len(views._BOARDS) == boards + 1  # another board, kept beside the others
+        return html
+
+    def rename_partner():
         acme.partner.name = "Renamed Partner Ltd"
         acme.partner.save(update_fields=["name"])
-    renamed = client.get(url).content.decode()
-    assert "Renamed Partner Ltd" in renamed and len(views._BOARDS) == 2
-    other_model = client.get(reverse("console_analytics") + "?period=2026-Q4&model=first_touch")
-    assert other_model.status_code == 200 and len(views._BOARDS) == 3
 
-    # Something the fingerprint cannot name is rendered each time, never kept under a guess.
-    with pytest.raises(TypeError):
-        composer.fingerprint(object())
-    shown["board"].tiles[0].note = object()
-    assert views.board_html(shown) == render_to_string("analytics/_board.html", shown)
-    assert len(views._BOARDS) == 3
+    assert "Renamed Partner Ltd" in shown_after(rename_partner)
+
+    def rename_tier():
+        Tier.objects.filter(pk=acme.partner.tier_id).update(name="Diamond")
+
+    assert "Diamond" in shown_after(rename_tier)
+
+    def other_currency():
+        settings = program_settings()
+        settings.currency = "EUR"
+        settings.save(update_fields=["currency"])
+
+    assert "19,000.00 EUR" in shown_after(other_currency)
+
+    def new_baseline():
+        FinancialModel.objects.create(period="FY2027", planned_ropi="7.77")
+
+    assert "7.77" in shown_after(new_baseline)
+
+    def late_revenue():
+        from partners.models import RevenueRecord
+
+        RevenueRecord.objects.create(
+            partner=acme.partner,
+            kind="sourced",
+            customer="Late Co",
+            amount=1000,
+            booked_on=reference.TODAY.date().replace(day=1),
+        )
+        rollups.refresh(full=False)
+
+    assert "20,000.00 EUR" in shown_after(late_revenue)
+    other_model = client.get(reverse("console_analytics") + "?period=2026-Q4&model=first_touch")
+    assert other_model.status_code == 200 and len(views._BOARDS) == 7
+
+
+def test_the_board_key_names_every_figure_the_board_reads(data, acme, monkeypatch):
+    """board_key() asks for exactly the figures dashboard() reads (a new one forgotten in the
+    key would leave an old board on the page)."""
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from analytics import dashboard as composer
+    from analytics import metrics
+
+    asked: list[tuple] = []
+    real = metrics.figures_key
+
+    def recording(actor, f, **kwargs):
+        asked.append((f, kwargs.get("by"), kwargs.get("top")))
+        return real(actor, f, **kwargs)
+
+    monkeypatch.setattr(metrics, "figures_key", recording)
+    monkeypatch.setattr(composer, "figures_key", recording)
+    with tenant_context(acme.tenant):
+        actor = acme.actor(acme.executive)
+        f, key, _chosen = composer.parse_filters(QueryDict(PERIOD[1:]), timezone.now().date())
+        composer.dashboard(actor, f, key)  # every figure cached: no call behind a call
+        asked.clear()
+        composer.board_key(actor, f, key)
+        named = set(asked)
+        asked.clear()
+        composer.dashboard(actor, f, key)
+        assert set(asked) == named
+
+
+def test_a_board_without_a_cached_version_is_rendered_each_time(data, acme):
+    from analytics import views
+
+    views._BOARDS.clear()
+    with tenant_context(acme.tenant):
+        RollupState.objects.all().delete()  # as before the first refresh
+    page = acme.client(acme.executive).get(reverse("console_analytics") + PERIOD)
+    assert page.status_code == 200 and len(views._BOARDS) == 0
 
 
 def test_the_kept_boards_are_bounded(data, acme, monkeypatch):
