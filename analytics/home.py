@@ -25,10 +25,12 @@ from tenancy.roles import Role
 from . import churn
 from . import dashboard as composer
 from .metrics import (
+    FIGURES_CACHE_SECONDS,
     METRICS,
     Filters,
     change,
     figures,
+    figures_key,
     one_reading,
     period_bounds,
     period_key_for,
@@ -124,9 +126,27 @@ def tier_medians(tier_id: int | None, f: Filters, keys) -> dict[str, Any]:
     period); empty with fewer than MIN_PEERS partners. Only medians leave this function."""
     if tier_id is None:
         return {}
+    from django.core.cache import cache
+
     from tenancy.access import SYSTEM
 
-    peers = figures(SYSTEM, replace(f, tier_id=tier_id), by="partner", scoped=False)
+    peers_f = replace(f, tier_id=tier_id)
+    # Kept as long as the figures they come from (the same version): a tier's 2,000 partners'
+    # sums are not unpickled on every partner's home.
+    key = figures_key(SYSTEM, peers_f, by="partner", scoped=False)
+    if key is not None:
+        key = f"{key}:medians:{','.join(keys)}"
+        found = cache.get(key)
+        if found is not None:
+            return found
+    medians = _medians(figures(SYSTEM, peers_f, by="partner", scoped=False), keys)
+    if key is not None:
+        cache.set(key, medians, FIGURES_CACHE_SECONDS)
+    return medians
+
+
+def _medians(peers: dict, keys) -> dict[str, Any]:
+    peers = dict(peers)
     peers.pop(None, None)
     if len(peers) < MIN_PEERS:
         return {}

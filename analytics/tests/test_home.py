@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 import time_machine
@@ -33,7 +34,7 @@ def _gold_peers(acme, amounts):
         for index, amount in enumerate(amounts):
             peer = PartnerOrganizationFactory(
                 tenant=acme.tenant,
-                name=f"Gold peer {index}",
+                name=f"Gold peer {index} at {amount}",
                 tier=gold,
                 state=LifecycleState.ACTIVE,
                 created_at=reference.at(date(2026, 1, 1)),
@@ -92,6 +93,21 @@ def test_the_scorecard_shows_the_tier_median_once_the_tier_has_three_partners(da
         or "Your tier's median: 12,000.00 USD" in html
     )
     assert "Gold peer" not in html and "30,000.00" not in html and "1,000.00 USD" not in html
+
+
+def test_the_tier_median_is_kept_until_the_next_refresh_changes_the_figures(data, acme):
+    """The medians are kept with the figures they come from: read again without the peers'
+    sums until a refresh changes a row, then computed anew."""
+    _gold_peers(acme, ["1000", "30000"])
+    with tenant_context(acme.tenant):
+        f, _key = this_quarter()
+        gold = Tier.objects.get(name="Gold")
+        assert tier_medians(gold.pk, f, ["revenue"]) == {"revenue": Decimal("12000.00")}
+        with mock.patch("analytics.home.figures", side_effect=AssertionError("recomputed")):
+            assert tier_medians(gold.pk, f, ["revenue"]) == {"revenue": Decimal("12000.00")}
+    _gold_peers(acme, ["50000", "60000"])  # 1,000, 12,000, 30,000, 50,000, 60,000
+    with tenant_context(acme.tenant):
+        assert tier_medians(gold.pk, f, ["revenue"]) == {"revenue": Decimal("30000.00")}
 
 
 def test_tier_median_rounds_half_up(data, acme):
