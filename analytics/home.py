@@ -88,13 +88,35 @@ def manager_panel(request, actor: Actor) -> str:
         "period_key": key,
         "tiles": composer.tiles_for(actor, f, MANAGER_TILES),
         "currency": _currency(),
-        "awaiting": list(awaiting[:LIST_SIZE]),
-        "awaiting_count": awaiting.count(),
-        "proposals": list(proposals[:LIST_SIZE]),
-        "changes": list(
-            tier_changes_for(actor, since=now - timedelta(days=TIER_MOVES_DAYS))[:LIST_SIZE]
+        # Each list reads the columns its rows show, not every column of five joined tables.
+        "awaiting": list(
+            awaiting.select_related(None)
+            .select_related("partner")
+            .only("uuid", "customer_name", "sla_due_at", "partner__name")[:LIST_SIZE]
         ),
-        "expiring": list(expiring.order_by("expires_at", "pk")[:LIST_SIZE]),
+        "awaiting_count": awaiting.count(),
+        "proposals": list(
+            proposals.select_related(None)
+            .select_related("partner", "from_tier", "to_tier")
+            .only("partner__name", "from_tier__name", "to_tier__name")[:LIST_SIZE]
+        ),
+        "changes": list(
+            tier_changes_for(actor, since=now - timedelta(days=TIER_MOVES_DAYS)).only(
+                "changed_at", "partner__uuid", "partner__name", "from_tier__name", "to_tier__name"
+            )[:LIST_SIZE]
+        ),
+        "expiring": list(
+            expiring.select_related(None)
+            .select_related("certification", "user", "partner")
+            .only(
+                "expires_at",
+                "user__full_name",
+                "user__email",
+                "certification__name",
+                "partner__name",
+            )
+            .order_by("expires_at", "pk")[:LIST_SIZE]
+        ),
         "expiring_count": expiring.count(),
         "expiry_days": EXPIRY_DAYS,
         "tier_moves_days": TIER_MOVES_DAYS,

@@ -61,6 +61,47 @@ def test_a_manager_home_shows_their_partners_health(data, acme):
     assert "Registrations awaiting you" in html and "Certifications expiring in 60 days" in html
 
 
+def test_the_manager_home_lists_show_what_each_row_says_in_one_query_a_list(data, acme):
+    """Awaiting registrations, tier moves and expiring certifications show their partner,
+    tiers, person and dates; the rows' columns come with each list (no query per row)."""
+    from enablement.certs.models import CertificationAward
+    from partners.models import TierChange, TierProposal
+
+    client = acme.client(acme.manager)
+    client.get(reverse("console_home"))
+    with CaptureQueriesContext(connection) as before:
+        client.get(reverse("console_home"))
+    with time_machine.travel(reference.TODAY, tick=False), tenant_context(acme.tenant):
+        one = data["one"]
+        gold, silver = Tier.objects.get(name="Gold"), Tier.objects.get(name="Silver")
+        for partner in (one, data["two"]):  # one pending proposal a partner
+            TierProposal.objects.create(partner=partner, from_tier=silver, to_tier=gold)
+        for n in range(3):
+            TierChange.objects.create(
+                partner=one,
+                from_tier=gold,
+                to_tier=silver,
+                by_label="Rules",
+                changed_at=reference.TODAY - timedelta(days=5 + n),
+            )
+        award = CertificationAward.objects.filter(partner=one, revoked_at=None).select_related(
+            "user", "certification"
+        )[0]
+        award.expires_at = reference.TODAY + timedelta(days=20)
+        award.save(update_fields=["expires_at"])
+    with CaptureQueriesContext(connection) as after:
+        html = client.get(reverse("console_home")).content.decode()
+    assert len(after) == len(before)
+    expiring = html[html.index('id="health-expiring"') :]
+    assert award.certification.name in expiring and one.name in expiring
+    assert (award.user.full_name or award.user.email) in expiring
+    moves = html[html.index('id="health-tiers"') : html.index('id="health-expiring"')]
+    assert moves.count("Silver → Gold") == 2 and moves.count("Gold → Silver") == 3
+    assert one.name in moves and reverse("console_partner_detail", args=[one.uuid]) in moves
+    awaiting = html[html.index('id="health-awaiting"') : html.index('id="health-tiers"')]
+    assert one.name in awaiting or data["two"].name in awaiting
+
+
 def test_the_manager_home_shows_nothing_of_another_managers_partners(data, acme):
     _gold_peers(acme, ["1000", "30000"])
     html = acme.client(acme.manager).get(reverse("console_home")).content.decode()
