@@ -1,8 +1,9 @@
 """MDF return on investment: what each funded activity cost and what it brought back.
 
 One selector per metric, each over a queryset of funded activities (FundRequest rows the caller
-already scoped), returning {activity id: value}; every page, CSV and API composes these, never its
-own sums. All money is in the program currency.
+already scoped) or their shared facts read once (`funded()`: ids, committed amounts, campaigns,
+claims), returning {activity id: value}; every page, CSV and API composes these, never its own
+sums. All money is in the program currency.
 
 - **Spend**: the approved amount of the activity's claim once the claim is approved (or paid);
   before that, the amount approved for the activity (committed). Revenue from an activity whose
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
@@ -57,39 +59,61 @@ def funded_activities(actor: Actor) -> QuerySet[FundRequest]:
 # --- The metrics ------------------------------------------------------------------------------
 
 
-def _ids(activities: QuerySet[FundRequest]):
-    return activities.order_by().values("pk")
+# Up to this many activities are named by id in the metrics' queries; beyond, by a sub-select
+# (SQLite's limit on parameters, and a list's cost).
+IDS_LISTED = 500
 
 
-def _with_campaigns(activities: QuerySet[FundRequest]) -> set[int]:
-    return set(activities.filter(campaigns__isnull=False).order_by().values_list("pk", flat=True))
+@dataclass
+class Funded:
+    """Funded activities read once for every metric: their ids (or a sub-select of them), the
+    amounts approved for them, which ran a campaign, and their approved or paid claims
+    (request id: approved amount, reported leads, reported pipeline)."""
+
+    ids: Any
+    committed: dict[int, Decimal]
+    with_campaigns: set[int]
+    claims: dict[int, tuple[Decimal, int, Decimal]]
 
 
-def spend_by_activity(activities: QuerySet[FundRequest]) -> dict[int, Decimal]:
+def funded(activities: QuerySet[FundRequest] | Funded) -> Funded:
+    """The activities' shared facts (3 queries); a `Funded` is returned as it is."""
+    if isinstance(activities, Funded):
+        return activities
     committed = dict(activities.order_by().values_list("pk", "approved_amount"))
-    paid = dict(
-        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT).values_list(
-            "request_id", "approved_amount"
-        )
+    ids = list(committed) if len(committed) <= IDS_LISTED else activities.order_by().values("pk")
+    with_campaigns = set(
+        FundRequest.objects.filter(pk__in=ids, campaigns__isnull=False)
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    return {**committed, **paid}
+    claims = {
+        request_id: (amount, leads, pipeline)
+        for request_id, amount, leads, pipeline in Claim.objects.filter(
+            request__in=ids, status__in=SPENT
+        ).values_list("request_id", "approved_amount", "leads", "pipeline")
+    }
+    return Funded(ids, committed, with_campaigns, claims)
 
 
-def leads_by_activity(activities: QuerySet[FundRequest]) -> dict[int, int]:
+def spend_by_activity(activities: QuerySet[FundRequest] | Funded) -> dict[int, Decimal]:
+    f = funded(activities)
+    return {**f.committed, **{request: claim[0] for request, claim in f.claims.items()}}
+
+
+def leads_by_activity(activities: QuerySet[FundRequest] | Funded) -> dict[int, int]:
+    f = funded(activities)
     captured = dict(
-        Lead.objects.filter(campaign__fund_request__in=_ids(activities))
+        Lead.objects.filter(campaign__fund_request__in=f.ids)
         .order_by()
         .values("campaign__fund_request_id")
         .annotate(n=Count("pk"))
         .values_list("campaign__fund_request_id", "n")
     )
-    with_campaigns = _with_campaigns(activities)
-    reported = (
-        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT)
-        .exclude(request_id__in=with_campaigns)
-        .values_list("request_id", "leads")
-    )
-    return {**captured, **dict(reported)}
+    reported = {
+        request: claim[1] for request, claim in f.claims.items() if request not in f.with_campaigns
+    }
+    return {**captured, **reported}
 
 
 @dataclass
@@ -103,15 +127,16 @@ class DealValues:
     unconverted: int
 
 
-def deal_values(activities: QuerySet[FundRequest]) -> DealValues:
+def deal_values(activities: QuerySet[FundRequest] | Funded) -> DealValues:
     """One read of the leads' open and won registrations and one of the exchange rates."""
+    ids = funded(activities).ids
     target = program_settings().currency
     rates = exchange_rates(target)
     pipeline: dict[int, Decimal] = defaultdict(lambda: ZERO)
     won: dict[int, Decimal] = defaultdict(lambda: ZERO)
     unconverted = 0
     rows = Lead.objects.filter(
-        campaign__fund_request__in=_ids(activities),
+        campaign__fund_request__in=ids,
         registration__status__in=(*OPEN_DEALS, DealStatus.WON),
     ).values_list(
         "campaign__fund_request_id",
@@ -129,26 +154,27 @@ def deal_values(activities: QuerySet[FundRequest]) -> DealValues:
 
 
 def pipeline_by_activity(
-    activities: QuerySet[FundRequest], values: DealValues | None = None
+    activities: QuerySet[FundRequest] | Funded, values: DealValues | None = None
 ) -> dict[int, Decimal]:
     """The open registrations' value per activity; a claim's reported pipeline where the
     activity ran no campaign."""
-    from_deals = (values or deal_values(activities)).pipeline
-    reported = (
-        Claim.objects.filter(request__in=_ids(activities), status__in=SPENT)
-        .exclude(request_id__in=_with_campaigns(activities))
-        .values_list("request_id", "pipeline")
-    )
-    return {**from_deals, **dict(reported)}
+    f = funded(activities)
+    from_deals = (values or deal_values(f)).pipeline
+    reported = {
+        request: claim[2] for request, claim in f.claims.items() if request not in f.with_campaigns
+    }
+    return {**from_deals, **reported}
 
 
 def won_by_activity(
-    activities: QuerySet[FundRequest], values: DealValues | None = None
+    activities: QuerySet[FundRequest] | Funded, values: DealValues | None = None
 ) -> dict[int, Decimal]:
     return (values or deal_values(activities)).won
 
 
-def unconverted_deals(activities: QuerySet[FundRequest], values: DealValues | None = None) -> int:
+def unconverted_deals(
+    activities: QuerySet[FundRequest] | Funded, values: DealValues | None = None
+) -> int:
     """How many of the activities' deal registrations have no exchange rate (left out)."""
     return (values or deal_values(activities)).unconverted
 
@@ -207,11 +233,12 @@ class RoiReport:
 def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
     """Every metric per activity, and summed per partner, per activity type and in all."""
     activities = activities.select_related("partner").order_by("-starts_on", "title")
-    spend = spend_by_activity(activities)
-    leads = leads_by_activity(activities)
-    values = deal_values(activities)
-    pipeline = pipeline_by_activity(activities, values)
-    won = won_by_activity(activities, values)
+    facts = funded(activities)
+    spend = spend_by_activity(facts)
+    leads = leads_by_activity(facts)
+    values = deal_values(facts)
+    pipeline = pipeline_by_activity(facts, values)
+    won = won_by_activity(facts, values)
     rows = [
         RoiRow(
             key=activity,

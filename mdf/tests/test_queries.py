@@ -131,9 +131,10 @@ def _list_pages():
 # Besides the session: the user and membership; then the page's own. The balance page: its
 # allocations (with their funds, and whether each is still open: "may request"), the list's
 # capped count and page, the chart's ledger (one query, however many entries), the benefit gate,
-# the portal's unread notifications and rules of engagement, the filter's funds. The ROI page asks
-# one grouped query per metric (mdf/roi.py; the leads' open and won registrations together, with
-# one read of the exchange rates), however many activities.
+# the portal's unread notifications and rules of engagement, the filter's funds. The ROI page reads
+# the activities' shared facts once (mdf.roi.funded: amounts, campaigns, claims), then the
+# captured leads and the leads' open and won registrations with one read of the exchange rates,
+# however many activities.
 LIST_QUERIES = {
     "portal balance": 10,
     "portal request list (htmx)": 7,
@@ -142,7 +143,7 @@ LIST_QUERIES = {
     "console board (channel manager)": 12,
     "console requests": 6,
     "console payouts": 5,
-    "console ROI": 16,
+    "console ROI": 13,
 }
 
 

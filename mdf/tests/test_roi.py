@@ -153,6 +153,20 @@ def test_each_metric_matches_the_hand_computed_data_set(acme, data_set):
     assert Lead.objects.unscoped().count() == 5
 
 
+def test_many_activities_are_read_by_sub_select_with_the_same_figures(acme, data_set, monkeypatch):
+    """Beyond IDS_LISTED activities the metrics name them by a sub-select, not a list of ids."""
+    listed = _report(acme, acme.admin)
+    monkeypatch.setattr(roi, "IDS_LISTED", 1)
+    with tenant_context(acme.tenant):
+        facts = roi.funded(roi.funded_activities(actor(acme, acme.admin)))
+    assert not isinstance(facts.ids, list)
+    selected = _report(acme, acme.admin)
+    assert [
+        (r.label, r.spend, r.leads, r.pipeline, r.won, r.roi) for r in selected.by_activity
+    ] == [(r.label, r.spend, r.leads, r.pipeline, r.won, r.roi) for r in listed.by_activity]
+    assert selected.total == listed.total and selected.unconverted == listed.unconverted == 1
+
+
 def test_roi_and_cost_per_lead_round_half_up(acme, data_set):
     report = _report(acme, acme.admin)
     rows = {row.label: row for row in report.by_activity}
