@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 from django.utils.translation import gettext_lazy as _
@@ -304,4 +305,18 @@ def http_error(response: requests.Response, what: str) -> ConnectorError:
 
 
 def network_error(error: requests.RequestException, what: str) -> ConnectorError:
-    return ConnectorError(f"{what}: {error}", retry=True)
+    """A call that got no answer, in words an admin can act on (requests' own text names Python
+    objects and memory addresses: "HTTPConnectionPool(...) Max retries exceeded...")."""
+    request = getattr(error, "request", None)
+    host = urlsplit(getattr(request, "url", None) or "").netloc
+    where = {"host": host or str(_("its address"))}
+    # NOTE: SSLError and ConnectTimeout are ConnectionErrors too: the order matters.
+    if isinstance(error, requests.exceptions.SSLError):
+        reason = _("the secure connection to %(host)s failed (its certificate was refused)")
+    elif isinstance(error, requests.Timeout):
+        reason = _("the CRM at %(host)s did not answer in time")
+    elif isinstance(error, requests.ConnectionError):
+        reason = _("could not reach the CRM at %(host)s: check the address and that the CRM is up")
+    else:
+        reason = _("the call to the CRM at %(host)s failed")
+    return ConnectorError(f"{what}: {str(reason) % where}.", retry=True)
