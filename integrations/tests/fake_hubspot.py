@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .local_server import LocalServer
+
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 DEAL_PROPERTIES = [
     "dealname",
@@ -54,7 +56,7 @@ class Failure:
 
 
 @dataclass
-class FakeHubSpot:
+class FakeHubSpot(LocalServer):
     client_id: str = "client-1"
     client_secret: str = "secret-1"
     refresh_token: str = "refresh-1"
@@ -108,27 +110,7 @@ class FakeHubSpot:
         return [r for r in self.requests if r.method == method and r.path == path]
 
     def start(self) -> FakeHubSpot:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's names)
-                fake._handle(self)
-
-            do_POST = do_PATCH = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # A short poll: stop() waits for it (the default 0.5 s per test adds up).
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.serve()
 
     # --- Records ---------------------------------------------------------------------------
 

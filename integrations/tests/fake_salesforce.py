@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import trustme
 
+from .local_server import LocalServer
+
 CLIENT_ID = "fake-client-id"
 CLIENT_SECRET = "fake-client-secret"
 PREFIXES = {"Account": "001", "Opportunity": "006"}
@@ -67,7 +69,7 @@ class Failure:
 
 
 @dataclass
-class FakeSalesforce:
+class FakeSalesforce(LocalServer):
     page_size: int = 200
     fields: dict[str, set[str]] = field(
         default_factory=lambda: {k: set(v) for k, v in FIELDS.items()}
@@ -128,27 +130,10 @@ class FakeSalesforce:
         self._ca_dir = tempfile.TemporaryDirectory()
         self.ca_path = str(Path(self._ca_dir.name) / "ca.pem")
         authority.cert_pem.write_to_path(self.ca_path)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's names)
-                fake._handle(self)
-
-            do_POST = do_PATCH = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        # A short poll: stop() waits for it (0.5 s by default, in every test).
-        serve = lambda: self.server.serve_forever(poll_interval=0.01)  # noqa: E731
-        threading.Thread(target=serve, daemon=True).start()
-        return self
+        return self.serve(tls=context)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
         self._ca_dir.cleanup()
 
     # --- Answers --------------------------------------------------------------------------

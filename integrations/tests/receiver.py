@@ -4,9 +4,10 @@ answers from a script of status codes (the last one repeats)."""
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .local_server import LocalServer
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Received:
 
 
 @dataclass
-class Receiver:
+class Receiver(LocalServer):
     answers: list[int] = field(default_factory=lambda: [200])
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
@@ -32,29 +33,15 @@ class Receiver:
         return f"http://{host}:{port}/hooks"
 
     def start(self) -> Receiver:
-        receiver = self
+        return self.serve()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                receiver.received.append(Received(self.path, dict(self.headers), body))
-                index = min(len(receiver.received), len(receiver.answers)) - 1
-                status = receiver.answers[index]
-                payload = b'{"ok": true}' if status < 300 else b"receiver error"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length)
+        self.received.append(Received(handler.path, dict(handler.headers), body))
+        status = self.answers[min(len(self.received), len(self.answers)) - 1]
+        payload = b'{"ok": true}' if status < 300 else b"receiver error"
+        handler.send_response(status)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)

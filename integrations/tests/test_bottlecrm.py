@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,7 +30,6 @@ from integrations.connectors import connector_class
 from integrations.connectors.base import (
     RETRIES,
     ConnectorError,
-    DealRecord,
     InboundRefused,
     Link,
     RemoteChange,
@@ -44,38 +43,12 @@ from integrations.connectors.bottlecrm import (
 from integrations.models import CrmConnection, CrmLink, CrmSyncLog
 from tenancy.context import tenant_context
 
+from .local_server import LocalServer
+from .samples import DEAL, DEAL_UUID, OWNED
 from .test_relay import approved_deal
 
 TOKEN = "bcrm_pat_test_0123456789"
 WEBHOOK_SECRET = "whsec_bottlecrm_test"
-DEAL_UUID = "6f1c2d3e-0000-4000-8000-00000000abcd"
-DEAL = DealRecord(
-    deal_uuid=DEAL_UUID,
-    reference="DR-6f1c2d3e",
-    status="approved",
-    status_label="Approved",
-    customer_name="Acme Corp",
-    customer_domain="acme.example",
-    amount=Decimal("12000.00"),
-    currency="EUR",
-    close_date=date(2025, 6, 30),
-    partner_uuid="partner-uuid-1",
-    partner_name="Globex",
-    approved_at=datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
-    lock_expires_at=datetime(2025, 9, 30, tzinfo=UTC),
-    region="EMEA",
-    products=("Widget",),
-    url="https://acme.prm.example/deals/6f1c2d3e/",
-)
-# The attribution, in BottleCRM custom fields: on the created opportunity and on every later push.
-OWNED = {
-    "prm_deal_id": DEAL_UUID,
-    "prm_partner_id": "partner-uuid-1",
-    "prm_partner": "Globex",
-    "prm_registration_status": "Approved",
-    "prm_lock_expires": "2025-09-30T00:00:00+00:00",
-    "prm_registration_url": "https://acme.prm.example/deals/6f1c2d3e/",
-}
 
 # --- A fake BottleCRM -------------------------------------------------------------------------
 
@@ -113,7 +86,7 @@ class Failure:
 
 
 @dataclass
-class FakeBottleCrm:
+class FakeBottleCrm(LocalServer):
     """In-memory accounts, opportunities, custom field definitions and activity feed. Every
     request is recorded (`requests`); `fail(status, times)` makes the next matching requests
     answer `status` (429 with Retry-After when given); 0 drops the connection."""
@@ -168,26 +141,7 @@ class FakeBottleCrm:
             self._update_opportunity(self.opportunities[opportunity_id], fields)
 
     def start(self) -> FakeBottleCrm:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's names)
-                fake._handle(self)
-
-            do_POST = do_PATCH = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.serve()
 
     # --- Records ---------------------------------------------------------------------------
 

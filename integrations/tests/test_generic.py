@@ -5,7 +5,6 @@ meets limits and refusals. No database; `sleep` is recorded, never slept."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,6 +27,8 @@ from integrations.connectors.base import (
     RemoteChange,
 )
 from integrations.connectors.generic import GenericConnector
+
+from .local_server import LocalServer
 
 DEAL = DealRecord(
     deal_uuid="6f1c2d3e-0000-4000-8000-000000000001",
@@ -93,7 +94,7 @@ class Request:
 
 
 @dataclass
-class FakeCrm:
+class FakeCrm(LocalServer):
     """Answers (method, path) from a script of (status, JSON body or text, headers); the last
     answer repeats; anything unscripted is a 404. Records every request."""
 
@@ -110,45 +111,24 @@ class FakeCrm:
         self.script[(method, path)] = list(answers)
 
     def start(self) -> FakeCrm:
-        fake = self
+        return self.serve()
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                parts = urlsplit(self.path)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests.append(
-                    Request(
-                        self.command, parts.path, parse_qs(parts.query), dict(self.headers), raw
-                    )
-                )
-                answers = fake.script.get((self.command, parts.path)) or [(404, "no route")]
-                answer = answers.pop(0) if len(answers) > 1 else answers[0]
-                status, payload, headers = (*answer, {})[:3]
-                data = (
-                    payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                )
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PUT = do_PATCH = do_POST = _serve  # noqa: N815 (http.server's names)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # A short poll interval: shutdown() waits for it, once per test.
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        self.requests.append(
+            Request(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers), raw)
+        )
+        answers = self.script.get((handler.command, parts.path)) or [(404, "no route")]
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        status, payload, headers = (*answer, {})[:3]
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
 
 
 @pytest.fixture
