@@ -22,8 +22,11 @@ class PipelineForm(forms.Form):
 
 
 class OutcomeForm(forms.Form):
+    # No outcome chosen for the partner: won or lost is theirs to pick, never a default.
     outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=[(DealStatus.WON, _("Won")), (DealStatus.LOST, _("Lost"))]
+        label=_("Outcome"),
+        choices=[("", _("Choose…")), (DealStatus.WON, _("Won")), (DealStatus.LOST, _("Lost"))],
+        error_messages={"required": _("Choose whether the customer bought (won) or not (lost).")},
     )
     value = forms.DecimalField(
         label=_("Final value"),

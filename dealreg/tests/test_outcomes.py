@@ -116,6 +116,24 @@ def test_portal_outcome_route(acme, approved, globex):
     assert acme.client(acme.partner_sales).post(foreign_url, {"outcome": "won"}).status_code == 404
 
 
+def test_the_portal_outcome_is_chosen_never_preselected_and_confirmed(acme, approved):
+    """Won or lost is the partner's pick (no default: a bare submit is a field error and changes
+    nothing) and the form asks before closing the registration."""
+    page = acme.client(acme.partner_sales).get(
+        reverse("portal_deal_detail", kwargs={"deal_uuid": approved.uuid})
+    )
+    html = page.content.decode()
+    outcome = html[html.index('id="deal-outcome"') :]
+    assert "data-confirm=" in outcome
+    assert '<option value="" selected>' in outcome and 'value="won" selected' not in outcome
+    url = reverse("portal_deal_outcome", kwargs={"deal_uuid": approved.uuid})
+    response = acme.client(acme.partner_sales).post(url, {"value": "6000"})
+    assert response.status_code == 400
+    assert "Choose whether the customer bought" in response.content.decode()
+    approved.refresh_from_db()
+    assert approved.status == DealStatus.APPROVED
+
+
 def test_api_outcome_action(acme, approved, globex):
     url = f"{API}{approved.uuid}/outcome/"
     assert acme.api(acme.partner_marketing).post(url, {"outcome": "won"}).status_code == 403
