@@ -370,7 +370,8 @@ def _baseline(actor: Actor):
     return read_once(("baseline", id(actor)), lambda: financial_models(actor).first(), keep=actor)
 
 
-def _currency() -> str:
+def program_currency() -> str:
+    """The program currency, read once per reading."""
     return read_once(("currency", require_current_tenant().pk), lambda: program_settings().currency)
 
 
@@ -404,7 +405,7 @@ def board_key(actor: Actor, f: Filters, period_key: str) -> Any:
             keys,
             _partner_names(leaders),
             tiers(),
-            _currency(),
+            program_currency(),
             _baseline(actor),
         )
     )
@@ -412,7 +413,7 @@ def board_key(actor: Actor, f: Filters, period_key: str) -> Any:
 
 @one_reading()
 def dashboard(actor: Actor, f: Filters, period_key: str) -> Dashboard:
-    currency = _currency()
+    currency = program_currency()
     # One query pair for the months serves the chart and this period's tiles.
     by_month = figures(actor, f, by="month")
     tiles = tiles_for(actor, f, now=_total(f, by_month))
@@ -477,7 +478,7 @@ CAPABILITY_TILES = (
 @one_reading()
 def partner_board(actor: Actor, f: Filters, period_key: str) -> PartnerBoard:
     """One partner's drill-down (`f.partner_id` set by the caller after the access check)."""
-    currency = program_settings().currency
+    currency = program_currency()
     return PartnerBoard(
         filters=f,
         period_key=period_key,

@@ -87,7 +87,7 @@ def manager_panel(request, actor: Actor) -> str:
         "previous_label": composer.period_label(f.previous()),
         "period_key": key,
         "tiles": composer.tiles_for(actor, f, MANAGER_TILES),
-        "currency": _currency(),
+        "currency": composer.program_currency(),
         # Each list reads the columns its rows show, not every column of five joined tables.
         "awaiting": list(
             awaiting.select_related(None)
@@ -124,12 +124,6 @@ def manager_panel(request, actor: Actor) -> str:
         **churn.home_context(actor),
     }
     return render_to_string("analytics/home_manager.html", context, request=request)
-
-
-def _currency() -> str:
-    from partners.services.tiers import program_settings
-
-    return program_settings().currency
 
 
 # --- A partner's scorecard ----------------------------------------------------------------------
@@ -208,7 +202,7 @@ def scorecard(actor: Actor) -> dict | None:
     return {
         "partner": partner,
         "tiles": tiles,
-        "currency": _currency(),
+        "currency": composer.program_currency(),
         "period_label": composer.period_label(f),
         "previous_label": composer.period_label(f.previous()),
         "benchmarked": bool(medians),
