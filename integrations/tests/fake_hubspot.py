@@ -74,11 +74,6 @@ class FakeHubSpot(LocalServer):
 
     # --- For tests -------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
     def fail(
         self,
         status: int,

@@ -121,7 +121,7 @@ class FakeSalesforce(LocalServer):
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.server.server_address[1]}"
+        return f"https://127.0.0.1:{self.port}"
 
     def start(self) -> FakeSalesforce:
         authority = trustme.CA()

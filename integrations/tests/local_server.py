@@ -21,6 +21,10 @@ class LocalServer:
     def port(self) -> int:
         return self.server.server_address[1]
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def serve(self, tls: ssl.SSLContext | None = None):
         fake = self
 

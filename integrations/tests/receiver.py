@@ -29,8 +29,7 @@ class Receiver(LocalServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hooks"
+        return f"{super().url}/hooks"
 
     def start(self) -> Receiver:
         return self.serve()

@@ -104,11 +104,6 @@ class FakeBottleCrm(LocalServer):
 
     # --- For tests -------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
     def fail(
         self, status: int, times: int = 1, *, path: str = "/api/", method=None, retry_after=None
     ):
@@ -348,11 +343,6 @@ def bottlecrm():
     fake = FakeBottleCrm().start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture

@@ -102,11 +102,6 @@ class FakeCrm(LocalServer):
     requests: list[Request] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
     def answer(self, method: str, path: str, *answers: tuple) -> None:
         self.script[(method, path)] = list(answers)
 
@@ -136,11 +131,6 @@ def crm():
     server = FakeCrm().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture

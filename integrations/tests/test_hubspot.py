@@ -36,11 +36,6 @@ def hubspot():
 
 
 @pytest.fixture
-def sleeps():
-    return []
-
-
-@pytest.fixture
 def connect(hubspot, sleeps):
     def make(state: dict | None = None, **settings) -> HubSpotConnector:
         return HubSpotConnector(

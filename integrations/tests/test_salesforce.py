@@ -53,11 +53,6 @@ def fake():
 
 
 @pytest.fixture
-def sleeps():
-    return []
-
-
-@pytest.fixture
 def connect(fake, sleeps):
     """A connector for the fake: trusts its CA, records sleeps instead of sleeping."""
 
