@@ -1,6 +1,7 @@
-"""Domain events survive a broker outage (issue 15): with Redis stopped, changes commit and their
-events wait in the outbox (tenancy.events); once Redis is back, a real worker's relay delivers
-every one to a webhook receiver, in order per deal, none twice.
+"""Domain events survive a broker outage (issue 15): Redis runs with a real worker and delivers;
+stopped under the worker's feet, changes still commit and their events wait in the outbox
+(tenancy.events); once Redis is back the same worker's relay delivers every one to a webhook
+receiver, in order per deal, none twice.
 
 The broker is a Redis server of this test's own on a free port (stopped and started here), the
 worker a real Celery process (tests/test_worker.py's), the receiver a local HTTP server.
@@ -94,7 +95,17 @@ def broker(worker_queue):  # noqa: F811
 
 
 def test_events_wait_for_the_broker_and_then_all_go_in_order_once(acme, broker):
+    """The broker runs with a worker and delivers; it is stopped under the worker's feet, the
+    changes go on committing and their events wait; it is started again, the same worker
+    reconnects, and every event goes out in order per deal, each once."""
     receiver = Receiver().start()
+    broker.start()
+    worker = spawn_worker(
+        celery_app.conf.task_default_queue,
+        free_port(),  # no mail goes out in this test
+        REDIS_URL=broker.url,
+        WEBHOOKS_ALLOW_PRIVATE_NETWORKS="true",
+    )
     try:
         with tenant_context(acme.tenant):
             webhooks.endpoint_create(
@@ -103,45 +114,53 @@ def test_events_wait_for_the_broker_and_then_all_go_in_order_once(acme, broker):
                 event_types=["deal.submitted", "deal.approved", "deal.won"],
             )
         ready(acme)
-        # The broker is down: each change commits, its events stay in the outbox.
+
+        def close(deal):
+            with tenant_context(acme.tenant):
+                deal_outcome(
+                    actor=acme.actor(acme.partner_sales), registration=deal, outcome=DealStatus.WON
+                )
+
+        # The broker is up: a deal's events reach the receiver through the worker.
+        before = register(
+            acme, acme.partner_sales, customer_name="Before", customer_domain="before.io"
+        )
+        before = approve(acme, before)
+        close(before)
+        assert wait_for(lambda: len(receiver.received) >= 3, timeout=60), (
+            f"{len(receiver.received)} of 3 delivered while the broker was up"
+        )
+
+        # The broker stops (the worker stays): each change commits, its events stay in the outbox.
+        broker.stop()
         started = time.monotonic()
-        deals = []
+        deals = [before]
         for name in ("Alpha", "Beta", "Gamma"):
             deal = register(
                 acme, acme.partner_sales, customer_name=name, customer_domain=f"{name}.io"
             )
             deal = approve(acme, deal)
-            with tenant_context(acme.tenant):
-                deal_outcome(
-                    actor=acme.actor(acme.partner_sales), registration=deal, outcome=DealStatus.WON
-                )
+            close(deal)
             deals.append(deal)
         assert time.monotonic() - started < 120
         waiting = DomainEvent.objects.unscoped().filter(tenant=acme.tenant, dispatched_at=None)
         assert waiting.count() == 9
-        assert receiver.received == []
+        assert len(receiver.received) == 3
 
-        # The broker is back, with a worker; beat's sweep (sent here) finds the waiting events.
+        # The broker is back on the same address; the worker reconnects; beat's sweep (sent
+        # here) finds the waiting events.
         broker.start()
-        worker = spawn_worker(
-            celery_app.conf.task_default_queue,
-            free_port(),  # no mail goes out in this test
-            REDIS_URL=broker.url,
-            WEBHOOKS_ALLOW_PRIVATE_NETWORKS="true",
+        sweep.delay()
+        assert wait_for(lambda: len(receiver.received) >= 12, timeout=120), (
+            f"{len(receiver.received)} of 12 delivered"
         )
-        try:
-            sweep.delay()
-            assert wait_for(lambda: len(receiver.received) >= 9, timeout=90), (
-                f"{len(receiver.received)} of 9 delivered"
-            )
-            time.sleep(1)  # nothing more arrives
-        finally:
-            stop_worker(worker)
+        time.sleep(1)  # nothing more arrives
     finally:
+        stop_worker(worker)
         receiver.stop()
 
     ids = [r.headers["PRM-Event-Id"] for r in receiver.received]
-    assert len(ids) == len(set(ids)) == 9  # none twice
+    assert len(ids) == len(set(ids)) == 12  # none twice
     per_deal = defaultdict(list)
     for request in receiver.received:
         body = request.json
