@@ -198,13 +198,8 @@ class FakeHubSpot(LocalServer):
         if status == 0:
             handler.close_connection = True
             return
-        payload = json.dumps(answer).encode()
-        handler.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        headers = {"Content-Type": "application/json", **headers}
+        self.reply(handler, status, json.dumps(answer).encode(), headers)
 
     def _failure(self, failure: Failure) -> tuple[int, dict, dict]:
         headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}

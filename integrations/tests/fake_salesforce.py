@@ -163,14 +163,9 @@ class FakeSalesforce(LocalServer):
                 headers = {}
                 status, answer = self._answer(request)
         payload = json.dumps(answer).encode() if answer is not None else b""
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
         if payload:
-            handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+            headers = {**headers, "Content-Type": "application/json"}
+        self.reply(handler, status, payload, headers)
 
     def _answer(self, request: Request) -> tuple[int, object]:
         if request.path == "/services/oauth2/token":

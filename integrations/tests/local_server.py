@@ -45,6 +45,16 @@ class LocalServer:
         ).start()
         return self
 
+    @staticmethod
+    def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers=None) -> None:
+        """Answer `status` with `body`, its Content-Length and these headers."""
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.shutdown()

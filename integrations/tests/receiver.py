@@ -40,7 +40,4 @@ class Receiver(LocalServer):
         self.received.append(Received(handler.path, dict(handler.headers), body))
         status = self.answers[min(len(self.received), len(self.answers)) - 1]
         payload = b'{"ok": true}' if status < 300 else b"receiver error"
-        handler.send_response(status)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        self.reply(handler, status, payload)

@@ -254,13 +254,8 @@ class FakeBottleCrm(LocalServer):
         if status == 0:
             handler.close_connection = True
             return
-        payload = json.dumps(answer).encode()
-        handler.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        headers = {"Content-Type": "application/json", **headers}
+        self.reply(handler, status, json.dumps(answer).encode(), headers)
 
     def _route(self, handler, path: str, query: dict, body: Any) -> tuple[int, Any]:
         given = handler.headers.get("Authorization", "").removeprefix("Bearer ")

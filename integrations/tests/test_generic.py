@@ -118,12 +118,7 @@ class FakeCrm(LocalServer):
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         status, payload, headers = (*answer, {})[:3]
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        self.reply(handler, status, data, headers)
 
 
 @pytest.fixture
