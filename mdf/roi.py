@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
@@ -70,7 +69,7 @@ class Funded:
     amounts approved for them, which ran a campaign, and their approved or paid claims
     (request id: approved amount, reported leads, reported pipeline)."""
 
-    ids: Any
+    ids: list[int] | QuerySet
     committed: dict[int, Decimal]
     with_campaigns: set[int]
     claims: dict[int, tuple[Decimal, int, Decimal]]
