@@ -23,6 +23,7 @@ from partners.selectors.strategy import financial_models
 from partners.services.tiers import program_settings
 from tenancy.access import Actor
 from tenancy.common.charts import Chart, Series
+from tenancy.common.reading import one_reading, read_once
 from tenancy.context import require_current_tenant
 
 from .metrics import (
@@ -34,10 +35,8 @@ from .metrics import (
     change,
     figures,
     figures_key,
-    one_reading,
     period_bounds,
     products,
-    read_once,
     tiers,
 )
 from .models import ZERO, AttributionModel

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tenancy.access import Actor, Perm
+from tenancy.common.reading import one_reading
 from tenancy.roles import Role
 
 from . import churn
@@ -31,7 +32,6 @@ from .metrics import (
     change,
     figures,
     figures_key,
-    one_reading,
     period_bounds,
     period_key_for,
 )
@@ -209,6 +209,7 @@ def scorecard(actor: Actor) -> dict | None:
     }
 
 
+@one_reading()
 def scorecard_panel(request, actor: Actor) -> str:
     if not actor.membership or actor.membership.partner_organization is None:
         return ""
@@ -232,5 +233,5 @@ def _mdf_return(actor: Actor):
         return None
     from mdf import roi
 
-    total = roi.roi_report(roi.funded_activities(actor)).total
+    total = roi.roi_total(roi.funded_activities(actor))
     return total if total.spend else None

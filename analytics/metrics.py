@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from partners.selectors.facts import tier_names
 from tenancy import access
 from tenancy.access import Actor
+from tenancy.common.reading import read_once
 from tenancy.context import require_current_tenant
 
 from .models import ZERO, AttributionModel, AttributionMonth, PartnerMonth
@@ -144,36 +143,6 @@ def _cache_scope(actor: Actor, scoped: bool) -> str | None:
 
     ids = list(partner_organizations_for(actor).order_by("pk").values_list("pk", flat=True))
     return "partners:" + hashlib.sha256(repr(ids).encode()).hexdigest()[:32]
-
-
-_READING: ContextVar[dict | None] = ContextVar("analytics_reading", default=None)
-
-
-@contextmanager
-def one_reading():
-    """Within it (a decorator or a `with`), every `figures()` call asks for the rollups' version
-    and a channel manager's partners once: a page's figures all come from the same refresh, and
-    a dashboard asks 2 small queries instead of 2 per table. Pages and reports use it; nothing
-    outlives it (a later page asks again)."""
-    if _READING.get() is not None:  # already inside one
-        yield
-        return
-    token = _READING.set({})
-    try:
-        yield
-    finally:
-        _READING.reset(token)
-
-
-def read_once(key: tuple, load: Callable[[], Any], keep: Any = None) -> Any:
-    """`load()`, asked once per `one_reading()` (every time outside one). `keep`: an object the
-    key names by its id(), kept alive with the answer so the id cannot be reused meanwhile."""
-    memo = _READING.get()
-    if memo is None:
-        return load()
-    if key not in memo:
-        memo[key] = (load(), keep)
-    return memo[key][0]
 
 
 def figures(

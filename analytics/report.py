@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from tenancy.access import Actor, actor_for_user
 from tenancy.common.charts import Chart
+from tenancy.common.reading import one_reading
 from tenancy.context import require_current_tenant
 from tenancy.uploads import sha256_of
 
 from . import dashboard as composer
-from .metrics import METRICS, one_reading
+from .metrics import METRICS
 from .models import AttributionModel, BoardReport, ReportStatus
 
 logger = logging.getLogger(__name__)

@@ -30,6 +30,7 @@ from partners.selectors.organization import partner_for_actor
 from tenancy import access
 from tenancy.access import Perm
 from tenancy.common.lists import Column, csv_response, page_window
+from tenancy.common.reading import one_reading
 from tenancy.uploads import stored_file_response
 
 from . import cltv, services
@@ -43,7 +44,7 @@ from .forms import (
     SurveySettingsForm,
     TouchForm,
 )
-from .metrics import METRICS, Filters, one_reading, products, reading_state, tiers
+from .metrics import METRICS, Filters, products, reading_state, tiers
 from .models import AttributionModel, BoardReport, DealTouch, DirectRevenue, ReportStatus
 from .psat import SURVEY_METRICS
 from .settings import analytics_settings

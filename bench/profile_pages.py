@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile_pages.py                     # every journey, 50 requests each
     .venv/bin/python bench/profile_pages.py --only queue,api --requests 100 --top 15
+    .venv/bin/python bench/profile_pages.py --only "portal home" --sql   # and each query
 
 Runs on the data set of bench/dealreg.py (built there, reused here; same DATABASE_URL default),
 plus bench/portal_content.py's assets, courses and onboarding steps for the portal journeys
@@ -127,6 +128,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=8, help="costliest functions per journey")
     parser.add_argument("--only", default="", help="comma-separated words of journey labels")
+    parser.add_argument(
+        "--sql", action="store_true", help="also print each query of one request, with its time"
+    )
     args = parser.parse_args()
 
     bench_dealreg.django_setup()
@@ -180,6 +184,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             call()
         queries = len(ctx.captured_queries)
+        if args.sql:
+            for query in ctx.captured_queries:
+                print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:300]}")
         # Unprofiled first: the profiler roughly doubles the times, the median is what to compare.
         timings = []
         for _ in range(args.requests):

@@ -229,15 +229,47 @@ class RoiReport:
     unconverted: int
 
 
+@dataclass
+class _PerActivity:
+    spend: dict[int, Decimal]
+    leads: dict[int, int]
+    pipeline: dict[int, Decimal]
+    won: dict[int, Decimal]
+    unconverted: int
+
+
+def _per_activity(facts: Funded) -> _PerActivity:
+    values = deal_values(facts)
+    return _PerActivity(
+        spend=spend_by_activity(facts),
+        leads=leads_by_activity(facts),
+        pipeline=pipeline_by_activity(facts, values),
+        won=won_by_activity(facts, values),
+        unconverted=values.unconverted,
+    )
+
+
+def roi_total(activities: QuerySet[FundRequest]) -> RoiRow:
+    """The activities' metrics summed (a partner's MDF return on its scorecard): the same facts
+    as `roi_report`'s total, without reading the activities themselves (5 queries)."""
+    facts = funded(activities)
+    m = _per_activity(facts)
+    return RoiRow(
+        key=None,
+        label="",
+        spend=sum((amount or ZERO for amount in m.spend.values()), ZERO),
+        leads=sum(m.leads.values()),
+        pipeline=sum(m.pipeline.values(), ZERO),
+        won=sum(m.won.values(), ZERO),
+        activities=len(facts.committed),
+    )
+
+
 def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
     """Every metric per activity, and summed per partner, per activity type and in all."""
     activities = activities.select_related("partner").order_by("-starts_on", "title")
-    facts = funded(activities)
-    spend = spend_by_activity(facts)
-    leads = leads_by_activity(facts)
-    values = deal_values(facts)
-    pipeline = pipeline_by_activity(facts, values)
-    won = won_by_activity(facts, values)
+    m = _per_activity(funded(activities))
+    spend, leads, pipeline, won = m.spend, m.leads, m.pipeline, m.won
     rows = [
         RoiRow(
             key=activity,
@@ -268,7 +300,7 @@ def roi_report(activities: QuerySet[FundRequest]) -> RoiReport:
         by_partner=sorted(by_partner.values(), key=lambda r: (-r.won, r.label)),
         by_type=sorted(by_type.values(), key=lambda r: (-r.spend, r.label)),
         total=total,
-        unconverted=values.unconverted,
+        unconverted=m.unconverted,
     )
 
 

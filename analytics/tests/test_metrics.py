@@ -183,8 +183,9 @@ def test_one_reading_asks_for_the_version_and_a_managers_partners_once(data, acm
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from analytics.metrics import METRICS, Filters, figures, one_reading
+    from analytics.metrics import METRICS, Filters, figures
     from partners.models import RevenueRecord
+    from tenancy.common.reading import one_reading
 
     f = Filters(start=date(2026, 10, 1), end=date(2026, 12, 1))
 

@@ -196,6 +196,43 @@ def test_roi_and_cost_per_lead_round_half_up(acme, data_set):
     assert partners["Acme Partner Two"].leads == 1
 
 
+@pytest.mark.parametrize("listed", [True, False], ids=["ids listed", "sub-select"])
+def test_the_total_alone_is_the_reports_total(acme, data_set, monkeypatch, listed):
+    """`roi_total` (a partner's MDF return on its scorecard) gives the report's total without
+    reading the activities: hand-computed above, for the program and for one partner, with the
+    ids listed or by sub-select."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not listed:
+        monkeypatch.setattr(roi, "IDS_LISTED", 1)
+    for user, expected in (
+        (acme.admin, (D("6000.05"), 6, D("25500.00"), D("4490.00"), 3, D("-25.2"), D("1000.01"))),
+        (
+            acme.other_partner_admin,
+            (D("1000.00"), 1, D("0"), D("0"), 1, D("-100.0"), D("1000.00")),
+        ),
+    ):
+        report = _report(acme, user)
+        with tenant_context(acme.tenant):
+            activities = roi.funded_activities(actor(acme, user))
+            with CaptureQueriesContext(connection) as ctx:
+                total = roi.roi_total(activities)
+        got = (total.spend, total.leads, total.pipeline, total.won, total.activities)
+        assert got + (total.roi, total.cost_per_lead) == expected
+        assert got == (
+            report.total.spend,
+            report.total.leads,
+            report.total.pipeline,
+            report.total.won,
+            report.total.activities,
+        )
+        # The committed amounts, campaigns, claims, leads, the leads' deals and exchange rates
+        # (and the program currency): never the activities' own rows.
+        assert len(ctx.captured_queries) == 7
+        assert not any('"mdf_fundrequest"."title"' in q["sql"] for q in ctx.captured_queries)
+
+
 def test_a_partner_sees_only_its_own_return(acme, data_set):
     report = _report(acme, acme.other_partner_admin)
     assert [row.label for row in report.by_activity] == ["C"]

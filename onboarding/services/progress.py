@@ -195,18 +195,23 @@ def profile_saved(*, partner, at: datetime) -> None:
         milestone_reach(partner=partner, key=K.PROFILE_COMPLETE, at=at)
 
 
-def milestones_refresh(partner_ids: Iterable[int], keys: Iterable[str] | None = None) -> bool:
+def milestones_refresh(
+    partner_ids: Iterable[int], keys: Iterable[str] | None = None, *, none_stored: bool = False
+) -> bool:
     """Bring the stored milestones of these partners up to date with their sources (all of
-    them, or only `keys`). True when it wrote something."""
+    them, or only `keys`). True when it wrote something. `none_stored`: the caller has just
+    read that none of these is stored (a row written meanwhile is kept: inserts skip it)."""
     partner_ids = list(partner_ids)
     sources = {k: fn for k, fn in milestone_sources.items() if keys is None or k in set(keys)}
     if not partner_ids or not sources:
         return False
     tenant = require_current_tenant()
-    stored = {
-        (m.partner_id, m.key): m
-        for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(sources))
-    }
+    stored = {}
+    if not none_stored:
+        stored = {
+            (m.partner_id, m.key): m
+            for m in Milestone.objects.filter(partner_id__in=partner_ids, key__in=list(sources))
+        }
     new: list[Milestone] = []
     moved = False
     for key, source in sources.items():
@@ -227,14 +232,15 @@ def partner_milestones(partner, *, recheck_reached: bool = True) -> dict[str, da
 
     With `recheck_reached=False` only the steps not reached yet are asked of their sources (a
     reached step stays reached; only its date could still move earlier): one query for the
-    stored milestones, one per unfinished step, and one more only when a step was just found —
+    stored milestones, one per unfinished step's source, and one more only when a step was
+    just found —
     for the portal home's card, which shows which steps are done, not when."""
     if recheck_reached:
         milestones_refresh([partner.pk])
         return dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
     reached = dict(Milestone.objects.filter(partner=partner).values_list("key", "reached_at"))
     missing = [key for key in K.values if key not in reached]
-    if missing and milestones_refresh([partner.pk], keys=missing):
+    if missing and milestones_refresh([partner.pk], keys=missing, none_stored=True):
         reached.update(
             Milestone.objects.filter(partner=partner, key__in=missing).values_list(
                 "key", "reached_at"

@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from tenancy import access
 from tenancy.access import Actor, Perm
+from tenancy.common.reading import read_once
+from tenancy.context import require_current_tenant
 from tenancy.models import Tenant
 
 from ..models import (
@@ -47,8 +49,11 @@ EVALUATED_STATES = (LifecycleState.CONTRACTED, LifecycleState.ACTIVE)
 
 def program_settings_or_default() -> ProgramSettings:
     """The tenant's program settings, or unsaved defaults when none exist yet (reads never write;
-    services.tiers.program_settings() creates the row)."""
-    return ProgramSettings.objects.first() or ProgramSettings()
+    services.tiers.program_settings() creates the row). Read once per `one_reading()`."""
+    return read_once(
+        ("program_settings", require_current_tenant().pk),
+        lambda: ProgramSettings.objects.first() or ProgramSettings(),
+    )
 
 
 def tier_list() -> QuerySet[Tier]:

@@ -49,6 +49,7 @@ from tenancy import access
 from tenancy.access import SYSTEM, Actor, Perm
 from tenancy.audit import audit_record
 from tenancy.common.currencies import is_currency
+from tenancy.common.reading import read_once
 from tenancy.context import require_current_tenant
 from tenancy.events import emit
 from tenancy.registry import Registry
@@ -109,9 +110,14 @@ def training_seconds(partner: PartnerOrganization) -> int:
 
 
 def program_settings() -> ProgramSettings:
-    """The current tenant's program settings, created with defaults on first use."""
-    settings, _created = ProgramSettings.objects.get_or_create(tenant=require_current_tenant())
-    return settings
+    """The current tenant's program settings, created with defaults on first use. Read once per
+    `one_reading()` (a page's panels), shared with `selectors.tiers.program_settings_or_default`:
+    the same values either way, defaults until an admin saves them."""
+    tenant = require_current_tenant()
+    return read_once(
+        ("program_settings", tenant.pk),
+        lambda: ProgramSettings.objects.get_or_create(tenant=tenant)[0],
+    )
 
 
 SETTINGS_FIELDS = (

@@ -345,6 +345,8 @@ def test_a_concurrent_save_of_the_same_domain_is_a_field_error_not_a_500(acme, m
     assert "website" in caught.value.message_dict
 
 
+# Outside a transaction: SQLite's schema editor cannot change a table inside one.
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_resolves_existing_duplicates_keeping_the_oldest(acme):
     import importlib
 

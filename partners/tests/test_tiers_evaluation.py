@@ -375,3 +375,27 @@ def test_lifecycle_states_evaluated(acme):
         services.evaluate_tenant()
         assert PartnerOrganization.objects.get(pk=extra.pk).tier is not None
         assert PartnerOrganization.objects.get(pk=suspended.pk).tier is None
+
+
+def test_program_settings_are_read_once_per_reading_and_fresh_after_it(acme):
+    """A page's panels (tier progress, MDF return, the figures' currency) share one read of
+    the program settings inside `one_reading()`; outside one every call reads, so a change
+    shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenancy.access import SYSTEM
+    from tenancy.common.reading import one_reading
+
+    with tenant_context(acme.tenant):
+        services.program_settings_update(actor=SYSTEM, currency="EUR")
+        with one_reading(), CaptureQueriesContext(connection) as ctx:
+            assert services.program_settings().currency == "EUR"
+            assert selectors.program_settings_or_default().currency == "EUR"
+            assert services.program_settings().currency == "EUR"
+        assert len(ctx.captured_queries) == 1
+        services.program_settings_update(actor=SYSTEM, currency="GBP")
+        with CaptureQueriesContext(connection) as ctx:
+            assert selectors.program_settings_or_default().currency == "GBP"
+            assert services.program_settings().currency == "GBP"
+        assert len(ctx.captured_queries) == 2

@@ -52,3 +52,23 @@ def test_markdown_is_sanitised_in_code_and_in_templates():
 
 def test_comma_list_field_trims_and_drops_duplicates():
     assert CommaListField().clean(" AWS, aws ,  Terraform,, ") == ["AWS", "Terraform"]
+
+
+def test_a_reading_loads_each_key_once_and_nothing_outlives_it():
+    from tenancy.common.reading import one_reading, read_once
+
+    loads = []
+
+    def load():
+        loads.append(1)
+        return len(loads)
+
+    assert read_once(("k",), load) == 1 and read_once(("k",), load) == 2  # outside: every time
+    with one_reading():
+        assert read_once(("k",), load) == 3
+        with one_reading():  # a nested reading shares the outer one
+            assert read_once(("k",), load) == 3
+        assert read_once(("other",), load) == 4
+        assert read_once(("k",), load) == 3
+    with one_reading():  # the next page asks again
+        assert read_once(("k",), load) == 5
