@@ -24,7 +24,6 @@ from partners.services.tiers import program_settings
 from tenancy.access import Actor
 from tenancy.common.charts import Chart, Series
 from tenancy.common.reading import one_reading, read_once
-from tenancy.context import require_current_tenant
 
 from .metrics import (
     METRICS,
@@ -370,8 +369,8 @@ def _baseline(actor: Actor):
 
 
 def program_currency() -> str:
-    """The program currency, read once per reading."""
-    return read_once(("currency", require_current_tenant().pk), lambda: program_settings().currency)
+    """The program currency (its settings are read once per reading)."""
+    return program_settings().currency
 
 
 def _asks(f: Filters) -> tuple:

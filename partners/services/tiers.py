@@ -114,10 +114,13 @@ def program_settings() -> ProgramSettings:
     `one_reading()` (a page's panels), shared with `selectors.tiers.program_settings_or_default`:
     the same values either way, defaults until an admin saves them."""
     tenant = require_current_tenant()
-    return read_once(
+    settings = read_once(
         ("program_settings", tenant.pk),
         lambda: ProgramSettings.objects.get_or_create(tenant=tenant)[0],
     )
+    if settings.pk is None:  # the selector's unsaved defaults, read earlier in this reading
+        settings = ProgramSettings.objects.get_or_create(tenant=tenant)[0]
+    return settings
 
 
 SETTINGS_FIELDS = (

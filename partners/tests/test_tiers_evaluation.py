@@ -399,3 +399,18 @@ def test_program_settings_are_read_once_per_reading_and_fresh_after_it(acme):
             assert selectors.program_settings_or_default().currency == "GBP"
             assert services.program_settings().currency == "GBP"
         assert len(ctx.captured_queries) == 2
+
+
+def test_a_reading_that_met_the_unsaved_defaults_still_creates_the_settings_row(acme):
+    """Before an admin saves the settings, the selector's defaults are unsaved; the service
+    that creates the row still creates it in the same reading."""
+    from partners.models import ProgramSettings
+    from tenancy.common.reading import one_reading
+
+    with tenant_context(acme.tenant):
+        ProgramSettings.objects.all().delete()
+        with one_reading():
+            assert selectors.program_settings_or_default().pk is None
+            created = services.program_settings()
+            assert created.pk is not None
+        assert ProgramSettings.objects.get().pk == created.pk
