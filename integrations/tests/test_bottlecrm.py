@@ -804,13 +804,6 @@ def test_a_notification_failing_verification_is_refused_before_any_call(
 # --- Through the sync (integrations.crm) -----------------------------------------------------
 
 
-@pytest.fixture
-def no_waiting(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(crm, "pause", waits.append)
-    return waits
-
-
 def connect_crm(world, fake: FakeBottleCrm) -> CrmConnection:
     with tenant_context(world.tenant):
         connection = connections.connection_create(

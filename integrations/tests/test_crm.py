@@ -26,7 +26,8 @@ from tenancy.outbox import DeliveryStatus
 from .fake_hubspot import FakeHubSpot
 from .test_relay import approved_deal, later
 
-pytestmark = pytest.mark.django_db
+# The sync's retry pauses are recorded, not slept (conftest.no_waiting).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_waiting")]
 
 
 @pytest.fixture
@@ -34,13 +35,6 @@ def hubspot():
     fake = FakeHubSpot().start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    waits = []
-    monkeypatch.setattr(crm, "pause", waits.append)
-    return waits
 
 
 def connect(world, fake, **overrides) -> CrmConnection:

@@ -15,7 +15,7 @@ import socket
 import pytest
 from django.urls import reverse
 
-from integrations import crm, relay, signing
+from integrations import relay, signing
 from integrations.models import CrmConnection, CrmLink, CrmSyncLog
 from tenancy.models import AuditEvent
 
@@ -23,7 +23,8 @@ from .test_crm_views import act, form_data, page
 from .test_generic import FakeCrm
 from .test_relay import approved_deal
 
-pytestmark = pytest.mark.django_db
+# The sync's retry pauses are recorded, not slept (conftest.no_waiting).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_waiting")]
 
 SECRET = "whsec_pages_test"
 TOKEN = "Bearer good-token"
@@ -40,13 +41,6 @@ def fake():
     server = FakeCrm().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    waits = []
-    monkeypatch.setattr(crm, "pause", waits.append)
-    return waits
 
 
 def save_settings(client, connection, **changes) -> None:
